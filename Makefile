@@ -1,0 +1,94 @@
+# Lianxi (联席) — local stack, tests and benchmarks. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+LIANXI := $(VENV)/bin/lianxi
+# Local defaults only: anything but development refuses the documented placeholder secrets.
+export LIANXI_ENV ?= development
+# Debian packages the tests need: Java + Maven for Kafka, clickhouse-client for the native
+# protocol tests, chromium for dashboard screenshots.
+APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickhouse-client chromium:chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup system-packages python-env kafka-jars demo demo-load up down status test bench lint
+
+help:
+	@echo "make setup   install everything (idempotent: fast when done)"
+	@echo "make demo    setup + start the stack + load the demo, then print URLs and logins"
+	@echo "make up      start the local stack in the background (lianxi up)"
+	@echo "make down    stop it (lianxi down)"
+	@echo "make status  show services and health (lianxi status)"
+	@echo "make test    start the stack if needed, then run pytest over tests/ (not tests/perf)"
+	@echo "make bench   run every tests/perf/bench_*.py, results in var/bench/"
+	@echo "make lint    ruff + mypy"
+
+setup: system-packages python-env kafka-jars
+	@echo "==> setup done"
+
+system-packages:
+	@missing=""; for pair in $(APT_PACKAGES); do \
+	  command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> apt-get install$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	  echo "==> system packages present (java, mvn, clickhouse-client, chromium)"; \
+	fi
+
+python-env: $(VENV)/.installed
+
+$(VENV)/bin/python:
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+# Reinstalls only when pyproject.toml changed since the last install.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	@echo "==> pip install -e '.[dev]' (first time: several minutes)"
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $@
+
+kafka-jars: python-env
+	@echo "==> Kafka broker jars (Maven)"
+	$(LIANXI) kafka fetch
+
+demo: setup up demo-load
+	@$(LIANXI) status
+	@$(PY) -m infra.endpoints
+
+# ---- DEMO HOOKS ------------------------------------------------------------------------
+# One line per stage, in data-flow order, added as each stage lands its command:
+#   migrate the warehouse, publish the seed scenario, build dbt, import the dashboards.
+demo-load: up
+	@echo "==> loading the demo scenario"
+	@# $(LIANXI) warehouse migrate
+	@# $(LIANXI) simulate seed
+	@# $(LIANXI) dbt build
+	@# $(LIANXI) dashboards import
+# ---- END DEMO HOOKS --------------------------------------------------------------------
+
+up: setup
+	$(LIANXI) up
+
+down:
+	@if [ -x $(LIANXI) ]; then $(LIANXI) down; else echo "no venv: nothing runs"; fi
+
+status:
+	$(LIANXI) status
+
+test: up
+	@echo "==> pytest tests (without tests/perf)"
+	$(PY) -m pytest tests --ignore=tests/perf -p no:cacheprovider
+
+bench: up
+	$(PY) -m tests.perf
+
+lint: python-env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy infra

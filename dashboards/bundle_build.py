@@ -1,0 +1,466 @@
+"""Turn the compact description in dashboards/spec/ into a Superset 1.0.0 import bundle.
+
+The spec is the single source of truth; dashboards/bundle/ is its generated, committed output
+(`lianxi dashboards build`). UUIDs derive from names so a rebuild never changes them.
+"""
+
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from dashboards import canonical
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SPEC_DIR = PACKAGE_DIR / "spec"
+BUNDLE_DIR = PACKAGE_DIR / "bundle"
+
+EXPORT_VERSION = "1.0.0"
+NAMESPACE = uuid.UUID("6f1d3c2e-5a7b-4c8d-9e0f-1a2b3c4d5e6f")
+# Passwords are never written; Superset's masked form marks where the importer injects them.
+MASKED = "XXXXXXXXXX"
+CANONICAL_HOSTPORT = "127.0.0.1:8123"
+MARTS_DB = "lianxi_marts"
+ANALYST_DB = "lianxi_analyst"
+DATABASES = {
+    MARTS_DB: {"user": "lianxi_reader", "sqllab": False},
+    ANALYST_DB: {"user": "lianxi_analyst", "sqllab": True},
+}
+TEMPORAL_TYPES = ("Date", "DateTime")
+VIZ = {
+    "number": "big_number_total",
+    "trend": "big_number",
+    "line": "echarts_timeseries_line",
+    "bar": "echarts_timeseries_bar",
+    "table": "table",
+    "pivot": "pivot_table_v2",
+    "pie": "pie",
+}
+CHART_HEIGHT = {"number": 26, "trend": 40}
+DEFAULT_HEIGHT = 60
+
+
+def stable_uuid(kind: str, name: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"lianxi:{kind}:{name}"))
+
+
+def load_spec() -> tuple[dict[str, Any], dict[str, Any]]:
+    datasets = canonical.load((SPEC_DIR / "datasets.yaml").read_text(encoding="utf-8"))
+    dashboards = canonical.load((SPEC_DIR / "dashboards.yaml").read_text(encoding="utf-8"))
+    return datasets, dashboards
+
+
+def iter_charts(dashboards: dict[str, Any]) -> list[dict[str, Any]]:
+    return [chart for board in dashboards.values() for row in board["rows"] for chart in row]
+
+
+def chart_numbers(dashboards: dict[str, Any]) -> dict[str, int]:
+    """Bundle-local chart ids (position `chartId`, filter scopes); the importer remaps them."""
+    return {chart["key"]: number for number, chart in enumerate(iter_charts(dashboards), start=1)}
+
+
+def database_uri(name: str, hostport: str = CANONICAL_HOSTPORT) -> str:
+    return f"clickhousedb://{DATABASES[name]['user']}:{MASKED}@{hostport}/marts"
+
+
+def _database(name: str) -> dict[str, Any]:
+    sqllab = DATABASES[name]["sqllab"]
+    return {
+        "allow_csv_upload": False,
+        "allow_ctas": False,
+        "allow_cvas": False,
+        "allow_dml": False,
+        "allow_run_async": False,
+        "cache_timeout": None,
+        "configuration_method": "sqlalchemy_form",
+        "database_name": name,
+        "expose_in_sqllab": sqllab,
+        "impersonate_user": False,
+        "extra": {
+            "allows_virtual_table_explore": sqllab,
+            "cost_estimate_enabled": False,
+            "disable_data_preview": not sqllab,
+            "engine_params": {},
+            "metadata_cache_timeout": {},
+            "metadata_params": {},
+            "schemas_allowed_for_csv_upload": [],
+        },
+        "sqlalchemy_uri": database_uri(name),
+        "uuid": stable_uuid("database", name),
+        "version": EXPORT_VERSION,
+    }
+
+
+def _column(name: str, ch_type: str, label: str, expression: str | None = None) -> dict[str, Any]:
+    return {
+        "advanced_data_type": None,
+        "column_name": name,
+        "datetime_format": None,
+        "description": None,
+        "expression": expression,
+        "extra": {},
+        "filterable": True,
+        "groupby": True,
+        "is_active": True,
+        "is_dttm": _is_temporal(ch_type),
+        "python_date_format": None,
+        "type": ch_type,
+        "verbose_name": label,
+    }
+
+
+def _is_temporal(ch_type: str) -> bool:
+    bare = ch_type.removeprefix("Nullable(")
+    return bare.startswith(TEMPORAL_TYPES)
+
+
+def _dataset(table: str, spec: dict[str, Any]) -> dict[str, Any]:
+    columns = [_column(name, ch_type, label) for name, (ch_type, label) in spec["columns"].items()]
+    for name, (expression, ch_type, label) in (spec.get("derived") or {}).items():
+        columns.append(_column(name, ch_type, label, expression))
+    return {
+        "always_filter_main_dttm": False,
+        "cache_timeout": None,
+        "catalog": None,
+        "columns": sorted(columns, key=lambda column: column["column_name"]),
+        "currency_code_column": None,
+        "database_uuid": stable_uuid("database", MARTS_DB),
+        "default_endpoint": None,
+        "description": spec["description"],
+        "extra": None,
+        "fetch_values_predicate": None,
+        "filter_select_enabled": True,
+        "folders": None,
+        "main_dttm_col": spec.get("dttm"),
+        "metrics": [
+            {
+                "currency": None,
+                "d3format": None,
+                "description": None,
+                "expression": "count()",
+                "extra": {},
+                "metric_name": "count",
+                "metric_type": "count",
+                "verbose_name": "记录数",
+                "warning_text": None,
+            }
+        ],
+        "normalize_columns": False,
+        "offset": 0,
+        "params": None,
+        "schema": "marts",
+        "sql": None,
+        "table_name": table,
+        "template_params": None,
+        "uuid": stable_uuid("dataset", table),
+        "version": EXPORT_VERSION,
+    }
+
+
+def _metric(sql: str, label: str) -> dict[str, Any]:
+    digest = hashlib.sha1(f"{sql}|{label}".encode()).hexdigest()[:10]
+    return {
+        "expressionType": "SQL",
+        "hasCustomLabel": True,
+        "label": label,
+        "optionName": f"metric_{digest}",
+        "sqlExpression": sql,
+    }
+
+
+def _axis_column(name: str, grain: str | None) -> dict[str, Any] | str:
+    if grain is None:
+        return name
+    return {"columnType": "BASE_AXIS", "expressionType": "SQL", "label": name, "sqlExpression": name, "timeGrain": grain}
+
+
+class _ChartBuilder:
+    """Form data (what Superset's explore view edits) and the matching query context."""
+
+    def __init__(self, chart: dict[str, Any], dataset: dict[str, Any]) -> None:
+        self.chart = chart
+        self.kind = chart["kind"]
+        self.dataset = dataset
+        self.dttm = dataset.get("dttm")
+        pairs = chart.get("metrics") or [chart["metric"]]
+        self.metrics = [_metric(sql, label) for sql, label in pairs]
+        self.x = chart.get("x")
+        self.x_grain = None
+        if self.x is not None and self._column_type(self.x).startswith(TEMPORAL_TYPES):
+            self.x_grain = chart.get("grain", "P1D")
+
+    def _column_type(self, name: str) -> str:
+        if name in self.dataset["columns"]:
+            return str(self.dataset["columns"][name][0])
+        return str(self.dataset["derived"][name][1])
+
+    def adhoc_filters(self) -> list[dict[str, Any]]:
+        filters: list[dict[str, Any]] = []
+        if self.dttm:
+            # The native date-range filter replaces this comparator; "No filter" shows all time.
+            filters.append(
+                {
+                    "clause": "WHERE",
+                    "comparator": "No filter",
+                    "expressionType": "SIMPLE",
+                    "operator": "TEMPORAL_RANGE",
+                    "subject": self.dttm,
+                }
+            )
+        if self.chart.get("where"):
+            filters.append({"clause": "WHERE", "expressionType": "SQL", "sqlExpression": self.chart["where"]})
+        return filters
+
+    def form_data(self) -> dict[str, Any]:
+        chart, fmt = self.chart, self.chart["format"]
+        data: dict[str, Any] = {
+            "adhoc_filters": self.adhoc_filters(),
+            "annotation_layers": [],
+            "extra_form_data": {},
+            "viz_type": VIZ[self.kind],
+        }
+        if self.kind == "number":
+            data |= {"metric": self.metrics[0], "header_font_size": 0.4, "subheader_font_size": 0.15,
+                     "y_axis_format": fmt, "force_timestamp_formatting": False}
+        elif self.kind == "trend":
+            data |= {"metric": self.metrics[0], "x_axis": self.x, "time_grain_sqla": self.x_grain,
+                     "show_trend_line": True, "start_y_axis_at_zero": True, "y_axis_format": fmt,
+                     "compare_lag": 7, "compare_suffix": "较7天前", "header_font_size": 0.4,
+                     "subheader_font_size": 0.15, "time_format": "%Y-%m-%d", "rolling_type": "None"}
+        elif self.kind in ("line", "bar"):
+            data |= {"metrics": self.metrics, "x_axis": self.x, "groupby": [], "row_limit": 10000,
+                     "y_axis_format": fmt, "x_axis_time_format": "%Y-%m-%d", "show_legend": True,
+                     "legendType": "scroll", "legendOrientation": "top", "rich_tooltip": True,
+                     "tooltipTimeFormat": "%Y-%m-%d", "truncate_metric": True, "zoomable": False}
+            if self.x_grain:
+                data["time_grain_sqla"] = self.x_grain
+            else:
+                data |= {"x_axis_sort": self.metrics[0]["label"], "x_axis_sort_asc": False}
+            if self.kind == "bar":
+                data |= {"orientation": "vertical", "show_value": True}
+            else:
+                data |= {"markerEnabled": True, "seriesType": "line"}
+        elif self.kind == "table":
+            formats = chart.get("formats") or {}
+            data |= {"query_mode": "aggregate", "groupby": chart.get("groupby", []), "metrics": self.metrics,
+                     "all_columns": [], "row_limit": 1000, "order_desc": True, "include_search": False,
+                     "table_timestamp_format": "%Y-%m-%d", "show_cell_bars": False,
+                     "column_config": {m["label"]: {"d3NumberFormat": formats.get(m["label"], fmt)}
+                                       for m in self.metrics}}
+        elif self.kind == "pivot":
+            data |= {"groupbyRows": chart["rows_by"], "groupbyColumns": chart["columns_by"],
+                     "metrics": self.metrics, "aggregateFunction": "Sum", "valueFormat": fmt,
+                     "metricsLayout": "COLUMNS", "rowOrder": "key_a_to_z", "colOrder": "key_a_to_z",
+                     "rowTotals": True, "colTotals": True, "row_limit": 10000, "combineMetric": False,
+                     "date_format": "%Y-%m-%d"}
+        elif self.kind == "pie":
+            data |= {"groupby": chart["groupby"], "metric": self.metrics[0], "number_format": fmt,
+                     "show_labels": True, "label_type": "key_value_percent", "show_legend": True,
+                     "sort_by_metric": True, "row_limit": 100, "donut": False, "outerRadius": 70}
+        return data
+
+    def query(self) -> dict[str, Any]:
+        chart = self.chart
+        columns: list[Any] = []
+        orderby: list[Any] = []
+        if self.kind in ("trend", "line", "bar"):
+            columns = [_axis_column(self.x, self.x_grain)]
+            if not self.x_grain:
+                orderby = [[self.metrics[0], False]]
+        elif self.kind in ("table", "pie"):
+            columns = list(chart.get("groupby", []))
+            orderby = [[self.metrics[0], False]]
+        elif self.kind == "pivot":
+            columns = chart["rows_by"] + chart["columns_by"]
+        filters = [{"col": self.dttm, "op": "TEMPORAL_RANGE", "val": "No filter"}] if self.dttm else []
+        return {
+            "annotation_layers": [],
+            "applied_time_extras": {},
+            "columns": columns,
+            "custom_form_data": {},
+            "custom_params": {},
+            "extras": {"having": "", "where": f"({chart['where']})" if chart.get("where") else ""},
+            "filters": filters,
+            "metrics": self.metrics,
+            "order_desc": True,
+            "orderby": orderby,
+            "row_limit": 10000,
+            "series_limit": 0,
+            "time_range": "No filter",
+            "url_params": {},
+        }
+
+
+def _chart(chart: dict[str, Any], datasets: dict[str, Any]) -> dict[str, Any]:
+    builder = _ChartBuilder(chart, datasets[chart["dataset"]])
+    form_data = builder.form_data()
+    query_context = {
+        "datasource": {"id": 0, "type": "table"},
+        "force": False,
+        "form_data": form_data,
+        "queries": [builder.query()],
+        "result_format": "json",
+        "result_type": "full",
+    }
+    return {
+        "cache_timeout": None,
+        "certification_details": None,
+        "certified_by": None,
+        "dataset_uuid": stable_uuid("dataset", chart["dataset"]),
+        "description": None,
+        "params": form_data,
+        "query_context": json.dumps(query_context, ensure_ascii=False, sort_keys=True),
+        "slice_name": chart["title"],
+        "uuid": stable_uuid("chart", chart["key"]),
+        "version": EXPORT_VERSION,
+        "viz_type": VIZ[chart["kind"]],
+    }
+
+
+def _position(key: str, board: dict[str, Any], numbers: dict[str, int]) -> dict[str, Any]:
+    position: dict[str, Any] = {
+        "DASHBOARD_VERSION_KEY": "v2",
+        "GRID_ID": {"children": [], "id": "GRID_ID", "parents": ["ROOT_ID"], "type": "GRID"},
+        "HEADER_ID": {"id": "HEADER_ID", "meta": {"text": board["title"]}, "type": "HEADER"},
+        "ROOT_ID": {"children": ["GRID_ID"], "id": "ROOT_ID", "type": "ROOT"},
+    }
+    for row_index, row in enumerate(board["rows"], start=1):
+        row_id = f"ROW-{key}-{row_index}"
+        position["GRID_ID"]["children"].append(row_id)
+        position[row_id] = {
+            "children": [],
+            "id": row_id,
+            "meta": {"background": "BACKGROUND_TRANSPARENT"},
+            "parents": ["ROOT_ID", "GRID_ID"],
+            "type": "ROW",
+        }
+        for chart in row:
+            chart_id = f"CHART-{chart['key']}"
+            position[row_id]["children"].append(chart_id)
+            position[chart_id] = {
+                "children": [],
+                "id": chart_id,
+                "meta": {
+                    "chartId": numbers[chart["key"]],
+                    "height": CHART_HEIGHT.get(chart["kind"], DEFAULT_HEIGHT),
+                    "sliceName": chart["title"],
+                    "uuid": stable_uuid("chart", chart["key"]),
+                    "width": chart["width"],
+                },
+                "parents": ["ROOT_ID", "GRID_ID", row_id],
+                "type": "CHART",
+            }
+    return position
+
+
+def _native_filters(key: str, board: dict[str, Any], datasets: dict[str, Any], numbers: dict[str, int]) -> list:
+    charts = [chart for row in board["rows"] for chart in row]
+
+    def scope(has: Any) -> dict[str, Any]:
+        excluded = sorted(numbers[c["key"]] for c in charts if not has(datasets[c["dataset"]]))
+        return {"excluded": excluded, "rootPath": ["ROOT_ID"]}
+
+    def has_column(name: str) -> Any:
+        return lambda ds: name in ds["columns"] or name in (ds.get("derived") or {})
+
+    def select(filter_id: str, name: str, dataset: str, column: str, parents: list[str]) -> dict[str, Any]:
+        return {
+            "cascadeParentIds": parents,
+            "controlValues": {
+                "defaultToFirstItem": False,
+                "enableEmptyFilter": False,
+                "inverseSelection": False,
+                "multiSelect": True,
+                "searchAllOptions": False,
+            },
+            "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+            "description": "",
+            "filterType": "filter_select",
+            "id": filter_id,
+            "name": name,
+            "scope": scope(has_column(column)),
+            "targets": [{"column": {"name": column}, "datasetUuid": stable_uuid("dataset", dataset)}],
+            "type": "NATIVE_FILTER",
+        }
+
+    street_id, community_id, time_id = (f"NATIVE_FILTER-{key}-{part}" for part in ("street", "community", "time"))
+    return [
+        select(street_id, "街道", "dim_street", "street_name", []),
+        select(community_id, "社区", "dim_community", "community_name", [street_id]),
+        {
+            "cascadeParentIds": [],
+            "controlValues": {},
+            "defaultDataMask": {"extraFormData": {}, "filterState": {}},
+            "description": "按上海时区日期筛选",
+            "filterType": "filter_time",
+            "id": time_id,
+            "name": "日期范围",
+            "scope": scope(lambda ds: bool(ds.get("dttm"))),
+            "targets": [{}],
+            "type": "NATIVE_FILTER",
+        },
+    ]
+
+
+def _dashboard(key: str, board: dict[str, Any], datasets: dict[str, Any], numbers: dict[str, int]) -> dict:
+    return {
+        "certification_details": None,
+        "certified_by": None,
+        "css": None,
+        "dashboard_title": board["title"],
+        "description": None,
+        "metadata": {
+            "color_scheme": "supersetColors",
+            "cross_filters_enabled": False,
+            "expanded_slices": {},
+            "label_colors": {},
+            "native_filter_configuration": _native_filters(key, board, datasets, numbers),
+            "refresh_frequency": board["refresh"],
+            "shared_label_colors": [],
+            "timed_refresh_immune_slices": [],
+        },
+        "position": _position(key, board, numbers),
+        "published": True,
+        "slug": board["slug"],
+        "theme_uuid": None,
+        "uuid": stable_uuid("dashboard", key),
+        "version": EXPORT_VERSION,
+    }
+
+
+def build() -> dict[str, dict[str, Any]]:
+    """Bundle documents keyed by their path inside the bundle."""
+    datasets, dashboards = load_spec()
+    numbers = chart_numbers(dashboards)
+    files: dict[str, dict[str, Any]] = {
+        "metadata.yaml": {"type": "assets", "version": EXPORT_VERSION, "timestamp": "1970-01-01T00:00:00+00:00"},
+    }
+    for name in DATABASES:
+        files[f"databases/{name}.yaml"] = _database(name)
+    for table, spec in datasets.items():
+        files[f"datasets/{MARTS_DB}/{table}.yaml"] = _dataset(table, spec)
+    for chart in iter_charts(dashboards):
+        files[f"charts/{chart['key']}.yaml"] = _chart(chart, datasets)
+    for key, board in dashboards.items():
+        files[f"dashboards/{key}.yaml"] = _dashboard(key, board, datasets, numbers)
+    return files
+
+
+def render() -> dict[str, str]:
+    return {path: canonical.dump(document) for path, document in build().items()}
+
+
+def write(target: Path = BUNDLE_DIR) -> list[Path]:
+    """Write the bundle, removing files the spec no longer produces."""
+    rendered = render()
+    for stale in sorted(target.rglob("*.yaml")) if target.exists() else []:
+        if stale.relative_to(target).as_posix() not in rendered:
+            stale.unlink()
+    written = []
+    for relative, text in rendered.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

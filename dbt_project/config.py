@@ -1,0 +1,35 @@
+"""Settings of the `lianxi dbt` commands (env prefix LIANXI_)."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+
+class DbtSettings(BaseSettings):
+    """What `lianxi dbt …` passes on to dbt; profiles.yml reads the same variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
+
+    env: str = "development"
+    dbt_target: str = "local"
+    dbt_threads: int = Field(2, ge=1)
+    # Empty: dbt next to the running interpreter (the project's venv).
+    dbt_executable: str = ""
+    dbt_raw_database: str = "raw"
+    dbt_as_of: str = ""
+    dbt_refresh_interval: float = Field(300.0, gt=0)
+    warehouse_host: str = "127.0.0.1"
+    warehouse_http_port: int = Field(8123, ge=1, le=65535)
+    warehouse_native_port: int = Field(9000, ge=1, le=65535)
+    warehouse_transformer_user: str = "lianxi_transformer"
+    warehouse_transformer_password: str = "dev-transformer"
+
+    def check(self) -> None:
+        """Refuse the documented development secret anywhere but in development."""
+        if self.env != "development" and self.warehouse_transformer_password in {"", "dev-transformer", "changeme"}:
+            raise ValueError(
+                "LIANXI_WAREHOUSE_TRANSFORMER_PASSWORD: placeholder secret refused outside LIANXI_ENV=development"
+            )

@@ -1,0 +1,29 @@
+{#- Reports are in Shanghai local time while storage is UTC; every day/month/quarter
+    boundary goes through these so a 23:59 +08 event on 31 March stays in Q1. -#}
+{% macro local_date(ts) -%}
+    toDate({{ ts }}, '{{ var("report_timezone") }}')
+{%- endmacro %}
+
+{% macro local_quarter_label(ts) -%}
+    concat(toString(toYear({{ ts }}, '{{ var("report_timezone") }}')), '-Q', toString(toQuarter({{ ts }}, '{{ var("report_timezone") }}')))
+{%- endmacro %}
+
+{% macro local_month_label(ts) -%}
+    formatDateTime({{ ts }}, '%Y-%m', '{{ var("report_timezone") }}')
+{%- endmacro %}
+
+{#- The instant the build reports "as of": a fixed LIANXI_DBT_AS_OF for reproducible runs,
+    otherwise the time of the build. -#}
+{% macro as_of() -%}
+    {%- set fixed = var("as_of", env_var("LIANXI_DBT_AS_OF", "")) -%}
+    {%- if fixed -%}
+        parseDateTime64BestEffort('{{ fixed }}', 3, 'UTC')
+    {%- else -%}
+        now64(3, 'UTC')
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro hours_between(start_ts, end_ts) -%}
+    if(isNull({{ start_ts }}) or isNull({{ end_ts }}), NULL,
+       round(dateDiff('millisecond', {{ start_ts }}, {{ end_ts }}) / 3600000.0, 3))
+{%- endmacro %}

@@ -1,0 +1,59 @@
+-- opened → assigned → responded → resolved → rated, with reopenings, one row per ticket.
+-- A ticket counts as solved when its latest resolution comes after its latest reopening;
+-- events at the same millisecond are ordered by lifecycle stage so "resolved then
+-- reopened" in one batch still reads as reopened.
+with events as (
+    select
+        *,
+        indexOf(['opened', 'assigned', 'responded', 'resolved', 'rated', 'reopened', 'closed'], event_name) as stage
+    from {{ ref('stg_raw__ticket_events') }}
+),
+
+tickets as (
+    select
+        ticket_id,
+        argMinIf(channel, occurred_at, event_name = 'opened') as channel,
+        argMinIf(category, occurred_at, event_name = 'opened') as category,
+        argMinIf(street_id, occurred_at, street_id != '') as street_id,
+        argMinIf(community_id, occurred_at, community_id != '') as community_id,
+        argMinIf(grid_id, occurred_at, event_name = 'opened') as grid_id,
+        argMinIf(project, occurred_at, event_name = 'opened') as project,
+        minIfOrNull(occurred_at, event_name = 'opened') as opened_at,
+        minIfOrNull(occurred_at, event_name = 'assigned') as first_assigned_at,
+        argMaxIf(assignee_unit_id, occurred_at, event_name = 'assigned') as assignee_unit_id,
+        minIfOrNull(occurred_at, event_name = 'responded') as first_responded_at,
+        minIfOrNull(occurred_at, event_name = 'resolved') as first_resolved_at,
+        maxIfOrNull(occurred_at, event_name = 'resolved') as last_resolved_at,
+        maxIfOrNull(occurred_at, event_name = 'reopened') as last_reopened_at,
+        argMaxIf(satisfaction, occurred_at, event_name = 'rated') as rated_satisfaction,
+        maxIfOrNull(occurred_at, event_name = 'rated') as rated_at,
+        toUInt32(countIf(event_name = 'reopened')) as reopen_count,
+        maxIfOrNull(occurred_at, event_name = 'closed') as closed_at,
+        argMax(event_name, (occurred_at, stage)) as last_event_name,
+        argMaxIf(stage, (occurred_at, stage), event_name in ('resolved', 'reopened')) as last_resolution_stage,
+        groupArray((event_type, toString(source), event_id)) as event_refs,
+        max(loaded_at) as last_loaded_at
+    from events
+    group by ticket_id
+),
+
+lifecycled as (
+    select
+        *,
+        -- stage 4 = resolved, 6 = reopened: the later of the two decides
+        last_resolution_stage = 4 as is_solved,
+        if(is_solved, last_resolved_at, NULL) as resolved_at,
+        multiIf(
+            last_event_name = 'closed', 'closed',
+            last_event_name = 'reopened', 'reopened',
+            is_solved, 'resolved',
+            last_event_name = 'responded', 'responded',
+            last_event_name = 'assigned', 'assigned',
+            'open'
+        ) as status,
+        {{ hours_between('opened_at', 'first_responded_at') }} as hours_to_respond,
+        {{ hours_between('opened_at', 'if(is_solved, last_resolved_at, NULL)') }} as hours_to_resolve
+    from tickets
+)
+
+select * from lifecycled

@@ -1,0 +1,47 @@
+{{ config(engine='MergeTree()', order_by='(kind, street_id, community_id, assessment_key)') }}
+
+-- Quarterly responsibility-list scores and yearly secretary reviews in one fact; the latest
+-- event per assessment/review wins (a corrected score replaces the first one).
+with events as (
+    select
+        *,
+        if(event_name = 'quarterly_scored', 'quarterly_score', 'secretary_review') as kind,
+        assumeNotNull(coalesce(assessment_id, review_id)) as assessment_key
+    from {{ ref('stg_raw__assessment_events') }}
+    where event_name in ('quarterly_scored', 'secretary_reviewed')
+),
+
+latest as (
+    select
+        assessment_key,
+        any(kind) as kind,
+        argMax(level, (occurred_at, loaded_at)) as level,
+        argMax(street_id, (occurred_at, loaded_at)) as street_id,
+        argMax(community_id, (occurred_at, loaded_at)) as community_id,
+        argMax(quarter, (occurred_at, loaded_at)) as quarter,
+        argMax(year, (occurred_at, loaded_at)) as year,
+        argMax(score, (occurred_at, loaded_at)) as score,
+        argMax(rating, (occurred_at, loaded_at)) as rating,
+        max(occurred_at) as assessed_at,
+        groupArray((event_type, toString(source), event_id)) as event_refs
+    from events
+    group by assessment_key
+)
+
+select
+    latest.assessment_key as assessment_key,
+    latest.kind as kind,
+    latest.level as level,
+    latest.street_id as street_id,
+    streets.street_name as street_name,
+    latest.community_id as community_id,
+    communities.community_name as community_name,
+    latest.quarter as quarter,
+    latest.year as year,
+    latest.score as score,
+    latest.rating as rating,
+    latest.assessed_at as assessed_at,
+    latest.event_refs as event_refs
+from latest
+left join {{ ref('dim_street') }} as streets on streets.street_id = latest.street_id
+left join {{ ref('dim_community') }} as communities on communities.community_id = latest.community_id

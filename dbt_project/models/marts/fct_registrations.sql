@@ -1,0 +1,38 @@
+-- depends_on: {{ ref('stg_raw__member_events') }}
+{#- delete+insert: a member's row changes when they register again, so the members touched
+    by new events are recomputed whole; append would duplicate them. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='member_id',
+    engine='MergeTree()',
+    order_by='(street_id, community_id, member_id)',
+    partition_by='toYYYYMM(registered_at)'
+) }}
+
+with members as (
+    select * from {{ ref('int_members_registered') }}
+    {% if is_incremental() %}
+    where member_id in (
+        select member_id from {{ ref('stg_raw__member_events') }}
+        where event_name = 'registered'
+          and loaded_at >= (select max(last_loaded_at) from {{ this }})
+    )
+    {% endif %}
+)
+
+select
+    members.member_id as member_id,
+    members.street_id as street_id,
+    streets.street_name as street_name,
+    members.community_id as community_id,
+    communities.community_name as community_name,
+    coalesce(members.in_service, false) as in_service,
+    members.unit_id as unit_id,
+    members.project as project,
+    members.registered_at as registered_at,
+    members.event_refs as event_refs,
+    members.last_loaded_at as last_loaded_at
+from members
+left join {{ ref('dim_street') }} as streets on streets.street_id = members.street_id
+left join {{ ref('dim_community') }} as communities on communities.community_id = members.community_id

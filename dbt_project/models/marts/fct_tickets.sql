@@ -1,0 +1,53 @@
+-- depends_on: {{ ref('stg_raw__ticket_events') }}
+{#- delete+insert: a ticket's row changes with every lifecycle event, so tickets touched by
+    events loaded since the last run are recomputed from all their events and replace
+    their old rows (append would double them, insert_overwrite would rewrite whole months). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    engine='MergeTree()',
+    order_by='(street_id, community_id, ticket_id)',
+    partition_by='toYYYYMM(opened_at)'
+) }}
+
+with tickets as (
+    select * from {{ ref('int_tickets_lifecycled') }}
+    where opened_at is not null
+    {% if is_incremental() %}
+      and ticket_id in (
+        select ticket_id from {{ ref('stg_raw__ticket_events') }}
+        where loaded_at >= (select max(last_loaded_at) from {{ this }})
+      )
+    {% endif %}
+)
+
+select
+    tickets.ticket_id as ticket_id,
+    tickets.channel as channel,
+    tickets.category as category,
+    tickets.street_id as street_id,
+    streets.street_name as street_name,
+    tickets.community_id as community_id,
+    communities.community_name as community_name,
+    tickets.grid_id as grid_id,
+    tickets.project as project,
+    assumeNotNull(tickets.opened_at) as opened_at,
+    tickets.first_assigned_at as first_assigned_at,
+    tickets.assignee_unit_id as assignee_unit_id,
+    tickets.first_responded_at as first_responded_at,
+    tickets.resolved_at as resolved_at,
+    tickets.first_resolved_at as first_resolved_at,
+    tickets.rated_satisfaction as rated_satisfaction,
+    tickets.rated_at as rated_at,
+    tickets.reopen_count as reopen_count,
+    tickets.closed_at as closed_at,
+    tickets.status as status,
+    tickets.is_solved as is_solved,
+    tickets.hours_to_respond as hours_to_respond,
+    tickets.hours_to_resolve as hours_to_resolve,
+    tickets.event_refs as event_refs,
+    tickets.last_loaded_at as last_loaded_at
+from tickets
+left join {{ ref('dim_street') }} as streets on streets.street_id = tickets.street_id
+left join {{ ref('dim_community') }} as communities on communities.community_id = tickets.community_id

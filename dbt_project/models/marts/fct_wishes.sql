@@ -1,0 +1,44 @@
+-- depends_on: {{ ref('stg_raw__wish_events') }}
+{#- delete+insert for the same reason as fct_tickets: a wish's row changes as it is claimed
+    and fulfilled. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='wish_id',
+    engine='MergeTree()',
+    order_by='(street_id, community_id, wish_id)',
+    partition_by='toYYYYMM(posted_at)'
+) }}
+
+with wishes as (
+    select * from {{ ref('int_wishes_lifecycled') }}
+    where posted_at is not null
+    {% if is_incremental() %}
+      and wish_id in (
+        select wish_id from {{ ref('stg_raw__wish_events') }}
+        where loaded_at >= (select max(last_loaded_at) from {{ this }})
+      )
+    {% endif %}
+)
+
+select
+    wishes.wish_id as wish_id,
+    wishes.category as category,
+    wishes.street_id as street_id,
+    streets.street_name as street_name,
+    wishes.community_id as community_id,
+    communities.community_name as community_name,
+    wishes.resident_id as resident_id,
+    assumeNotNull(wishes.posted_at) as posted_at,
+    wishes.claimed_at as claimed_at,
+    wishes.claimed_by_member_id as claimed_by_member_id,
+    wishes.claimed_by_unit_id as claimed_by_unit_id,
+    wishes.fulfilled_at as fulfilled_at,
+    wishes.cancelled_at as cancelled_at,
+    wishes.status as status,
+    wishes.hours_to_claim as hours_to_claim,
+    wishes.event_refs as event_refs,
+    wishes.last_loaded_at as last_loaded_at
+from wishes
+left join {{ ref('dim_street') }} as streets on streets.street_id = wishes.street_id
+left join {{ ref('dim_community') }} as communities on communities.community_id = wishes.community_id

@@ -1,0 +1,104 @@
+"""Settings of the local stack (env prefix LIANXI_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that ship in .env.example and in this file: fine on a laptop, refused anywhere else.
+PLACEHOLDER_SECRETS = frozenset({"", "admin", "changeme", "dev-superset-secret-key"})
+
+
+class InfraSettings(BaseSettings):
+    """Everything `lianxi up/down/status/logs` and the stack's services read from the env."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
+
+    env: str = "development"
+    var_dir: Path = Field(default=REPO_ROOT / "var")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # KRaft controller listener; 0 means "the broker port + 1" so private stacks stay disjoint.
+    kafka_controller_port: int = Field(0, ge=0, le=65535)
+    # Where Maven copies the broker jars; empty means <var_dir>/kafka/libs.
+    kafka_libs_dir: Path | None = None
+    kafka_heap: str = "512m"
+
+    warehouse_host: str = "127.0.0.1"
+    warehouse_http_port: int = Field(8123, ge=1, le=65535)
+    warehouse_native_port: int = Field(9000, ge=1, le=65535)
+    warehouse_admin_user: str = "lianxi_admin"
+    warehouse_admin_password: str = "dev-admin"
+
+    api_port: int = Field(8000, ge=1, le=65535)
+
+    superset_port: int = Field(8088, ge=1, le=65535)
+    superset_admin_user: str = "admin"
+    superset_admin_password: str = "admin"
+    superset_admin_email: str = "admin@lianxi.local"
+    superset_secret_key: str = "dev-superset-secret-key"
+    # Empty: SQLite under <var_dir>/superset; production sets a PostgreSQL URI.
+    superset_database_uri: str = ""
+    # Empty: in-process caches (one machine); production shares a Redis between workers.
+    superset_redis_url: str = ""
+    # One worker keeps the idle stack small; threads serve the dashboard's parallel chart calls.
+    superset_workers: int = Field(1, ge=1)
+    superset_threads: int = Field(4, ge=1)
+
+    # Seconds a service may take to answer its health probe on `lianxi up`.
+    stack_start_timeout: float = Field(600.0, gt=0)
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{server!r} is not host:port (e.g. 127.0.0.1:9092)")
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> "InfraSettings":
+        self.var_dir = self.var_dir.expanduser().resolve()
+        if self.kafka_libs_dir is None:
+            self.kafka_libs_dir = self.var_dir / "kafka" / "libs"
+        else:
+            self.kafka_libs_dir = self.kafka_libs_dir.expanduser().resolve()
+        return self
+
+    @property
+    def kafka_host(self) -> str:
+        return self.kafka_bootstrap.split(",")[0].rsplit(":", 1)[0]
+
+    @property
+    def kafka_port(self) -> int:
+        return int(self.kafka_bootstrap.split(",")[0].rsplit(":", 1)[1])
+
+    @property
+    def kafka_controller(self) -> int:
+        return self.kafka_controller_port or self.kafka_port + 1
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    def check_secrets(self) -> None:
+        """Refuse the documented local defaults unless LIANXI_ENV=development."""
+        if self.development:
+            return
+        for name in ("superset_secret_key", "superset_admin_password", "warehouse_admin_password"):
+            if getattr(self, name) in PLACEHOLDER_SECRETS | {"dev-admin"}:
+                raise ValueError(
+                    f"LIANXI_{name.upper()} is a placeholder; set a real secret outside "
+                    "LIANXI_ENV=development"
+                )
+
+
+@lru_cache
+def get_settings() -> InfraSettings:
+    settings = InfraSettings()
+    settings.check_secrets()
+    return settings

@@ -1,0 +1,151 @@
+"""The services of the local stack, in start order, built from the settings.
+
+A stage's service joins the stack only once the stage's code exists, so the stack never
+pretends to run something nobody has built yet.
+"""
+
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from infra.config import REPO_ROOT, InfraSettings
+from infra.health import http_ok, kafka_answers
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: list[str]
+    # Ports the service binds: checked free before it starts, checked released after `down`.
+    ports: tuple[int, ...] = ()
+    # The variable that moves each port, named in the message when a port is taken.
+    port_variables: tuple[str, ...] = ()
+    url: str = ""
+    health: Callable[[], bool] | None = None
+    # How long supervisor waits before calling a start successful (no health probe case).
+    startsecs: int = 3
+    # Controlled shutdowns that flush data (Kafka, the warehouse) need time.
+    stopwaitsecs: int = 30
+    start_timeout: float = 120.0
+    note: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def lianxi_executable() -> str:
+    """The venv's `lianxi` console script, so services run with the stack's interpreter."""
+    beside = Path(sys.executable).parent / "lianxi"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("lianxi")
+    if found is None:
+        from infra.errors import StackError
+
+        raise StackError("the `lianxi` command is not installed", fix="run `make setup`")
+    return found
+
+
+def stage_present(relative: str, command: list[str]) -> bool:
+    """The stage's code exists and it registered the command the service runs."""
+    return (REPO_ROOT / relative).exists() and command_registered(command)
+
+
+def command_registered(words: list[str]) -> bool:
+    import typer
+
+    from infra.cli import app
+
+    current: typer.Typer = app
+    for index, word in enumerate(words):
+        for group in current.registered_groups:
+            if group.name == word and group.typer_instance is not None:
+                current = group.typer_instance
+                break
+        else:
+            return index == len(words) - 1 and any(
+                _command_name(info) == word for info in current.registered_commands
+            )
+    return False
+
+
+def _command_name(info: Any) -> str:
+    if info.name:
+        return str(info.name)
+    return str(info.callback.__name__).replace("_", "-") if info.callback else ""
+
+
+def all_services(settings: InfraSettings) -> list[Service]:
+    lianxi = lianxi_executable()
+    host = settings.warehouse_host
+    services = [
+        Service(
+            name="kafka",
+            command=[lianxi, "kafka", "serve"],
+            ports=(settings.kafka_port, settings.kafka_controller),
+            port_variables=("LIANXI_KAFKA_BOOTSTRAP", "LIANXI_KAFKA_CONTROLLER_PORT"),
+            url=f"kafka://{settings.kafka_bootstrap}",
+            health=partial(kafka_answers, settings.kafka_host, settings.kafka_port),
+            stopwaitsecs=60,
+        )
+    ]
+    if stage_present("warehouse/server.py", ["warehouse", "serve"]):
+        services.append(
+            Service(
+                name="warehouse",
+                command=[lianxi, "warehouse", "serve"],
+                ports=(settings.warehouse_http_port, settings.warehouse_native_port),
+                port_variables=("LIANXI_WAREHOUSE_HTTP_PORT", "LIANXI_WAREHOUSE_NATIVE_PORT"),
+                url=f"http://{host}:{settings.warehouse_http_port}",
+                health=partial(http_ok, f"http://{host}:{settings.warehouse_http_port}/ping"),
+                stopwaitsecs=60,
+            )
+        )
+    services.append(
+        Service(
+            name="superset",
+            command=[lianxi, "superset", "serve"],
+            ports=(settings.superset_port,),
+            port_variables=("LIANXI_SUPERSET_PORT",),
+            url=f"http://127.0.0.1:{settings.superset_port}",
+            health=partial(http_ok, f"http://127.0.0.1:{settings.superset_port}/health"),
+            start_timeout=settings.stack_start_timeout,
+            note="the first start creates Superset's metadata database: a few minutes",
+        )
+    )
+    if stage_present("ingest/api", ["api", "serve"]):
+        services.append(
+            Service(
+                name="api",
+                command=[lianxi, "api", "serve"],
+                ports=(settings.api_port,),
+                port_variables=("LIANXI_API_PORT",),
+                url=f"http://127.0.0.1:{settings.api_port}",
+                health=partial(http_ok, f"http://127.0.0.1:{settings.api_port}/healthz"),
+            )
+        )
+    if stage_present("streams/app.py", ["stream"]):
+        services.append(Service(name="worker", command=[lianxi, "stream"], startsecs=5))
+    if stage_present("dbt_project/cli.py", ["dbt", "refresh"]):
+        services.append(
+            Service(name="dbt-refresh", command=[lianxi, "dbt", "refresh", "--loop"], startsecs=5)
+        )
+    return services
+
+
+def select(services: list[Service], names: list[str]) -> list[Service]:
+    """The named services in stack order; unknown names are an error listing the known ones."""
+    if not names:
+        return services
+    known = {service.name for service in services}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        from infra.errors import StackError
+
+        raise StackError(
+            f"unknown service(s): {', '.join(unknown)}",
+            fix=f"choose among: {', '.join(s.name for s in services)}",
+        )
+    return [service for service in services if service.name in names]

@@ -1,0 +1,1 @@
+"""Superset in the local stack: its config, first-start bootstrap and the gunicorn server."""

@@ -1,0 +1,84 @@
+"""First start of Superset: metadata schema, admin user, roles. Skipped once done (it is slow)."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+
+from infra.config import InfraSettings
+from infra.errors import StackError
+
+CONFIG = Path(__file__).resolve().parent / "superset_config.py"
+
+
+def superset_environment(settings: InfraSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SUPERSET_CONFIG_PATH"] = str(CONFIG)
+    env["SUPERSET_HOME"] = str(settings.var_dir / "superset")
+    env["FLASK_APP"] = "superset.app:create_app()"
+    env["LIANXI_VAR_DIR"] = str(settings.var_dir)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _marker(settings: InfraSettings) -> Path:
+    return settings.var_dir / "superset" / "bootstrapped"
+
+
+def bootstrapped(settings: InfraSettings) -> bool:
+    # The marker names the Superset version: an upgrade runs the migrations again.
+    marker = _marker(settings)
+    return marker.exists() and marker.read_text().strip() == version("apache-superset")
+
+
+def bootstrap(settings: InfraSettings, echo: Callable[[str], None], force: bool = False) -> None:
+    if bootstrapped(settings) and not force:
+        echo("superset metadata already initialised")
+        return
+    superset = str(Path(sys.executable).parent / "superset")
+    env = superset_environment(settings)
+    steps = [
+        ("migrating the metadata database", [superset, "db", "upgrade"]),
+        (
+            f"creating admin user {settings.superset_admin_user!r}",
+            [
+                superset, "fab", "create-admin",
+                "--username", settings.superset_admin_user,
+                "--firstname", "Lianxi",
+                "--lastname", "Admin",
+                "--email", settings.superset_admin_email,
+                "--password", settings.superset_admin_password,
+            ],
+        ),
+        ("creating roles and permissions (superset init)", [superset, "init"]),
+    ]
+    for label, command in steps:
+        echo(f"superset: {label}")
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise StackError(
+                f"`{' '.join(command[1:3])}` failed:\n{(result.stdout + result.stderr)[-3000:]}",
+                fix="fix the cause above, then `lianxi up` again",
+            )
+    _marker(settings).write_text(version("apache-superset") + "\n")
+
+
+def serve(settings: InfraSettings, echo: Callable[[str], None]) -> None:
+    """Bootstrap if needed, then become gunicorn (supervisor's signals reach it directly)."""
+    bootstrap(settings, echo)
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [
+        gunicorn,
+        "--bind", f"127.0.0.1:{settings.superset_port}",
+        "--workers", str(settings.superset_workers),
+        "--worker-class", "gthread",
+        "--threads", str(settings.superset_threads),
+        # Chart queries over 10 M events may take a while on two shared cores.
+        "--timeout", "120",
+        "--limit-request-line", "0",
+        "--limit-request-field_size", "0",
+        "superset.app:create_app()",
+    ]
+    os.execve(gunicorn, command, superset_environment(settings))

@@ -1,0 +1,69 @@
+"""Superset's configuration for Lianxi, loaded by Superset through SUPERSET_CONFIG_PATH.
+
+Everything comes from the LIANXI_ settings (infra/config.py), so the stack, the tests and a
+production deployment configure Superset the same way: by environment variables.
+"""
+
+from infra.config import get_settings
+
+_settings = get_settings()
+_home = _settings.var_dir / "superset"
+_home.mkdir(parents=True, exist_ok=True)
+
+# get_settings() has already refused the development default outside LIANXI_ENV=development.
+SECRET_KEY = _settings.superset_secret_key
+
+# SQLite is enough for one machine; production points this at PostgreSQL via the env var.
+SQLALCHEMY_DATABASE_URI = _settings.superset_database_uri or (
+    f"sqlite:///{_home / 'superset.db'}?check_same_thread=false"
+)
+
+# The dashboards' readers are district and street officials: Chinese first.
+BABEL_DEFAULT_LOCALE = "zh"
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "简体中文"},
+    "en": {"flag": "us", "name": "English"},
+}
+
+FEATURE_FLAGS = {
+    # Street and community secretaries see only their own dashboards' rows and objects.
+    "DASHBOARD_RBAC": True,
+    # Jinja in virtual datasets lets RLS clauses refer to the current user.
+    "ENABLE_TEMPLATE_PROCESSING": True,
+    # Dashboards can be shown inside the district's own portal.
+    "EMBEDDED_SUPERSET": True,
+    "ALERT_REPORTS": False,
+}
+
+# Tests and the provisioning code call the REST API with a session: a CSRF token fetched once
+# from /api/v1/security/csrf_token/ must stay valid for the whole run.
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+
+# Live tiles refresh every minute; a short data cache keeps them live and the warehouse calm.
+if _settings.superset_redis_url:
+    # Several gunicorn workers or hosts must share one cache and one rate-limit counter.
+    CACHE_CONFIG = {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": _settings.superset_redis_url,
+        "CACHE_DEFAULT_TIMEOUT": 300,
+        "CACHE_KEY_PREFIX": "lianxi_superset_",
+    }
+    DATA_CACHE_CONFIG = {**CACHE_CONFIG, "CACHE_DEFAULT_TIMEOUT": 60}
+    RATELIMIT_STORAGE_URI = _settings.superset_redis_url
+else:
+    CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
+    DATA_CACHE_CONFIG = {
+        "CACHE_TYPE": "FileSystemCache",
+        "CACHE_DIR": str(_home / "cache"),
+        "CACHE_DEFAULT_TIMEOUT": 60,
+    }
+    RATELIMIT_STORAGE_URI = "memory://"
+
+ROW_LIMIT = 50000
+
+if _settings.development:
+    # Plain http on 127.0.0.1; production sits behind TLS and keeps Talisman's defaults.
+    TALISMAN_ENABLED = False
+    CONTENT_SECURITY_POLICY_WARNING = False
+    SESSION_COOKIE_SECURE = False

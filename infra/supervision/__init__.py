@@ -1,0 +1,1 @@
+"""supervisord for the local stack: its rendered config and an XML-RPC client over its socket."""

@@ -1,0 +1,1 @@
+"""HTTP ingest API: CloudEvents over HTTP (structured, batch and binary mode) and Open311."""

@@ -1,0 +1,67 @@
+"""Builds the FastAPI application; `lianxi api serve` runs it under uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+
+from ingest.api.errors import (
+    ApiError,
+    api_error_handler,
+    request_validation_handler,
+    unexpected_handler,
+)
+from ingest.api.kafka_gate import KafkaGate
+from ingest.api.metrics import ApiMetrics
+from ingest.api.routes import events, health, open311
+from ingest.config import IngestSettings, get_settings
+from ingest.producer import Producer
+from ingest.tokens import TokenStore
+
+DESCRIPTION = """\
+联席（Lianxi）事件接入接口：以 CloudEvents 1.0 发布事件，Open311 GeoReport v2 受理工单。
+每个请求在 Kafka 确认全部事件后才返回 202；错误答复逐条列出事件序号、字段与规则。
+
+Lianxi ingest API: publish CloudEvents 1.0 events; Open311 GeoReport v2 for service tickets.
+202 only after Kafka acknowledged every event; every rejection lists event index, field and rule.
+"""
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        producer = Producer(settings, client_id="lianxi-api")
+        app.state.tokens = TokenStore(settings.tokens_path)
+        app.state.gate = KafkaGate(producer, settings.api_ack_timeout_s, settings.api_retry_after_s)
+        app.state.warehouse = open311.WarehouseReader(settings)
+        try:
+            yield
+        finally:
+            producer.close(timeout=10)
+            app.state.tokens.close()
+            app.state.warehouse.close()
+
+    app = FastAPI(title="Lianxi ingest API / 联席事件接入", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = ApiMetrics()
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
+    app.add_exception_handler(Exception, unexpected_handler)
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.metrics.requests.labels(path, str(response.status_code)).inc()
+        return response
+
+    app.include_router(events.router)
+    app.include_router(open311.router)
+    app.include_router(health.router)
+    return app

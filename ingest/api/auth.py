@@ -1,0 +1,64 @@
+"""Bearer-token authentication and per-event scope checks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ingest.api.errors import ApiError, item
+from ingest.tokens import Token, TokenStore
+
+bearer = HTTPBearer(auto_error=False, description="发布方令牌（lianxi tokens create） / publisher token (lianxi tokens create)")
+
+
+def store_of(request: Request) -> TokenStore:
+    store: TokenStore = request.app.state.tokens
+    return store
+
+
+def authenticate(store: TokenStore, secret: str | None) -> Token:
+    if not secret:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send 'Authorization: Bearer <token>'; tokens come from `lianxi tokens create`",
+            [item(None, "Authorization", "bearer_required", "no bearer token given")],
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = store.lookup(secret)
+    if token is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "unknown or revoked token",
+            [item(None, "Authorization", "token_unknown", "the token is not known or was revoked")],
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return token
+
+
+def current_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Token:
+    return authenticate(store_of(request), credentials.credentials if credentials else None)
+
+
+CurrentToken = Annotated[Token, Depends(current_token)]
+
+
+def scope_errors(token: Token, events: list[Any]) -> list[dict[str, Any]]:
+    """Events whose source or type the token does not cover."""
+    errors = []
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            continue
+        source, event_type = event.get("source"), event.get("type")
+        if isinstance(source, str) and source != token.source:
+            errors.append(item(index, "source", "token_source", f"this token publishes only for source {token.source!r}"))
+        if isinstance(event_type, str) and not token.allows(event_type):
+            errors.append(
+                item(index, "type", "token_scope", f"this token covers only {', '.join(token.types)}")
+            )
+    return errors

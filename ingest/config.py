@@ -1,0 +1,86 @@
+"""Settings of the ingest stage: producer, topics, HTTP API, tokens, Open311 (env prefix LIANXI_)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_PASSWORDS = frozenset({"", "changeme", "dev-analyst"})
+
+
+class IngestSettings(BaseSettings):
+    """Everything `lianxi publish|tokens|topics|api` and the ingest API read from the env."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
+
+    env: str = "development"
+    var_dir: Path = Field(default=REPO_ROOT / "var")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Lets tests and parallel stacks share one broker without seeing each other's topics.
+    kafka_topic_prefix: str = ""
+    kafka_partitions: int = Field(3, ge=1)
+    kafka_replication_factor: int = Field(1, ge=1)
+    # Kafka is the system of record (the warehouse is rebuilt by replay): keep events forever.
+    kafka_retention_ms: int = Field(-1, ge=-1)
+    kafka_deadletter_retention_ms: int = Field(-1, ge=-1)
+    kafka_compression: Literal["lz4", "zstd", "gzip", "none"] = "lz4"
+    # A few ms of lingering turns the API's many small sends into few produce requests.
+    kafka_linger_ms: int = Field(5, ge=0)
+    kafka_batch_bytes: int = Field(512 * 1024, ge=1024)
+    kafka_request_timeout_ms: int = Field(10_000, ge=100)
+    # Upper bound for one record to be acknowledged, retries included.
+    kafka_delivery_timeout_ms: int = Field(30_000, ge=200)
+    # How long send() may wait for metadata / buffer space before failing (broker down).
+    kafka_max_block_ms: int = Field(5_000, ge=0)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    api_max_batch_events: int = Field(1000, ge=1)
+    api_max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # A request whose events are not all acknowledged in this time is answered 503.
+    api_ack_timeout_s: float = Field(15.0, gt=0)
+    api_retry_after_s: int = Field(5, ge=1)
+    # Empty means <var_dir>/ingest/tokens.sqlite3.
+    tokens_db: Path | None = None
+
+    warehouse_host: str = "127.0.0.1"
+    warehouse_http_port: int = Field(8123, ge=1, le=65535)
+    # Open311 reads ticket status with the read-only analyst account.
+    warehouse_analyst_user: str = "lianxi_analyst"
+    warehouse_analyst_password: str = "dev-analyst"
+    open311_raw_database: str = "raw"
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> "IngestSettings":
+        self.var_dir = self.var_dir.expanduser().resolve()
+        if self.tokens_db is None:
+            self.tokens_db = self.var_dir / "ingest" / "tokens.sqlite3"
+        return self
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def tokens_path(self) -> Path:
+        assert self.tokens_db is not None
+        return self.tokens_db
+
+    def check_secrets(self) -> None:
+        """Refuse the documented local defaults unless LIANXI_ENV=development."""
+        if not self.development and self.warehouse_analyst_password in PLACEHOLDER_PASSWORDS:
+            raise ValueError(
+                "LIANXI_WAREHOUSE_ANALYST_PASSWORD is a placeholder; set a real secret outside "
+                "LIANXI_ENV=development"
+            )
+
+
+@lru_cache
+def get_settings() -> IngestSettings:
+    settings = IngestSettings()
+    settings.check_secrets()
+    return settings

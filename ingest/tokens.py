@@ -1,0 +1,136 @@
+"""Per-source bearer tokens scoped to event-type globs, stored hashed in SQLite."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from ingest.contracts import event_types
+
+TOKEN_PREFIX = "lx_"
+_SCHEMA = (Path(__file__).parent / "sql" / "tokens_schema.sql").read_text(encoding="utf-8")
+
+
+class TokenError(ValueError):
+    """A token request that cannot be honoured; `field` and `rule` say why."""
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class Token:
+    token_id: str
+    source: str
+    types: tuple[str, ...]
+    note: str
+    created_at: str
+    revoked_at: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, event_type: str) -> bool:
+        return any(fnmatchcase(event_type, pattern) for pattern in self.types)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "token_id": self.token_id,
+            "source": self.source,
+            "types": list(self.types),
+            "note": self.note,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        }
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_patterns(types: list[str]) -> tuple[str, ...]:
+    patterns = tuple(t.strip() for part in types for t in part.split(",") if t.strip())
+    if not patterns:
+        raise TokenError("types", "required", "give at least one event-type pattern, e.g. 'lianxi.ticket.*'")
+    known = event_types()
+    for pattern in patterns:
+        if not any(fnmatchcase(t, pattern) for t in known):
+            raise TokenError("types", "matches_catalogue", f"pattern {pattern!r} matches no event type of the catalogue")
+    return patterns
+
+
+class TokenStore:
+    """SQLite-backed; safe to share between the API's threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def create(self, source: str, types: list[str], note: str = "") -> tuple[str, Token]:
+        """Returns (secret, token). The secret is shown once and never stored."""
+        if not source or not source.strip():
+            raise TokenError("source", "required", "a token belongs to exactly one event source")
+        patterns = _check_patterns(types)
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = Token(
+            token_id="tok_" + secrets.token_hex(6),
+            source=source.strip(),
+            types=patterns,
+            note=note,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            revoked_at=None,
+        )
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO tokens (token_id, token_hash, source, types, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (token.token_id, hash_secret(secret), token.source, json.dumps(list(patterns)), note, token.created_at),
+            )
+        return secret, token
+
+    def _row(self, row: tuple[str, str, str, str, str, str | None]) -> Token:
+        return Token(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], row[5])
+
+    def lookup(self, secret: str) -> Token | None:
+        """The active token for this secret, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT token_id, source, types, note, created_at, revoked_at FROM tokens "
+                "WHERE token_hash = ? AND revoked_at IS NULL",
+                (hash_secret(secret),),
+            ).fetchone()
+        return self._row(row) if row else None
+
+    def list(self, include_revoked: bool = False) -> list[Token]:
+        sql = "SELECT token_id, source, types, note, created_at, revoked_at FROM tokens"
+        if not include_revoked:
+            sql += " WHERE revoked_at IS NULL"
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY created_at, token_id").fetchall()
+        return [self._row(r) for r in rows]
+
+    def revoke(self, token_id: str) -> bool:
+        """True if an active token was revoked."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                (datetime.now(UTC).isoformat(timespec="seconds"), token_id),
+            )
+        return cur.rowcount == 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,157 @@
+"""Turn a batch of Kafka records from one domain topic into raw-table rows and dead letters.
+
+Pure and synchronous: the Faust agents, `lianxi replay` and the benchmark's baseline all call
+it, so every path loads exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ingest import contracts
+from streams import envelope as env
+from streams.enrichment import OrgRegistry
+from streams.rawschema import RawTable, raw_tables
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# DateTime64(3) holds 1900-01-01 .. 2299-12-31; outside it ClickHouse would clamp silently.
+YEAR_MIN, YEAR_MAX = 1900, 2299
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Any = ()
+
+
+@dataclass
+class DeadLetter:
+    record: Record
+    rejection: env.Rejection
+    failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class Batch:
+    """What one batch of records turns into; `token` names it for insert deduplication."""
+
+    table: RawTable
+    columns: list[str]
+    rows: list[tuple]
+    dead_letters: list[DeadLetter]
+    token: str
+    org_updates: list[dict[str, Any]]
+
+
+def dedup_token(records: Sequence[Record]) -> str:
+    """topic:partition:first-last for each partition in the batch, so a retried insert of the
+    same batch is dropped by ClickHouse instead of loaded twice."""
+    ranges: dict[tuple[str, int], list[int]] = {}
+    for r in records:
+        span = ranges.setdefault((r.topic, r.partition), [r.offset, r.offset])
+        span[0] = min(span[0], r.offset)
+        span[1] = max(span[1], r.offset)
+    return ",".join(f"{t}:{p}:{lo}-{hi}" for (t, p), (lo, hi) in sorted(ranges.items()))
+
+
+def _reject(code: str, field_name: str, rule: str, message: str, event: dict) -> env.Rejection:
+    return env.Rejection(code, [env.violation(field_name, rule, message)], **env.rejection_ids(event))
+
+
+def parse_record(record: Record, domain: str, max_bytes: int) -> env.Envelope:
+    """The validated envelope of one record, or env.Rejection saying why it cannot load."""
+    event = env.decode(record.value, record.headers, max_bytes)
+    found = contracts.validate_event(event)
+    if found:
+        rules = {v.rule for v in found}
+        if rules & {"known_type", "known_version"}:
+            code = env.UNKNOWN_TYPE
+        elif any(v.field in env.ENVELOPE_STRINGS or v.field in ("", "data") for v in found):
+            code = env.INVALID_ENVELOPE
+        else:
+            code = env.SCHEMA_VIOLATION
+        raise env.Rejection(code, [v.as_dict() for v in found], **env.rejection_ids(event))
+    event_domain = contracts.domain_of(event["type"])
+    if event_domain != domain:
+        raise _reject(
+            env.WRONG_TOPIC, "type", "topic_matches_domain",
+            f"{event['type']} belongs on the {event_domain} topic, not {record.topic}", event,
+        )
+    try:
+        return env.Envelope(event)
+    except ValueError as exc:
+        raise _reject(env.INVALID_ENVELOPE, "time", "format", str(exc), event) from exc
+
+
+def _cell(kind: str, value: Any, prop: str, event: dict) -> Any:
+    if value is None:
+        return [] if kind == "strings" else None
+    if kind == "datetime":
+        try:
+            parsed = env.parse_time(value)
+        except ValueError as exc:
+            raise _reject(env.SCHEMA_VIOLATION, f"data.{prop}", "format", str(exc), event) from exc
+        return _in_range_time(parsed, f"data.{prop}", event)
+    if kind == "integer":
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise _reject(env.SCHEMA_VIOLATION, f"data.{prop}", "int64", "outside Int64", event)
+        return int(value)
+    if kind == "number":
+        return float(value)
+    return value
+
+
+def _in_range_time(value: datetime, field_name: str, event: dict) -> datetime:
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise _reject(
+            env.SCHEMA_VIOLATION, field_name, "range",
+            f"year {value.year} outside {YEAR_MIN}..{YEAR_MAX}", event,
+        )
+    return value
+
+
+def schema_version(event: dict) -> int:
+    return contracts.major_of(event)
+
+
+def to_row(table: RawTable, e: env.Envelope, record: Record, registry: OrgRegistry) -> tuple:
+    event, data = e.event, e.data
+    street, community = registry.scope(data)
+    cells = [_cell(c.kind, data.get(c.name), c.name, event) for c in table.data_columns]
+    return (
+        event["id"], event["source"], event["type"], schema_version(event), event["subject"],
+        _in_range_time(e.time, "time", event), street, community,
+        *cells,
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        record.topic, record.partition, record.offset,
+    )
+
+
+def prepare(
+    domain: str, records: Iterable[Record], registry: OrgRegistry, max_bytes: int
+) -> Batch:
+    table = raw_tables()[domain]
+    records = list(records)
+    rows: list[tuple] = []
+    dead: list[DeadLetter] = []
+    org_updates: list[dict[str, Any]] = []
+    for record in records:
+        try:
+            e = parse_record(record, domain, max_bytes)
+            if domain == "org":
+                # Learn before building rows so a community registered earlier in this
+                # batch already enriches the events after it.
+                registry.learn(e.data)
+                org_updates.append(e.data)
+            rows.append(to_row(table, e, record, registry))
+        except env.Rejection as rejection:
+            dead.append(DeadLetter(record, rejection))
+    return Batch(table, table.insert_columns(), rows, dead, dedup_token(records), org_updates)

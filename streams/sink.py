@@ -1,0 +1,123 @@
+"""Batched inserts into ClickHouse over the native protocol (clickhouse-driver).
+
+A batch is acknowledged to Kafka only after `insert` returns, and `insert` returns only after
+ClickHouse accepted the rows, so it retries until it does: the warehouse being down pauses the
+worker instead of losing or skipping data. A retry carries the same deduplication token, so a
+batch that did land before the connection broke is not loaded twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential
+
+from streams import metrics
+from streams.config import StreamsSettings
+
+log = logging.getLogger(__name__)
+
+# Deliberate: ClickHouse 26.x defaults async_insert=1, which acknowledges before the rows are
+# in a part — a batch must be readable and deduplicated when we commit its offsets.
+INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 1}
+
+
+def _retryable(exc: BaseException) -> bool:
+    # Every failure of an insert of validated rows is the warehouse's (down, restarting,
+    # overloaded); data errors are turned into dead letters before rows get here.
+    return isinstance(exc, Exception)
+
+
+class ClickHouseSink:
+    def __init__(self, settings: StreamsSettings) -> None:
+        self.settings = settings
+        self.database = settings.streams_raw_database
+        self._client = None
+
+    def _connect(self):
+        from clickhouse_driver import Client
+
+        return Client(
+            host=self.settings.warehouse_host,
+            port=self.settings.warehouse_native_port,
+            user=self.settings.warehouse_writer_user,
+            password=self.settings.warehouse_writer_password,
+            compression="lz4",
+            connect_timeout=5,
+            send_receive_timeout=60,
+            settings=INSERT_SETTINGS,
+        )
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def reset(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.disconnect()
+            except Exception:  # a broken connection may fail to close; it is dropped anyway
+                log.debug("disconnect failed", exc_info=True)
+        self._client = None
+
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple], token: str) -> None:
+        if not rows:
+            return
+        cols = ", ".join(f"`{c}`" for c in columns)
+        try:
+            self.client.execute(
+                f"INSERT INTO {self.database}.`{table}` ({cols}) VALUES",
+                rows,
+                settings={"insert_deduplication_token": token},
+                types_check=False,
+            )
+        except Exception:
+            self.reset()
+            raise
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        try:
+            return self.client.execute(sql, params or {})
+        except Exception:
+            self.reset()
+            raise
+
+    async def insert_until_accepted(
+        self, table: str, columns: Sequence[str], rows: list[tuple], token: str
+    ) -> None:
+        """Insert in a worker thread (the event loop keeps heartbeating), retrying with
+        exponential backoff for as long as it takes."""
+        if not rows:
+            return
+        started = time.perf_counter()
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            wait=wait_exponential(multiplier=0.2, max=self.settings.streams_retry_max_seconds),
+            stop=stop_never,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await asyncio.to_thread(self.insert, table, columns, rows, token)
+        metrics.WAREHOUSE_UP.set(1)
+        metrics.BATCH_SECONDS.labels(table=table).observe(time.perf_counter() - started)
+
+    def _before_sleep(self, state) -> None:
+        metrics.WAREHOUSE_UP.set(0)
+        metrics.INSERT_RETRIES.inc()
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "warehouse insert failed (attempt %d), retrying: %s", state.attempt_number, exc
+        )
+
+    def org_pairs(self) -> list[tuple[str, str]]:
+        return self.query(
+            f"SELECT community_id, any(street_id) FROM {self.database}.org_events "
+            "WHERE community_id != '' AND street_id != '' GROUP BY community_id"
+        )

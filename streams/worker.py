@@ -1,0 +1,26 @@
+"""`lianxi stream`: run the Faust worker in the foreground until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+
+from streams.config import StreamsSettings
+
+
+def run(settings: StreamsSettings, loglevel: str = "info") -> None:
+    import faust
+
+    from streams import metrics
+    from streams.app import Pipeline, create_app, load_registry
+    from streams.sink import ClickHouseSink
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    pipeline = Pipeline(settings, ClickHouseSink(settings))
+    load_registry(pipeline)
+    app = create_app(settings, pipeline)
+    if settings.streams_metrics_enabled:
+        metrics.serve(settings.streams_metrics_port)
+    # faust.Worker installs the SIGTERM/SIGINT handlers that stop the agents (draining the
+    # batch in flight) and close the consumer.
+    worker = faust.Worker(app, loglevel=loglevel, override_logging=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,104 @@
+"""Shared fixtures: the running stack's endpoints (from the same LIANXI_ settings the stack
+uses), free ports, and private Kafka brokers for tests that break one on purpose."""
+
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from infra.config import InfraSettings
+from infra.kafka import PrivateBroker
+
+
+@pytest.fixture(scope="session")
+def stack_settings() -> InfraSettings:
+    return InfraSettings()
+
+
+@dataclass(frozen=True)
+class WarehouseEndpoint:
+    host: str
+    http_port: int
+    native_port: int
+    admin_user: str
+    admin_password: str
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(stack_settings: InfraSettings) -> str:
+    """The stack's broker (`make test` brings it up first)."""
+    return stack_settings.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def warehouse(stack_settings: InfraSettings) -> WarehouseEndpoint:
+    """The stack's warehouse: host, HTTP and native ports, the migrations (admin) account."""
+    return WarehouseEndpoint(
+        host=stack_settings.warehouse_host,
+        http_port=stack_settings.warehouse_http_port,
+        native_port=stack_settings.warehouse_native_port,
+        admin_user=stack_settings.warehouse_admin_user,
+        admin_password=stack_settings.warehouse_admin_password,
+    )
+
+
+@pytest.fixture(scope="session")
+def superset_url(stack_settings: InfraSettings) -> str:
+    return f"http://127.0.0.1:{stack_settings.superset_port}"
+
+
+@pytest.fixture(scope="session")
+def superset_admin(stack_settings: InfraSettings) -> tuple[str, str]:
+    return stack_settings.superset_admin_user, stack_settings.superset_admin_password
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _free_port_pair() -> int:
+    """A port p with p + 1 also free (a private broker's listener and its controller)."""
+    for _ in range(50):
+        port = _free_port()
+        if port < 65535:
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                    sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """Call it for each port you need: a port nothing listens on right now."""
+    return _free_port
+
+
+@pytest.fixture
+def free_port_pair() -> Callable[[], int]:
+    """Call it for a port p with p + 1 free as well (a broker and its KRaft controller)."""
+    return _free_port_pair
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A started Kafka broker of the test's own (tmp dir, free ports); stopped afterwards.
+
+    Use .stop() / .kill() / .start() on it to restart or crash it.
+    """
+    broker = PrivateBroker(tmp_path / "kafka", _free_port_pair())
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.kill()

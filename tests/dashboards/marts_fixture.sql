@@ -1,0 +1,136 @@
+-- Stand-in marts for the dashboards tests, shaped per the MARTS CONTRACT (README of dashboards/).
+-- Deterministic: every value derives from numbers(), so expected figures are recomputable in SQL.
+-- Replace with the real dbt output once dbt_project/ builds marts.
+DROP DATABASE IF EXISTS marts;
+CREATE DATABASE marts;
+
+CREATE TABLE marts.dim_street (street_id String, street_name String)
+ENGINE = MergeTree ORDER BY street_id;
+INSERT INTO marts.dim_street
+SELECT concat('s-0', toString(number + 1)),
+       ['人民路街道', '西兰路街道', '渭阳西路街道', '吴家堡街道', '陈杨寨街道',
+        '古渡街道', '沣东街道', '钓台街道', '马泉街道'][number + 1]
+FROM numbers(9);
+
+CREATE TABLE marts.dim_community (community_id String, community_name String, street_id String, street_name String)
+ENGINE = MergeTree ORDER BY community_id;
+INSERT INTO marts.dim_community
+SELECT concat('c-0', toString(intDiv(number, 9) + 1), '-', toString(number % 9 + 1)),
+       concat(replaceOne(s.street_name, '街道', ''), '第', toString(number % 9 + 1), '社区'),
+       s.street_id, s.street_name
+FROM numbers(81) AS n
+JOIN marts.dim_street AS s ON s.street_id = concat('s-0', toString(intDiv(n.number, 9) + 1));
+
+CREATE TABLE marts.dim_unit (unit_id String, unit_name String, unit_type String, level String, street_id String,
+  community_id Nullable(String), party_members UInt32, is_linked Bool, linked_at DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY unit_id;
+INSERT INTO marts.dim_unit
+SELECT concat('u-', toString(number)), concat('单位', toString(number)), ['机关', '企业', '学校'][number % 3 + 1],
+       if(number % 2 = 0, 'street', 'community'), c.street_id, if(number % 2 = 0, NULL, c.community_id),
+       10 + number % 50, true, toDateTime64('2026-01-05 02:00:00', 3, 'UTC') + toIntervalHour(number)
+FROM numbers(405) AS n JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
+
+CREATE TABLE marts.dim_member (member_id String, community_id String, street_id String, in_service Bool,
+  project String, registered_at DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY member_id;
+
+CREATE TABLE marts.fct_headline_indicators (
+  as_of DateTime64(3, 'UTC'), streets UInt64, communities UInt64, units_linked UInt64, party_members_linked UInt64,
+  building_party_groups UInt64, in_service_members_registered UInt64, builders_home_members UInt64,
+  micro_wishes_posted UInt64, micro_wishes_claimed UInt64, micro_wishes_fulfilled UInt64,
+  volunteer_posts_claimed UInt64, volunteer_hours Float64, tickets_opened UInt64, tickets_resolved UInt64,
+  enterprise_problems_solved UInt64, response_rate Float64, resolution_rate Float64, satisfaction_rate Float64,
+  median_hours_to_resolve Float64, street_meeting_compliance Float64, community_meeting_compliance Float64,
+  resource_matches UInt64, open_demands UInt64)
+ENGINE = MergeTree ORDER BY as_of;
+INSERT INTO marts.fct_headline_indicators VALUES
+  ('2026-11-25 01:00:00.000', 9, 81, 1155, 45991, 409, 5123, 65, 4400, 4012, 3870, 4618, 18472.5, 2400, 2290,
+   107, 0.985, 0.954, 0.932, 26.5, 0.972, 0.941, 312, 41);
+
+CREATE TABLE marts.fct_daily_indicators (day Date, street_id String, street_name String, community_id String,
+  community_name String, members_registered UInt64, check_ins UInt64, wishes_posted UInt64, wishes_claimed UInt64,
+  wishes_fulfilled UInt64, volunteer_claims UInt64, volunteer_hours Float64, tickets_opened UInt64,
+  tickets_resolved UInt64, meetings_held UInt64)
+ENGINE = MergeTree ORDER BY (street_id, community_id, day);
+INSERT INTO marts.fct_daily_indicators
+SELECT toDate('2026-09-27') + intDiv(number, 81) AS day, c.street_id, c.street_name, c.community_id, c.community_name,
+       number % 3, number % 7, number % 4, number % 3, number % 2, number % 5, (number % 5) * 1.5, number % 6,
+       number % 5, if(number % 30 = 0, 1, 0)
+FROM numbers(81 * 60) AS n
+JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
+
+CREATE TABLE marts.fct_tickets (ticket_id String, channel LowCardinality(String), category LowCardinality(String),
+  street_id String, street_name String, community_id String, community_name String, project String,
+  opened_at DateTime64(3, 'UTC'), first_responded_at Nullable(DateTime64(3, 'UTC')),
+  resolved_at Nullable(DateTime64(3, 'UTC')), rated_satisfaction Nullable(UInt8), reopen_count UInt32,
+  status LowCardinality(String), hours_to_respond Nullable(Float64), hours_to_resolve Nullable(Float64))
+ENGINE = MergeTree ORDER BY (street_id, community_id, opened_at, ticket_id);
+INSERT INTO marts.fct_tickets
+SELECT concat('t-', toString(number)),
+       ['hotline', 'grid_manager', 'one_key_call', 'enterprise', 'joint_meeting', 'walk_in'][number % 6 + 1],
+       ['道路交通', '环境卫生', '物业管理', '治安消防', '企业服务', '民生保障'][number % 7 % 6 + 1],
+       c.street_id, c.street_name, c.community_id, c.community_name,
+       if(number % 11 = 0, 'industrial_park_service_center', ''),
+       opened, if(number % 50 = 0, NULL, opened + toIntervalMinute(30 + number % 300)),
+       if(number % 10 = 0, NULL, opened + toIntervalHour(2 + number % 70)),
+       if(number % 10 = 0 OR number % 4 = 0, NULL, toUInt8(number % 5 + 1)), toUInt32(number % 13 = 0),
+       if(number % 10 = 0, if(number % 50 = 0, 'open', 'responded'), 'resolved'),
+       if(number % 50 = 0, NULL, (30 + number % 300) / 60), if(number % 10 = 0, NULL, toFloat64(2 + number % 70))
+FROM (SELECT number, toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalMinute(number * 29) AS opened
+      FROM numbers(3000)) AS n
+JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
+
+CREATE TABLE marts.fct_meeting_compliance (level LowCardinality(String), street_id String, street_name String,
+  community_id Nullable(String), community_name Nullable(String), period String, period_start Date,
+  required UInt8, held UInt8, on_time UInt8, status LowCardinality(String), attending_units UInt32)
+ENGINE = MergeTree ORDER BY (level, street_id, period_start);
+INSERT INTO marts.fct_meeting_compliance
+SELECT 'street', s.street_id, s.street_name, NULL, NULL, concat('2026-Q', toString(q + 1)),
+       toDate('2026-01-01') + toIntervalMonth(q * 3), 1, if((q + k) % 7 = 6, 0, 1), if((q + k) % 5 = 4, 0, 1) * if((q + k) % 7 = 6, 0, 1),
+       multiIf((q + k) % 7 = 6, 'missed', (q + k) % 5 = 4, 'late', 'held'), if((q + k) % 7 = 6, 0, 8 + (q * 3 + k) % 9)
+FROM (SELECT number % 4 AS q, intDiv(number, 4) AS k FROM numbers(36)) AS n
+JOIN marts.dim_street AS s ON s.street_id = concat('s-0', toString(n.k + 1));
+INSERT INTO marts.fct_meeting_compliance
+SELECT 'community', c.street_id, c.street_name, c.community_id, c.community_name,
+       concat('2026-', leftPad(toString(m + 1), 2, '0')), toDate('2026-01-01') + toIntervalMonth(m), 1,
+       if((m + k) % 11 = 10, 0, 1), if((m + k) % 6 = 5, 0, 1) * if((m + k) % 11 = 10, 0, 1),
+       multiIf((m + k) % 11 = 10, 'missed', (m + k) % 6 = 5, 'late', 'held'), if((m + k) % 11 = 10, 0, 3 + (m + k) % 6)
+FROM (SELECT number % 11 AS m, intDiv(number, 11) AS k FROM numbers(81 * 11)) AS n
+JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.k, 9) + 1), '-', toString(n.k % 9 + 1));
+
+CREATE TABLE marts.fct_wishes (wish_id String, category LowCardinality(String), street_id String, street_name String,
+  community_id String, community_name String, posted_at DateTime64(3, 'UTC'), claimed_at Nullable(DateTime64(3, 'UTC')),
+  fulfilled_at Nullable(DateTime64(3, 'UTC')), cancelled_at Nullable(DateTime64(3, 'UTC')),
+  status LowCardinality(String), hours_to_claim Nullable(Float64))
+ENGINE = MergeTree ORDER BY (street_id, community_id, posted_at, wish_id);
+INSERT INTO marts.fct_wishes
+SELECT concat('w-', toString(number)), ['助老', '助学', '助残', '生活物资', '医疗健康'][number % 5 + 1],
+       c.street_id, c.street_name, c.community_id, c.community_name, posted,
+       if(number % 9 = 0, NULL, posted + toIntervalHour(1 + number % 48)),
+       if(number % 9 = 0 OR number % 7 = 0, NULL, posted + toIntervalHour(49 + number % 100)),
+       if(number % 45 = 0, posted + toIntervalHour(3), NULL),
+       multiIf(number % 45 = 0, 'cancelled', number % 9 = 0, 'posted', number % 7 = 0, 'claimed', 'fulfilled'),
+       if(number % 9 = 0, NULL, toFloat64(1 + number % 48))
+FROM (SELECT number, toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalMinute(number * 43) AS posted
+      FROM numbers(2000)) AS n
+JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
+
+CREATE TABLE marts.fct_volunteering (post_id String, member_id String, street_id String, street_name String,
+  community_id String, community_name String, claimed_at DateTime64(3, 'UTC'), hours Float64)
+ENGINE = MergeTree ORDER BY (street_id, community_id, claimed_at, post_id);
+INSERT INTO marts.fct_volunteering
+SELECT concat('p-', toString(number)), concat('m-', toString(number % 700)), c.street_id, c.street_name,
+       c.community_id, c.community_name,
+       toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalMinute(number * 41), 0.5 * (1 + number % 8)
+FROM numbers(2000) AS n
+JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
+
+CREATE TABLE marts.fct_registrations (member_id String, street_id String, street_name String, community_id String,
+  community_name String, in_service Bool, project String, registered_at DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY (street_id, community_id, registered_at, member_id);
+INSERT INTO marts.fct_registrations
+SELECT concat('m-', toString(number)), c.street_id, c.street_name, c.community_id, c.community_name,
+       number % 4 != 0, if(number % 31 = 0, 'builders_home', ''),
+       toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalMinute(number * 37)
+FROM numbers(2000) AS n
+JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));

@@ -1,0 +1,53 @@
+"""The stack's settings: private ports honoured, placeholders refused outside development."""
+
+import pytest
+from pydantic import ValidationError
+
+from infra.config import InfraSettings
+from infra.services import all_services
+
+
+def test_private_ports_reach_every_service(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("LIANXI_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+    monkeypatch.setenv("LIANXI_WAREHOUSE_HTTP_PORT", "18123")
+    monkeypatch.setenv("LIANXI_WAREHOUSE_NATIVE_PORT", "19000")
+    monkeypatch.setenv("LIANXI_API_PORT", "18000")
+    monkeypatch.setenv("LIANXI_SUPERSET_PORT", "18088")
+    settings = InfraSettings()
+    assert settings.var_dir == tmp_path.resolve()
+    assert settings.kafka_libs_dir == tmp_path.resolve() / "kafka" / "libs"
+    assert (settings.kafka_port, settings.kafka_controller) == (19092, 19093)
+    services = {service.name: service for service in all_services(settings)}
+    assert services["kafka"].ports == (19092, 19093)
+    assert services["superset"].ports == (18088,)
+    assert services["superset"].url == "http://127.0.0.1:18088"
+    for service in services.values():
+        assert len(service.ports) == len(service.port_variables)
+
+
+def test_placeholder_secrets_refused_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIANXI_ENV", "production")
+    with pytest.raises(ValueError, match="LIANXI_SUPERSET_SECRET_KEY is a placeholder"):
+        InfraSettings().check_secrets()
+    monkeypatch.setenv("LIANXI_SUPERSET_SECRET_KEY", "a-real-secret-9f2c1e")
+    monkeypatch.setenv("LIANXI_SUPERSET_ADMIN_PASSWORD", "a-real-password-71d")
+    monkeypatch.setenv("LIANXI_WAREHOUSE_ADMIN_PASSWORD", "another-real-one-0be")
+    InfraSettings().check_secrets()
+
+
+def test_development_allows_the_documented_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIANXI_ENV", "development")
+    monkeypatch.delenv("LIANXI_SUPERSET_SECRET_KEY", raising=False)
+    InfraSettings().check_secrets()
+
+
+@pytest.mark.parametrize("bootstrap", ["localhost", "127.0.0.1:", "127.0.0.1:99999", ":9092"])
+def test_malformed_bootstrap_names_the_rule(
+    monkeypatch: pytest.MonkeyPatch, bootstrap: str
+) -> None:
+    monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", bootstrap)
+    with pytest.raises(ValidationError) as error:
+        InfraSettings()
+    assert error.value.errors()[0]["loc"] == ("kafka_bootstrap",)
+    assert "host:port" in str(error.value)

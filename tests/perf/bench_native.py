@@ -1,0 +1,260 @@
+"""Benchmark: the native protocol server against chdb run in-process, in the same run.
+
+`python -m tests.perf.bench_native` (or `bench_native()` from the warehouse benchmark).
+Workloads: a 1 M-row SELECT, a GROUP BY over 10 M rows, a 100 k-row INSERT. The server
+runs as its own process (`python -m warehouse.native`) over its own data directory; the
+baseline opens chdb in this process over another. Both hold the same rows.
+
+Two clients are measured against the server: a raw protocol client (packets read and
+blocks framed, values never decoded; INSERT blocks encoded before the clock starts), which
+isolates the server's cost, and clickhouse-driver, which is what users see and adds its
+own Python decoding/encoding on top.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from warehouse.native.blocks import Block, encode_block, iter_native, read_block
+from warehouse.native.protocol import SERVER_REVISION
+from warehouse.native.wire import Reader, string, varint
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE_DDL = (
+    "CREATE TABLE {name} (id UInt64, street LowCardinality(String), kind String, "
+    "ts DateTime64(3, 'UTC'), value Float64, tags Array(String)) ENGINE = MergeTree ORDER BY id"
+)
+FILL = (
+    "INSERT INTO {name} SELECT number, concat('street-', toString(number % 12)), "
+    "concat('kind-', toString(number % 97)), toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + number, "
+    "number / 7, [toString(number % 5)] FROM numbers({rows})"
+)
+SELECT_1M = "SELECT * FROM bench.events ORDER BY id LIMIT {rows}"
+GROUP_BY = "SELECT street, kind, count(), avg(value) FROM bench.events GROUP BY street, kind ORDER BY street, kind"
+INSERT_SOURCE = "SELECT * FROM bench.events ORDER BY id LIMIT {rows}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RawClient:
+    """Minimal native-protocol client: frames blocks without decoding values."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = Reader(fill=lambda: self.sock.recv(1 << 20))
+        self.sock.sendall(
+            varint(0) + string("bench") + varint(1) + varint(0) + varint(SERVER_REVISION)
+            + string("") + string("default") + string("") + string("")  # + addendum quota key
+        )
+        r = self.reader
+        assert r.varint() == 0, "expected Hello"
+        r.string()
+        r.varint()
+        r.varint()
+        r.varint()
+        r.string()
+        r.string()
+        r.varint()
+        r.varint()
+        r.u64()
+
+    def _query(self, text: str) -> None:
+        self.sock.sendall(
+            varint(1) + string("") + b"\x00" + string("") + string("") + varint(2) + varint(0)
+            + string(text) + string("") + varint(2) + string("") + _EMPTY_BLOCK
+        )
+
+    def _next(self) -> tuple[int, Block | None]:
+        r = self.reader
+        kind = r.varint()
+        if kind in (1, 14):  # Data, ProfileEvents
+            r.string()
+            block = read_block(r, SERVER_REVISION, wire=True)
+            r.compact()
+            return kind, block
+        if kind == 3:  # Progress at this revision: seven varints
+            for _ in range(7):
+                r.varint()
+        elif kind == 6:  # ProfileInfo
+            r.varint()
+            r.varint()
+            r.varint()
+            r.u8()
+            r.varint()
+            r.u8()
+        elif kind == 2:
+            code = r.i32()
+            r.string()
+            raise RuntimeError(f"server exception {code}: {r.string()}")
+        elif kind != 5:
+            raise RuntimeError(f"unexpected packet {kind}")
+        return kind, None
+
+    def select(self, text: str) -> int:
+        self._query(text)
+        rows = 0
+        while True:
+            kind, block = self._next()
+            if kind == 5:
+                return rows
+            if kind == 1 and block is not None:
+                rows += block.rows
+
+    def insert(self, table: str, wire_blocks: list[bytes]) -> None:
+        self._query(f"INSERT INTO {table} VALUES")
+        self._next()  # header block
+        for body in wire_blocks:
+            self.sock.sendall(body)
+            self._next()  # ProfileEvents per block
+        self.sock.sendall(varint(2) + string("") + _EMPTY_BLOCK)
+        while self._next()[0] != 5:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+_EMPTY_BLOCK = b"".join(encode_block(Block(0, []), SERVER_REVISION, wire=True))
+
+
+def _timed(fn: Callable[[], object], repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _row(workload: str, client: str, rows: int, times: list[float], baseline: list[float] | None) -> dict:
+    best = min(times)
+    row = {
+        "workload": workload,
+        "client": client,
+        "rows": rows,
+        "best_s": round(best, 4),
+        "median_s": round(statistics.median(times), 4),
+        "rows_per_s": int(rows / best),
+    }
+    if baseline is not None:
+        row["ratio_vs_chdb"] = round(best / min(baseline), 3)
+    return row
+
+
+def bench_native(
+    select_rows: int = 1_000_000,
+    group_rows: int = 10_000_000,
+    insert_rows: int = 100_000,
+    repeats: int = 3,
+    work_dir: Path | None = None,
+) -> list[dict]:
+    """Run every workload on both sides; returns one dict per (workload, client)."""
+    from chdb import session as chdb_session
+    from clickhouse_driver import Client
+
+    base = Path(tempfile.mkdtemp(prefix="wh_native_bench_", dir=work_dir))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LIANXI_ENV": "development",
+        "LIANXI_WAREHOUSE_NATIVE_PORT": str(port),
+        "LIANXI_WAREHOUSE_HTTP_PORT": str(_free_port()),
+        "LIANXI_WAREHOUSE_DATA_DIR": str(base / "server"),
+    }
+    log = (base / "server.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "warehouse.native"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    local = None
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError((base / "server.log").read_text())
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        local = chdb_session.Session(str(base / "local"))
+        driver = Client("127.0.0.1", port=port)
+        fill_rows = max(group_rows, select_rows, insert_rows)
+        for run in (lambda q: local.query(q, "TabSeparated"), driver.execute):
+            run("CREATE DATABASE IF NOT EXISTS bench")
+            run(TABLE_DDL.format(name="bench.events"))
+            run(FILL.format(name="bench.events", rows=fill_rows))
+            run(TABLE_DDL.format(name="bench.sink"))
+        raw = RawClient(port)
+        results = []
+
+        select = SELECT_1M.format(rows=select_rows)
+        base_t = _timed(lambda: local.query(select, "Native").bytes(), repeats)
+        results.append(_row("select_1m", "chdb in-process", select_rows, base_t, None))
+        results.append(_row("select_1m", "native raw", select_rows, _timed(lambda: raw.select(select), repeats), base_t))
+        results.append(_row("select_1m", "clickhouse-driver", select_rows,
+                            _timed(lambda: sum(1 for _ in driver.execute_iter(select)), repeats), base_t))
+
+        group = GROUP_BY
+        base_t = _timed(lambda: local.query(group, "Native").bytes(), repeats)
+        results.append(_row("group_by_10m", "chdb in-process", group_rows, base_t, None))
+        results.append(_row("group_by_10m", "native raw", group_rows, _timed(lambda: raw.select(group), repeats), base_t))
+        results.append(_row("group_by_10m", "clickhouse-driver", group_rows,
+                            _timed(lambda: driver.execute(group), repeats), base_t))
+
+        native_bytes = local.query(INSERT_SOURCE.format(rows=insert_rows), "Native").bytes()
+        wire_blocks = [
+            varint(2) + string("") + b"".join(encode_block(b, SERVER_REVISION, wire=True))
+            for b in iter_native(native_bytes)
+        ]
+        driver_rows = driver.execute(INSERT_SOURCE.format(rows=insert_rows), columnar=True)
+
+        def local_insert() -> None:
+            inserter = local.send_insert("INSERT INTO bench.sink FORMAT Native", "Native")
+            inserter.append(native_bytes)
+            inserter.finish()
+
+        base_t = _timed(local_insert, repeats)
+        results.append(_row("insert_100k", "chdb in-process", insert_rows, base_t, None))
+        results.append(_row("insert_100k", "native raw", insert_rows,
+                            _timed(lambda: raw.insert("bench.sink", wire_blocks), repeats), base_t))
+        results.append(_row("insert_100k", "clickhouse-driver", insert_rows,
+                            _timed(lambda: driver.execute("INSERT INTO bench.sink VALUES", driver_rows, columnar=True),
+                                   repeats), base_t))
+        raw.close()
+        driver.disconnect()
+        return results
+    finally:
+        if local is not None:
+            local.close()
+        proc.terminate()
+        proc.wait()
+        log.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def main() -> None:
+    rows = bench_native()
+    try:
+        from tests.perf.report import record
+    except ImportError:  # report.py belongs to the shared perf harness; print if it is absent
+        import json
+
+        for row in rows:
+            sys.stdout.write(json.dumps(row) + "\n")
+    else:
+        record("native", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,466 @@
+"""The native TCP protocol against real clients: clickhouse-driver, clickhouse-client, dbt.
+
+The server runs as its own process (`python -m warehouse.native`) on a free port over a
+temporary data directory, exactly as a client would meet it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from clickhouse_driver import Client
+from clickhouse_driver.errors import ServerException
+
+from warehouse.native.wire import Reader, string, varint
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NativeProcess:
+    """`python -m warehouse.native` on a free port; stopped with SIGTERM."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "LIANXI_ENV": "development",
+            "LIANXI_WAREHOUSE_HOST": "127.0.0.1",
+            "LIANXI_WAREHOUSE_NATIVE_PORT": str(self.port),
+            "LIANXI_WAREHOUSE_HTTP_PORT": str(free_port()),
+            "LIANXI_WAREHOUSE_DATA_DIR": str(data_dir),
+        }
+        self.log = data_dir.parent / "native.log"
+        self._log_file = self.log.open("wb")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "warehouse.native"], cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
+        )
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"native server exited: {self.log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+    def client(self, **kwargs: object) -> Client:
+        return Client("127.0.0.1", port=self.port, **kwargs)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log_file.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeProcess]:
+    base = tmp_path_factory.mktemp("native")
+    proc = NativeProcess(base / "data")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def db(server: NativeProcess) -> Iterator[str]:
+    name = f"native_{uuid.uuid4().hex[:8]}"
+    server.client().execute(f"CREATE DATABASE {name}")
+    yield name
+    server.client().execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+ALL_TYPES = """
+    u8 UInt8, u64 UInt64, i32 Int32, i64 Int64, f32 Float32, f64 Float64,
+    dec Decimal(18, 4), s String, lc LowCardinality(String), ns Nullable(String),
+    ni Nullable(Int64), d Date, ts DateTime64(3, 'UTC'), id UUID,
+    tags Array(String), scores Array(Nullable(Float64)), attrs Map(String, UInt32),
+    flag Bool, state Enum8('open' = 1, 'closed' = 2), lc_arr Array(LowCardinality(String))
+"""
+
+
+def all_types_rows(n: int) -> list[tuple]:
+    rows = []
+    for i in range(n):
+        rows.append(
+            (
+                i % 256, 2**63 + i, -i, -(2**40) - i, 0.5, i / 3,
+                Decimal(f"{i}.1234"), f"事件{i}", ("street", "community")[i % 2],
+                None if i % 3 == 0 else f"n{i}", None if i % 2 else i,
+                date(2026, 1, 1 + i % 28), datetime(2026, 11, 25, 9, 0, i % 60, 123000, tzinfo=UTC),
+                uuid.UUID(int=i + 1), [f"t{j}" for j in range(i % 4)], [None, 1.5][: i % 3],
+                {f"k{j}": j for j in range(i % 3)}, bool(i % 2), ("open", "closed")[i % 2],
+                ["a", "b"][: i % 3],
+            )
+        )
+    return rows
+
+
+def test_select_and_insert_every_warehouse_type(server: NativeProcess, db: str) -> None:
+    client = server.client()
+    client.execute(f"CREATE TABLE {db}.t ({ALL_TYPES}) ENGINE = MergeTree ORDER BY u64")
+    rows = all_types_rows(200)
+    assert client.execute(f"INSERT INTO {db}.t VALUES", rows) == 200
+    got, types = client.execute(f"SELECT * FROM {db}.t ORDER BY u64", with_column_types=True)
+    assert got == rows
+    assert dict(types)["lc"] == "LowCardinality(String)"
+    assert dict(types)["ts"] == "DateTime64(3, 'UTC')"
+
+
+def test_insert_with_column_list_and_columnar(server: NativeProcess, db: str) -> None:
+    client = server.client()
+    client.execute(f"CREATE TABLE {db}.t (a UInt32, b String DEFAULT 'd', c UInt32 MATERIALIZED a * 2) "
+                   "ENGINE = MergeTree ORDER BY a")
+    client.execute(f"INSERT INTO {db}.t (a) VALUES", [(1,), (2,)])
+    client.execute(f"INSERT INTO {db}.t (b, a) VALUES", [["x", "y"], [3, 4]], columnar=True)
+    assert client.execute(f"SELECT a, b, c FROM {db}.t ORDER BY a") == [
+        (1, "d", 2), (2, "d", 4), (3, "x", 6), (4, "y", 8)
+    ]
+
+
+def test_insert_into_unknown_column_is_an_error(server: NativeProcess, db: str) -> None:
+    client = server.client()
+    client.execute(f"CREATE TABLE {db}.t (a UInt32) ENGINE = Memory")
+    with pytest.raises(ServerException) as info:
+        client.execute(f"INSERT INTO {db}.t (nope) VALUES", [(1,)])
+    assert info.value.code == 16
+
+
+def test_empty_result_still_has_column_types(server: NativeProcess) -> None:
+    rows, types = server.client().execute("SELECT 1 AS a, 'x' AS b WHERE 0", with_column_types=True)
+    assert rows == [] and types == [("a", "UInt8"), ("b", "String")]
+
+
+def test_settings_are_applied(server: NativeProcess) -> None:
+    client = server.client(settings={"max_threads": 3})
+    assert client.execute("SELECT getSetting('max_threads')") == [(3,)]
+    assert client.execute("SELECT getSetting('max_block_size')", settings={"max_block_size": 1234}) == [(1234,)]
+    client.execute("SET max_block_size = 777")
+    assert client.execute("SELECT getSetting('max_block_size')") == [(777,)]
+    # Like ClickHouse: unknown settings are ignored unless the client marks them important.
+    assert client.execute("SELECT 1", settings={"no_such_setting_xyz": 1}) == [(1,)]
+    strict = server.client(settings_is_important=True)
+    with pytest.raises(ServerException) as info:
+        strict.execute("SELECT 1", settings={"no_such_setting_xyz": 1})
+    assert info.value.code == 115
+
+
+def test_use_switches_database(server: NativeProcess, db: str) -> None:
+    client = server.client()
+    client.execute(f"CREATE TABLE {db}.t (a UInt8) ENGINE = Memory")
+    client.execute(f"USE {db}")
+    client.execute("INSERT INTO t VALUES", [(5,)])
+    assert client.execute("SELECT currentDatabase(), sum(a) FROM t") == [(db, 5)]
+    assert server.client(database=db).execute("SELECT count() FROM t") == [(1,)]
+    with pytest.raises(ServerException) as info:
+        client.execute("USE no_such_database_xyz")
+    assert info.value.code == 81
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("SELECT * FROM no_such_table_xyz", 60), ("SELEKT 1", 62), ("SELECT throwIf(1)", 395)],
+)
+def test_server_exceptions_carry_codes_and_keep_the_connection(server: NativeProcess, query: str, code: int) -> None:
+    client = server.client()
+    with pytest.raises(ServerException) as info:
+        client.execute(query)
+    assert info.value.code == code
+    # The driver hangs up after any error; the server itself keeps the connection usable.
+    conn = client.connection
+    conn.connect()
+    for text, expected in ((query, 2), ("SELECT 42", 1)):  # Exception, then Data
+        conn.send_query(text)
+        conn.send_external_tables(None)
+        kinds = []
+        while (packet := conn.receive_packet()).type not in (2, 5):
+            kinds.append(packet.type)
+        kinds.append(packet.type)
+        assert expected in kinds
+    assert client.execute("SELECT 42") == [(42,)]
+
+
+@pytest.mark.parametrize("method", ["lz4", "zstd"])
+def test_compression(server: NativeProcess, db: str, method: str) -> None:
+    client = server.client(compression=method)
+    client.execute(f"CREATE TABLE {db}.t ({ALL_TYPES}) ENGINE = MergeTree ORDER BY u64")
+    rows = all_types_rows(3000)
+    client.execute(f"INSERT INTO {db}.t VALUES", rows)
+    assert client.execute(f"SELECT * FROM {db}.t ORDER BY u64") == rows
+    big = client.execute("SELECT number, toString(number) FROM numbers(300000)")
+    assert len(big) == 300_000 and big[-1] == (299_999, "299999")
+
+
+def test_execute_iter_streams_a_million_rows_in_blocks(server: NativeProcess) -> None:
+    client = server.client()
+    total = 0
+    count = 0
+    for (number,) in client.execute_iter("SELECT number FROM numbers(1000000)", settings={"max_block_size": 65536}):
+        total += number
+        count += 1
+    assert count == 1_000_000 and total == 999_999 * 1_000_000 // 2
+
+    # At packet level: many Data packets, not one.
+    conn = client.connection
+    conn.send_query("SELECT number FROM numbers(1000000) SETTINGS max_block_size = 65536")
+    conn.send_external_tables(None)
+    data_packets = 0
+    while (packet := conn.receive_packet()).type != 5:  # EndOfStream
+        data_packets += packet.type == 1
+    assert data_packets >= 1_000_000 // 65536
+
+
+@pytest.mark.parametrize("server_side", [True, False])
+def test_query_parameters(server: NativeProcess, server_side: bool) -> None:
+    client = server.client(settings={"server_side_params": server_side})
+    if server_side:
+        query = "SELECT {n:UInt32} + 1, {s:String}, {d:Date}"
+    else:
+        query = "SELECT %(n)s + 1, %(s)s, %(d)s"
+    got = client.execute(query, {"n": 41, "s": "it's 联席\\", "d": date(2026, 11, 25)})
+    assert got[0][0] == 42 and got[0][1] == "it's 联席\\"
+    assert str(got[0][2]) == "2026-11-25"
+
+
+def test_ping_and_cancel(server: NativeProcess) -> None:
+    client = server.client()
+    client.connection.connect()
+    assert client.connection.ping()
+    rows = client.execute_iter("SELECT number FROM numbers(5000000)", settings={"max_block_size": 1000})
+    next(iter(rows))
+    client.cancel()
+    assert client.execute("SELECT 7") == [(7,)]
+
+
+def test_authentication_and_rights(server: NativeProcess, db: str) -> None:
+    with pytest.raises(ServerException) as info:
+        Client("127.0.0.1", port=server.port, user="lianxi_reader", password="wrong").execute("SELECT 1")
+    assert info.value.code == 516
+    server.client().execute(f"CREATE TABLE {db}.t (a UInt8) ENGINE = Memory")
+    reader = Client("127.0.0.1", port=server.port, user="lianxi_analyst", password="dev-analyst")
+    assert reader.execute(f"SELECT count() FROM {db}.t") == [(0,)]
+    with pytest.raises(ServerException) as info:
+        reader.execute(f"INSERT INTO {db}.t VALUES", [(1,)])
+    assert info.value.code in (164, 497)
+    assert server.client().execute(f"SELECT count() FROM {db}.t") == [(0,)]
+
+
+def test_sixteen_concurrent_clients_mix_reads_and_writes(server: NativeProcess, db: str) -> None:
+    server.client().execute(f"CREATE TABLE {db}.t (worker UInt8, n UInt32, s String) ENGINE = MergeTree ORDER BY (worker, n)")
+    errors: list[BaseException] = []
+    rounds = 10
+
+    def work(worker: int) -> None:
+        try:
+            client = server.client(compression="lz4" if worker % 2 else False)
+            for r in range(rounds):
+                client.execute(f"INSERT INTO {db}.t VALUES", [(worker, r * 100 + i, f"w{worker}") for i in range(100)])
+                (count,) = client.execute(f"SELECT count() FROM {db}.t WHERE worker = {worker}")[0]
+                assert count == (r + 1) * 100
+                assert len(client.execute("SELECT number FROM numbers(20000)")) == 20000
+            client.disconnect()
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert server.client().execute(f"SELECT count(), uniqExact(worker) FROM {db}.t") == [(16 * rounds * 100, 16)]
+
+
+# --- bad input ----------------------------------------------------------------------
+
+
+def _raw_exchange(port: int, payload: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(payload)
+        sock.shutdown(socket.SHUT_WR)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+        return out
+
+
+def _hello(user: str = "default", password: str = "", revision: int = 54468) -> bytes:
+    return (
+        varint(0) + string("probe") + varint(1) + varint(0) + varint(revision)
+        + string("") + string(user) + string(password)
+    )
+
+
+def _exception_code(reply: bytes) -> int:
+    """Skip the server Hello if present and return the Exception packet's code."""
+    reader = Reader(reply)
+    kind = reader.varint()
+    if kind == 0:  # Hello: name, major, minor, revision, tz, display name, patch, rules, nonce
+        reader.string()
+        reader.varint()
+        reader.varint()
+        revision = reader.varint()
+        reader.string()
+        reader.string()
+        reader.varint()
+        if revision >= 54461:
+            reader.varint()
+        if revision >= 54462:
+            reader.u64()
+        kind = reader.varint()
+    assert kind == 2, reply
+    return reader.i32()
+
+
+ADDENDUM = string("")
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 102),  # 'G' = packet type 71
+        (b"\x00\x05pro", 32),  # truncated Hello
+        (_hello() + ADDENDUM + varint(99), 101),  # unknown packet type
+        (_hello() + ADDENDUM + varint(2) + string("") + b"\xff" * 20, 117),  # Data outside a query
+        (_hello() + ADDENDUM + varint(1) + string("q") + b"\x01" + string("x") * 3, 32),  # truncated Query
+        (_hello(password="x") , 516),
+    ],
+    ids=["http", "truncated-hello", "unknown-packet", "data-outside-query", "truncated-query", "bad-password"],
+)
+def test_bad_input_gets_an_exception_and_spares_the_server(server: NativeProcess, payload: bytes, code: int) -> None:
+    reply = _raw_exchange(server.port, payload)
+    got = _exception_code(reply)
+    assert got == code or (code == 117 and got == 102)
+    assert server.client().execute("SELECT 1") == [(1,)]
+
+
+def test_garbage_compressed_frame_and_huge_claims(server: NativeProcess) -> None:
+    query = (
+        varint(1) + string("") + b"\x00"  # query id, client info: NO_QUERY
+        + string("") + string("")  # settings end, interserver secret
+        + varint(2) + varint(1) + string("SELECT 1")  # stage, compression on, text
+        + string("")  # parameters end
+    )
+    bad_frame = varint(2) + string("") + b"\x00" * 16 + b"\x82" + (25).to_bytes(4, "little") + (9).to_bytes(4, "little") + b"x" * 16
+    reply = _raw_exchange(server.port, _hello() + ADDENDUM + query + bad_frame)
+    assert _exception_code(reply) == 40  # CHECKSUM_DOESNT_MATCH
+    huge_string = varint(1) + b"\xff\xff\xff\xff\x0f"
+    reply = _raw_exchange(server.port, _hello() + ADDENDUM + huge_string)
+    assert _exception_code(reply) in (131, 32)
+    assert server.client().execute("SELECT 1") == [(1,)]
+
+
+def test_random_garbage_never_takes_the_server_down(server: NativeProcess) -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(40):
+        payload = _hello() + ADDENDUM + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+        _raw_exchange(server.port, payload)
+    assert server.client().execute("SELECT 1") == [(1,)]
+    assert server.proc.poll() is None
+
+
+# --- other real clients -------------------------------------------------------------
+
+
+def test_clickhouse_client_18_16(server: NativeProcess, db: str) -> None:
+    binary = shutil.which("clickhouse-client")
+    assert binary, "install it: apt-get install -y clickhouse-client"
+    server.client().execute(f"CREATE TABLE {db}.t (a UInt32, s LowCardinality(String), d Date) ENGINE = MergeTree ORDER BY a")
+
+    def run(query: str, stdin: str | None = None, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [binary, "--host", "127.0.0.1", "--port", str(server.port), *extra, "--query", query],
+            input=stdin, capture_output=True, text=True, check=False,
+        )
+
+    done = run(f"INSERT INTO {db}.t FORMAT TSV", "1\t社区\t2026-11-25\n2\tstreet\t2026-11-26\n")
+    assert done.returncode == 0, done.stderr
+    done = run(f"SELECT a, s, d FROM {db}.t ORDER BY a FORMAT TSV")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "1\t社区\t2026-11-25\n2\tstreet\t2026-11-26\n"
+    done = run("SELECT getSetting('max_threads')", None, "--max_threads", "3")
+    assert done.stdout.strip() == "3", done.stderr
+    done = run("SELECT * FROM no_such_table_xyz")
+    assert done.returncode == 60 and "UNKNOWN_TABLE" in done.stderr
+
+
+def test_dbt_build_over_native(server: NativeProcess, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "models").mkdir(parents=True)
+    schema = f"dbt_native_{uuid.uuid4().hex[:8]}"
+    (project / "dbt_project.yml").write_text(textwrap.dedent("""
+        name: native_probe
+        version: "1.0"
+        profile: native_probe
+        model-paths: [models]
+    """))
+    (tmp_path / "profiles.yml").write_text(textwrap.dedent(f"""
+        native_probe:
+          target: dev
+          outputs:
+            dev:
+              type: clickhouse
+              driver: native
+              host: 127.0.0.1
+              port: {server.port}
+              user: default
+              password: ""
+              schema: {schema}
+              threads: 1
+    """))
+    (project / "models" / "events.sql").write_text(textwrap.dedent("""
+        {{ config(materialized='table', order_by='id', engine='MergeTree()') }}
+        select number as id, toString(number % 3) as kind, toDateTime64('2026-11-25 00:00:00', 3, 'UTC') as ts
+        from numbers(10)
+    """))
+    (project / "models" / "kinds.sql").write_text(textwrap.dedent("""
+        {{ config(materialized='incremental', order_by='kind', unique_key='kind', engine='MergeTree()') }}
+        select kind, count() as n from {{ ref('events') }} group by kind
+    """))
+    (project / "models" / "schema.yml").write_text(textwrap.dedent("""
+        version: 2
+        models:
+          - name: events
+            columns:
+              - name: id
+                tests: [unique, not_null]
+          - name: kinds
+            columns:
+              - name: kind
+                tests: [unique, not_null]
+    """))
+    dbt = str(Path(PYTHON).with_name("dbt"))
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    for _ in range(2):  # the second run takes the incremental path
+        done = subprocess.run(
+            [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(tmp_path)],
+            capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+        )
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    client = server.client()
+    assert client.execute(f"SELECT sum(n) FROM {schema}.kinds") == [(10,)]
+    client.execute(f"DROP DATABASE {schema}")

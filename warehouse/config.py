@@ -1,0 +1,68 @@
+"""Settings of the embedded warehouse server (env prefix LIANXI_WAREHOUSE_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES: tuple[str, ...] = ("admin", "writer", "transformer", "reader", "analyst")
+PLACEHOLDER_PASSWORDS = frozenset({"", "changeme"} | {f"dev-{role}" for role in ROLES})
+DEFAULT_USERS_FILE = Path(__file__).with_name("users.yaml")
+
+
+class WarehouseSettings(BaseSettings):
+    """Everything `lianxi warehouse serve|migrate` and the warehouse clients read."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANXI_WAREHOUSE_", extra="ignore")
+
+    # Shared platform variables keep their own names, not the warehouse prefix.
+    env: str = Field("development", validation_alias=AliasChoices("LIANXI_ENV"))
+    var_dir: Path = Field(Path("./var"), validation_alias=AliasChoices("LIANXI_VAR_DIR"))
+
+    host: str = "127.0.0.1"
+    http_port: int = Field(8123, ge=1, le=65535)
+    native_port: int = Field(9000, ge=1, le=65535)
+    data_dir: Path | None = None  # None: $LIANXI_VAR_DIR/clickhouse
+    display_name: str = "lianxi-warehouse"
+    native_enabled: bool = True
+
+    # Above this many running queries new ones get code 202 at once instead of queueing:
+    # two cores gain nothing from a deeper queue, and clients retry better than they wait.
+    max_concurrent_queries: int = Field(32, ge=1)
+    max_request_bytes: int = Field(256 * 1024 * 1024, ge=1024)
+    max_execution_time: float = Field(600.0, ge=0)  # seconds, 0 = unlimited
+    session_timeout: float = Field(60.0, gt=0)  # default for HTTP session_id when not given
+    max_session_timeout: float = Field(3600.0, gt=0)
+    shutdown_grace: float = Field(30.0, ge=0)  # how long SIGTERM waits for in-flight queries
+    users_file: Path = DEFAULT_USERS_FILE
+
+    admin_user: str = "lianxi_admin"
+    admin_password: str = "dev-admin"
+    writer_user: str = "lianxi_writer"
+    writer_password: str = "dev-writer"
+    transformer_user: str = "lianxi_transformer"
+    transformer_password: str = "dev-transformer"
+    reader_user: str = "lianxi_reader"
+    reader_password: str = "dev-reader"
+    analyst_user: str = "lianxi_analyst"
+    analyst_password: str = "dev-analyst"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return (self.data_dir or self.var_dir / "clickhouse").resolve()
+
+    def role_user(self, role: str) -> str:
+        return str(getattr(self, f"{role}_user"))
+
+    def role_password(self, role: str) -> str:
+        return str(getattr(self, f"{role}_password"))
+
+
+@lru_cache
+def get_settings() -> WarehouseSettings:
+    return WarehouseSettings()

@@ -1,0 +1,451 @@
+"""The one owner of the chdb data directory in this process; runs queries for every interface.
+
+Facts about chdb 26.9 this relies on (probed on this machine):
+- several `chdb.session.Session` objects on one path share one embedded server, keep separate
+  settings / current database / temporary tables, and run queries in parallel with the GIL
+  released; one Session runs one query at a time. So: a pool of connections for stateless
+  queries, one connection per HTTP session.
+- a failed query can leave its partial output in the connection's buffer, which then prefixes
+  the next result; a failed connection is drained (sessions) or dropped (pool).
+- `send_insert(query, fmt)` + `append(bytes)` + `finish()` feeds data in any input format; a
+  bad block fails the whole insert and nothing of it is written.
+"""
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chdb import session as chdb_session
+
+from warehouse import rights
+from warehouse.errors import (
+    ABORTED,
+    BAD_ARGUMENTS,
+    QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING,
+    SESSION_IS_LOCKED,
+    TOO_MANY_SIMULTANEOUS_QUERIES,
+    UNKNOWN_SETTING,
+    QueryError,
+)
+from warehouse.statement import leading_keyword, output_format, split_insert
+from warehouse.users import User, admin_user
+
+__all__ = ["Engine", "QueryError", "QueryResult"]
+
+DEFAULT_FORMAT = "TabSeparated"
+
+# ClickHouse 26 turns async_insert on: an acknowledged small insert would sit in a buffer,
+# invisible to the next SELECT and lost on kill -9. Inserts here are synchronous, so an
+# acknowledged insert is a written part. wait_for_async_insert stays 1 so that a client that
+# asks for async_insert explicitly still gets its acknowledgement only after the flush.
+BASE_SETTINGS: dict[str, str] = {"async_insert": "0", "wait_for_async_insert": "1"}
+# Settings a client may not change: they are the server's durability and safety guarantees.
+PINNED_SETTINGS = frozenset({"wait_for_async_insert", "readonly"})
+_SETTING_NAME = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_STATEFUL_STATEMENTS = frozenset({"SET", "USE", "CREATE", "DROP"})
+
+
+@dataclass
+class QueryResult:
+    data: bytes
+    rows_read: int
+    bytes_read: int
+    written_rows: int
+    written_bytes: int
+    elapsed: float
+    format: str = DEFAULT_FORMAT  # the output format actually used
+    query_id: str = ""
+
+
+@dataclass
+class _Connection:
+    session: chdb_session.Session
+    readonly: bool
+    database: str | None = "default"  # None: unknown (after a USE), set before the next query
+    applied: dict[str, str] = field(default_factory=dict)  # request settings now in effect
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_used: float = field(default_factory=time.monotonic)
+    timeout: float = 60.0
+    user: str = ""
+    spent: bool = False  # its state no longer matches a fresh connection: do not reuse
+
+
+class Engine:
+    """Thread-safe query runner over one chdb data directory."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        max_concurrent_queries: int = 32,
+        max_execution_time: float = 0.0,
+        session_timeout: float = 60.0,
+        max_session_timeout: float = 3600.0,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.max_concurrent_queries = max_concurrent_queries
+        self.max_execution_time = max_execution_time
+        self.session_timeout = session_timeout
+        self.max_session_timeout = max_session_timeout
+        self._path = str(self.data_dir)
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_concurrent_queries)
+        self._pool: dict[bool, list[_Connection]] = {False: [], True: []}
+        self._sessions: dict[tuple[str, str], _Connection] = {}
+        self._running: dict[str, str] = {}  # client query_id -> marker in the query text
+        self._closed = False
+        # The first Session starts the embedded server; it also serves internal look-ups.
+        self._control = self._open(readonly=False)
+        row = self._run(self._control, "SELECT version(), timezone()", "TabSeparated").bytes().decode().split("\t")
+        self.version, self.timezone = row[0], row[1].strip()
+
+    # -- connections -------------------------------------------------------------------
+
+    def _open(self, *, readonly: bool) -> _Connection:
+        conn = _Connection(chdb_session.Session(self._path), readonly=readonly)
+        base = dict(BASE_SETTINGS)
+        if self.max_execution_time:
+            base["max_execution_time"] = _number(self.max_execution_time)
+        self._run(conn, "SET " + ", ".join(f"{k} = {_literal(v)}" for k, v in base.items()))
+        if readonly:
+            # readonly=2: data and DDL refused by ClickHouse itself, settings still allowed,
+            # which every driver needs (clickhouse-connect sends a dozen per query).
+            self._run(conn, "SET readonly = 2")
+        return conn
+
+    def _base_value(self, name: str) -> str | None:
+        if name == "max_execution_time" and self.max_execution_time:
+            return _number(self.max_execution_time)
+        return BASE_SETTINGS.get(name)
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        if self._closed:
+            raise QueryError(ABORTED, "Server is shutting down")
+        if not self._slots.acquire(blocking=False):
+            raise QueryError(
+                TOO_MANY_SIMULTANEOUS_QUERIES,
+                f"Too many simultaneous queries. Maximum: {self.max_concurrent_queries}",
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    @contextmanager
+    def _pooled(self, readonly: bool) -> Iterator[_Connection]:
+        with self._lock:
+            idle = self._pool[readonly]
+            conn = idle.pop() if idle else None
+        if conn is None:
+            conn = self._open(readonly=readonly)
+        healthy = False
+        try:
+            yield conn
+            healthy = True
+        finally:
+            if healthy and not conn.spent and not self._closed:
+                with self._lock:
+                    self._pool[readonly].append(conn)
+            else:
+                conn.session.close()
+
+    @contextmanager
+    def _session(self, user: User, session_id: str, timeout: float | None) -> Iterator[_Connection]:
+        key = (user.name, session_id)
+        now = time.monotonic()
+        with self._lock:
+            self._expire_sessions(now)
+            conn = self._sessions.get(key)
+            if conn is None:
+                conn = None
+            elif not conn.lock.acquire(blocking=False):
+                raise QueryError(SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
+        if conn is None:
+            conn = self._open(readonly=user.readonly)
+            conn.lock.acquire()
+            conn.user = user.name
+            with self._lock:
+                if key in self._sessions:  # lost a race with a concurrent first request
+                    conn.session.close()
+                    raise QueryError(SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
+                self._sessions[key] = conn
+        if timeout is not None:
+            conn.timeout = min(timeout, self.max_session_timeout)
+        else:
+            conn.timeout = conn.timeout or self.session_timeout
+        try:
+            yield conn
+        finally:
+            conn.last_used = time.monotonic()
+            conn.lock.release()
+
+    def _expire_sessions(self, now: float) -> None:
+        for key, conn in list(self._sessions.items()):
+            if now - conn.last_used > conn.timeout and not conn.lock.locked():
+                del self._sessions[key]
+                conn.session.close()
+
+    def has_session(self, user: User, session_id: str) -> bool:
+        with self._lock:
+            self._expire_sessions(time.monotonic())
+            return (user.name, session_id) in self._sessions
+
+    def close_session(self, user: User, session_id: str) -> None:
+        with self._lock:
+            conn = self._sessions.pop((user.name, session_id), None)
+        if conn is not None:
+            with conn.lock:
+                conn.session.close()
+
+    # -- queries -----------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        *,
+        fmt: str | None = None,
+        database: str | None = None,
+        settings: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+        user: User | None = None,
+        query_id: str | None = None,
+        session_id: str | None = None,
+        session_timeout: float | None = None,
+    ) -> QueryResult:
+        """Run one statement; raises QueryError with ClickHouse's code on any failure."""
+        user = user or admin_user("default")
+        query_id = query_id or str(uuid.uuid4())
+        settings = _checked_settings(settings or {}, self.max_execution_time)
+        with self._slot(), self._registered(query_id) as marker:
+            if session_id:
+                with self._session(user, session_id, session_timeout) as conn:
+                    return self._execute_on(conn, query, fmt, database, settings, params, data, user, query_id, marker, stateful=True)
+            with self._pooled(user.readonly) as conn:
+                return self._execute_on(conn, query, fmt, database, settings, params, data, user, query_id, marker, stateful=False)
+
+    @contextmanager
+    def _registered(self, query_id: str) -> Iterator[str]:
+        marker = uuid.uuid4().hex
+        with self._lock:
+            if query_id in self._running:
+                raise QueryError(QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING, f"Query with id = {query_id} is already running")
+            self._running[query_id] = marker
+        try:
+            yield marker
+        finally:
+            with self._lock:
+                self._running.pop(query_id, None)
+
+    def _execute_on(
+        self,
+        conn: _Connection,
+        query: str,
+        fmt: str | None,
+        database: str | None,
+        settings: dict[str, str],
+        params: Mapping[str, str] | None,
+        data: bytes | None,
+        user: User,
+        query_id: str,
+        marker: str,
+        *,
+        stateful: bool,
+    ) -> QueryResult:
+        started = time.perf_counter()
+        try:
+            self._apply_settings(conn, settings, stateful=stateful)
+            if database and database != conn.database:
+                self._run(conn, f"USE {_identifier(database)}")
+                conn.database = database
+            elif conn.database is None:
+                self._run(conn, "USE default")
+                conn.database = "default"
+            current_db = conn.database or "default"
+            # Server-side marker so cancel() can find the query in system.processes.
+            header = split_insert(query.encode())
+            # Inline INSERT data runs to the end of the text, so only other statements carry
+            # the marker.
+            tagged = query if header else f"{query.rstrip().rstrip(';')}{_tag(marker)}"
+            if data is None:
+                header = None
+            if not user.is_admin:
+                checked = f"{header.query} FORMAT {header.fmt}" if header else query
+                ast = self._run(conn, "EXPLAIN AST " + checked, "TabSeparatedRaw", params).bytes().decode()
+                rights.check(user, checked, ast, current_db, self._table_exists)
+            if header is not None:
+                inserter = conn.session.send_insert(header.query + _tag(marker), header.fmt)
+                try:
+                    inserter.append(data)
+                    written = inserter.finish()
+                except BaseException:
+                    inserter.cancel()
+                    raise
+                return QueryResult(
+                    b"", 0, 0, written.rows_written, written.bytes_written,
+                    time.perf_counter() - started, fmt or DEFAULT_FORMAT, query_id,
+                )
+            out_fmt = output_format(query) or fmt or DEFAULT_FORMAT
+            result = self._run(conn, tagged, fmt or DEFAULT_FORMAT, params)
+            keyword = leading_keyword(query)
+            if keyword in _STATEFUL_STATEMENTS and _leaves_state(query, keyword):
+                if stateful:
+                    conn.database = self._current_database(conn) if keyword == "USE" else conn.database
+                else:
+                    # SET / USE / temporary tables last only for the statement without a session.
+                    conn.spent = True
+            return QueryResult(
+                result.bytes(), result.rows_read(), result.bytes_read(),
+                _written_rows(result), _written_bytes(result),
+                time.perf_counter() - started, out_fmt, query_id,
+            )
+        except QueryError as error:
+            self._drain(conn)
+            error.message = error.message.replace(_tag(marker), "")
+            raise
+        except RuntimeError as error:
+            self._drain(conn)
+            raise QueryError.from_engine(str(error).replace(_tag(marker), "")) from None
+
+    def _apply_settings(self, conn: _Connection, wanted: dict[str, str], *, stateful: bool) -> None:
+        changes: dict[str, str | None] = {}
+        if not stateful:
+            for name in conn.applied:
+                if name not in wanted:
+                    changes[name] = self._base_value(name)
+        for name, value in wanted.items():
+            if conn.applied.get(name) != value:
+                changes[name] = value
+        if not changes:
+            return
+        assignments = ", ".join(
+            f"{name} = {'DEFAULT' if value is None else _literal(value)}" for name, value in changes.items()
+        )
+        self._run(conn, f"SET {assignments}")
+        for name, value in changes.items():
+            if value is None or value == self._base_value(name):
+                conn.applied.pop(name, None)
+            else:
+                conn.applied[name] = value
+
+    def _run(self, conn: _Connection, sql: str, fmt: str = "TabSeparated", params: Mapping[str, str] | None = None):
+        try:
+            return conn.session.query(sql, fmt, params=dict(params) if params else None)
+        except RuntimeError as error:
+            raise QueryError.from_engine(str(error)) from None
+
+    def _drain(self, conn: _Connection) -> None:
+        # Flush whatever partial output a failed query left in the connection's buffer.
+        try:
+            conn.session.query("SELECT 1", "TabSeparated")
+        except RuntimeError:
+            pass
+
+    def _current_database(self, conn: _Connection) -> str:
+        return self._run(conn, "SELECT currentDatabase()").bytes().decode().strip()
+
+    def _table_exists(self, database: str, table: str) -> bool:
+        with self._lock_control():
+            out = self._run(
+                self._control,
+                "SELECT count() FROM system.tables WHERE database = {d:String} AND name = {t:String}",
+                "TabSeparated",
+                {"d": database, "t": table},
+            )
+        return out.bytes().strip() != b"0"
+
+    _control_lock = threading.Lock()
+
+    @contextmanager
+    def _lock_control(self) -> Iterator[None]:
+        with self._control_lock:
+            yield
+
+    def cancel(self, query_id: str) -> None:
+        """Best effort: ask ClickHouse to stop the query started with this id."""
+        with self._lock:
+            marker = self._running.get(query_id)
+        if marker is None:
+            return
+        # The pattern is built at run time so this KILL statement does not match itself.
+        with self._lock_control():
+            try:
+                self._run(
+                    self._control,
+                    "KILL QUERY WHERE query LIKE concat('%lianxi_query:', {m:String}, '%') ASYNC",
+                    "TabSeparated",
+                    {"m": marker},
+                )
+            except QueryError:
+                pass
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            conns = self._pool[False] + self._pool[True] + list(self._sessions.values())
+            self._pool = {False: [], True: []}
+            self._sessions.clear()
+        for conn in conns:
+            conn.session.close()
+        self._control.session.close()
+
+
+def _tag(marker: str) -> str:
+    return f"\n/* lianxi_query:{marker} */"
+
+
+def _leaves_state(query: str, keyword: str) -> bool:
+    if keyword in ("SET", "USE"):
+        return True
+    return "TEMPORARY" in query.upper()[:200]
+
+
+def _checked_settings(settings: Mapping[str, str], cap: float) -> dict[str, str]:
+    checked: dict[str, str] = {}
+    for name, value in settings.items():
+        if not name or not set(name) <= _SETTING_NAME:
+            raise QueryError(UNKNOWN_SETTING, f"Unknown setting '{name}'")
+        if name in PINNED_SETTINGS:
+            continue
+        value = str(value)
+        if name == "max_execution_time" and cap:
+            try:
+                wanted = float(value)
+            except ValueError:
+                raise QueryError(BAD_ARGUMENTS, f"Setting max_execution_time: cannot parse '{value}' as a number") from None
+            # A client may shorten the server's limit, never lift it.
+            value = _number(cap if wanted <= 0 or wanted > cap else wanted)
+        checked[name] = value
+    return checked
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _identifier(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _written_rows(result) -> int:
+    return int(result.rows_written()) if hasattr(result, "rows_written") else 0
+
+
+def _written_bytes(result) -> int:
+    return int(result.bytes_written()) if hasattr(result, "bytes_written") else 0
+

@@ -1,0 +1,251 @@
+"""ClickHouse's HTTP interface over the embedded engine, as an ASGI app run by uvicorn."""
+
+import asyncio
+import dataclasses
+import json
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from warehouse import compression
+from warehouse.config import WarehouseSettings
+from warehouse.engine import Engine, QueryResult
+from warehouse.errors import (
+    ABORTED,
+    ACCESS_DENIED,
+    AUTHENTICATION_FAILED,
+    QUERY_IS_TOO_LARGE,
+    READONLY,
+    SESSION_NOT_FOUND,
+    TIMEOUT_EXCEEDED,
+    TOO_MANY_SIMULTANEOUS_QUERIES,
+    UNKNOWN_EXCEPTION,
+    QueryError,
+)
+from warehouse.http_request import ParsedRequest, credentials, parse, url_parameters
+from warehouse.statement import leading_keyword
+from warehouse.users import Users
+
+log = logging.getLogger("warehouse.http")
+
+_BAD_REQUEST = frozenset({6, 26, 27, 38, 41, 62, 72, 117, 53, 69, 167, 168, 169, 170, 36, 271, 89, 374, 457, 456})
+_NOT_FOUND = frozenset({60, 46, 47, 50, 56, 81, 115, 73, 75, 63, 170, 372})
+_STATUS = {
+    AUTHENTICATION_FAILED: 401,
+    ACCESS_DENIED: 403,
+    READONLY: 403,
+    QUERY_IS_TOO_LARGE: 413,
+    TOO_MANY_SIMULTANEOUS_QUERIES: 503,
+    ABORTED: 503,
+    TIMEOUT_EXCEEDED: 408,
+    48: 501,  # NOT_IMPLEMENTED
+    373: 409,  # SESSION_IS_LOCKED
+}
+# Statements whose answer is a result set; only those carry X-ClickHouse-Format, which is
+# how clickhouse-connect tells a result from a command acknowledgement.
+_RESULT_STATEMENTS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "CHECK", "VALUES"})
+_CONTENT_TYPES = {
+    "TabSeparated": "text/tab-separated-values; charset=UTF-8",
+    "TSV": "text/tab-separated-values; charset=UTF-8",
+    "CSV": "text/csv; charset=UTF-8; header=absent",
+    "CSVWithNames": "text/csv; charset=UTF-8; header=present",
+}
+_BINARY = ("Native", "RowBinary", "Parquet", "Arrow", "ArrowStream", "ORC", "Avro", "Protobuf", "MsgPack", "CapnProto")
+
+
+def http_status(code: int) -> int:
+    if code in _STATUS:
+        return _STATUS[code]
+    if code in _BAD_REQUEST:
+        return 400
+    if code in _NOT_FOUND:
+        return 404
+    return 500
+
+
+def content_type(fmt: str) -> str:
+    if fmt in _CONTENT_TYPES:
+        return _CONTENT_TYPES[fmt]
+    if fmt.startswith("JSON"):
+        return "application/json; charset=UTF-8"
+    if fmt.startswith(_BINARY):
+        return "application/octet-stream"
+    return "text/plain; charset=UTF-8"
+
+
+class HttpInterface:
+    """The ASGI application: one instance per server process."""
+
+    def __init__(self, engine: Engine, users: Users, settings: WarehouseSettings) -> None:
+        self.engine = engine
+        self.users = users
+        self.settings = settings
+        # One worker per allowed query, plus a few for the 202 answers beyond the cap.
+        self.executor = ThreadPoolExecutor(max_workers=settings.max_concurrent_queries + 4, thread_name_prefix="query")
+        self.draining = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"]
+        path = scope["path"]
+        if path in ("/ping", "/replicas_status") or (path == "/" and method in ("GET", "HEAD") and not scope["query_string"]):
+            await self._plain(send, 200, b"Ok.\n")
+            return
+        if path not in ("/", "/query"):
+            await self._plain(send, 404, f"There is no handle {path}\n".encode())
+            return
+        query_id = ""
+        try:
+            url = url_parameters(scope["query_string"])
+            query_id = url.get("query_id") or str(uuid.uuid4())
+            url["query_id"] = query_id
+            if self.draining:
+                raise QueryError(ABORTED, "Server is shutting down")
+            body = await self._read_body(receive, headers)
+            if url.get("decompress") in ("1", "true"):
+                body = compression.decompress_native(body, self.settings.max_request_bytes)
+            request = await asyncio.get_running_loop().run_in_executor(
+                self.executor, partial(parse, method, url, body, headers)
+            )
+            result = await self._execute(request, headers, url)
+        except QueryError as error:
+            await self._error(send, error, query_id)
+            return
+        except Exception as error:  # the client still gets a ClickHouse-shaped answer
+            log.exception("unexpected error")
+            await self._error(send, QueryError(UNKNOWN_EXCEPTION, f"{type(error).__name__}: {error}"), query_id)
+            return
+        await self._answer(send, request, headers, result)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.draining = True
+                self.executor.shutdown(wait=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _read_body(self, receive: Any, headers: dict[str, str]) -> bytes:
+        limit = self.settings.max_request_bytes
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise QueryError(QUERY_IS_TOO_LARGE, f"Request body of {declared} bytes exceeds max_request_bytes ({limit} bytes)")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise QueryError(ABORTED, "Client closed the connection")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise QueryError(QUERY_IS_TOO_LARGE, f"Request body exceeds max_request_bytes ({limit} bytes)")
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        encoding = headers.get("content-encoding")
+        if encoding and body:
+            body = await asyncio.get_running_loop().run_in_executor(
+                self.executor, partial(compression.decode_body, body, encoding, limit)
+            )
+        return body
+
+    async def _execute(self, request: ParsedRequest, headers: dict[str, str], url: dict[str, str]) -> QueryResult:
+        creds = credentials(headers, url)
+        user = self.users.authenticate(creds.user, creds.password)
+        if request.readonly and not user.readonly:
+            user = dataclasses.replace(user, readonly=True)
+        if request.session_id and request.session_check and not self.engine.has_session(user, request.session_id):
+            raise QueryError(SESSION_NOT_FOUND, f"Session {request.session_id} not found")
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor,
+            partial(
+                self.engine.execute,
+                request.query,
+                fmt=request.fmt,
+                database=request.database,
+                settings=request.settings,
+                params=request.params,
+                data=request.data,
+                user=user,
+                query_id=request.query_id,
+                session_id=request.session_id,
+                session_timeout=request.session_timeout,
+            ),
+        )
+
+    def _common_headers(self, query_id: str) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"x-clickhouse-server-display-name", self.settings.display_name.encode()),
+            (b"x-clickhouse-query-id", query_id.encode("latin-1", "replace")),
+            (b"x-clickhouse-timezone", self.engine.timezone.encode()),
+        ]
+
+    async def _answer(self, send: Any, request: ParsedRequest, headers: dict[str, str], result: QueryResult) -> None:
+        body = result.data
+        out = self._common_headers(result.query_id)
+        if result.data or leading_keyword(request.query) in _RESULT_STATEMENTS:
+            out.append((b"x-clickhouse-format", result.format.encode()))
+            out.append((b"content-type", content_type(result.format).encode()))
+        else:
+            out.append((b"content-type", b"text/plain; charset=UTF-8"))
+        summary = {
+            "read_rows": str(result.rows_read),
+            "read_bytes": str(result.bytes_read),
+            "written_rows": str(result.written_rows),
+            "written_bytes": str(result.written_bytes),
+            "total_rows_to_read": str(result.rows_read),
+            "result_rows": "0",
+            "result_bytes": str(len(result.data)),
+            "elapsed_ns": str(int(result.elapsed * 1e9)),
+        }
+        out.append((b"x-clickhouse-summary", json.dumps(summary, separators=(",", ":")).encode()))
+        if request.native_compress and body:
+            body = await asyncio.get_running_loop().run_in_executor(self.executor, compression.compress_native, body)
+        elif request.http_compression and body:
+            encoding = compression.choose_encoding(headers.get("accept-encoding", ""))
+            if encoding:
+                body = await asyncio.get_running_loop().run_in_executor(
+                    self.executor, partial(compression.encode_body, body, encoding, request.zlib_level)
+                )
+                out.append((b"content-encoding", encoding.encode()))
+        out.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _error(self, send: Any, error: QueryError, query_id: str) -> None:
+        text = f"{error} (version {self.engine.version})\n".encode()
+        out = self._common_headers(query_id)
+        out += [
+            (b"x-clickhouse-exception-code", str(error.code).encode()),
+            (b"content-type", b"text/plain; charset=UTF-8"),
+            (b"content-length", str(len(text)).encode()),
+        ]
+        if error.code == AUTHENTICATION_FAILED:
+            out.append((b"www-authenticate", b'Basic realm="ClickHouse server HTTP API"'))
+        if error.code in (QUERY_IS_TOO_LARGE, ABORTED):
+            # The rest of the body is still on the wire; closing is cheaper than reading it.
+            out.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": http_status(error.code), "headers": out})
+        await send({"type": "http.response.body", "body": text})
+
+    async def _plain(self, send: Any, status: int, body: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=UTF-8"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,96 @@
+"""NativeServer: accepts TCP clients and runs one Connection per client thread."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import socketserver
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from warehouse.native.connection import Connection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerIdentity:
+    """What the Hello packet tells clients, read once from the engine."""
+
+    engine: Any
+    display_name: str
+    name: str = "ClickHouse"
+    version: tuple[int, int, int] = (0, 0, 0)
+    timezone: str = "UTC"
+    _setting_types: dict[str, str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def load(self) -> ServerIdentity:
+        row = self.engine.execute("SELECT version(), timezone()", fmt="TabSeparated").data.decode().strip()
+        version, self.timezone = row.split("\t")
+        numbers = [int(x) for x in version.split(".")[:3] if x.isdigit()]
+        self.version = (numbers + [0, 0, 0])[:3]  # type: ignore[assignment]
+        return self
+
+    def setting_types(self) -> dict[str, str]:
+        """Setting name → type; old clients send settings typed, and only the type says how."""
+        with self._lock:
+            if self._setting_types is None:
+                data = self.engine.execute("SELECT name, type FROM system.settings", fmt="TabSeparated").data
+                pairs = (line.split("\t", 1) for line in data.decode().splitlines())
+                self._setting_types = {name: type_ for name, type_ in pairs}
+            return self._setting_types
+
+
+class _TCPServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    block_on_close = False
+
+
+class NativeServer:
+    """ClickHouse native TCP protocol in front of `engine`; see warehouse/README.md."""
+
+    def __init__(self, engine: Any, users: Any, settings: Any) -> None:
+        self.engine = engine
+        self.users = users
+        self.identity = ServerIdentity(engine, getattr(settings, "display_name", "lianxi-warehouse")).load()
+        self._clients: set[socket.socket] = set()
+        self._clients_lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                outer._serve_client(self.request)
+
+        self._tcp = _TCPServer((settings.host, settings.native_port), Handler)
+
+    @property
+    def port(self) -> int:
+        return int(self._tcp.server_address[1])
+
+    def serve_forever(self) -> None:
+        self._tcp.serve_forever(poll_interval=0.2)
+
+    def shutdown(self) -> None:
+        """Stop accepting, close every client connection; call from another thread than serve_forever."""
+        self._tcp.shutdown()
+        self._tcp.server_close()
+        with self._clients_lock:
+            clients = list(self._clients)
+        for sock in clients:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _serve_client(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._clients_lock:
+            self._clients.add(sock)
+        try:
+            Connection(sock, self.engine, self.users, self.identity).run()
+        finally:
+            with self._clients_lock:
+                self._clients.discard(sock)

@@ -14,6 +14,7 @@ from typing import Any
 
 from infra.config import REPO_ROOT, InfraSettings
 from infra.health import http_ok, kafka_answers
+from infra.superset.bootstrap import bootstrapped
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def all_services(settings: InfraSettings) -> list[Service]:
             url=f"http://127.0.0.1:{settings.superset_port}",
             health=partial(http_ok, f"http://127.0.0.1:{settings.superset_port}/health"),
             start_timeout=settings.stack_start_timeout,
-            note="the first start creates Superset's metadata database: a few minutes",
+            note=""
+            if bootstrapped(settings)
+            else "the first start creates Superset's metadata database: a few minutes",
         )
     )
     if stage_present("ingest/api", ["api", "serve"]):

@@ -12,6 +12,7 @@ from infra.errors import StackError
 from infra.health import port_free
 from infra.kafka.broker import require_jars, require_java
 from infra.ports import describe_holders
+from infra.processes import memory_kb
 from infra.services import Service, all_services, select
 from infra.supervision import render
 from infra.supervision.control import Supervisord
@@ -164,6 +165,9 @@ class Stack:
                     "healthy": bool(state == "RUNNING" and self._healthy(service)),
                     "pid": info.get("pid") or None,
                     "uptime_s": (info["now"] - info["start"]) if state == "RUNNING" else 0,
+                    "rss_mb": round(memory_kb(info["pid"])["rss_kb"] / 1024, 1)
+                    if info.get("pid")
+                    else 0.0,
                     "log": str(self.paths.log_of(service.name)),
                 }
             )

@@ -150,6 +150,8 @@ def create_app(settings: StreamsSettings, pipeline: Pipeline | None = None) -> f
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.streams_session_timeout_seconds,
+        broker_heartbeat_interval=settings.streams_session_timeout_seconds / 4,
         web_enabled=False,
         store="memory://",
     )

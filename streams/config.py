@@ -45,9 +45,11 @@ class StreamsSettings(BaseSettings):
     streams_max_event_bytes: int = Field(64 * 1024, ge=1024)
     streams_retry_max_seconds: float = Field(5.0, gt=0)
     streams_drain_seconds: float = Field(10.0, ge=0)
+    # A worker killed with -9 holds its partitions until the broker gives up on it; 10 s keeps
+    # the restart short while staying well above the 3 s heartbeat.
+    streams_session_timeout_seconds: float = Field(10.0, ge=6)
     streams_metrics_port: int = 9464
     streams_metrics_enabled: bool = True
-    streams_partitions: int = Field(3, ge=1)
 
     def topic(self, domain: str) -> str:
         return f"{self.streams_topic_prefix}lianxi.{domain}"

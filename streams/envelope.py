@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+# msgspec decodes about twice as fast as the json module; json only runs on its failures, to
+# tell "not JSON" from what msgspec cannot represent (integers beyond 64 bits).
+_DECODER = msgspec.json.Decoder()
+
 # error_code values stored in raw.dead_letters; the `error` column lists the violations.
 OVERSIZED = "oversized"
 NOT_JSON = "not_json"
@@ -88,7 +94,7 @@ def decode(value: bytes | None, headers: Any, max_bytes: int) -> dict[str, Any]:
         except UnicodeDecodeError as exc:
             raise Rejection(INVALID_ENVELOPE, [violation("headers", "utf8", str(exc))]) from exc
         try:
-            event["data"] = json.loads(value or b"")
+            event["data"] = _loads(value or b"")
         except ValueError as exc:
             raise Rejection(NOT_JSON, [violation("data", "json", str(exc))], **_ids(event)) from exc
         content_type = hmap.get("content-type")
@@ -96,7 +102,7 @@ def decode(value: bytes | None, headers: Any, max_bytes: int) -> dict[str, Any]:
             event["datacontenttype"] = content_type.decode("utf-8", "replace")
     else:
         try:
-            event = json.loads(value or b"")
+            event = _loads(value or b"")
         except ValueError as exc:
             raise Rejection(NOT_JSON, [violation("", "json", str(exc))]) from exc
         if not isinstance(event, dict):
@@ -104,6 +110,13 @@ def decode(value: bytes | None, headers: Any, max_bytes: int) -> dict[str, Any]:
                 INVALID_ENVELOPE, [violation("", "type", "a CloudEvent must be a JSON object")]
             )
     return event
+
+
+def _loads(value: bytes) -> Any:
+    try:
+        return _DECODER.decode(value)
+    except msgspec.DecodeError:
+        return json.loads(value)
 
 
 def _ids(event: dict[str, Any]) -> dict[str, str | None]:

@@ -6,17 +6,21 @@ it, so every path loads exactly the same rows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from ingest import contracts
 from streams import envelope as env
+from streams import validation
 from streams.enrichment import OrgRegistry
 from streams.rawschema import RawTable, raw_tables
 
+# Compact, UTF-8 as is (no \u escapes), several times faster than json.dumps.
+_ENCODER = msgspec.json.Encoder()
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # DateTime64(3) holds 1900-01-01 .. 2299-12-31; outside it ClickHouse would clamp silently.
 YEAR_MIN, YEAR_MAX = 1900, 2299
@@ -69,16 +73,17 @@ def _reject(code: str, field_name: str, rule: str, message: str, event: dict) ->
 def parse_record(record: Record, domain: str, max_bytes: int) -> env.Envelope:
     """The validated envelope of one record, or env.Rejection saying why it cannot load."""
     event = env.decode(record.value, record.headers, max_bytes)
-    found = contracts.validate_event(event)
+    found = validation.violations(event)
     if found:
-        rules = {v.rule for v in found}
+        rules = {v["rule"] for v in found}
         if rules & {"known_type", "known_version"}:
             code = env.UNKNOWN_TYPE
-        elif any(v.field in env.ENVELOPE_STRINGS or v.field in ("", "data") for v in found):
+        elif any(v["field"] in env.ENVELOPE_STRINGS or v["field"] in ("", "data")
+                 for v in found):
             code = env.INVALID_ENVELOPE
         else:
             code = env.SCHEMA_VIOLATION
-        raise env.Rejection(code, [v.as_dict() for v in found], **env.rejection_ids(event))
+        raise env.Rejection(code, found, **env.rejection_ids(event))
     event_domain = contracts.domain_of(event["type"])
     if event_domain != domain:
         raise _reject(
@@ -130,7 +135,7 @@ def to_row(table: RawTable, e: env.Envelope, record: Record, registry: OrgRegist
         event["id"], event["source"], event["type"], schema_version(event), event["subject"],
         _in_range_time(e.time, "time", event), street, community,
         *cells,
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        _ENCODER.encode(data).decode(),
         record.topic, record.partition, record.offset,
     )
 

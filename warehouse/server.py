@@ -8,6 +8,7 @@ engine closes its data directory.
 import logging
 import sys
 import threading
+from types import FrameType
 
 import uvicorn
 
@@ -17,6 +18,14 @@ from warehouse.http_server import HttpInterface
 from warehouse.users import Users
 
 log = logging.getLogger("warehouse.server")
+
+
+class _Server(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # SIGTERM is this server's normal stop: after the graceful shutdown uvicorn would
+        # re-raise it and kill the process before the engine and native listener close.
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
 
 
 def open_engine(settings: WarehouseSettings) -> Engine:
@@ -59,7 +68,7 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
             timeout_graceful_shutdown=settings.shutdown_grace or None,
             server_header=False,
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
         sys.stdout.write(
             f"warehouse serving http://{settings.host}:{settings.http_port}"
             + (f" and native {settings.host}:{settings.native_port}" if native else "")

@@ -1,6 +1,6 @@
 {#- Rows where the expression is false fail; NULL counts as passing so optional timestamps
     need no special casing (write the NULL rule into the expression when it matters). -#}
-{% test expression_is_true(model, expression) %}
+{% test expression_is_true(model, expression, column_name=none) %}
     select * from {{ model }} where not ({{ expression }})
 {% endtest %}
 

@@ -27,3 +27,12 @@
     if(isNull({{ start_ts }}) or isNull({{ end_ts }}), NULL,
        round(dateDiff('millisecond', {{ start_ts }}, {{ end_ts }}) / 3600000.0, 3))
 {%- endmacro %}
+
+{#- Incremental facts recompute the aggregates touched by events loaded since the last run.
+    The watermark looks back LIANXI_DBT_LOOKBACK_SECONDS (default 120): an insert that was
+    stamped (ingested_at = now64()) before the last run but became visible after it would
+    otherwise be skipped for good; recomputing a few extra aggregates is harmless. -#}
+{% macro loaded_since_last_run() -%}
+    loaded_at > (select max(last_loaded_at) from {{ this }})
+        - toIntervalSecond({{ var("lookback_seconds", env_var("LIANXI_DBT_LOOKBACK_SECONDS", "120")) | int }})
+{%- endmacro %}

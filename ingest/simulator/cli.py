@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,11 +67,11 @@ def register(app: typer.Typer) -> None:
         from ingest.simulator.seed_year import default_seed, seed_events
 
         chosen = default_seed() if seed is None else seed
-        expected = expectations(chosen)
+        events = seed_events(chosen)
+        expected = expectations(chosen, events)
         typer.echo(json.dumps(expected, ensure_ascii=False) if as_json else render(expected))
         if dry_run:
             return
-        events = seed_events(chosen)
         if output is not None:
             typer.echo(json.dumps({"written": _write_jsonl(events, output), "path": str(output)}))
             return
@@ -112,8 +111,3 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(simulate, name="simulate")
 
-
-if __name__ == "__main__":  # pragma: no cover - `python -m ingest.simulator.cli` without infra
-    _app = typer.Typer()
-    register(_app)
-    sys.exit(_app())

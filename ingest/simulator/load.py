@@ -1,14 +1,14 @@
 """Load at any scale: the seed's kinds of events with consistent lifecycles, streamed in time order.
 
 Aggregates are started one after another on a simulated clock; each one schedules its whole
-lifecycle at start, and a heap hands events out in time order. Stopping after n events cuts
+lifecycle at start into per-minute buckets; a bucket is sorted and handed out once the clock
+has passed it (later aggregates only schedule at or after the clock), so events leave in time order. Stopping after n events cuts
 lifecycles at a moment in time, so any prefix is itself a consistent district: nothing is
 claimed before it was posted, no member acts before registering, no unit is used before linking.
 """
 
 from __future__ import annotations
 
-import heapq
 import random
 import time
 from bisect import bisect_right
@@ -18,7 +18,7 @@ from typing import Any
 
 from ingest.simulator import vocabulary as words
 from ingest.simulator.cloudevent import CONTENT_TYPE, DATASCHEMA, SPECVERSION
-from ingest.simulator.district import communities
+from ingest.simulator.district import communities, streets
 
 SOURCE = "/simulator/load"
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -27,8 +27,8 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 SPAWN_GAP = 90
 
 # Share of new aggregates per kind (roughly the seed year's mix, tickets dominating).
-KINDS = ("unit", "member", "wish", "post", "demand", "supply", "ticket", "meeting", "assessment")
-KIND_WEIGHTS = (1.5, 7, 7, 3, 1.2, 1, 16, 0.8, 0.5)
+KINDS = ("unit", "group", "member", "wish", "post", "demand", "supply", "ticket", "meeting", "assessment", "review")
+KIND_WEIGHTS = (1.5, 0.4, 7, 7, 3, 1.2, 1, 16, 0.8, 0.5, 0.1)
 _KIND_CUM = list(accumulate(KIND_WEIGHTS))
 _CATEGORY_CUM = list(accumulate(words.TICKET_CATEGORY_WEIGHTS))
 CHANNELS = ("hotline", "grid_manager", "one_key_call", "enterprise", "walk_in", "joint_meeting")
@@ -38,6 +38,7 @@ POST_CATEGORIES = ("elderly_care", "environment", "safety", "culture", "educatio
 RESOURCE_CATEGORIES = ("venue", "funding", "expertise", "volunteers", "goods", "other")
 SATISFACTION = ("satisfied", "satisfied", "satisfied", "basically_satisfied", "basically_satisfied", "unsatisfied")
 HOURS = (1, 1.5, 2, 2.5, 3, 4, 6, 8)
+NAMES = {t: t.rsplit(".", 1)[1] for t in DATASCHEMA}
 
 
 class _Load:
@@ -45,10 +46,12 @@ class _Load:
         self.rng = random.Random(seed)
         self.tag = f"L{seed}"
         self.clock = start
-        self.heap: list[tuple[int, int, str, str, str, dict[str, Any]]] = []
+        # Minute -> scheduled events; cheaper than one heap over all lifecycles in flight.
+        self.buckets: dict[int, list[tuple[int, int, str, str, str, dict[str, Any]]]] = {}
         self.seq = 0
         self.n = 0
         self.scopes = [(c.community_id, c.street_id) for c in communities()]
+        self.community_names = {c.community_id: c.name_zh for c in communities()}
         self.units: list[str] = []
         self.members: list[tuple[str, str | None]] = []
         self.supplies: list[str] = []
@@ -61,8 +64,12 @@ class _Load:
     def at(self, when: int, event_type: str, subject: str, k: int, data: dict[str, Any]) -> None:
         """Schedule one event; k numbers this subject's events of that name (stable ids)."""
         self.seq += 1
-        name = event_type.rsplit(".", 1)[1]
-        heapq.heappush(self.heap, (when, self.seq, event_type, subject, f"{subject}.{name}.{k}", data))
+        row = (when, self.seq, event_type, subject, f"{subject}.{NAMES[event_type]}.{k}", data)
+        bucket = self.buckets.get(when // 60)
+        if bucket is None:
+            self.buckets[when // 60] = [row]
+        else:
+            bucket.append(row)
 
     def next_id(self, prefix: str) -> str:
         self.n += 1
@@ -97,6 +104,33 @@ class _Load:
                      "reason": self.pick(words.UNLINK_REASONS)})
         else:
             self.units.append(uid)
+
+    def structure(self) -> None:
+        """The district's streets and communities first, so a load-only warehouse has its
+        dimensions. Their ids carry no seed: every load run describes the same district."""
+        for s in streets():
+            self.at(self.clock, "lianxi.org.street_registered", s.street_id, 1,
+                    {"street_id": s.street_id, "name_zh": s.name_zh})
+        for c in communities():
+            self.at(self.clock, "lianxi.org.community_registered", c.community_id, 1,
+                    {"community_id": c.community_id, "street_id": c.street_id, "name_zh": c.name_zh})
+
+    def _group(self, t: int) -> None:
+        gid = self.next_id("bg")
+        community, street = self.pick(self.scopes)
+        self.at(t, "lianxi.org.building_group_formed", gid, 1,
+                {"group_id": gid, "community_id": community, "street_id": street,
+                 "building": words.building_name(self.rng, self.community_names[community]),
+                 "members": self.between(3, 15)})
+
+    def _review(self, t: int) -> None:
+        rid = self.next_id("rv")
+        community, street = self.pick(self.scopes)
+        level = "street" if self.rng.random() < 0.1 else "community"
+        self.at(t, "lianxi.assessment.secretary_reviewed", rid, 1,
+                {"review_id": rid, "level": level, "street_id": street,
+                 "community_id": community if level == "community" else None, "year": time.gmtime(t).tm_year,
+                 "rating": self.pick(("excellent", "good", "good", "fair", "poor"))})
 
     def _member(self, t: int) -> None:
         rng = self.rng
@@ -260,23 +294,31 @@ def generate_load(n_events: int, seed: int = 1, start: int | None = None) -> Ite
 
         start = SimulatorSettings().load_start_epoch
     load = _Load(seed, start)
-    heap = load.heap
-    pop = heapq.heappop
+    load.structure()
+    buckets = load.buckets
+    minute = start // 60
     emitted = 0
     while emitted < n_events:
-        if not heap or heap[0][0] > load.clock:
+        if minute >= load.clock // 60:
             load.spawn()
             continue
-        when, _, event_type, subject, event_id, data = pop(heap)
-        emitted += 1
-        yield {
-            "id": event_id,
-            "source": SOURCE,
-            "type": event_type,
-            "specversion": SPECVERSION,
-            "time": _utc(when),
-            "subject": subject,
-            "dataschema": DATASCHEMA[event_type],
-            "datacontenttype": CONTENT_TYPE,
-            "data": data,
-        }
+        rows = buckets.pop(minute, None)
+        if rows:
+            rows.sort()
+            prefix = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+            for when, _, event_type, subject, event_id, data in rows:
+                yield {
+                    "id": event_id,
+                    "source": SOURCE,
+                    "type": event_type,
+                    "specversion": SPECVERSION,
+                    "time": f"{prefix}{when % 60:02d}Z",
+                    "subject": subject,
+                    "dataschema": DATASCHEMA[event_type],
+                    "datacontenttype": CONTENT_TYPE,
+                    "data": data,
+                }
+                emitted += 1
+                if emitted == n_events:
+                    return
+        minute += 1

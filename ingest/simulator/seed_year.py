@@ -19,6 +19,7 @@ from ingest.simulator.allocation import fill_to_total, split_exact
 from ingest.simulator.cloudevent import EventLog, local_epoch, utc_text
 from ingest.simulator.district import communities, street_of, streets
 from ingest.simulator.figures import expected_figures, load_seed_file
+from ingest.simulator.indicators import indicators
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
@@ -538,10 +539,17 @@ def seed_events(seed: int | None = None) -> list[dict[str, Any]]:
 
 
 @cache
-def _counts(seed: int) -> tuple[tuple[str, int], ...]:
-    return tuple(sorted(Counter(e["type"] for e in seed_events(seed)).items()))
+def _summary(seed: int) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int | float], ...]]:
+    events = seed_events(seed)
+    counts = tuple(sorted(Counter(e["type"] for e in events).items()))
+    return counts, tuple(indicators(events).items())
+
+
+def expected_indicators(seed: int | None = None) -> dict[str, int | float]:
+    """Secondary indicators of the seed year (definitions in ingest.simulator.indicators)."""
+    return dict(_summary(default_seed() if seed is None else seed)[1])
 
 
 def expected_counts(seed: int | None = None) -> dict[str, int]:
     """How many events of each type the seed scenario publishes (for this seed)."""
-    return dict(_counts(default_seed() if seed is None else seed))
+    return dict(_summary(default_seed() if seed is None else seed)[0])

@@ -17,7 +17,7 @@ _ids: dict[str, int] = {}
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def iso(moment: datetime) -> str:

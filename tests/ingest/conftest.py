@@ -94,3 +94,70 @@ def start_api(free_port: Callable[[], int]) -> Iterator[Callable[[IngestSettings
 @pytest.fixture
 def api(ingest_settings: IngestSettings, start_api: Callable[[IngestSettings], RunningApi]) -> RunningApi:
     return start_api(ingest_settings)
+
+
+class Warehouse:
+    """A warehouse reachable over HTTP: the stack's when it answers, else a private
+    `python -m warehouse.server --migrate` on free ports (stopped at the end of the session)."""
+
+    def __init__(self, host: str, http_port: int, admin: tuple[str, str], process: Any = None) -> None:
+        self.host, self.http_port, self.admin, self.process = host, http_port, admin, process
+
+    def client(self) -> Any:
+        import clickhouse_connect
+
+        return clickhouse_connect.get_client(
+            host=self.host, port=self.http_port, username=self.admin[0], password=self.admin[1]
+        )
+
+
+def _pings(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/ping", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def open311_warehouse(tmp_path_factory: pytest.TempPathFactory, warehouse: Any) -> Iterator[Warehouse]:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    admin = (warehouse.admin_user, warehouse.admin_password)
+    if _pings(warehouse.http_url):
+        yield Warehouse(warehouse.host, warehouse.http_port, admin)
+        return
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    data = tmp_path_factory.mktemp("open311_wh")
+    env = {
+        **os.environ,
+        "LIANXI_ENV": "development",
+        "LIANXI_WAREHOUSE_HOST": "127.0.0.1",
+        "LIANXI_WAREHOUSE_DATA_DIR": str(data / "data"),
+        "LIANXI_WAREHOUSE_HTTP_PORT": str(ports[0]),
+        "LIANXI_WAREHOUSE_NATIVE_PORT": str(ports[1]),
+    }
+    repo = Path(__file__).resolve().parents[2]
+    with (data / "server.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "warehouse.server", "--migrate"], cwd=repo, env=env, stdout=log, stderr=log
+        )
+    try:
+        give_up = time.monotonic() + 300
+        while not _pings(f"http://127.0.0.1:{ports[0]}"):
+            assert process.poll() is None and time.monotonic() < give_up, (data / "server.log").read_text()[-3000:]
+            time.sleep(0.2)
+        yield Warehouse("127.0.0.1", ports[0], admin, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

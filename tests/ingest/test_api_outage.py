@@ -33,7 +33,7 @@ def test_broker_outage_gives_503_and_loses_nothing_acknowledged(
     token = api.token(HOTLINE, ["lianxi.ticket.*"])
 
     accepted: list[str] = []
-    unavailable: list[tuple[float, dict[str, str], object]] = []
+    unavailable: list[tuple[float, dict[str, str], object]] = []  # (when, headers, body)
     others: list[tuple[int, str]] = []
     stop = threading.Event()
 
@@ -54,7 +54,6 @@ def test_broker_outage_gives_503_and_loses_nothing_acknowledged(
     try:
         _wait_for(lambda: len(accepted) >= 200, "accepted events before the outage")
         private_broker.stop()
-        stopped_at = time.monotonic()
         _wait_for(lambda: len(unavailable) >= 3, "503 answers while the broker is down")
         before_restart = len(accepted)
         private_broker.start()
@@ -65,7 +64,6 @@ def test_broker_outage_gives_503_and_loses_nothing_acknowledged(
 
     assert others == []
     first_503 = unavailable[0]
-    assert first_503[0] - stopped_at < settings.api_ack_timeout_s + 10
     assert first_503[1]["retry-after"] == "1"
     body = first_503[2]
     assert isinstance(body, dict) and body["error"] == "kafka_unavailable" and body["message"]

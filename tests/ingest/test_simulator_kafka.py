@@ -97,7 +97,7 @@ def test_paced_load_lands_in_full(private_topics):
 def test_cli_load_publishes_to_the_configured_prefix(private_topics):
     env = {**os.environ, "LIANXI_KAFKA_TOPIC_PREFIX": private_topics.kafka_topic_prefix}
     done = subprocess.run(
-        [sys.executable, "-m", "ingest.simulator.cli", "simulate", "load", "--events", "1500", "--seed", "4"],
+        [str(Path(sys.executable).with_name("lianxi")), "simulate", "load", "--events", "1500", "--seed", "4"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stderr

@@ -220,7 +220,7 @@ def bench_native(
         driver_rows = driver.execute(INSERT_SOURCE.format(rows=insert_rows), columnar=True)
 
         def local_insert() -> None:
-            inserter = local.send_insert("INSERT INTO bench.sink FORMAT Native", "Native")
+            inserter = local.send_insert("INSERT INTO bench.sink", "Native")
             inserter.append(native_bytes)
             inserter.finish()
 

@@ -3,6 +3,7 @@ the worker as a real `lianxi stream` process, and a keyed producer."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ LIANXI = str(Path(sys.executable).with_name("lianxi"))
 ADMIN = ("lianxi_admin", "dev-admin")
 
 
-def _wait(predicate, timeout: float, what: str) -> None:
+def wait_until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -72,7 +73,7 @@ class WarehouseServer:
                 [LIANXI, "warehouse", "serve"], env={**os.environ, **self.env}, cwd=ROOT,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        _wait(self.answers, 120, f"warehouse on native port {self.native_port}")
+        wait_until(self.answers, 120, f"warehouse on native port {self.native_port}")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -119,13 +120,13 @@ def create_topics(bootstrap: str, prefix: str, partitions: int = 3) -> list[str]
 def delete_topics(bootstrap: str, names: list[str]) -> None:
     from kafka.admin import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        admin.delete_topics(names)
-    except Exception:  # noqa: BLE001 - cleanup is best effort; the broker may be gone
-        pass
-    finally:
-        admin.close()
+    # Cleanup is best effort: the broker may be gone by now.
+    with contextlib.suppress(Exception):
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            admin.delete_topics(names)
+        finally:
+            admin.close()
 
 
 @dataclass
@@ -258,7 +259,7 @@ def wait_for_rows(wh: WarehouseServer, expected: int, timeout: float = 600) -> i
         return seen >= expected
 
     try:
-        _wait(done, timeout, f"{expected} rows")
+        wait_until(done, timeout, f"{expected} rows")
     except AssertionError as exc:
         raise AssertionError(f"only {seen} of {expected} events loaded") from exc
     return seen

@@ -221,3 +221,20 @@ def test_header_block_of_low_cardinality_has_no_prefix() -> None:
     reader = Reader(data)
     assert read_block(reader, SERVER_REVISION, wire=True).columns == header.columns
     assert reader.u8() == 5
+
+
+@pytest.mark.parametrize("chunk", [3, 1000, 1 << 20])
+def test_many_strings_take_the_bulk_path_from_any_source(chunk: int) -> None:
+    values = [("x" * (i % 300)) for i in range(5000)]  # some lengths need two varint bytes
+    body = b"".join(string(v) for v in values)
+    data = varint(2) + varint(len(values)) + string("s") + string("String") + body
+    data += string("n") + string("UInt8") + bytes(len(values))
+    chunks = iter([data[i : i + chunk] for i in range(0, len(data), chunk)])
+    reader = Reader(fill=lambda: next(chunks, b""))
+    block = read_block(reader, 0, wire=False)
+    assert bytes(block.columns[0].data) == body
+    assert bytes(block.columns[1].data) == bytes(len(values))
+    with pytest.raises(ProtocolError):
+        read_block(Reader(data[: len(data) // 2]), 0, wire=False)
+    (again,) = iter_native(data)
+    assert bytes(again.columns[0].data) == body

@@ -25,7 +25,7 @@ BLOCK_INFO = varint(1) + u8(0) + varint(2) + i32(-1) + varint(0)
 class Column:
     name: str
     type: str
-    data: bytes
+    data: bytes | memoryview
 
 
 @dataclass
@@ -40,11 +40,6 @@ class Block:
     def header(self) -> Block:
         """The same columns without rows: what a server sends before data."""
         return Block(0, [Column(c.name, c.type, b"") for c in self.columns])
-
-
-def _slice(reader: Reader, start: int) -> bytes:
-    with memoryview(reader.buf) as view:
-        return bytes(view[start : reader.pos])
 
 
 def read_block(reader: Reader, revision: int, *, wire: bool) -> Block:
@@ -65,7 +60,7 @@ def read_block(reader: Reader, revision: int, *, wire: bool) -> Block:
         ctype = parse_type(type_name)
         start = reader.pos
         skip_column(reader, ctype, nrows)
-        columns.append(Column(name, type_name, _slice(reader, start)))
+        columns.append(Column(name, type_name, reader.slice_from(start)))
     return Block(nrows, columns)
 
 
@@ -82,9 +77,9 @@ def _read_block_info(reader: Reader) -> None:
             raise ProtocolError("INCORRECT_DATA", f"unknown block info field {field}")
 
 
-def encode_block(block: Block, revision: int, *, wire: bool) -> list[bytes]:
+def encode_block(block: Block, revision: int, *, wire: bool) -> list[bytes | memoryview]:
     """Encode as a list of parts (joined or written by the caller) to avoid copying column data."""
-    parts: list[bytes] = []
+    parts: list[bytes | memoryview] = []
     if wire and revision >= protocol.DBMS_MIN_REVISION_WITH_BLOCK_INFO:
         parts.append(BLOCK_INFO)
     parts.append(varint(len(block.columns)) + varint(block.rows))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from clickhouse_driver.bufferedreader import CompressedBufferedReader
+
 from warehouse.native.errors import ProtocolError
 from warehouse.native.wire import Reader
 
@@ -35,6 +37,9 @@ _ALIASES = {
     "MultiPolygon": "Array(Array(Array(Tuple(Float64, Float64))))",
 }
 MAX_ELEMENTS = 1 << 32
+# From this many strings on, the compiled walker beats the Python loop despite its set-up.
+_BULK_STRINGS = 256
+_BULK_CHUNK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,10 @@ def _skip_low_cardinality(reader: Reader, key_type: ColumnType, rows: int) -> No
 
 
 def _skip_strings(reader: Reader, rows: int) -> None:
-    # Hot loop: most strings are shorter than 128 bytes, so their length is one byte.
+    if rows >= _BULK_STRINGS:
+        _skip_strings_bulk(reader, rows)
+        return
+    # Most strings are shorter than 128 bytes, so their length is one byte.
     buf = reader.buf
     pos = reader.pos
     end = len(buf)
@@ -208,6 +216,37 @@ def _skip_strings(reader: Reader, rows: int) -> None:
         pos = reader.pos
         end = len(buf)
     reader.pos = pos
+
+
+def _skip_strings_bulk(reader: Reader, rows: int) -> None:
+    """Walk many strings with clickhouse-driver's compiled reader (about 20x a Python loop).
+
+    It pulls input through a callback; we hand it copies of our buffer in slices (a
+    growing bytearray cannot be resized while a view of it is alive) and count what it
+    consumed from its final position.
+    """
+    reader.need(rows)  # every string takes at least its one-byte length: refuse absurd claims early
+    start = reader.pos
+    offset = start
+    last_chunk_at = start
+
+    def feed() -> bytes:
+        nonlocal offset, last_chunk_at
+        if offset >= len(reader.buf):
+            reader.pos = offset
+            reader.need(1)
+            reader.pos = start
+        chunk = bytes(reader.buf[offset : offset + _BULK_CHUNK])
+        last_chunk_at = offset
+        offset += len(chunk)
+        return chunk
+
+    walker = CompressedBufferedReader(feed, _BULK_CHUNK)
+    try:
+        walker.read_strings_arrow(rows)
+    except (EOFError, ValueError, OverflowError, MemoryError) as exc:
+        raise ProtocolError("INCORRECT_DATA", f"cannot read {rows} strings: {exc}") from None
+    reader.pos = last_chunk_at + walker.position
 
 
 def skip_column(reader: Reader, ctype: ColumnType, rows: int) -> None:

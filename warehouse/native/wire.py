@@ -26,7 +26,8 @@ class Reader:
     __slots__ = ("_fill", "buf", "pos")
 
     def __init__(self, data: bytes = b"", fill: Callable[[], bytes] | None = None) -> None:
-        self.buf = bytearray(data)
+        # A complete in-memory input stays immutable bytes: no copy, and zero-copy slices.
+        self.buf: bytes | bytearray = data if fill is None and isinstance(data, bytes) else bytearray(data)
         self.pos = 0
         self._fill = fill
 
@@ -34,7 +35,7 @@ class Reader:
         return len(self.buf) - self.pos
 
     def feed(self, data: bytes) -> None:
-        self.buf += data
+        self.buf += data  # type: ignore[operator]  # only readers with a source are fed
 
     def need(self, n: int) -> None:
         """Make sure `n` bytes are buffered after `pos`."""
@@ -42,11 +43,18 @@ class Reader:
             chunk = self._fill() if self._fill is not None else b""
             if not chunk:
                 raise ProtocolError.truncated()
-            self.buf += chunk
+            self.buf += chunk  # type: ignore[operator]
+
+    def slice_from(self, start: int) -> bytes | memoryview:
+        """Bytes from `start` to `pos`: a view of immutable input, a copy of a growing buffer."""
+        if isinstance(self.buf, bytes):
+            return memoryview(self.buf)[start : self.pos]
+        with memoryview(self.buf) as view:
+            return bytes(view[start : self.pos])
 
     def compact(self) -> None:
         """Drop consumed bytes so the buffer does not grow for the connection's lifetime."""
-        if self.pos:
+        if self.pos and isinstance(self.buf, bytearray):
             del self.buf[: self.pos]
             self.pos = 0
 

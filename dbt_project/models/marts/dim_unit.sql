@@ -1,4 +1,4 @@
-{{ config(engine='MergeTree()', order_by='(street_id, community_id, unit_id)') }}
+{{ config(engine='MergeTree()', order_by='(street_id, unit_id)') }}
 
 select
     unit_id,
@@ -6,7 +6,7 @@ select
     unit_type,
     level,
     street_id,
-    community_id,
+    nullIf(community_id, '') as community_id,
     coalesce(party_members, 0) as party_members,
     is_linked,
     linked_at,

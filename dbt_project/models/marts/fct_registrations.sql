@@ -16,7 +16,7 @@ with members as (
     where member_id in (
         select member_id from {{ ref('stg_raw__member_events') }}
         where event_name = 'registered'
-          and loaded_at >= (select max(last_loaded_at) from {{ this }})
+          and {{ loaded_since_last_run() }}
     )
     {% endif %}
 )
@@ -32,7 +32,9 @@ select
     members.project as project,
     members.registered_at as registered_at,
     members.event_refs as event_refs,
-    members.last_loaded_at as last_loaded_at
+    members.last_loaded_at as last_loaded_at,
+    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
+    now64(3, 'UTC') as refreshed_at
 from members
 left join {{ ref('dim_street') }} as streets on streets.street_id = members.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = members.community_id

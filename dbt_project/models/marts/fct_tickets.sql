@@ -17,7 +17,7 @@ with tickets as (
     {% if is_incremental() %}
       and ticket_id in (
         select ticket_id from {{ ref('stg_raw__ticket_events') }}
-        where loaded_at >= (select max(last_loaded_at) from {{ this }})
+        where {{ loaded_since_last_run() }}
       )
     {% endif %}
 )
@@ -47,7 +47,9 @@ select
     tickets.hours_to_respond as hours_to_respond,
     tickets.hours_to_resolve as hours_to_resolve,
     tickets.event_refs as event_refs,
-    tickets.last_loaded_at as last_loaded_at
+    tickets.last_loaded_at as last_loaded_at,
+    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
+    now64(3, 'UTC') as refreshed_at
 from tickets
 left join {{ ref('dim_street') }} as streets on streets.street_id = tickets.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = tickets.community_id

@@ -15,7 +15,7 @@ with claims as (
     {% if is_incremental() %}
       and post_id in (
         select post_id from {{ ref('stg_raw__volunteer_events') }}
-        where loaded_at >= (select max(last_loaded_at) from {{ this }})
+        where {{ loaded_since_last_run() }}
       )
     {% endif %}
 )
@@ -32,7 +32,9 @@ select
     assumeNotNull(claims.claimed_at) as claimed_at,
     claims.hours as hours,
     claims.event_refs as event_refs,
-    claims.last_loaded_at as last_loaded_at
+    claims.last_loaded_at as last_loaded_at,
+    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
+    now64(3, 'UTC') as refreshed_at
 from claims
 left join {{ ref('dim_street') }} as streets on streets.street_id = claims.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = claims.community_id

@@ -16,7 +16,7 @@ with wishes as (
     {% if is_incremental() %}
       and wish_id in (
         select wish_id from {{ ref('stg_raw__wish_events') }}
-        where loaded_at >= (select max(last_loaded_at) from {{ this }})
+        where {{ loaded_since_last_run() }}
       )
     {% endif %}
 )
@@ -38,7 +38,9 @@ select
     wishes.status as status,
     wishes.hours_to_claim as hours_to_claim,
     wishes.event_refs as event_refs,
-    wishes.last_loaded_at as last_loaded_at
+    wishes.last_loaded_at as last_loaded_at,
+    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
+    now64(3, 'UTC') as refreshed_at
 from wishes
 left join {{ ref('dim_street') }} as streets on streets.street_id = wishes.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = wishes.community_id

@@ -134,7 +134,30 @@ def ticket_event(fields: dict[str, Any], source: str) -> dict[str, Any]:
     }
 
 
-@router.post("/requests.json", status_code=201, summary="受理工单 / create a service request")
+def _request_form() -> dict[str, Any]:
+    category = _category_schema()
+    text = {"type": "string"}
+    props: dict[str, Any] = {
+        "api_key": {**text, "description": "发布方令牌 / publisher token"},
+        "service_code": {"type": "string", "enum": category["enum"], "description": "工单类别 / ticket category"},
+        "description": {**text, "maxLength": 2000},
+        "address_id": {**text, "description": "社区编号 c-NN-NN / community id"},
+        "account_id": {**text, "description": "反映人假名编号 r-…/m-… / pseudonymous reporter id"},
+        **{f"attribute[{a}]": text for a in ATTRIBUTES},
+        **{f: {**text, "description": "不保存 / accepted, not stored"} for f in IGNORED_FIELDS},
+    }
+    schema = {"type": "object", "properties": props, "required": ["service_code", "description"]}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}, "application/json": {"schema": schema}},
+        }
+    }
+
+
+@router.post(
+    "/requests.json", status_code=201, summary="受理工单 / create a service request", openapi_extra=_request_form()
+)
 async def create_request(request: Request) -> JSONResponse:
     """GeoReport v2 'POST Service Request'. Form or JSON fields: api_key (a publisher token
     covering lianxi.ticket.opened), service_code (category), description, address_id or

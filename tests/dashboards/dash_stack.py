@@ -1,0 +1,185 @@
+"""A private warehouse server and Superset on the dashboards engineer's own ports.
+
+Used by tests/dashboards (fixtures) and tests/perf/bench_dashboards.py. Both are the real
+programs: `python -m warehouse.server` over a fresh data directory, and Superset under
+gunicorn with the stack's own infra/superset/superset_config.py, its SQLite metadata
+database under /tmp/dash_superset (bootstrapped once, then reused: migrations are slow).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+FIXTURE_SQL = Path(__file__).resolve().parent / "marts_fixture.sql"
+SUPERSET_CONFIG = ROOT / "infra" / "superset" / "superset_config.py"
+
+SUPERSET_PORT = 58088
+WAREHOUSE_HTTP_PORT = 58123
+WAREHOUSE_NATIVE_PORT = 59000
+SUPERSET_STATE = Path("/tmp/dash_superset/var")
+ADMIN = ("admin", "admin")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def development_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "LIANXI_ENV": "development",
+            "LIANXI_SUPERSET_PORT": str(SUPERSET_PORT),
+            "LIANXI_WAREHOUSE_HTTP_PORT": str(WAREHOUSE_HTTP_PORT),
+            "LIANXI_WAREHOUSE_NATIVE_PORT": str(WAREHOUSE_NATIVE_PORT),
+            "LIANXI_WAREHOUSE_HOST": "127.0.0.1",
+            "LIANXI_SUPERSET_HOST": "127.0.0.1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+class PrivateWarehouse:
+    def __init__(self) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="dash_wh_"))
+        self.log = self.data_dir.with_suffix(".log")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> PrivateWarehouse:
+        for port in (WAREHOUSE_HTTP_PORT, WAREHOUSE_NATIVE_PORT):
+            if not _port_free(port):
+                raise RuntimeError(f"port {port} is taken: stop whatever holds it first")
+        env = development_env(LIANXI_WAREHOUSE_DATA_DIR=str(self.data_dir))
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "warehouse.server"], cwd=ROOT, env=env, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        _wait_http(f"http://127.0.0.1:{WAREHOUSE_HTTP_PORT}/ping", self.process, self.log, 60)
+        return self
+
+    def admin_client(self):  # type: ignore[no-untyped-def]
+        import clickhouse_connect
+
+        return clickhouse_connect.get_client(
+            host="127.0.0.1", port=WAREHOUSE_HTTP_PORT, username="lianxi_admin", password="dev-admin"
+        )
+
+    def load_marts(self) -> None:
+        sql = "\n".join(line for line in FIXTURE_SQL.read_text(encoding="utf-8").splitlines()
+                        if not line.lstrip().startswith("--"))
+        client = self.admin_client()
+        try:
+            for statement in (s.strip() for s in sql.split(";")):
+                if statement:
+                    client.command(statement)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        _stop(self.process)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.log.unlink(missing_ok=True)
+
+
+class PrivateSuperset:
+    def __init__(self, state: Path = SUPERSET_STATE) -> None:
+        self.state = state
+        self.log = state.parent / "gunicorn.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{SUPERSET_PORT}"
+
+    def env(self) -> dict[str, str]:
+        return development_env(
+            SUPERSET_CONFIG_PATH=str(SUPERSET_CONFIG),
+            SUPERSET_HOME=str(self.state / "superset"),
+            LIANXI_VAR_DIR=str(self.state),
+            PYTHONPATH=str(ROOT),
+        )
+
+    def bootstrap(self) -> None:
+        marker = self.state / "superset" / "dash-bootstrapped"
+        if marker.exists() and marker.read_text().strip() == version("apache-superset"):
+            return
+        (self.state / "superset").mkdir(parents=True, exist_ok=True)
+        superset = str(BIN / "superset")
+        steps = [
+            [superset, "db", "upgrade"],
+            [superset, "fab", "create-admin", "--username", ADMIN[0], "--password", ADMIN[1],
+             "--firstname", "Lianxi", "--lastname", "Admin", "--email", "admin@lianxi.invalid"],
+            [superset, "init"],
+        ]
+        for command in steps:
+            result = subprocess.run(command, env=self.env(), cwd=ROOT, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise RuntimeError(f"{' '.join(command[1:3])} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+        marker.write_text(version("apache-superset") + "\n")
+
+    def start(self) -> PrivateSuperset:
+        if not _port_free(SUPERSET_PORT):
+            raise RuntimeError(f"port {SUPERSET_PORT} is taken: stop whatever holds it first")
+        self.bootstrap()
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{SUPERSET_PORT}", "--workers", "1",
+                 "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
+                 "superset.app:create_app()"],
+                cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        _wait_http(f"{self.url}/health", self.process, self.log, 180)
+        return self
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def dashboards_settings():  # type: ignore[no-untyped-def]
+    from dashboards.config import DashboardsSettings
+
+    return DashboardsSettings(
+        env="development",
+        superset_port=SUPERSET_PORT,
+        warehouse_http_port=WAREHOUSE_HTTP_PORT,
+        warehouse_host="127.0.0.1",
+        superset_host="127.0.0.1",
+    )

@@ -1,0 +1,158 @@
+"""The bundle as code, without services: generation, structure, normalisation, RLS rules, settings."""
+
+import copy
+import json
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from dashboards import bundle_build, canonical, rls
+from dashboards.config import DashboardsSettings
+from dashboards.normalise import Normaliser
+from dashboards.org_tree import from_rows
+
+
+def test_committed_bundle_is_what_the_spec_generates() -> None:
+    rendered = bundle_build.render()
+    on_disk = {
+        path.relative_to(bundle_build.BUNDLE_DIR).as_posix(): path.read_text(encoding="utf-8")
+        for path in bundle_build.BUNDLE_DIR.rglob("*.yaml")
+    }
+    assert sorted(on_disk) == sorted(rendered), "run `lianxi dashboards build`"
+    stale = [path for path, text in rendered.items() if on_disk[path] != text]
+    assert stale == [], "run `lianxi dashboards build`"
+
+
+def test_every_file_is_versioned_with_a_unique_uuid_and_no_secret() -> None:
+    files = bundle_build.build()
+    uuids = [doc["uuid"] for doc in files.values() if "uuid" in doc]
+    assert len(uuids) == len(set(uuids)) == len(files) - 1
+    assert all(doc["version"] == "1.0.0" for doc in files.values())
+    for path, doc in files.items():
+        if path.startswith("databases/"):
+            assert f":{bundle_build.MASKED}@" in doc["sqlalchemy_uri"]
+    text = "".join(bundle_build.render().values())
+    assert "dev-reader" not in text and "dev-analyst" not in text
+
+
+def test_dashboards_reference_existing_charts_and_datasets() -> None:
+    files = bundle_build.build()
+    charts = {doc["uuid"]: doc for path, doc in files.items() if path.startswith("charts/")}
+    datasets = {doc["uuid"] for path, doc in files.items() if path.startswith("datasets/")}
+    dashboards = {path: doc for path, doc in files.items() if path.startswith("dashboards/")}
+    assert {doc["dashboard_title"] for doc in dashboards.values()} == {
+        "全区总览", "接诉即办", "联席会议", "双报到与志愿服务", "微心愿"
+    }
+    placed = set()
+    for doc in dashboards.values():
+        for component in doc["position"].values():
+            if isinstance(component, dict) and component.get("type") == "CHART":
+                assert component["meta"]["uuid"] in charts
+                placed.add(component["meta"]["uuid"])
+            if isinstance(component, dict) and component.get("type") == "ROW":
+                widths = [doc["position"][child]["meta"]["width"] for child in component["children"]]
+                assert sum(widths) <= 12
+    assert placed == set(charts)
+    assert all(chart["dataset_uuid"] in datasets for chart in charts.values())
+
+
+def test_every_dashboard_has_street_community_and_date_filters_scoped_to_compatible_charts() -> None:
+    datasets, dashboards = bundle_build.load_spec()
+    numbers = bundle_build.chart_numbers(dashboards)
+    files = bundle_build.build()
+    for key, board in dashboards.items():
+        filters = files[f"dashboards/{key}.yaml"]["metadata"]["native_filter_configuration"]
+        assert [f["name"] for f in filters] == ["街道", "社区", "日期范围"]
+        street, community, when = filters
+        assert community["cascadeParentIds"] == [street["id"]]
+        charts = [chart for row in board["rows"] for chart in row]
+        no_street = sorted(numbers[c["key"]] for c in charts if "street_name" not in datasets[c["dataset"]]["columns"])
+        no_time = sorted(numbers[c["key"]] for c in charts if not datasets[c["dataset"]].get("dttm"))
+        assert street["scope"]["excluded"] == no_street
+        assert when["scope"]["excluded"] == no_time
+
+
+def test_times_are_bucketed_in_shanghai_days() -> None:
+    datasets, _ = bundle_build.load_spec()
+    for table, spec in datasets.items():
+        if spec.get("dttm") and spec["dttm"] in (spec.get("derived") or {}):
+            expression, ch_type, _ = spec["derived"][spec["dttm"]]
+            assert "'Asia/Shanghai'" in expression and ch_type == "Date", table
+
+
+def test_normaliser_undoes_what_an_instance_adds_on_export() -> None:
+    files = bundle_build.build()
+    exported = {}
+    for path, doc in files.items():
+        doc = copy.deepcopy(doc)
+        if path.startswith("charts/"):
+            doc["params"]["datasource"] = "42__table"
+            context = json.loads(doc["query_context"])
+            context["datasource"]["id"] = 42
+            context["form_data"]["datasource"] = "42__table"
+            doc["query_context"] = json.dumps(context)
+        if path.startswith("dashboards/"):
+            for component in doc["position"].values():
+                if isinstance(component, dict) and component.get("type") == "CHART":
+                    component["meta"]["chartId"] += 1000
+            for native_filter in doc["metadata"]["native_filter_configuration"]:
+                native_filter["scope"]["excluded"] = [i + 1000 for i in native_filter["scope"]["excluded"]]
+        if path.startswith("databases/"):
+            doc["sqlalchemy_uri"] = doc["sqlalchemy_uri"].replace("127.0.0.1:8123", "10.1.2.3:18123")
+        if path == "metadata.yaml":
+            doc["timestamp"] = "2026-11-25T09:27:50+00:00"
+        exported[path.replace(".yaml", "_7.yaml") if path.startswith("charts/") else path] = doc
+    normalised = {path: canonical.dump(doc) for path, doc in Normaliser().files(exported).items()}
+    assert normalised == bundle_build.render()
+
+
+def test_rls_clauses_follow_the_finest_scope_column_of_each_dataset() -> None:
+    streets = from_rows([("s-01", "人民路街道", "c-01-1", "一社区"), ("s-01", "人民路街道", "c-01-2", "二社区"),
+                         ("s-02", "西兰路街道", None, None)])
+    scopes = {"fct_tickets": "community", "dim_street": "street", "fct_headline_indicators": "district"}
+    specs = {spec.login: spec for spec in rls.role_specs(streets, scopes)}
+    assert set(specs) == {"leader", "analyst", "street-s-01", "street-s-02", "community-c-01-1", "community-c-01-2"}
+    assert specs["leader"].clauses == {} and specs["analyst"].analyst
+    assert specs["street-s-02"].clauses == {"fct_tickets": "street_id = 's-02'", "dim_street": "street_id = 's-02'"}
+    assert specs["community-c-01-2"].clauses == {
+        "fct_tickets": "community_id = 'c-01-2'", "dim_street": "street_id = 's-01'"
+    }
+
+
+def test_rls_refuses_ids_that_could_break_out_of_the_literal() -> None:
+    with pytest.raises(ValueError, match="characters outside"):
+        rls.clause_for("street", "s-01' OR '1'='1", None)
+
+
+def test_placeholder_secrets_are_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="LIANXI_WAREHOUSE_READER_PASSWORD"):
+        DashboardsSettings(env="production", superset_admin_password="s3cret", warehouse_analyst_password="x1")
+    settings = DashboardsSettings(env="production", superset_admin_password="a", warehouse_reader_password="b",
+                                  warehouse_analyst_password="c")
+    with pytest.raises(ValueError, match="LIANXI_DASHBOARDS_DEMO_PASSWORD"):
+        settings.demo_password("leader")
+    assert DashboardsSettings(env="development").demo_password("leader") == "dev-leader"
+
+
+def test_cli_reports_an_unreachable_superset_as_one_json_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboards.cli import dashboards_app
+
+    monkeypatch.setenv("LIANXI_ENV", "development")
+    monkeypatch.setenv("LIANXI_SUPERSET_PORT", "9")  # discard port: nothing listens there
+    result = CliRunner().invoke(dashboards_app, ["import"])
+    assert result.exit_code == 1
+    error = json.loads(result.stderr.strip().splitlines()[-1])
+    assert error["error"] == "superset_unreachable"
+    assert "Traceback" not in result.output
+
+
+def test_cli_reports_invalid_settings_by_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboards.cli import dashboards_app
+
+    monkeypatch.setenv("LIANXI_SUPERSET_PORT", "not-a-port")
+    result = CliRunner().invoke(dashboards_app, ["export", "--check"])
+    assert result.exit_code == 1
+    error = json.loads(result.stderr.strip().splitlines()[-1])
+    assert error["error"] == "invalid_settings"
+    assert error["errors"][0]["field"] == "superset_port"

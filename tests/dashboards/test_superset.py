@@ -1,0 +1,201 @@
+"""Through Superset's real API, against the real warehouse server: import/export, chart data,
+headline figures, row-level security per role, and what the analyst may not do."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dash_stack import ROOT, development_env
+
+from dashboards import bundle_build
+from dashboards.superset_api import SupersetError
+
+LIANXI = str(Path(sys.executable).parent / "lianxi")
+
+
+def lianxi(*args: str) -> dict[str, Any]:
+    result = subprocess.run([LIANXI, "dashboards", *args], cwd=ROOT, env=development_env(),
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def counts(session: Any) -> dict[str, int]:
+    return {kind: len(session.list_all(kind, ["id"])) for kind in ("chart", "dashboard", "dataset", "database")}
+
+
+def dashboard_charts(session: Any) -> dict[str, list[dict[str, Any]]]:
+    """Charts of each dashboard (by slug) with their stored query context."""
+    result = {}
+    for board in session.list_all("dashboard", ["id", "slug"]):
+        charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
+        result[board["slug"]] = [session.get(f"/api/v1/chart/{chart['id']}")["result"] for chart in charts]
+    return result
+
+
+def chart_rows(session: Any, chart: dict[str, Any], **changes: Any) -> list[dict[str, Any]]:
+    """POST the chart's own query context to /api/v1/chart/data, optionally altering its query."""
+    context = json.loads(chart["query_context"])
+    context["queries"][0].update(changes)
+    context["force"] = True
+    body = session.post("/api/v1/chart/data", json=context)
+    result = body["result"][0]
+    assert result.get("error") is None, result
+    return list(result["data"])
+
+
+def spec_charts() -> dict[str, dict[str, Any]]:
+    _, dashboards = bundle_build.load_spec()
+    return {chart["title"]: chart for chart in bundle_build.iter_charts(dashboards)}
+
+
+def test_import_is_idempotent_and_export_round_trips_without_diff(admin_session: Any, tmp_path: Path) -> None:
+    before = counts(admin_session)
+    assert lianxi("import")["imported"]["charts"] == before["chart"] == len(spec_charts())
+    assert counts(admin_session) == before == {"chart": 59, "dashboard": 5, "dataset": 9, "database": 2}
+    report = lianxi("export", "--out", str(tmp_path))
+    assert report["added"] == sorted(report["added"]) and report["changed"] == report["removed"] == []
+    for path in bundle_build.BUNDLE_DIR.rglob("*.yaml"):
+        relative = path.relative_to(bundle_build.BUNDLE_DIR)
+        assert (tmp_path / relative).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), relative
+    assert lianxi("export", "--check") == {"target": str(bundle_build.BUNDLE_DIR), "added": [], "changed": [],
+                                           "removed": []}
+
+
+def test_every_chart_of_every_dashboard_returns_data(login: Any) -> None:
+    leader = login("leader")
+    boards = dashboard_charts(leader)
+    assert set(boards) == {"lianxi-overview", "lianxi-tickets", "lianxi-meetings", "lianxi-volunteering",
+                           "lianxi-wishes"}
+    for slug, charts in boards.items():
+        assert charts, slug
+        for chart in charts:
+            rows = chart_rows(leader, chart)
+            assert rows, (slug, chart["slice_name"])
+
+
+def test_overview_headline_numbers_equal_the_headline_mart(login: Any, private_warehouse: Any) -> None:
+    leader = login("leader")
+    client = private_warehouse.admin_client()
+    try:
+        result = client.query("SELECT * FROM marts.fct_headline_indicators")
+        headline = dict(zip(result.column_names, result.result_rows[0], strict=True))
+    finally:
+        client.close()
+    specs = spec_charts()
+    checked = 0
+    for chart in dashboard_charts(leader)["lianxi-overview"]:
+        spec = specs[chart["slice_name"]]
+        if spec["kind"] != "number":
+            continue
+        sql, label = spec["metric"]
+        column = sql.removeprefix("max(").removesuffix(")")
+        [row] = chart_rows(leader, chart)
+        assert row[label] == pytest.approx(headline[column]), chart["slice_name"]
+        checked += 1
+    assert checked == 14
+
+
+def distinct_values(session: Any, chart: dict[str, Any], column: str) -> set[str]:
+    rows = chart_rows(session, chart, columns=[column], metrics=[], orderby=[], row_limit=1000)
+    return {row[column] for row in rows}
+
+
+@pytest.mark.parametrize(("user", "column", "value"), [
+    ("street-s-03", "street_id", "s-03"),
+    ("community-c-05-2", "community_id", "c-05-2"),
+])
+def test_secretaries_see_only_their_own_rows(login: Any, admin_session: Any, user: str, column: str,
+                                             value: str) -> None:
+    session = login(user)
+    datasets, _ = bundle_build.load_spec()
+    specs = spec_charts()
+    seen_datasets = set()
+    for charts in dashboard_charts(session).values():
+        for chart in charts:
+            dataset = datasets[specs[chart["slice_name"]]["dataset"]]
+            if column in dataset["columns"] and specs[chart["slice_name"]]["dataset"] not in seen_datasets:
+                seen_datasets.add(specs[chart["slice_name"]]["dataset"])
+                # Every row the secretary can reach through this dataset belongs to their unit.
+                assert distinct_values(session, chart, column) == {value}, chart["slice_name"]
+                assert len(distinct_values(admin_session, chart, column)) > 1
+    scoped = {table for table, spec in datasets.items() if column in spec["columns"] and table.startswith("fct_")}
+    assert scoped - {"fct_daily_indicators"} <= seen_datasets
+
+
+def test_street_secretary_totals_equal_their_street_in_the_warehouse(login: Any, private_warehouse: Any) -> None:
+    session = login("street-s-03")
+    tickets = next(c for c in dashboard_charts(session)["lianxi-tickets"] if c["slice_name"] == "受理诉求")
+    [row] = chart_rows(session, tickets)
+    client = private_warehouse.admin_client()
+    try:
+        expected = client.query("SELECT count() FROM marts.fct_tickets WHERE street_id = 's-03'").result_rows[0][0]
+    finally:
+        client.close()
+    assert row["受理诉求"] == expected > 0
+
+
+def sqllab(session: Any, sql: str) -> dict[str, Any]:
+    database = next(db for db in session.list_all("database", ["id", "database_name"])
+                    if db["database_name"] == bundle_build.ANALYST_DB)
+    return session.post("/api/v1/sqllab/execute/", json={
+        "database_id": database["id"], "sql": sql, "schema": "marts", "runAsync": False, "json": True,
+        "client_id": None, "tab": "tests", "select_as_cta": False, "ctas_method": "TABLE",
+    })
+
+
+def test_analyst_queries_in_sql_lab_but_cannot_write(login: Any, admin_session: Any, private_warehouse: Any) -> None:
+    analyst = login("analyst")
+    result = sqllab(analyst, "SELECT count() AS n FROM marts.fct_wishes")
+    assert result["data"] == [{"n": 2000}]
+    for statement in ("INSERT INTO marts.dim_street VALUES ('s-99', 'x')", "DROP TABLE marts.fct_wishes"):
+        with pytest.raises(SupersetError) as refused:
+            sqllab(analyst, statement)
+        assert refused.value.status in (400, 403, 422), refused.value.body
+    # The warehouse itself refuses too, whatever client the analyst uses.
+    import clickhouse_connect
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    client = clickhouse_connect.get_client(host="127.0.0.1", port=private_warehouse_port(),
+                                           username="lianxi_analyst", password="dev-analyst")
+    try:
+        with pytest.raises(DatabaseError, match="readonly|READONLY"):
+            client.command("INSERT INTO marts.dim_street VALUES ('s-99', 'x')")
+    finally:
+        client.close()
+    assert counts(admin_session)["dataset"] == 9
+
+
+def private_warehouse_port() -> int:
+    from dash_stack import WAREHOUSE_HTTP_PORT
+
+    return WAREHOUSE_HTTP_PORT
+
+
+@pytest.mark.parametrize("user", ["analyst", "leader", "street-s-01"])
+def test_viewers_cannot_edit_or_create_dashboards(login: Any, user: str) -> None:
+    session = login(user)
+    board = session.list_all("dashboard", ["id", "dashboard_title"])[0]
+    with pytest.raises(SupersetError) as refused:
+        session.put(f"/api/v1/dashboard/{board['id']}", json={"dashboard_title": "改名"})
+    assert refused.value.status == 403
+    with pytest.raises(SupersetError) as refused:
+        session.post("/api/v1/dashboard/", json={"dashboard_title": "新看板"})
+    assert refused.value.status == 403
+
+
+def test_street_secretary_has_no_sql_lab(login: Any) -> None:
+    with pytest.raises(SupersetError) as refused:
+        sqllab(login("street-s-01"), "SELECT 1")
+    assert refused.value.status in (403, 404)
+
+
+def test_roles_command_is_idempotent(admin_session: Any) -> None:
+    rules_before = admin_session.list_all("rowlevelsecurity", ["id", "name"])
+    report = lianxi("roles")
+    assert report == {"roles": 2 + 9 + 81, "rls_rules": 9 + 81 * 2, "demo_users": 92}
+    rules_after = admin_session.list_all("rowlevelsecurity", ["id", "name"])
+    assert sorted(r["id"] for r in rules_after) == sorted(r["id"] for r in rules_before)

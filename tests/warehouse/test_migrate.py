@@ -1,0 +1,61 @@
+"""Migrations: ordered, applied once, recorded, refused when edited after the fact."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, WarehouseProcess
+from warehouse.errors import QueryError
+from warehouse.migrate import apply_migrations, discover, http_runner, split_statements
+
+
+def test_split_statements_respects_quotes_and_comments() -> None:
+    sql = "-- a; comment\nCREATE TABLE a (s String DEFAULT ';') ENGINE = Memory;\n/* ; */ SELECT 'x;y';\n  ;\n"
+    assert split_statements(sql) == ["CREATE TABLE a (s String DEFAULT ';') ENGINE = Memory", "SELECT 'x;y'"]
+
+
+def test_discover_orders_by_file_name() -> None:
+    found = discover()
+    assert found[0].path.name == "20261125000000_create_databases.sql"
+    assert [m.path.name for m in found] == sorted(m.path.name for m in found)
+
+
+def test_migrations_apply_once_in_order(wh_limits: WarehouseProcess, tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20990101000000_create_mig_db.sql").write_text("CREATE DATABASE IF NOT EXISTS mig_test;\n")
+    (folder / "20990101000100_create_mig_table.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS mig_test.t (a UInt8) ENGINE = MergeTree ORDER BY a;\n"
+        "INSERT INTO mig_test.t VALUES (1);\n"
+    )
+    run = http_runner(wh_limits.url, "lianxi_admin", "dev-admin")
+    assert list(apply_migrations(run, folder)) == [
+        "applied     20990101000000_create_mig_db.sql",
+        "applied     20990101000100_create_mig_table.sql",
+    ]
+    assert all(line.startswith("up to date") for line in apply_migrations(run, folder))
+    assert wh_limits.post("SELECT count() FROM mig_test.t").text == "1\n"  # the INSERT ran once
+    (folder / "20990101000100_create_mig_table.sql").write_text("SELECT 1;\n")
+    with pytest.raises(QueryError, match="changed after it was applied"):
+        list(apply_migrations(run, folder))
+
+
+def test_lianxi_warehouse_migrate_cli(wh: WarehouseProcess) -> None:
+    env = {
+        **os.environ,
+        "LIANXI_ENV": "development",
+        "LIANXI_WAREHOUSE_HTTP_PORT": str(wh.http_port),
+        "LIANXI_WAREHOUSE_NATIVE_PORT": str(wh.native_port),
+    }
+    lianxi = str(REPO / ".venv" / "bin" / "lianxi")
+    out = subprocess.run([lianxi, "warehouse", "migrate"], env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    # The session fixture started with --migrate, so everything is already there.
+    assert all(line.startswith("up to date") for line in out.stdout.splitlines())
+    assert "20261125000000_create_databases.sql" in out.stdout
+    databases = set(wh.post("SELECT name FROM system.databases").text.split())
+    assert {"raw", "staging", "intermediate", "marts"} <= databases
+    recorded = wh.post("SELECT count() FROM default.schema_migrations").text
+    assert int(recorded) == len(discover())

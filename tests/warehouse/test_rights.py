@@ -1,0 +1,125 @@
+"""Roles over HTTP: each role can do its job and nothing beyond it."""
+
+import httpx
+import pytest
+
+from conftest import ADMIN, PASSWORDS, WarehouseProcess
+from warehouse.config import WarehouseSettings
+from warehouse.users import Users
+
+
+@pytest.fixture(scope="module")
+def tables(wh: WarehouseProcess) -> None:
+    for sql in (
+        "CREATE TABLE IF NOT EXISTS raw.r_events (id UInt64) ENGINE = MergeTree ORDER BY id",
+        "CREATE TABLE IF NOT EXISTS marts.r_fct (id UInt64) ENGINE = MergeTree ORDER BY id",
+        "CREATE TABLE IF NOT EXISTS staging.r_stg (id UInt64) ENGINE = MergeTree ORDER BY id",
+        "INSERT INTO raw.r_events VALUES (1)",
+        "INSERT INTO marts.r_fct VALUES (2)",
+    ):
+        wh.post(sql).raise_for_status()
+
+
+def run(wh: WarehouseProcess, user: str, sql: str, **params: str) -> httpx.Response:
+    return httpx.post(f"{wh.url}/", params=params, content=sql.encode(), auth=(user, PASSWORDS[user]), timeout=60)
+
+
+ALLOWED = [
+    ("lianxi_writer", "INSERT INTO raw.r_events VALUES (3)"),
+    ("lianxi_writer", "SELECT count() FROM raw.r_events"),
+    ("lianxi_transformer", "SELECT count() FROM raw.r_events"),
+    ("lianxi_transformer", "CREATE TABLE IF NOT EXISTS staging.r_new ENGINE = MergeTree ORDER BY id AS SELECT id FROM raw.r_events"),
+    ("lianxi_transformer", "INSERT INTO staging.r_stg SELECT id FROM raw.r_events"),
+    ("lianxi_transformer", "CREATE DATABASE IF NOT EXISTS intermediate"),
+    ("lianxi_transformer", "DROP TABLE IF EXISTS staging.r_new"),
+    ("lianxi_reader", "SELECT count() FROM marts.r_fct"),
+    ("lianxi_reader", "WITH x AS (SELECT id FROM marts.r_fct) SELECT count() FROM x"),
+    ("lianxi_reader", "SELECT name FROM system.tables WHERE database = 'marts'"),
+    ("lianxi_analyst", "SELECT (SELECT count() FROM raw.r_events) + (SELECT count() FROM marts.r_fct)"),
+    ("lianxi_admin", "CREATE TABLE IF NOT EXISTS raw.r_admin (a UInt8) ENGINE = Memory"),
+]
+DENIED = [
+    ("lianxi_writer", "CREATE TABLE raw.r_x (a UInt8) ENGINE = Memory", 497),
+    ("lianxi_writer", "SELECT count() FROM marts.r_fct", 497),
+    ("lianxi_writer", "INSERT INTO marts.r_fct VALUES (9)", 497),
+    ("lianxi_writer", "DROP TABLE raw.r_events", 497),
+    ("lianxi_writer", "SYSTEM FLUSH LOGS", 497),
+    ("lianxi_transformer", "INSERT INTO raw.r_events VALUES (9)", 497),
+    ("lianxi_transformer", "DROP TABLE raw.r_events", 497),
+    ("lianxi_transformer", "RENAME TABLE raw.r_events TO staging.stolen", 497),
+    ("lianxi_transformer", "SELECT * FROM file('/etc/passwd', 'LineAsString')", 497),
+    ("lianxi_reader", "SELECT count() FROM raw.r_events", 497),
+    ("lianxi_reader", "SELECT * FROM marts.r_fct WHERE id IN (SELECT id FROM raw.r_events)", 497),
+    ("lianxi_reader", "SELECT * FROM merge('raw', '.*')", 497),
+    ("lianxi_reader", "INSERT INTO marts.r_fct VALUES (9)", 164),
+    ("lianxi_reader", "DROP TABLE marts.r_fct", 164),
+    ("lianxi_analyst", "INSERT INTO raw.r_events VALUES (9)", 164),
+    ("lianxi_analyst", "ALTER TABLE marts.r_fct DELETE WHERE 1", 164),
+]
+
+
+@pytest.mark.parametrize(("user", "sql"), ALLOWED)
+def test_role_can_do_its_job(wh: WarehouseProcess, tables: None, user: str, sql: str) -> None:
+    response = run(wh, user, sql)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(("user", "sql", "code"), DENIED)
+def test_role_cannot_go_beyond(wh: WarehouseProcess, tables: None, user: str, sql: str, code: int) -> None:
+    response = run(wh, user, sql)
+    assert response.status_code == 403, response.text
+    assert response.headers["x-clickhouse-exception-code"] == str(code)
+
+
+def test_unqualified_names_resolve_in_the_current_database(wh: WarehouseProcess, tables: None) -> None:
+    assert run(wh, "lianxi_reader", "SELECT count() FROM r_fct", database="marts").text == "1\n"
+    assert run(wh, "lianxi_reader", "SELECT count() FROM r_events", database="raw").status_code == 403
+
+
+def test_readonly_roles_cannot_lift_readonly(wh: WarehouseProcess, tables: None) -> None:
+    response = run(wh, "lianxi_reader", "SELECT 1", readonly="0")
+    assert response.text == "1\n"  # the parameter is ignored, never honoured upwards
+    response = run(wh, "lianxi_reader", "INSERT INTO marts.r_fct VALUES (1)", readonly="0")
+    assert response.status_code == 403
+    assert httpx.post(f"{wh.url}/?readonly=1", content=b"INSERT INTO marts.r_fct VALUES (1)", auth=ADMIN).status_code == 403
+
+
+def test_no_failed_write_leaves_rows(wh: WarehouseProcess, tables: None) -> None:
+    assert wh.post("SELECT count() FROM marts.r_fct").text == "1\n"
+
+
+def test_passwordless_default_only_in_development(tmp_path) -> None:  # noqa: ANN001
+    dev = Users.from_settings(WarehouseSettings(_env_file=None))
+    assert dev.authenticate(None, None).name == "default"
+    strong = {f"LIANXI_WAREHOUSE_{r}_PASSWORD": f"s3cret-{r}" for r in ("ADMIN", "WRITER", "TRANSFORMER", "READER", "ANALYST")}
+    import os
+
+    old = dict(os.environ)
+    try:
+        os.environ.update(strong | {"LIANXI_ENV": "production"})
+        prod = Users.from_settings(WarehouseSettings())
+        with pytest.raises(Exception, match="516"):
+            prod.authenticate(None, None)
+        assert prod.authenticate("lianxi_writer", "s3cret-WRITER").role == "writer"
+        os.environ["LIANXI_WAREHOUSE_READER_PASSWORD"] = "dev-reader"
+        with pytest.raises(ValueError, match="LIANXI_WAREHOUSE_READER_PASSWORD"):
+            Users.from_settings(WarehouseSettings())
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def test_pinned_sha256_in_users_file_wins(tmp_path) -> None:  # noqa: ANN001
+    import hashlib
+
+    users_file = tmp_path / "users.yaml"
+    users_file.write_text(
+        "roles:\n  reader:\n    readonly: true\n    read: [marts]\n"
+        f"    password_sha256: {hashlib.sha256(b'pinned').hexdigest()}\n"
+    )
+    users = Users.from_settings(WarehouseSettings(users_file=users_file))
+    assert users.authenticate("lianxi_reader", "pinned").readonly
+    with pytest.raises(Exception, match="516"):
+        users.authenticate("lianxi_reader", "dev-reader")
+    with pytest.raises(Exception, match="516"):
+        users.authenticate(None, None)  # development_default_user not set in this file

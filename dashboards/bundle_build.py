@@ -304,7 +304,7 @@ def _chart(chart: dict[str, Any], datasets: dict[str, Any]) -> dict[str, Any]:
         "result_type": "full",
     }
     return {
-        "cache_timeout": None,
+        "cache_timeout": chart.get("cache"),
         "certification_details": None,
         "certified_by": None,
         "dataset_uuid": stable_uuid("dataset", chart["dataset"]),

@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -63,7 +63,7 @@ def build_command() -> None:
 
 @dashboards_app.command("import")
 def import_command(
-    bundle: Path = typer.Option(None, help="bundle folder (default: dashboards/bundle)"),
+    bundle: Annotated[Path | None, typer.Option(help="bundle folder (default: dashboards/bundle)")] = None,
 ) -> None:
     """Import (or re-import) the bundle into Superset; warehouse passwords come from the env."""
     from dashboards import bundle_build, importer
@@ -75,8 +75,8 @@ def import_command(
 
 @dashboards_app.command("export")
 def export_command(
-    out: Path = typer.Option(None, help="target folder (default: dashboards/bundle)"),
-    check: bool = typer.Option(False, help="exit 1 if Superset differs from the folder"),
+    out: Annotated[Path | None, typer.Option(help="target folder (default: dashboards/bundle)")] = None,
+    check: Annotated[bool, typer.Option(help="exit 1 if Superset differs from the folder")] = False,
 ) -> None:
     """Export Superset's assets in canonical form; unchanged assets give no diff."""
     import shutil
@@ -101,17 +101,19 @@ def export_command(
 
 @dashboards_app.command("roles")
 def roles_command(
-    demo_users: bool = typer.Option(True, help="create one demo user per role"),
-    reset_passwords: bool = typer.Option(False, help="set existing demo users' passwords again"),
+    demo_users: Annotated[bool, typer.Option(help="create one demo user per role")] = True,
+    reset_passwords: Annotated[bool, typer.Option(help="set existing demo users' passwords again")] = False,
 ) -> None:
     """Create roles, RLS rules and demo users from the org tree in marts.dim_street/dim_community."""
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
     from dashboards import org_tree, roles
 
     with _superset() as (settings, session):
         def run() -> None:
             try:
                 streets = org_tree.read(settings)
-            except Exception as exc:  # the driver's own error types vary by failure
+            except (ClickHouseError, OSError) as exc:
                 _fail("warehouse_unreachable", f"{settings.warehouse_hostport}: {exc}".splitlines()[0])
             if not streets:
                 _fail("empty_org_tree", "marts.dim_street has no rows: build the marts first")

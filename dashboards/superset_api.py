@@ -1,6 +1,6 @@
 """A logged-in session on Superset's REST API (JWT for the API, session cookie + CSRF for writes)."""
 
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -28,7 +28,7 @@ class SupersetSession:
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> "SupersetSession":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -21,6 +21,8 @@ class DbtSettings(BaseSettings):
     dbt_raw_database: str = "raw"
     dbt_as_of: str = ""
     dbt_refresh_interval: float = Field(300.0, gt=0)
+    # How far incremental facts look back behind their watermark (see macros/reporting_time.sql).
+    dbt_lookback_seconds: int = Field(120, ge=0)
     warehouse_host: str = "127.0.0.1"
     warehouse_http_port: int = Field(8123, ge=1, le=65535)
     warehouse_native_port: int = Field(9000, ge=1, le=65535)

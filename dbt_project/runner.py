@@ -29,6 +29,7 @@ def dbt_environment(settings: DbtSettings, extra: dict[str, str] | None = None) 
             "LIANXI_DBT_THREADS": str(settings.dbt_threads),
             "LIANXI_DBT_RAW_DATABASE": settings.dbt_raw_database,
             "LIANXI_DBT_AS_OF": settings.dbt_as_of,
+            "LIANXI_DBT_LOOKBACK_SECONDS": str(settings.dbt_lookback_seconds),
             "LIANXI_WAREHOUSE_HOST": settings.warehouse_host,
             "LIANXI_WAREHOUSE_HTTP_PORT": str(settings.warehouse_http_port),
             "LIANXI_WAREHOUSE_NATIVE_PORT": str(settings.warehouse_native_port),

@@ -22,20 +22,20 @@ class InfraSettings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     # KRaft controller listener; 0 means "the broker port + 1" so private stacks stay disjoint.
-    kafka_controller_port: int = Field(0, ge=0, le=65535)
+    kafka_controller_port: int = Field(default=0, ge=0, le=65535)
     # Where Maven copies the broker jars; empty means <var_dir>/kafka/libs.
     kafka_libs_dir: Path | None = None
     kafka_heap: str = "512m"
 
     warehouse_host: str = "127.0.0.1"
-    warehouse_http_port: int = Field(8123, ge=1, le=65535)
-    warehouse_native_port: int = Field(9000, ge=1, le=65535)
+    warehouse_http_port: int = Field(default=8123, ge=1, le=65535)
+    warehouse_native_port: int = Field(default=9000, ge=1, le=65535)
     warehouse_admin_user: str = "lianxi_admin"
     warehouse_admin_password: str = "dev-admin"
 
-    api_port: int = Field(8000, ge=1, le=65535)
+    api_port: int = Field(default=8000, ge=1, le=65535)
 
-    superset_port: int = Field(8088, ge=1, le=65535)
+    superset_port: int = Field(default=8088, ge=1, le=65535)
     superset_admin_user: str = "admin"
     superset_admin_password: str = "admin"
     superset_admin_email: str = "admin@lianxi.local"
@@ -45,11 +45,11 @@ class InfraSettings(BaseSettings):
     # Empty: in-process caches (one machine); production shares a Redis between workers.
     superset_redis_url: str = ""
     # One worker keeps the idle stack small; threads serve the dashboard's parallel chart calls.
-    superset_workers: int = Field(1, ge=1)
-    superset_threads: int = Field(4, ge=1)
+    superset_workers: int = Field(default=1, ge=1)
+    superset_threads: int = Field(default=4, ge=1)
 
     # Seconds a service may take to answer its health probe on `lianxi up`.
-    stack_start_timeout: float = Field(600.0, gt=0)
+    stack_start_timeout: float = Field(default=600.0, gt=0)
 
     @field_validator("kafka_bootstrap")
     @classmethod

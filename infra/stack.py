@@ -79,7 +79,10 @@ class Stack:
         began = time.monotonic()
         self.supervisord.start_process(service.name)
         self._wait_healthy(service, began, echo)
-        echo(f"  {service.name:<12} healthy after {time.monotonic() - began:.1f}s  {service.url}")
+        # Without a probe, RUNNING (alive past startsecs) is all supervisor can vouch for.
+        outcome = "healthy" if service.health else "running"
+        elapsed = time.monotonic() - began
+        echo(f"  {service.name:<12} {outcome} after {elapsed:.1f}s  {service.url}".rstrip())
 
     def _check_ports(self, service: Service) -> None:
         for port, variable in zip(service.ports, service.port_variables, strict=True):

@@ -168,6 +168,7 @@ def publish(
         if producer is not None:
             producer.close()
     sent = summary.accepted if producer is not None else 0
+    reasons = [{"field": f, "rule": r, "lines": n} for (f, r), n in summary.reasons().items()]
     result = {
         "file": str(file),
         "lines": summary.lines,
@@ -175,7 +176,7 @@ def publish(
         "published": sent,
         "rejected": len(summary.rejected),
         "by_topic": summary.by_topic,
-        "reasons": [{"field": f, "rule": r, "lines": n} for (f, r), n in summary.reasons().items()],
+        "reasons": reasons,
         "seconds": round(summary.seconds, 3),
     }
     if report is not None:
@@ -184,7 +185,7 @@ def publish(
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:
         console.print(f"{summary.lines} lines: {sent} published, {len(summary.rejected)} rejected ({summary.seconds:.1f} s)")
-        for reason in result["reasons"][:20]:
+        for reason in reasons[:20]:
             console.print(f"  {reason['lines']:>7} × {reason['field'] or '(event)'}: {reason['rule']}")
         for r in summary.rejected[:10]:
             first = r.violations[0]

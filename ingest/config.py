@@ -39,6 +39,8 @@ class IngestSettings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
+    # Worker processes, each with its own producer; /metrics then shows one worker's counters.
+    api_workers: int = Field(1, ge=1)
     api_max_batch_events: int = Field(1000, ge=1)
     api_max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     # A request whose events are not all acknowledged in this time is answered 503.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -21,10 +23,29 @@ def _settings():
         _fail("invalid_settings", str(exc))
 
 
-def _fail(code: str, message: str, **extra) -> None:
+def _fail(code: str, message: str, exit_code: int = 2, **extra) -> NoReturn:
     sys.stderr.write(json.dumps({"error": code, "message": message, **extra},
                                 ensure_ascii=False) + "\n")
-    raise typer.Exit(2)
+    raise typer.Exit(exit_code)
+
+
+@contextmanager
+def _service_errors():
+    """Failures of the services a command talks to, as one JSON line instead of a traceback."""
+    from clickhouse_driver.errors import Error as ClickHouseError
+    from kafka.errors import KafkaError
+
+    # The driver logs each failed connect with a traceback; the JSON line below says it all.
+    logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
+    try:
+        yield
+    except ClickHouseError as exc:
+        _fail("warehouse_error", str(exc).splitlines()[0], server_code=getattr(exc, "code", None),
+              exit_code=1)
+    except KafkaError as exc:
+        _fail("kafka_error", f"{type(exc).__name__}: {exc}", exit_code=1)
+    except (OSError, EOFError) as exc:
+        _fail("unreachable", f"{type(exc).__name__}: {exc}", exit_code=1)
 
 
 def _echo_json(value) -> None:
@@ -64,8 +85,10 @@ def replay(
         sys.stderr.write(f"\rreplay {p.done}/{p.total} events, {p.rate:,.0f}/s")
         sys.stderr.flush()
 
-    progress = run_replay(_settings(), since=start, truncate=from_beginning and not keep,
-                          on_progress=show)
+    settings = _settings()
+    with _service_errors():
+        progress = run_replay(settings, since=start, truncate=from_beginning and not keep,
+                              on_progress=show)
     sys.stderr.write("\n")
     _echo_json(progress.as_dict())
 
@@ -79,7 +102,10 @@ def dlq_list(
     """List dead letters (one JSON object per line), oldest first."""
     from streams.dlq import list_dead_letters
 
-    for row in list_dead_letters(_settings(), include_replayed, error_code, limit):
+    settings = _settings()
+    with _service_errors():
+        found = list_dead_letters(settings, include_replayed, error_code, limit)
+    for row in found:
         row["raw_value"] = row["raw_value"].decode("utf-8", "replace")
         row["error"] = json.loads(row["error"])
         _echo_json(row)
@@ -93,7 +119,9 @@ def dlq_replay(
     """Re-validate dead letters and publish the ones that pass back to their topic."""
     from streams.dlq import replay_dead_letters
 
-    _echo_json(replay_dead_letters(_settings(), error_code=error_code, dry_run=dry_run))
+    settings = _settings()
+    with _service_errors():
+        _echo_json(replay_dead_letters(settings, error_code=error_code, dry_run=dry_run))
 
 
 def register(app: typer.Typer) -> None:

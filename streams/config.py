@@ -34,6 +34,10 @@ class StreamsSettings(BaseSettings):
     warehouse_native_port: int = 9000
     warehouse_writer_user: str = "lianxi_writer"
     warehouse_writer_password: str = "dev-writer"
+    # Only `lianxi replay --from-beginning` uses it: emptying tables is DDL, which the writer
+    # role may not do.
+    warehouse_admin_user: str = "lianxi_admin"
+    warehouse_admin_password: str = "dev-admin"
     streams_raw_database: str = "raw"
 
     # One insert per batch: large enough to amortise the round trip, small enough that the
@@ -65,11 +69,14 @@ class StreamsSettings(BaseSettings):
         return None
 
     def check_secrets(self) -> None:
-        if self.env != "development" and self.warehouse_writer_password in PLACEHOLDER_PASSWORDS:
-            raise ValueError(
-                "LIANXI_WAREHOUSE_WRITER_PASSWORD is a placeholder; set a real secret "
-                "outside LIANXI_ENV=development"
-            )
+        if self.env == "development":
+            return
+        for role in ("writer", "admin"):
+            if getattr(self, f"warehouse_{role}_password") in PLACEHOLDER_PASSWORDS:
+                raise ValueError(
+                    f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD is a placeholder; set a real "
+                    "secret outside LIANXI_ENV=development"
+                )
 
 
 @lru_cache

@@ -66,8 +66,10 @@ def replay(
     sink = ClickHouseSink(settings)
     registry = OrgRegistry()
     if truncate:
+        admin = ClickHouseSink(settings, role="admin")
         for domain in DOMAINS:
-            sink.query(f"TRUNCATE TABLE IF EXISTS {sink.database}.{domain}_events")
+            admin.query(f"TRUNCATE TABLE IF EXISTS {admin.database}.{domain}_events")
+        admin.reset()
     else:
         registry.load(sink.org_pairs())
 

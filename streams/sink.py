@@ -32,8 +32,9 @@ def _retryable(exc: BaseException) -> bool:
 
 
 class ClickHouseSink:
-    def __init__(self, settings: StreamsSettings) -> None:
+    def __init__(self, settings: StreamsSettings, role: str = "writer") -> None:
         self.settings = settings
+        self.role = role
         self.database = settings.streams_raw_database
         self._client = None
 
@@ -43,8 +44,8 @@ class ClickHouseSink:
         return Client(
             host=self.settings.warehouse_host,
             port=self.settings.warehouse_native_port,
-            user=self.settings.warehouse_writer_user,
-            password=self.settings.warehouse_writer_password,
+            user=getattr(self.settings, f"warehouse_{self.role}_user"),
+            password=getattr(self.settings, f"warehouse_{self.role}_password"),
             compression="lz4",
             connect_timeout=5,
             send_receive_timeout=60,

@@ -114,7 +114,7 @@ class HttpInterface:
             request = await asyncio.get_running_loop().run_in_executor(
                 self.executor, partial(parse, method, url, body, headers)
             )
-            result = await self._execute(request, headers, url)
+            result = await self._execute(request, headers, url, receive)
         except QueryError as error:
             await self._error(send, error, query_id)
             return
@@ -161,14 +161,14 @@ class HttpInterface:
             )
         return body
 
-    async def _execute(self, request: ParsedRequest, headers: dict[str, str], url: dict[str, str]) -> QueryResult:
+    async def _execute(self, request: ParsedRequest, headers: dict[str, str], url: dict[str, str], receive: Any) -> QueryResult:
         creds = credentials(headers, url)
         user = self.users.authenticate(creds.user, creds.password)
         if request.readonly and not user.readonly:
             user = dataclasses.replace(user, readonly=True)
         if request.session_id and request.session_check and not self.engine.has_session(user, request.session_id):
             raise QueryError(SESSION_NOT_FOUND, f"Session {request.session_id} not found")
-        return await asyncio.get_running_loop().run_in_executor(
+        running = asyncio.get_running_loop().run_in_executor(
             self.executor,
             partial(
                 self.engine.execute,
@@ -184,6 +184,19 @@ class HttpInterface:
                 session_timeout=request.session_timeout,
             ),
         )
+        # A client that hangs up does not want the answer: stop reading queries at once
+        # (ClickHouse's cancel_http_readonly_queries_on_client_close); writes run to the end
+        # so an insert is never half-decided by a network blip.
+        if leading_keyword(request.query) not in _RESULT_STATEMENTS:
+            return await running
+        hangup = asyncio.ensure_future(receive())
+        try:
+            await asyncio.wait({running, hangup}, return_when=asyncio.FIRST_COMPLETED)
+            if hangup.done() and not running.done() and hangup.result().get("type") == "http.disconnect":
+                self.engine.cancel(request.query_id or "")
+            return await running
+        finally:
+            hangup.cancel()
 
     def _common_headers(self, query_id: str) -> list[tuple[bytes, bytes]]:
         return [

@@ -206,7 +206,7 @@ class PrivateBroker(Broker):
     def log_file(self) -> Path:
         return self.home / "broker.log"
 
-    def start(self, timeout: float = 120.0) -> "PrivateBroker":
+    def start(self, timeout: float = 120.0) -> Self:
         """Start the JVM and return once the broker answers a metadata request."""
         if self.process is not None and self.process.poll() is None:
             return self

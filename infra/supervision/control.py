@@ -17,7 +17,7 @@ class Supervisord:
         self.paths = paths
 
     def _proxy(self) -> Any:
-        from supervisor.xmlrpc import SupervisorTransport
+        from supervisor.xmlrpc import SupervisorTransport  # type: ignore[import-untyped]
 
         transport = SupervisorTransport(None, None, serverurl=f"unix://{self.paths.socket}")
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport).supervisor

@@ -46,8 +46,12 @@ class KafkaGate:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
+        def resolve() -> None:
+            if not done.done():
+                done.set_result(None)
+
         def wake() -> None:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+            loop.call_soon_threadsafe(resolve)
 
         started = time.perf_counter()
         acks = await run_in_threadpool(self.producer.submit, events)

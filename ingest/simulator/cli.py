@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -12,10 +12,24 @@ EXIT_BAD_INPUT = 2
 EXIT_PUBLISH_FAILED = 1
 
 
-def _fail(code: int, error: dict[str, Any]) -> None:
+def _fail(code: int, error: dict[str, Any]) -> NoReturn:
     """Machine-readable error on stderr: which field, which rule; never a stack trace."""
     typer.echo(json.dumps({"error": error}, ensure_ascii=False), err=True)
     raise typer.Exit(code)
+
+
+def _check_settings() -> Any:
+    """Read LIANXI_SIMULATOR_* once up front so a bad value is reported, not raised later."""
+    from pydantic import ValidationError
+
+    from ingest.simulator.config import SimulatorSettings
+
+    try:
+        return SimulatorSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "LIANXI_SIMULATOR_" + "_".join(str(p) for p in first["loc"]).upper()
+        _fail(EXIT_BAD_INPUT, {"field": field, "rule": first["type"], "message": first["msg"]})
 
 
 def _progress_printer(label: str) -> Any:
@@ -37,12 +51,11 @@ def _write_jsonl(events: Any, path: Path) -> int:
 
 
 def _publish(events: Any, label: str, *, total: int | None, rate: float | None) -> None:
-    from ingest.simulator.config import SimulatorSettings
     from ingest.simulator.publishing import InvalidSimulatedEvent, publish
 
     try:
         result = publish(events, rate=rate, total=total, on_progress=_progress_printer(label),
-                         progress_interval_s=SimulatorSettings().progress_interval_s)
+                         progress_interval_s=_check_settings().progress_interval_s)
     except InvalidSimulatedEvent as exc:
         _fail(EXIT_PUBLISH_FAILED, exc.error)
     except Exception as exc:  # noqa: BLE001 - Kafka errors of any kind become one clear line
@@ -66,6 +79,7 @@ def register(app: typer.Typer) -> None:
         from ingest.simulator.expectations import expectations, render
         from ingest.simulator.seed_year import default_seed, seed_events
 
+        _check_settings()
         chosen = default_seed() if seed is None else seed
         events = seed_events(chosen)
         expected = expectations(chosen, events)
@@ -86,6 +100,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(help="Write the events as JSON lines here instead of Kafka.")] = None,
     ) -> None:
         """Publish load: `--rate N --duration T` or `--events N [--rate N]`."""
+        _check_settings()
         if rate is not None and rate <= 0:
             _fail(EXIT_BAD_INPUT, {"field": "--rate", "rule": "exclusiveMinimum", "message": "--rate must be > 0"})
         if (duration is None) == (events is None):

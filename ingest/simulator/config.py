@@ -1,6 +1,7 @@
 """Settings of the simulator (env prefix LIANXI_SIMULATOR_); Kafka settings come from ingest.config."""
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,11 +14,8 @@ class SimulatorSettings(BaseSettings):
 
     # Empty means the default_seed written in seed.yaml, so the acceptance story never drifts.
     seed: int | None = None
-    seed_file: Path = SEED_FILE
-    # Events handed to the producer per call in `simulate load`; the rate limiter paces these.
-    load_batch: int = Field(2000, ge=1)
     # Seconds between progress lines.
-    progress_interval_s: float = Field(1.0, gt=0)
+    progress_interval_s: Annotated[float, Field(gt=0)] = 1.0
     # Load events start here (UTC epoch seconds; default 2027-01-01 00:00 Asia/Shanghai), after
     # the seed year, so a load run reads as the following year's traffic.
     load_start_epoch: int = 1798732800

@@ -64,9 +64,16 @@ class _ByTime:
     def before(self, at: int) -> int:
         return bisect_right(self.times, at)
 
-    def pick(self, rng: random.Random, at: int) -> Any | None:
+    def pick_or_none(self, rng: random.Random, at: int) -> Any | None:
         n = self.before(at)
         return self.items[rng.randrange(n)] if n else None
+
+    def pick(self, rng: random.Random, at: int) -> Any:
+        found = self.pick_or_none(rng, at)
+        if found is None:
+            # The year's windows make this impossible; if a seed.yaml edit breaks them, say so.
+            raise LookupError(f"nothing exists yet at {utc_text(at)}: check the windows in seed.yaml")
+        return found
 
     def sample(self, rng: random.Random, at: int, k: int) -> list[Any]:
         n = self.before(at)
@@ -164,7 +171,7 @@ class SeedYear:
                               [weight[u.unit_type] * rng.uniform(0.4, 1.6) for u in units])
         for u, n in zip(units, members, strict=True):
             u.party_members = n
-        gone = []
+        gone: list[Unit] = []
         for _ in range(int(org["units_unlinked_for_good"])):
             c = rng.choice(self.communities)
             kind = rng.choices(words.UNIT_TYPES, words.COMMUNITY_UNIT_TYPE_WEIGHTS)[0]
@@ -238,7 +245,7 @@ class SeedYear:
             # Most members report in the first months after the campaign starts.
             at = self.day_at(5 + int(rng.betavariate(1.2, 2.5) * 325))
             community = rng.choices(community_ids, community_weights)[0]
-            unit = self.stable_units.pick(rng, at) if kind == "in_service" else None
+            unit = self.stable_units.pick_or_none(rng, at) if kind == "in_service" else None
             roster.append(Member(f"m-{i:05d}", kind, community, at, unit.unit_id if unit else None))
         movers = rng.sample([m for m in roster if m.kind == "in_service" and m.registered_at < self.date(9, 1)],
                             int(sc["moved_community"]))
@@ -385,7 +392,7 @@ class SeedYear:
             while len(taken) < n_claims:
                 at = published + rng.randint(2 * HOUR, 10 * DAY)
                 member = self.members.pick(rng, at)
-                if member is None or member.member_id in taken:
+                if member.member_id in taken:
                     continue
                 taken.add(member.member_id)
                 self.emit(at, "lianxi.volunteer.post_claimed", pid, {"post_id": pid, "member_id": member.member_id})
@@ -479,7 +486,7 @@ class SeedYear:
         at += rng.randint(10 * MINUTE, 4 * HOUR)
         if assignee is None:
             scope = self.stable_by_scope.get(street)
-            unit = (scope.pick(rng, at) if scope else None) or self.stable_units.pick(rng, at)
+            unit = (scope.pick_or_none(rng, at) if scope else None) or self.stable_units.pick(rng, at)
             assignee = unit.unit_id
         self.emit(at, "lianxi.ticket.assigned", tid, {"ticket_id": tid, "assignee_unit_id": assignee})
         at += rng.randint(HOUR, 2 * DAY)
@@ -508,7 +515,7 @@ class SeedYear:
 
     def _assessments(self) -> None:
         rng = self.rng
-        scopes = [("street", s.street_id, None) for s in self.streets]
+        scopes: list[tuple[str, str, str | None]] = [("street", s.street_id, None) for s in self.streets]
         scopes += [("community", c.street_id, c.community_id) for c in self.communities]
         for q in range(1, 5):
             for level, street, community in scopes:

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from dash_stack import ADMIN, PrivateSuperset, PrivateWarehouse, dashboards_settings
 
 
@@ -41,7 +40,7 @@ def provisioned(private_superset: PrivateSuperset, settings: Any) -> dict[str, A
 
     with SupersetSession(private_superset.url, *ADMIN) as session:
         imported = importer.import_bundle(session, settings)
-        provisioned_roles = roles.provision(session, settings, org_tree.read(settings), reset_passwords=True)
+        provisioned_roles = roles.provision(session, settings, org_tree.read(settings))
     return {"imported": imported, "roles": provisioned_roles}
 
 

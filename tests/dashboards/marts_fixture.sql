@@ -62,7 +62,7 @@ JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(
 CREATE TABLE marts.fct_tickets (ticket_id String, channel LowCardinality(String), category LowCardinality(String),
   street_id String, street_name String, community_id String, community_name String, project String,
   opened_at DateTime64(3, 'UTC'), first_responded_at Nullable(DateTime64(3, 'UTC')),
-  resolved_at Nullable(DateTime64(3, 'UTC')), rated_satisfaction Nullable(UInt8), reopen_count UInt32,
+  resolved_at Nullable(DateTime64(3, 'UTC')), rated_satisfaction Nullable(String), reopen_count UInt32,
   status LowCardinality(String), hours_to_respond Nullable(Float64), hours_to_resolve Nullable(Float64))
 ENGINE = MergeTree ORDER BY (street_id, community_id, opened_at, ticket_id);
 INSERT INTO marts.fct_tickets
@@ -73,7 +73,8 @@ SELECT concat('t-', toString(number)),
        if(number % 11 = 0, 'industrial_park_service_center', ''),
        opened, if(number % 50 = 0, NULL, opened + toIntervalMinute(30 + number % 300)),
        if(number % 10 = 0, NULL, opened + toIntervalHour(2 + number % 70)),
-       if(number % 10 = 0 OR number % 4 = 0, NULL, toUInt8(number % 5 + 1)), toUInt32(number % 13 = 0),
+       if(number % 10 = 0 OR number % 4 = 0, NULL, ['satisfied', 'basically_satisfied', 'unsatisfied'][number % 3 + 1]),
+       toUInt32(number % 13 = 0),
        if(number % 10 = 0, if(number % 50 = 0, 'open', 'responded'), 'resolved'),
        if(number % 50 = 0, NULL, (30 + number % 300) / 60), if(number % 10 = 0, NULL, toFloat64(2 + number % 70))
 FROM (SELECT number, toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalMinute(number * 29) AS opened
@@ -134,3 +135,18 @@ SELECT concat('m-', toString(number)), c.street_id, c.street_name, c.community_i
        toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalMinute(number * 37)
 FROM numbers(2000) AS n
 JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
+
+-- Today's counters since 00:00 Asia/Shanghai, computed at query time like dbt's live view.
+CREATE VIEW marts.live_headline_today AS
+WITH toDateTime64(toStartOfDay(now('Asia/Shanghai')), 3, 'UTC') AS since
+SELECT now64(3, 'UTC') AS as_of, toDate(since, 'Asia/Shanghai') AS day,
+       (SELECT count() FROM marts.fct_registrations WHERE registered_at >= since) AS members_registered,
+       toUInt64(0) AS check_ins,
+       (SELECT count() FROM marts.fct_wishes WHERE posted_at >= since) AS wishes_posted,
+       (SELECT count() FROM marts.fct_wishes WHERE claimed_at >= since) AS wishes_claimed,
+       (SELECT count() FROM marts.fct_wishes WHERE fulfilled_at >= since) AS wishes_fulfilled,
+       (SELECT count() FROM marts.fct_volunteering WHERE claimed_at >= since) AS volunteer_claims,
+       (SELECT count() FROM marts.fct_tickets WHERE opened_at >= since) AS tickets_opened,
+       (SELECT count() FROM marts.fct_tickets WHERE resolved_at >= since) AS tickets_resolved,
+       toUInt64(0) AS meetings_held,
+       toUInt64(0) AS resource_matches;

@@ -54,6 +54,9 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
                 widths = [doc["position"][child]["meta"]["width"] for child in component["children"]]
                 assert sum(widths) <= 12
     assert placed == set(charts)
+    # Titles identify charts for people (and for the API tests): keep them unique.
+    titles = [chart["slice_name"] for chart in charts.values()]
+    assert len(titles) == len(set(titles))
     assert all(chart["dataset_uuid"] in datasets for chart in charts.values())
 
 

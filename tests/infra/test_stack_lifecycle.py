@@ -39,6 +39,8 @@ def test_up_twice_is_harmless_and_down_leaves_nothing(private_stack: PrivateStac
     assert status["pid"] == kafka_pid
     assert status["state"] == "RUNNING" and status["healthy"] is True
     assert kafka_answers("127.0.0.1", private_stack.ports["kafka"])
+    logs = private_stack.lianxi("logs", "kafka", "-n", "200")
+    assert logs.returncode == 0 and "Kafka Server started" in logs.stdout
 
     down = private_stack.lianxi("down")
     assert down.returncode == 0, down.stdout + down.stderr
@@ -93,3 +95,16 @@ def test_bad_setting_is_a_machine_readable_error(private_stack: PrivateStack) ->
     error = json.loads(result.stderr)
     assert error["field"] == "LIANXI_SUPERSET_PORT"
     assert error["rule"] == "int_parsing"
+
+
+def test_service_that_cannot_start_is_reported_with_its_log(private_stack: PrivateStack) -> None:
+    # The JVM refuses this heap size at once, every retry: a stack that cannot come up.
+    private_stack.env["LIANXI_KAFKA_HEAP"] = "lots"
+    result = private_stack.lianxi("up", "kafka")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "kafka exited (FATAL) while starting" in result.stderr
+    assert "Invalid maximum heap size" in result.stderr  # the log tail, shown in the message
+    assert "lianxi logs kafka" in result.stderr
+    assert not (private_stack.var_dir / "supervisord.pid").exists()
+    assert all(row["state"] == "DOWN" for row in _status(private_stack).values())

@@ -65,3 +65,11 @@ def test_bad_load_options_get_a_machine_readable_error(app, args, field, rule):
     error = json.loads(result.stderr)["error"]
     assert (error["field"], error["rule"]) == (field, rule)
     assert "Traceback" not in result.output
+
+
+def test_a_bad_setting_is_reported_as_data(app, monkeypatch):
+    monkeypatch.setenv("LIANXI_SIMULATOR_PROGRESS_INTERVAL_S", "-1")
+    result = run(app, "seed", "--dry-run")
+    assert result.exit_code == 2
+    error = json.loads(result.stderr)["error"]
+    assert (error["field"], error["rule"]) == ("LIANXI_SIMULATOR_PROGRESS_INTERVAL_S", "greater_than")

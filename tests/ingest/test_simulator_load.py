@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from itertools import islice
 
@@ -10,6 +11,7 @@ import pytest
 from ingest.contracts import event_types, validate_event
 from ingest.simulator import generate_load
 from ingest.simulator.consistency import problems
+from ingest.simulator.publishing import paced
 
 N = 30_000
 
@@ -75,3 +77,12 @@ def test_checker_catches_a_broken_lifecycle(events):
 def test_negative_size_is_refused():
     with pytest.raises(ValueError, match="n_events"):
         list(generate_load(-1))
+
+
+def test_pacing_never_runs_ahead_of_the_rate():
+    began = time.monotonic()
+    handed = list(paced(range(600), rate=2000))
+    assert handed == list(range(600))
+    # The 600th item leaves 599/2000 s after the first at the earliest, less the 5 ms the pacer
+    # lets itself run ahead rather than sleep for every event.
+    assert time.monotonic() - began >= 599 / 2000 - 0.005

@@ -2,8 +2,9 @@
 
 `python -m tests.perf.bench_native` (or `bench_native()` from the warehouse benchmark).
 Workloads: a 1 M-row SELECT, a GROUP BY over 10 M rows, a 100 k-row INSERT. The server
-runs as its own process (`python -m warehouse.native`) over its own data directory; the
-baseline opens chdb in this process over another. Both hold the same rows.
+runs as its own process (`python -m warehouse.server`, HTTP and native listeners) over its
+own data directory; the baseline opens chdb in this process over another. Both hold the
+same rows.
 
 Two clients are measured against the server: a raw protocol client (packets read and
 blocks framed, values never decoded; INSERT blocks encoded before the clock starts), which
@@ -176,7 +177,7 @@ def bench_native(
         "LIANXI_WAREHOUSE_DATA_DIR": str(base / "server"),
     }
     log = (base / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "warehouse.native"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    proc = subprocess.Popen([sys.executable, "-m", "warehouse.server"], cwd=ROOT, env=env, stdout=log, stderr=log)
     local = None
     try:
         while True:

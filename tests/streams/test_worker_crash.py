@@ -9,8 +9,8 @@ import random
 import threading
 import time
 
-from tests.streams.conftest import publish, raw_totals, reset_raw, wait_for_rows
 from tests.streams.events import mixed_events
+from tests.streams.harness import publish, raw_totals, reset_raw, wait_for_rows
 
 N_EVENTS = int(os.environ.get("LIANXI_TEST_CRASH_EVENTS", "20000"))
 KILLS = 10

@@ -6,14 +6,14 @@ import random
 import urllib.request
 
 from streams.config import DOMAINS
-from tests.streams.conftest import (
+from tests.streams.events import encode, make_event, mixed_events, ticket_lifecycle
+from tests.streams.harness import (
     publish,
     raw_totals,
     reset_raw,
     wait_for_rows,
     wait_until,
 )
-from tests.streams.events import encode, make_event, mixed_events, ticket_lifecycle
 
 
 def test_duplicates_and_out_of_order_lifecycles_load_exact_rows(
@@ -119,7 +119,7 @@ def _run(env, *args):
     import os
     import subprocess
 
-    from tests.streams.conftest import LIANXI, ROOT
+    from tests.streams.harness import LIANXI, ROOT
 
     done = subprocess.run([LIANXI, *args], env={**os.environ, **env}, cwd=ROOT,
                           capture_output=True, text=True, check=True)

@@ -3,7 +3,7 @@
 from conftest import WarehouseProcess
 
 
-def test_acknowledged_inserts_survive_kill_9(private_wh, tmp_path) -> None:  # noqa: ANN001
+def test_acknowledged_inserts_survive_kill_9(private_wh, tmp_path) -> None:
     data_dir = tmp_path / "data"
     wh: WarehouseProcess = private_wh(data_dir).start()
     client = wh.client()

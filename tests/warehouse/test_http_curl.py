@@ -64,7 +64,7 @@ def test_headers_and_summary(wh: WarehouseProcess, db: str) -> None:
 
 
 def test_compressed_response_and_request(wh: WarehouseProcess) -> None:
-    status, headers, body = curl_status(
+    _status, headers, body = curl_status(
         f"{wh.url}/?enable_http_compression=1", "-H", "Accept-Encoding: gzip",
         "-d", "SELECT number FROM system.numbers LIMIT 3",
     )
@@ -138,7 +138,8 @@ def test_chunked_request_body(wh: WarehouseProcess, db: str) -> None:
 
 def test_default_format_and_format_header(wh: WarehouseProcess) -> None:
     status, headers, body = curl_status(f"{wh.url}/?default_format=JSONEachRow", "-d", "SELECT 1 AS x")
+    assert status == 200
     assert headers["x-clickhouse-format"] == "JSONEachRow"
     assert json.loads(body) == {"x": 1}
-    status, headers, body = curl_status(f"{wh.url}/?default_format=JSONEachRow", "-d", "SELECT 1 AS x FORMAT CSV")
+    _status, headers, body = curl_status(f"{wh.url}/?default_format=JSONEachRow", "-d", "SELECT 1 AS x FORMAT CSV")
     assert headers["x-clickhouse-format"] == "CSV" and body == b"1\n"

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from conftest import ADMIN, WarehouseProcess
 
 
@@ -154,7 +153,7 @@ def test_cancel_by_query_id_via_kill_query_from_another_request(wh: WarehousePro
     time.sleep(1.0)
     duplicate = httpx.post(f"{wh.url}/?query_id={query_id}", content=b"SELECT 1", auth=ADMIN)
     assert_error(duplicate, 500, 216)
-    killed = wh.post(f"KILL QUERY WHERE query_id != '' AND query LIKE '%sipHash64(number)%' AND query NOT LIKE '%KILL%' SYNC")
+    killed = wh.post("KILL QUERY WHERE query_id != '' AND query LIKE '%sipHash64(number)%' AND query NOT LIKE '%KILL%' SYNC")
     assert killed.status_code == 200
     thread.join(60)
     assert result["r"].headers["x-clickhouse-exception-code"] == "394"
@@ -186,7 +185,7 @@ def test_sixteen_concurrent_clients_mix_reads_and_writes(wh: WarehouseProcess, d
     assert wh.post(f"SELECT count(), uniqExact(client, seq) FROM {db}.ev").text == f"{expected}\t{expected}\n"
 
 
-def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:  # noqa: ANN001
+def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:
     wh = private_wh(LIANXI_WAREHOUSE_NATIVE_ENABLED="false").start(migrate=False)
     result: dict[str, httpx.Response] = {}
 
@@ -201,3 +200,16 @@ def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:  # no
     assert result["r"].status_code == 200 and result["r"].text == "0\n"
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{wh.url}/ping")
+
+
+def test_client_hangup_cancels_a_running_select(wh: WarehouseProcess) -> None:
+    marker = f"hangup_{uuid.uuid4().hex[:8]}"
+    sql = f"SELECT count() AS {marker} FROM numbers(100000000000) WHERE NOT ignore(sipHash64(number))"
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{wh.url}/", content=sql.encode(), auth=ADMIN, timeout=1.5)
+    probe = f"SELECT count() FROM system.processes WHERE query LIKE '%{marker} FROM%' AND query NOT LIKE '%system.processes%'"
+    for _ in range(100):
+        if wh.post(probe).text == "0\n":
+            break
+        time.sleep(0.2)
+    assert wh.post(probe).text == "0\n"

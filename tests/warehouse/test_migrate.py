@@ -5,8 +5,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, WarehouseProcess
+
 from warehouse.errors import QueryError
 from warehouse.migrate import apply_migrations, discover, http_runner, split_statements
 
@@ -50,7 +50,7 @@ def test_lianxi_warehouse_migrate_cli(wh: WarehouseProcess) -> None:
         "LIANXI_WAREHOUSE_NATIVE_PORT": str(wh.native_port),
     }
     lianxi = str(REPO / ".venv" / "bin" / "lianxi")
-    out = subprocess.run([lianxi, "warehouse", "migrate"], env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
+    out = subprocess.run([lianxi, "warehouse", "migrate"], check=False, env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert out.returncode == 0, out.stderr
     # The session fixture started with --migrate, so everything is already there.
     assert all(line.startswith("up to date") for line in out.stdout.splitlines())

@@ -1,7 +1,8 @@
 """The native TCP protocol against real clients: clickhouse-driver, clickhouse-client, dbt.
 
-The server runs as its own process (`python -m warehouse.native`) on a free port over a
-temporary data directory, exactly as a client would meet it.
+The server is the real `python -m warehouse.server` process (HTTP and native listeners over
+one engine) that tests/warehouse/conftest.py starts on free ports over a temporary data
+directory; each test works in its own database.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -23,69 +23,36 @@ from pathlib import Path
 import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.errors import ServerException
+from conftest import WarehouseProcess
 
 from warehouse.native.wire import Reader, string, varint
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
+ADMIN_USER, ADMIN_PASSWORD = "lianxi_admin", "dev-admin"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class NativeEndpoint:
+    """The native listener of the shared `python -m warehouse.server` process (conftest `wh`)."""
 
-
-class NativeProcess:
-    """`python -m warehouse.native` on a free port; stopped with SIGTERM."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        env = {
-            **os.environ,
-            "LIANXI_ENV": "development",
-            "LIANXI_WAREHOUSE_HOST": "127.0.0.1",
-            "LIANXI_WAREHOUSE_NATIVE_PORT": str(self.port),
-            "LIANXI_WAREHOUSE_HTTP_PORT": str(free_port()),
-            "LIANXI_WAREHOUSE_DATA_DIR": str(data_dir),
-        }
-        self.log = data_dir.parent / "native.log"
-        self._log_file = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "warehouse.native"], cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
-        )
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"native server exited: {self.log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
+    def __init__(self, wh: WarehouseProcess) -> None:
+        self.wh = wh
+        self.port = wh.native_port
 
     def client(self, **kwargs: object) -> Client:
+        kwargs.setdefault("user", ADMIN_USER)
+        kwargs.setdefault("password", ADMIN_PASSWORD)
         return Client("127.0.0.1", port=self.port, **kwargs)
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log_file.close()
+    def alive(self) -> bool:
+        return self.wh.process is not None and self.wh.process.poll() is None
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeProcess]:
-    base = tmp_path_factory.mktemp("native")
-    proc = NativeProcess(base / "data")
-    yield proc
-    proc.stop()
+def server(wh: WarehouseProcess) -> NativeEndpoint:
+    return NativeEndpoint(wh)
 
 
 @pytest.fixture
-def db(server: NativeProcess) -> Iterator[str]:
+def db(server: NativeEndpoint) -> Iterator[str]:
     name = f"native_{uuid.uuid4().hex[:8]}"
     server.client().execute(f"CREATE DATABASE {name}")
     yield name
@@ -118,7 +85,7 @@ def all_types_rows(n: int) -> list[tuple]:
     return rows
 
 
-def test_select_and_insert_every_warehouse_type(server: NativeProcess, db: str) -> None:
+def test_select_and_insert_every_warehouse_type(server: NativeEndpoint, db: str) -> None:
     client = server.client()
     client.execute(f"CREATE TABLE {db}.t ({ALL_TYPES}) ENGINE = MergeTree ORDER BY u64")
     rows = all_types_rows(200)
@@ -129,7 +96,7 @@ def test_select_and_insert_every_warehouse_type(server: NativeProcess, db: str) 
     assert dict(types)["ts"] == "DateTime64(3, 'UTC')"
 
 
-def test_insert_with_column_list_and_columnar(server: NativeProcess, db: str) -> None:
+def test_insert_with_column_list_and_columnar(server: NativeEndpoint, db: str) -> None:
     client = server.client()
     client.execute(f"CREATE TABLE {db}.t (a UInt32, b String DEFAULT 'd', c UInt32 MATERIALIZED a * 2) "
                    "ENGINE = MergeTree ORDER BY a")
@@ -140,7 +107,7 @@ def test_insert_with_column_list_and_columnar(server: NativeProcess, db: str) ->
     ]
 
 
-def test_insert_into_unknown_column_is_an_error(server: NativeProcess, db: str) -> None:
+def test_insert_into_unknown_column_is_an_error(server: NativeEndpoint, db: str) -> None:
     client = server.client()
     client.execute(f"CREATE TABLE {db}.t (a UInt32) ENGINE = Memory")
     with pytest.raises(ServerException) as info:
@@ -148,12 +115,12 @@ def test_insert_into_unknown_column_is_an_error(server: NativeProcess, db: str) 
     assert info.value.code == 16
 
 
-def test_empty_result_still_has_column_types(server: NativeProcess) -> None:
+def test_empty_result_still_has_column_types(server: NativeEndpoint) -> None:
     rows, types = server.client().execute("SELECT 1 AS a, 'x' AS b WHERE 0", with_column_types=True)
     assert rows == [] and types == [("a", "UInt8"), ("b", "String")]
 
 
-def test_settings_are_applied(server: NativeProcess) -> None:
+def test_settings_are_applied(server: NativeEndpoint) -> None:
     client = server.client(settings={"max_threads": 3})
     assert client.execute("SELECT getSetting('max_threads')") == [(3,)]
     assert client.execute("SELECT getSetting('max_block_size')", settings={"max_block_size": 1234}) == [(1234,)]
@@ -167,7 +134,7 @@ def test_settings_are_applied(server: NativeProcess) -> None:
     assert info.value.code == 115
 
 
-def test_use_switches_database(server: NativeProcess, db: str) -> None:
+def test_use_switches_database(server: NativeEndpoint, db: str) -> None:
     client = server.client()
     client.execute(f"CREATE TABLE {db}.t (a UInt8) ENGINE = Memory")
     client.execute(f"USE {db}")
@@ -183,7 +150,7 @@ def test_use_switches_database(server: NativeProcess, db: str) -> None:
     ("query", "code"),
     [("SELECT * FROM no_such_table_xyz", 60), ("SELEKT 1", 62), ("SELECT throwIf(1)", 395)],
 )
-def test_server_exceptions_carry_codes_and_keep_the_connection(server: NativeProcess, query: str, code: int) -> None:
+def test_server_exceptions_carry_codes_and_keep_the_connection(server: NativeEndpoint, query: str, code: int) -> None:
     client = server.client()
     with pytest.raises(ServerException) as info:
         client.execute(query)
@@ -203,7 +170,7 @@ def test_server_exceptions_carry_codes_and_keep_the_connection(server: NativePro
 
 
 @pytest.mark.parametrize("method", ["lz4", "zstd"])
-def test_compression(server: NativeProcess, db: str, method: str) -> None:
+def test_compression(server: NativeEndpoint, db: str, method: str) -> None:
     client = server.client(compression=method)
     client.execute(f"CREATE TABLE {db}.t ({ALL_TYPES}) ENGINE = MergeTree ORDER BY u64")
     rows = all_types_rows(3000)
@@ -213,7 +180,7 @@ def test_compression(server: NativeProcess, db: str, method: str) -> None:
     assert len(big) == 300_000 and big[-1] == (299_999, "299999")
 
 
-def test_execute_iter_streams_a_million_rows_in_blocks(server: NativeProcess) -> None:
+def test_execute_iter_streams_a_million_rows_in_blocks(server: NativeEndpoint) -> None:
     client = server.client()
     total = 0
     count = 0
@@ -233,7 +200,7 @@ def test_execute_iter_streams_a_million_rows_in_blocks(server: NativeProcess) ->
 
 
 @pytest.mark.parametrize("server_side", [True, False])
-def test_query_parameters(server: NativeProcess, server_side: bool) -> None:
+def test_query_parameters(server: NativeEndpoint, server_side: bool) -> None:
     client = server.client(settings={"server_side_params": server_side})
     if server_side:
         query = "SELECT {n:UInt32} + 1, {s:String}, {d:Date}"
@@ -244,7 +211,15 @@ def test_query_parameters(server: NativeProcess, server_side: bool) -> None:
     assert str(got[0][2]) == "2026-11-25"
 
 
-def test_ping_and_cancel(server: NativeProcess) -> None:
+def test_cancel_stops_a_running_query(server: NativeEndpoint) -> None:
+    client = server.client()
+    # About 1000 s if nothing stopped it: one row per block, one second per row.
+    client.execute_with_progress("SELECT sleepEachRow(1) FROM numbers(1000) SETTINGS max_block_size = 1")
+    client.cancel()
+    assert client.execute("SELECT 8") == [(8,)]
+
+
+def test_ping_and_cancel(server: NativeEndpoint) -> None:
     client = server.client()
     client.connection.connect()
     assert client.connection.ping()
@@ -254,7 +229,7 @@ def test_ping_and_cancel(server: NativeProcess) -> None:
     assert client.execute("SELECT 7") == [(7,)]
 
 
-def test_authentication_and_rights(server: NativeProcess, db: str) -> None:
+def test_authentication_and_rights(server: NativeEndpoint, db: str) -> None:
     with pytest.raises(ServerException) as info:
         Client("127.0.0.1", port=server.port, user="lianxi_reader", password="wrong").execute("SELECT 1")
     assert info.value.code == 516
@@ -267,7 +242,7 @@ def test_authentication_and_rights(server: NativeProcess, db: str) -> None:
     assert server.client().execute(f"SELECT count() FROM {db}.t") == [(0,)]
 
 
-def test_sixteen_concurrent_clients_mix_reads_and_writes(server: NativeProcess, db: str) -> None:
+def test_sixteen_concurrent_clients_mix_reads_and_writes(server: NativeEndpoint, db: str) -> None:
     server.client().execute(f"CREATE TABLE {db}.t (worker UInt8, n UInt32, s String) ENGINE = MergeTree ORDER BY (worker, n)")
     errors: list[BaseException] = []
     rounds = 10
@@ -306,7 +281,7 @@ def _raw_exchange(port: int, payload: bytes) -> bytes:
         return out
 
 
-def _hello(user: str = "default", password: str = "", revision: int = 54468) -> bytes:
+def _hello(user: str = ADMIN_USER, password: str = ADMIN_PASSWORD, revision: int = 54468) -> bytes:
     return (
         varint(0) + string("probe") + varint(1) + varint(0) + varint(revision)
         + string("") + string(user) + string(password)
@@ -349,14 +324,14 @@ ADDENDUM = string("")
     ],
     ids=["http", "truncated-hello", "unknown-packet", "data-outside-query", "truncated-query", "bad-password"],
 )
-def test_bad_input_gets_an_exception_and_spares_the_server(server: NativeProcess, payload: bytes, code: int) -> None:
+def test_bad_input_gets_an_exception_and_spares_the_server(server: NativeEndpoint, payload: bytes, code: int) -> None:
     reply = _raw_exchange(server.port, payload)
     got = _exception_code(reply)
     assert got == code or (code == 117 and got == 102)
     assert server.client().execute("SELECT 1") == [(1,)]
 
 
-def test_garbage_compressed_frame_and_huge_claims(server: NativeProcess) -> None:
+def test_garbage_compressed_frame_and_huge_claims(server: NativeEndpoint) -> None:
     query = (
         varint(1) + string("") + b"\x00"  # query id, client info: NO_QUERY
         + string("") + string("")  # settings end, interserver secret
@@ -372,7 +347,7 @@ def test_garbage_compressed_frame_and_huge_claims(server: NativeProcess) -> None
     assert server.client().execute("SELECT 1") == [(1,)]
 
 
-def test_random_garbage_never_takes_the_server_down(server: NativeProcess) -> None:
+def test_random_garbage_never_takes_the_server_down(server: NativeEndpoint) -> None:
     import random
 
     rng = random.Random(7)
@@ -380,20 +355,21 @@ def test_random_garbage_never_takes_the_server_down(server: NativeProcess) -> No
         payload = _hello() + ADDENDUM + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
         _raw_exchange(server.port, payload)
     assert server.client().execute("SELECT 1") == [(1,)]
-    assert server.proc.poll() is None
+    assert server.alive()
 
 
 # --- other real clients -------------------------------------------------------------
 
 
-def test_clickhouse_client_18_16(server: NativeProcess, db: str) -> None:
+def test_clickhouse_client_18_16(server: NativeEndpoint, db: str) -> None:
     binary = shutil.which("clickhouse-client")
     assert binary, "install it: apt-get install -y clickhouse-client"
     server.client().execute(f"CREATE TABLE {db}.t (a UInt32, s LowCardinality(String), d Date) ENGINE = MergeTree ORDER BY a")
 
     def run(query: str, stdin: str | None = None, *extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [binary, "--host", "127.0.0.1", "--port", str(server.port), *extra, "--query", query],
+            [binary, "--host", "127.0.0.1", "--port", str(server.port), "--user", ADMIN_USER,
+             "--password", ADMIN_PASSWORD, *extra, "--query", query],
             input=stdin, capture_output=True, text=True, check=False,
         )
 
@@ -408,7 +384,7 @@ def test_clickhouse_client_18_16(server: NativeProcess, db: str) -> None:
     assert done.returncode == 60 and "UNKNOWN_TABLE" in done.stderr
 
 
-def test_dbt_build_over_native(server: NativeProcess, tmp_path: Path) -> None:
+def test_dbt_build_over_native(server: NativeEndpoint, tmp_path: Path) -> None:
     project = tmp_path / "proj"
     (project / "models").mkdir(parents=True)
     schema = f"dbt_native_{uuid.uuid4().hex[:8]}"
@@ -427,8 +403,8 @@ def test_dbt_build_over_native(server: NativeProcess, tmp_path: Path) -> None:
               driver: native
               host: 127.0.0.1
               port: {server.port}
-              user: default
-              password: ""
+              user: {ADMIN_USER}
+              password: "{ADMIN_PASSWORD}"
               schema: {schema}
               threads: 1
     """))
@@ -453,7 +429,7 @@ def test_dbt_build_over_native(server: NativeProcess, tmp_path: Path) -> None:
               - name: kind
                 tests: [unique, not_null]
     """))
-    dbt = str(Path(PYTHON).with_name("dbt"))
+    dbt = str(Path(sys.executable).with_name("dbt"))
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     for _ in range(2):  # the second run takes the incremental path
         done = subprocess.run(

@@ -2,8 +2,8 @@
 
 import httpx
 import pytest
-
 from conftest import ADMIN, PASSWORDS, WarehouseProcess
+
 from warehouse.config import WarehouseSettings
 from warehouse.users import Users
 
@@ -88,7 +88,7 @@ def test_no_failed_write_leaves_rows(wh: WarehouseProcess, tables: None) -> None
     assert wh.post("SELECT count() FROM marts.r_fct").text == "1\n"
 
 
-def test_passwordless_default_only_in_development(tmp_path) -> None:  # noqa: ANN001
+def test_passwordless_default_only_in_development(tmp_path) -> None:
     dev = Users.from_settings(WarehouseSettings(_env_file=None))
     assert dev.authenticate(None, None).name == "default"
     strong = {f"LIANXI_WAREHOUSE_{r}_PASSWORD": f"s3cret-{r}" for r in ("ADMIN", "WRITER", "TRANSFORMER", "READER", "ANALYST")}
@@ -109,7 +109,7 @@ def test_passwordless_default_only_in_development(tmp_path) -> None:  # noqa: AN
         os.environ.update(old)
 
 
-def test_pinned_sha256_in_users_file_wins(tmp_path) -> None:  # noqa: ANN001
+def test_pinned_sha256_in_users_file_wins(tmp_path) -> None:
     import hashlib
 
     users_file = tmp_path / "users.yaml"

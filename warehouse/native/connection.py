@@ -11,6 +11,7 @@ import json
 import logging
 import select
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECV_BYTES = 1 << 18
+CANCEL_POLL_SECONDS = 0.1
 # Rows arriving for an INSERT are handed to the engine once this much is buffered,
 # so a long stream of blocks neither waits for its end nor holds it all in memory.
 INSERT_FLUSH_BYTES = 32 << 20
@@ -242,9 +244,27 @@ class Connection:
 
     def _select(self, query: packets.Query, query_id: str, started: float) -> None:
         text = statements.without_format(query.text)
-        result = self._execute(
-            text, query_id=query_id, fmt="Native", settings=self._settings(query), params=query.params or None
-        )
+        if self._take_cancel():  # cancelled before it started
+            self._send(packets.end_of_stream())
+            return
+        done = threading.Event()
+        watcher = threading.Thread(target=self._watch_for_cancel, args=(query_id, done), daemon=True)
+        watcher.start()
+        try:
+            result = self._execute(
+                text, query_id=query_id, fmt="Native", settings=self._settings(query), params=query.params or None
+            )
+        except QueryError:
+            if self._take_cancel():
+                self._send(packets.end_of_stream())
+                return
+            raise
+        finally:
+            done.set()
+            watcher.join()
+        if self._take_cancel():
+            self._send(packets.end_of_stream())
+            return
         blocks = 0
         rows = 0
         header_sent = False
@@ -291,6 +311,42 @@ class Connection:
             row = json.loads(line)
             columns.append(Column(row["name"], row["type"], b""))
         return Block(0, columns)
+
+    def _watch_for_cancel(self, query_id: str, done: threading.Event) -> None:
+        """While the engine runs, peek (never read) for a Cancel or a hang-up and stop the query."""
+        while not done.is_set():
+            if self.raw.available():
+                first = self.raw.buf[self.raw.pos]
+            else:
+                readable, _, _ = select.select([self.sock], [], [], CANCEL_POLL_SECONDS)
+                if not readable or done.is_set():
+                    continue
+                try:
+                    peeked = self.sock.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    peeked = b""
+                first = peeked[0] if peeked else p.ClientPacket.CANCEL
+            if first != p.ClientPacket.CANCEL:
+                return
+            # Repeat: the query may not have reached the engine yet when the Cancel came.
+            while not done.is_set():
+                self.engine.cancel(query_id)
+                done.wait(CANCEL_POLL_SECONDS)
+
+    def _take_cancel(self) -> bool:
+        """Consume a Cancel the client sent while its query ran, if there is one."""
+        if not self.raw.available():
+            readable, _, _ = select.select([self.sock], [], [], 0)
+            if not readable:
+                return False
+            chunk = self._recv()
+            if not chunk:
+                raise ClientGone
+            self.raw.feed(chunk)
+        if self.raw.buf[self.raw.pos] != p.ClientPacket.CANCEL:
+            return False
+        self.raw.pos += 1
+        return True
 
     def _cancel_requested(self) -> bool:
         """Between blocks, look for a Cancel (or a vanished client) without blocking."""

@@ -1,0 +1,118 @@
+"""A person's view: headless Chromium logs in, opens each dashboard, waits for every chart,
+finds no error message and saves a screenshot under var/screenshots/.
+
+Needs Debian's `chromium` and `chromium-driver` (and `fonts-noto-cjk` so Chinese renders).
+"""
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dash_stack import ROOT
+
+from dashboards import bundle_build
+
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--window-size=1600,2400", "--lang=zh-CN",
+)
+# A dashboard that never settles is a hang, not a slow page; this bound only stops a stuck run.
+SETTLE_BOUND_SECONDS = 600
+ERROR_SELECTORS = ('[data-test="chart-error"]', ".ant-alert-error", '[data-test="error-tooltip"]')
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = Path(tempfile.mkdtemp(prefix="dash_chromium_"))
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
+                              options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def log_in(driver: Any, base_url: str, user: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.delete_all_cookies()
+    driver.get(f"{base_url}/login/")
+    WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(lambda d: d.find_elements(By.ID, "password"))
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(lambda d: "/login" not in d.current_url)
+
+
+def settled(driver: Any, expected_charts: int) -> bool:
+    from selenium.webdriver.common.by import By
+
+    holders = driver.find_elements(By.CSS_SELECTOR, '[data-test="dashboard-component-chart-holder"]')
+    spinning = driver.find_elements(By.CSS_SELECTOR, '[data-test="chart-container"] [data-test="loading-indicator"]')
+    rendered = driver.find_elements(By.CSS_SELECTOR, '[data-test="chart-container"] canvas, '
+                                    '[data-test="chart-container"] svg, [data-test="chart-container"] table, '
+                                    '[data-test="chart-container"] .header-line')
+    return len(holders) == expected_charts and not spinning and len(rendered) >= expected_charts // 2
+
+
+def open_dashboard(driver: Any, base_url: str, slug: str, expected_charts: int) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base_url}/superset/dashboard/{slug}/?standalone=0")
+    WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
+    # Lazy-loaded charts below the fold render once scrolled into view.
+    driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
+    driver.execute_script("window.scrollTo(0, 0)")
+
+
+def errors_on_page(driver: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    found = []
+    for selector in ERROR_SELECTORS:
+        found += [element.text or selector for element in driver.find_elements(By.CSS_SELECTOR, selector)]
+    return found
+
+
+def boards() -> list[tuple[str, str, int]]:
+    _, dashboards = bundle_build.load_spec()
+    return [(key, board["slug"], sum(len(row) for row in board["rows"])) for key, board in dashboards.items()]
+
+
+@pytest.mark.parametrize(("key", "slug", "expected_charts"), boards())
+def test_leader_sees_every_dashboard_render_without_errors(browser: Any, private_superset: Any,
+                                                           provisioned: dict[str, Any], key: str, slug: str,
+                                                           expected_charts: int) -> None:
+    if "/login" in browser.current_url or not browser.get_cookies():
+        log_in(browser, private_superset.url, "leader", "dev-leader")
+    open_dashboard(browser, private_superset.url, slug, expected_charts)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"{key}.png"))
+    assert errors_on_page(browser) == []
+    assert bundle_build.load_spec()[1][key]["title"] in browser.page_source
+
+
+def test_street_secretary_overview_renders(browser: Any, private_superset: Any, provisioned: dict[str, Any]) -> None:
+    log_in(browser, private_superset.url, "street-s-02", "dev-street-s-02")
+    expected = next(count for key, _, count in boards() if key == "tickets")
+    open_dashboard(browser, private_superset.url, "lianxi-tickets", expected)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "tickets_street-s-02.png"))
+    assert errors_on_page(browser) == []
+    assert "西兰路街道" in browser.page_source and "人民路街道" not in browser.page_source

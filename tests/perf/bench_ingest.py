@@ -1,0 +1,232 @@
+"""Benchmark: the ingest API's batch endpoint against the bare producer, in the same run.
+
+`python -m tests.perf.bench_ingest` (uses the stack's broker, topics of its own, deleted after).
+Rows:
+- validate_jsonschema_rs / validate_jsonschema_py: contract validation per event with the
+  compiled jsonschema-rs validators (what ingest uses) vs the pure-Python jsonschema package
+  (Draft 2020-12 + FormatChecker), the alternative it was measured against.
+- bare_producer_stream: one Producer.publish of all events (pipelined, every ack awaited): the
+  ceiling for anything that goes through kafka-python; ratios are against it.
+- bare_producer_batch500: Producer.publish per 500-event chunk, one after the other (what one
+  API connection does, minus HTTP).
+- api_batch500_cN_wW: POST /v1/events with 500-event batches from N client connections against
+  `lianxi api serve` (W uvicorn worker processes) in its own process; 202 only after Kafka
+  acked. Latency per request.
+Targets (DESIGN.md): >= 20,000 events/s, p99 <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ingest.config import IngestSettings
+from ingest.contracts import aggregate_field, dataschema_for, schema_for, validate_event
+from ingest.producer import Producer
+from ingest.tokens import TokenStore
+from ingest.topics import create_topics, delete_topics
+from tests.perf.report import record
+
+BATCH = 500
+BATCHES = 100  # 50,000 events per API run
+SOURCE = "/bench/ingest"
+TYPES = ["lianxi.ticket.opened", "lianxi.wish.posted", "lianxi.volunteer.hours_logged", "lianxi.member.checked_in"]
+
+
+def make_events(n: int) -> list[dict[str, Any]]:
+    events = []
+    run = uuid.uuid4().hex[:8]
+    for i in range(n):
+        event_type = TYPES[i % len(TYPES)]
+        data = dict(schema_for(event_type)["examples"][0])
+        agg = aggregate_field(event_type)
+        data[agg] = f"{data[agg]}-{run}-{i}"
+        events.append({
+            "id": f"{run}-{i}", "source": SOURCE, "type": event_type, "specversion": "1.0",
+            "time": "2026-03-02T08:15:00+08:00", "subject": data[agg], "dataschema": dataschema_for(event_type),
+            "datacontenttype": "application/json", "data": data,
+        })
+    return events
+
+
+def bench_validation(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from ingest.contracts import envelope_schema
+
+    t = time.perf_counter()
+    assert all(not validate_event(e) for e in events)
+    rs = time.perf_counter() - t
+
+    checker = FormatChecker()
+    envelope = Draft202012Validator(envelope_schema(), format_checker=checker)
+    per_type = {ty: Draft202012Validator(schema_for(ty), format_checker=checker) for ty in TYPES}
+    t = time.perf_counter()
+    for e in events:
+        envelope.validate(e)
+        per_type[e["type"]].validate(e["data"])
+    py = time.perf_counter() - t
+    n = len(events)
+    return [
+        {"row": "validate_jsonschema_rs", "events": n, "us_per_event": rs / n * 1e6, "events_per_s": n / rs},
+        {"row": "validate_jsonschema_py", "events": n, "us_per_event": py / n * 1e6, "events_per_s": n / py,
+         "x_slower_than_rs": py / rs},
+    ]
+
+
+def bench_producer(settings: IngestSettings, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    producer = Producer(settings, client_id="bench-bare")
+    producer.publish(events[:BATCH])  # connect and fetch metadata outside the timing
+    t = time.perf_counter()
+    producer.publish(events)
+    streamed = time.perf_counter() - t
+    latencies = []
+    t = time.perf_counter()
+    for i in range(0, len(events), BATCH):
+        t0 = time.perf_counter()
+        producer.publish(events[i:i + BATCH])
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - t
+    producer.close()
+    n = len(events)
+    return [
+        {"row": "bare_producer_stream", "events": n, "seconds": streamed, "events_per_s": n / streamed},
+        _row(f"bare_producer_batch{BATCH}", n, elapsed, latencies),
+    ]
+
+
+def _row(name: str, n: int, elapsed: float, latencies: list[float]) -> dict[str, Any]:
+    latencies = sorted(latencies)
+    return {
+        "row": name, "events": n, "seconds": elapsed, "events_per_s": n / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_api(settings: IngestSettings, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "LIANXI_API_WORKERS": str(workers),
+        "LIANXI_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "LIANXI_KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
+        "LIANXI_VAR_DIR": str(settings.var_dir),
+        "LIANXI_API_PORT": str(port),
+    }
+    lianxi = Path(sys.executable).with_name("lianxi")
+    process = subprocess.Popen([str(lianxi), "api", "serve"], env=env)
+    give_up = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > give_up:
+            process.kill()
+            raise RuntimeError("the API did not start")
+        time.sleep(0.2)
+
+
+def bench_api(url: str, token: str, events: list[dict[str, Any]], connections: int) -> dict[str, Any]:
+    bodies = [json.dumps(events[i:i + BATCH]).encode() for i in range(0, len(events), BATCH)]
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    queue = list(reversed(bodies))
+
+    def worker() -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            client.post("/v1/events", content=bodies[0])  # warm the connection (same ids: deduplicated later)
+            barrier.wait()
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                t0 = time.perf_counter()
+                r = client.post("/v1/events", content=body)
+                took = time.perf_counter() - t0
+                with lock:
+                    latencies.append(took)
+                    if r.status_code != 202:
+                        failures.append(f"{r.status_code} {r.text[:200]}")
+
+    barrier = threading.Barrier(connections + 1)
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for th in threads:
+        th.start()
+    barrier.wait()
+    t = time.perf_counter()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
+    return _row(f"api_batch{BATCH}_c{connections}", len(events), elapsed, latencies)
+
+
+def stop_api(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
+        settings = IngestSettings(var_dir=Path(tmp), kafka_topic_prefix=f"bench.ingest.{uuid.uuid4().hex[:8]}.")
+        create_topics(settings)
+        api = None
+        try:
+            events = make_events(BATCH * BATCHES)
+            rows = bench_validation(events[:20_000])
+            bare_rows = bench_producer(settings, events)
+            rows += bare_rows
+            bare = bare_rows[0]
+            store = TokenStore(settings.tokens_path)
+            token = store.create(SOURCE, ["lianxi.*"], note="bench")[0]
+            store.close()
+            for workers, connections in ((1, (1, 4)), (2, (4,))):
+                port = _free_port()
+                api = start_api(settings, port, workers)
+                for n in connections:
+                    row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), n)
+                    row["row"] += f"_w{workers}"
+                    row["ratio_to_bare"] = row["events_per_s"] / bare["events_per_s"]
+                    rows.append(row)
+                stop_api(api)
+                api = None
+        finally:
+            if api is not None:
+                stop_api(api)
+            delete_topics(settings)
+    for row in rows:
+        if row["row"].startswith("api_"):
+            row["target_met"] = row["events_per_s"] >= 20_000 and row["p99_ms"] <= 100
+    record("bench_ingest", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Real services for the streams tests and benchmark: a private warehouse server process,
+unique topics on a real broker, the worker as a real `lianxi stream` process, a keyed
+producer, and counts over the raw tables."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streams.config import DOMAINS
+
+ROOT = Path(__file__).resolve().parents[2]
+LIANXI = str(Path(sys.executable).with_name("lianxi"))
+ADMIN = ("lianxi_admin", "dev-admin")
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class WarehouseServer:
+    """`lianxi warehouse serve` on free ports with its own data directory."""
+
+    data_dir: Path
+    http_port: int
+    native_port: int
+    log: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "LIANXI_ENV": "development",
+            "LIANXI_WAREHOUSE_HOST": "127.0.0.1",
+            "LIANXI_WAREHOUSE_DATA_DIR": str(self.data_dir),
+            "LIANXI_WAREHOUSE_HTTP_PORT": str(self.http_port),
+            "LIANXI_WAREHOUSE_NATIVE_PORT": str(self.native_port),
+        }
+
+    def client(self, user: str = ADMIN[0], password: str = ADMIN[1]):
+        from clickhouse_driver import Client
+
+        return Client("127.0.0.1", port=self.native_port, user=user, password=password,
+                      connect_timeout=3, send_receive_timeout=120)
+
+    def answers(self) -> bool:
+        try:
+            self.client().execute("SELECT 1")
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not up yet"
+            return False
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [LIANXI, "warehouse", "serve"], env={**os.environ, **self.env}, cwd=ROOT,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        wait_until(self.answers, 120, f"warehouse on native port {self.native_port}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def migrate(self) -> None:
+        subprocess.run([LIANXI, "warehouse", "migrate"], env={**os.environ, **self.env},
+                       cwd=ROOT, check=True, capture_output=True)
+
+    def scalar(self, sql: str):
+        return self.client().execute(sql)[0][0]
+
+
+def create_topics(bootstrap: str, prefix: str, partitions: int = 3) -> list[str]:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    names = [f"{prefix}lianxi.{d}" for d in DOMAINS] + [f"{prefix}lianxi.deadletter"]
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+    finally:
+        admin.close()
+    return names
+
+
+def delete_topics(bootstrap: str, names: list[str]) -> None:
+    from kafka.admin import KafkaAdminClient
+
+    # Cleanup is best effort: the broker may be gone by now.
+    with contextlib.suppress(Exception):
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            admin.delete_topics(names)
+        finally:
+            admin.close()
+
+
+@dataclass
+class Topics:
+    bootstrap: str
+    prefix: str
+    names: list[str] = field(default_factory=list)
+
+
+def publish(bootstrap: str, prefix: str, events: list[dict], raw: list[tuple[str, bytes]] = ()):
+    """Publish events keyed by subject (acks=all); raw: (domain, value) records as they are."""
+    from kafka import KafkaProducer
+
+    from ingest import contracts
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
+                             batch_size=256 * 1024, retries=20)
+    try:
+        for e in events:
+            producer.send(contracts.topic_for(e["type"], prefix), key=e["subject"].encode(),
+                          value=json.dumps(e, ensure_ascii=False).encode())
+        for domain, value in raw:
+            producer.send(f"{prefix}lianxi.{domain}", key=b"poison", value=value)
+        producer.flush(120)
+    finally:
+        producer.close()
+
+
+@dataclass
+class Worker:
+    """`lianxi stream` as a real process, killable."""
+
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> Worker:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [LIANXI, "stream", "--loglevel", "warning"], env={**os.environ, **self.env},
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        return self
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def terminate(self, timeout: float = 60) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def worker_env(bootstrap: str, prefix: str, wh: WarehouseServer, metrics_port: int,
+               **extra: str) -> dict[str, str]:
+    return {
+        "LIANXI_ENV": "development",
+        "LIANXI_KAFKA_BOOTSTRAP": bootstrap,
+        "LIANXI_STREAMS_TOPIC_PREFIX": prefix,
+        "LIANXI_STREAMS_GROUP_ID": f"{prefix}streams",
+        "LIANXI_STREAMS_REPLAY_GROUP_ID": f"{prefix}replay",
+        "LIANXI_WAREHOUSE_HOST": "127.0.0.1",
+        "LIANXI_WAREHOUSE_NATIVE_PORT": str(wh.native_port),
+        "LIANXI_STREAMS_METRICS_PORT": str(metrics_port),
+        "LIANXI_STREAMS_BATCH_SECONDS": "0.2",
+        **extra,
+    }
+
+
+def reset_raw(wh: WarehouseServer) -> None:
+    """Each test counts from empty tables (the server is shared by the module)."""
+    client = wh.client()
+    for d in DOMAINS:
+        client.execute(f"TRUNCATE TABLE raw.{d}_events")
+    client.execute("TRUNCATE TABLE raw.dead_letters")
+
+
+def raw_totals(wh: WarehouseServer) -> tuple[int, int, int]:
+    """(rows after FINAL, distinct (source, id), rows before merges) over all raw tables."""
+    union = " UNION ALL ".join(
+        f"SELECT source, event_id FROM raw.{d}_events FINAL" for d in DOMAINS)
+    total = " + ".join(f"(SELECT count() FROM raw.{d}_events)" for d in DOMAINS)
+    client = wh.client()
+    final, distinct = client.execute(
+        f"SELECT count(), uniqExact(source, event_id) FROM ({union})")[0]
+    return final, distinct, client.execute(f"SELECT {total}")[0][0]
+
+
+def wait_for_rows(wh: WarehouseServer, expected: int, timeout: float = 600) -> int:
+    seen = 0
+
+    def done() -> bool:
+        nonlocal seen
+        try:
+            seen = raw_totals(wh)[1]
+        except Exception:  # noqa: BLE001 - the server may be restarting in the test
+            return False
+        return seen >= expected
+
+    try:
+        wait_until(done, timeout, f"{expected} rows")
+    except AssertionError as exc:
+        raise AssertionError(f"only {seen} of {expected} events loaded") from exc
+    return seen

@@ -37,16 +37,15 @@ def settings_classes() -> list[type[BaseSettings]]:
 
 
 def env_names(cls: type[BaseSettings]) -> dict[str, Any]:
-    """Variable name -> default for each field of cls."""
+    """Variable name -> default for each field of cls, in field order (one name per field)."""
     prefix = str(cls.model_config.get("env_prefix", "")).upper()
     names: dict[str, Any] = {}
     for field_name, field in cls.model_fields.items():
         default = None if field.is_required() else field.get_default(call_default_factory=True)
         alias = field.validation_alias
         if isinstance(alias, AliasChoices):
-            for choice in alias.choices:
-                if isinstance(choice, str):
-                    names[choice.upper()] = default
+            first = next((c for c in alias.choices if isinstance(c, str)), field_name)
+            names[first.upper()] = default
         elif isinstance(alias, str):
             names[alias.upper()] = default
         else:

@@ -162,14 +162,13 @@ class Engine:
         with self._lock:
             self._expire_sessions(now)
             conn = self._sessions.get(key)
-            if conn is None:
-                conn = None
-            elif not conn.lock.acquire(blocking=False):
+            if conn is not None and not conn.lock.acquire(blocking=False):
                 raise QueryError(SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
         if conn is None:
             conn = self._open(readonly=user.readonly)
             conn.lock.acquire()
             conn.user = user.name
+            conn.timeout = self.session_timeout
             with self._lock:
                 if key in self._sessions:  # lost a race with a concurrent first request
                     conn.session.close()
@@ -177,8 +176,6 @@ class Engine:
                 self._sessions[key] = conn
         if timeout is not None:
             conn.timeout = min(timeout, self.max_session_timeout)
-        else:
-            conn.timeout = conn.timeout or self.session_timeout
         try:
             yield conn
         finally:
@@ -328,11 +325,11 @@ class Engine:
             f"{name} = {'DEFAULT' if value is None else _literal(value)}" for name, value in changes.items()
         )
         self._run(conn, f"SET {assignments}")
-        for name, value in changes.items():
-            if value is None or value == self._base_value(name):
+        for name, new in changes.items():
+            if new is None or new == self._base_value(name):
                 conn.applied.pop(name, None)
             else:
-                conn.applied[name] = value
+                conn.applied[name] = new
 
     def _run(self, conn: _Connection, sql: str, fmt: str = "TabSeparated", params: Mapping[str, str] | None = None):
         try:

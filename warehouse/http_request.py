@@ -97,8 +97,11 @@ def form_fields(body: bytes, content_type: str) -> dict[str, str]:
         if part.get_filename():
             raise QueryError(NOT_IMPLEMENTED, "External data (file parts of a form) is not supported")
         if name:
-            payload = part.get_payload(decode=True) or b""
-            fields[str(name)] = payload.decode("utf-8")
+            payload = part.get_payload(decode=True)
+            try:
+                fields[str(name)] = payload.decode("utf-8") if isinstance(payload, bytes) else ""
+            except UnicodeDecodeError:
+                raise QueryError(BAD_ARGUMENTS, f"Form field '{name}' is not valid UTF-8") from None
     return fields
 
 

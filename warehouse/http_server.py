@@ -110,7 +110,9 @@ class HttpInterface:
                 raise QueryError(ABORTED, "Server is shutting down")
             body = await self._read_body(receive, headers)
             if url.get("decompress") in ("1", "true"):
-                body = compression.decompress_native(body, self.settings.max_request_bytes)
+                body = await asyncio.get_running_loop().run_in_executor(
+                    self.executor, partial(compression.decompress_native, body, self.settings.max_request_bytes)
+                )
             request = await asyncio.get_running_loop().run_in_executor(
                 self.executor, partial(parse, method, url, body, headers)
             )
@@ -198,16 +200,17 @@ class HttpInterface:
         finally:
             hangup.cancel()
 
-    def _common_headers(self, query_id: str) -> list[tuple[bytes, bytes]]:
+    def _common_headers(self, query_id: str, timezone: str | None = None) -> list[tuple[bytes, bytes]]:
         return [
             (b"x-clickhouse-server-display-name", self.settings.display_name.encode()),
             (b"x-clickhouse-query-id", query_id.encode("latin-1", "replace")),
-            (b"x-clickhouse-timezone", self.engine.timezone.encode()),
+            # Drivers read naive DateTime columns in this zone, so a session_timezone wins.
+            (b"x-clickhouse-timezone", (timezone or self.engine.timezone).encode("latin-1", "replace")),
         ]
 
     async def _answer(self, send: Any, request: ParsedRequest, headers: dict[str, str], result: QueryResult) -> None:
         body = result.data
-        out = self._common_headers(result.query_id)
+        out = self._common_headers(result.query_id, request.settings.get("session_timezone"))
         if result.data or leading_keyword(request.query) in _RESULT_STATEMENTS:
             out.append((b"x-clickhouse-format", result.format.encode()))
             out.append((b"content-type", content_type(result.format).encode()))

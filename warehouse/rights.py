@@ -64,8 +64,8 @@ def check(
     if user.is_admin:
         return
     nodes = _parse(ast)
-    if not nodes:
-        return
+    if not nodes:  # fail closed: a tree this module cannot read grants nothing
+        raise _denied(user, "(statement could not be analysed)")
     kind = nodes[0].kind
     text = query[len(query) - len(query.lstrip()):]
     statement = leading_keyword(text)

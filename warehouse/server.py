@@ -65,7 +65,7 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
             log_level="warning",
             # ClickHouse keeps idle HTTP connections 10 s; clients' pools expect about that.
             timeout_keep_alive=10,
-            timeout_graceful_shutdown=settings.shutdown_grace or None,
+            timeout_graceful_shutdown=int(settings.shutdown_grace) or None,
             server_header=False,
         )
         server = _Server(config)

@@ -11,8 +11,9 @@ def split_exact(total: int, weights: Sequence[float]) -> list[int]:
     (largest-remainder rounding, ties to the lower index so the result is deterministic)."""
     if total < 0 or not weights or any(w < 0 for w in weights) or sum(weights) <= 0:
         raise ValueError("split_exact needs total >= 0 and non-negative weights with a positive sum")
-    scale = total / sum(weights)
-    raw = [w * scale for w in weights]
+    weight_sum = sum(weights)
+    # Share first, then scale: total / weight_sum overflows for tiny weights.
+    raw = [w / weight_sum * total for w in weights]
     parts = [int(r) for r in raw]
     short = total - sum(parts)
     order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - parts[i]), i))

@@ -27,6 +27,12 @@ def counts(session: Any) -> dict[str, int]:
     return {kind: len(session.list_all(kind, ["id"])) for kind in ("chart", "dashboard", "dataset", "database")}
 
 
+def bundle_counts() -> dict[str, int]:
+    paths = bundle_build.build()
+    return {kind: sum(path.startswith(f"{kind}s/") for path in paths)
+            for kind in ("chart", "dashboard", "dataset", "database")}
+
+
 def dashboard_charts(session: Any) -> dict[str, list[dict[str, Any]]]:
     """Charts of each dashboard (by slug) with their stored query context."""
     result = {}
@@ -55,7 +61,7 @@ def spec_charts() -> dict[str, dict[str, Any]]:
 def test_import_is_idempotent_and_export_round_trips_without_diff(admin_session: Any, tmp_path: Path) -> None:
     before = counts(admin_session)
     assert lianxi("import")["imported"]["charts"] == before["chart"] == len(spec_charts())
-    assert counts(admin_session) == before == {"chart": 59, "dashboard": 5, "dataset": 9, "database": 2}
+    assert counts(admin_session) == before == bundle_counts()
     report = lianxi("export", "--out", str(tmp_path))
     assert report["added"] == sorted(report["added"]) and report["changed"] == report["removed"] == []
     for path in bundle_build.BUNDLE_DIR.rglob("*.yaml"):
@@ -160,22 +166,26 @@ def test_street_secretary_totals_equal_their_street_in_the_warehouse(login: Any,
     assert row["受理诉求"] == expected > 0
 
 
-def sqllab(session: Any, sql: str) -> dict[str, Any]:
-    database = next(db for db in session.list_all("database", ["id", "database_name"])
-                    if db["database_name"] == bundle_build.ANALYST_DB)
+def analyst_database_id(admin_session: Any) -> int:
+    return next(int(db["id"]) for db in admin_session.list_all("database", ["id", "database_name"])
+                if db["database_name"] == bundle_build.ANALYST_DB)
+
+
+def sqllab(session: Any, database_id: int, sql: str) -> dict[str, Any]:
     return session.post("/api/v1/sqllab/execute/", json={
-        "database_id": database["id"], "sql": sql, "schema": "marts", "runAsync": False, "json": True,
-        "client_id": None, "tab": "tests", "select_as_cta": False, "ctas_method": "TABLE",
+        "database_id": database_id, "sql": sql, "schema": "marts", "runAsync": False,
+        "tab": "tests", "select_as_cta": False, "ctas_method": "TABLE",
     })
 
 
 def test_analyst_queries_in_sql_lab_but_cannot_write(login: Any, admin_session: Any, private_warehouse: Any) -> None:
     analyst = login("analyst")
-    result = sqllab(analyst, "SELECT count() AS n FROM marts.fct_wishes")
+    database_id = analyst_database_id(admin_session)
+    result = sqllab(analyst, database_id, "SELECT count() AS n FROM marts.fct_wishes")
     assert result["data"] == [{"n": 2000}]
     for statement in ("INSERT INTO marts.dim_street VALUES ('s-99', 'x')", "DROP TABLE marts.fct_wishes"):
         with pytest.raises(SupersetError) as refused:
-            sqllab(analyst, statement)
+            sqllab(analyst, database_id, statement)
         assert refused.value.status in (400, 403, 422), refused.value.body
     # The warehouse itself refuses too, whatever client the analyst uses.
     import clickhouse_connect
@@ -188,7 +198,7 @@ def test_analyst_queries_in_sql_lab_but_cannot_write(login: Any, admin_session: 
             client.command("INSERT INTO marts.dim_street VALUES ('s-99', 'x')")
     finally:
         client.close()
-    assert counts(admin_session)["dataset"] == 9
+    assert counts(admin_session) == bundle_counts()
 
 
 def private_warehouse_port() -> int:
@@ -209,9 +219,9 @@ def test_viewers_cannot_edit_or_create_dashboards(login: Any, user: str) -> None
     assert refused.value.status == 403
 
 
-def test_street_secretary_has_no_sql_lab(login: Any) -> None:
+def test_street_secretary_has_no_sql_lab(login: Any, admin_session: Any) -> None:
     with pytest.raises(SupersetError) as refused:
-        sqllab(login("street-s-01"), "SELECT 1")
+        sqllab(login("street-s-01"), analyst_database_id(admin_session), "SELECT 1")
     assert refused.value.status in (403, 404)
 
 

@@ -22,7 +22,7 @@ def test_compose_parses_and_uses_the_official_images() -> None:
     assert images["kafka"].startswith("apache/kafka:3.9.")
     assert images["clickhouse"].startswith("clickhouse/clickhouse-server:")
     superset_base = (DEPLOY / "superset.Dockerfile").read_text()
-    assert re.search(r"^FROM apache/superset:6\.1\.0$", superset_base, re.M)
+    assert re.search(r"^FROM apache/superset:6\.1\.0$", superset_base, re.MULTILINE)
     # Every image is pinned to a tag, never an implicit :latest from a registry.
     for name, image in images.items():
         assert ":" in image, name
@@ -33,9 +33,9 @@ def test_compose_parses_and_uses_the_official_images() -> None:
 
 def test_platform_dockerfile_builds_the_lianxi_cli() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11", dockerfile, re.M)
+    assert re.search(r"^FROM python:3\.11", dockerfile, re.MULTILINE)
     assert 'ENTRYPOINT ["lianxi"]' in dockerfile
-    assert re.search(r"^USER lianxi$", dockerfile, re.M)
+    assert re.search(r"^USER lianxi$", dockerfile, re.MULTILINE)
 
 
 def _lianxi_names(node: object) -> set[str]:
@@ -73,10 +73,10 @@ def test_compose_services_run_in_production_mode_with_required_secrets() -> None
 
 def test_env_example_documents_every_variable() -> None:
     documented = set(
-        re.findall(r"^#?\s*(LIANXI_[A-Z0-9_]+)=", (REPO_ROOT / ".env.example").read_text(), re.M)
+        re.findall(r"^#?\s*(LIANXI_[A-Z0-9_]+)=", (REPO_ROOT / ".env.example").read_text(), re.MULTILINE)
     )
     missing = sorted(set(all_variables()) - documented)
-    assert missing == [], f"add to .env.example: {missing}"
+    assert missing == [], f"run `python -m infra.env_example`; missing: {missing}"
 
 
 def test_pom_pins_kafka_3_9() -> None:

@@ -51,3 +51,28 @@ def test_malformed_bootstrap_names_the_rule(
         InfraSettings()
     assert error.value.errors()[0]["loc"] == ("kafka_bootstrap",)
     assert "host:port" in str(error.value)
+
+
+def test_a_stage_joins_the_stack_only_once_it_exists(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    import infra.services
+
+    # An empty checkout: no warehouse server, no API, no worker, no dbt wrapper yet.
+    monkeypatch.setattr(infra.services, "REPO_ROOT", tmp_path)
+    names = [service.name for service in all_services(InfraSettings())]
+    assert names == ["kafka", "superset"]
+
+    (tmp_path / "streams").mkdir()
+    (tmp_path / "streams" / "app.py").write_text("")
+    names = [service.name for service in all_services(InfraSettings())]
+    assert names == ["kafka", "superset", "worker"]
+
+
+def test_only_registered_commands_count() -> None:
+    from infra.services import command_registered
+
+    assert command_registered(["up"])
+    assert command_registered(["kafka", "serve"])
+    assert not command_registered(["kafka", "no-such-command"])
+    assert not command_registered(["no-such-group", "serve"])

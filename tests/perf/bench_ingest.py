@@ -12,6 +12,8 @@ Rows:
 - api_batch500_cN_wW: POST /v1/events with 500-event batches from N client connections against
   `lianxi api serve` (W uvicorn worker processes) in its own process; 202 only after Kafka
   acked. Latency per request.
+- ref_kafka_python_gzip / ref_aiokafka_gzip: the same stream with both Kafka clients (see
+  bench_reference_clients).
 Targets (DESIGN.md): >= 20,000 events/s, p99 <= 100 ms.
 """
 
@@ -89,9 +91,9 @@ def bench_validation(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def bench_producer(settings: IngestSettings, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     producer = Producer(settings, client_id="bench-bare")
     producer.publish(events[:BATCH])  # connect and fetch metadata outside the timing
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     producer.publish(events)
-    streamed = time.perf_counter() - t
+    streamed, streamed_cpu = time.perf_counter() - t, time.process_time() - cpu
     latencies = []
     t = time.perf_counter()
     for i in range(0, len(events), BATCH):
@@ -102,8 +104,54 @@ def bench_producer(settings: IngestSettings, events: list[dict[str, Any]]) -> li
     producer.close()
     n = len(events)
     return [
-        {"row": "bare_producer_stream", "events": n, "seconds": streamed, "events_per_s": n / streamed},
+        {"row": "bare_producer_stream", "events": n, "seconds": streamed, "events_per_s": n / streamed,
+         "events_per_cpu_s": n / streamed_cpu},
         _row(f"bare_producer_batch{BATCH}", n, elapsed, latencies),
+    ]
+
+
+def bench_reference_clients(settings: IngestSettings, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Same events, same acks/idempotence, gzip (the one codec both clients have here):
+    kafka-python (ours) against aiokafka (installed with Faust, C record builder) — a
+    reference for choosing the API's client, not a path the platform uses."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    from ingest.producer import encode
+
+    encoded = [encode(e, settings.kafka_topic_prefix) for e in events]
+    headers = [("content-type", b"application/cloudevents+json; charset=utf-8")]
+    n = len(events)
+
+    async def aio() -> tuple[float, float]:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True,
+            compression_type="gzip", linger_ms=settings.kafka_linger_ms, max_batch_size=settings.kafka_batch_bytes,
+        )
+        await producer.start()
+        try:
+            await (await producer.send(encoded[0][0], encoded[0][2], key=encoded[0][1]))
+            t, cpu = time.perf_counter(), time.process_time()
+            futures = [await producer.send(topic, value, key=key, headers=headers) for topic, key, value in encoded]
+            await asyncio.gather(*futures)
+            return time.perf_counter() - t, time.process_time() - cpu
+        finally:
+            await producer.stop()
+
+    aio_wall, aio_cpu = asyncio.run(aio())
+    gzip = settings.model_copy(update={"kafka_compression": "gzip"})
+    producer = Producer(gzip, client_id="bench-gzip")
+    producer.publish(events[:BATCH])
+    t, cpu = time.perf_counter(), time.process_time()
+    producer.publish(events)
+    kp_wall, kp_cpu = time.perf_counter() - t, time.process_time() - cpu
+    producer.close()
+    return [
+        {"row": "ref_kafka_python_gzip", "events": n, "seconds": kp_wall, "events_per_s": n / kp_wall,
+         "events_per_cpu_s": n / kp_cpu},
+        {"row": "ref_aiokafka_gzip", "events": n, "seconds": aio_wall, "events_per_s": n / aio_wall,
+         "events_per_cpu_s": n / aio_cpu},
     ]
 
 
@@ -114,6 +162,22 @@ def _row(name: str, n: int, elapsed: float, latencies: list[float]) -> dict[str,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its live descendants, from /proc: on a shared
+    machine, events per CPU-second say more than events per wall-clock second."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
 
 
 def _free_port() -> int:
@@ -146,7 +210,7 @@ def start_api(settings: IngestSettings, port: int, workers: int) -> subprocess.P
         time.sleep(0.2)
 
 
-def bench_api(url: str, token: str, events: list[dict[str, Any]], connections: int) -> dict[str, Any]:
+def bench_api(url: str, token: str, events: list[dict[str, Any]], connections: int, pid: int) -> dict[str, Any]:
     bodies = [json.dumps(events[i:i + BATCH]).encode() for i in range(0, len(events), BATCH)]
     headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
     latencies: list[float] = []
@@ -176,13 +240,15 @@ def bench_api(url: str, token: str, events: list[dict[str, Any]], connections: i
     for th in threads:
         th.start()
     barrier.wait()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), cpu_seconds(pid)
     for th in threads:
         th.join()
-    elapsed = time.perf_counter() - t
+    elapsed, used = time.perf_counter() - t, cpu_seconds(pid) - cpu
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
-    return _row(f"api_batch{BATCH}_c{connections}", len(events), elapsed, latencies)
+    row = _row(f"api_batch{BATCH}_c{connections}", len(events), elapsed, latencies)
+    row["events_per_cpu_s"] = len(events) / used if used else None
+    return row
 
 
 def stop_api(process: subprocess.Popen[bytes]) -> None:
@@ -205,6 +271,7 @@ def main() -> None:
             bare_rows = bench_producer(settings, events)
             rows += bare_rows
             bare = bare_rows[0]
+            rows += bench_reference_clients(settings, make_events(BATCH * BATCHES // 2))
             store = TokenStore(settings.tokens_path)
             token = store.create(SOURCE, ["lianxi.*"], note="bench")[0]
             store.close()
@@ -212,7 +279,7 @@ def main() -> None:
                 port = _free_port()
                 api = start_api(settings, port, workers)
                 for n in connections:
-                    row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), n)
+                    row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), n, api.pid)
                     row["row"] += f"_w{workers}"
                     row["ratio_to_bare"] = row["events_per_s"] / bare["events_per_s"]
                     rows.append(row)
@@ -222,7 +289,9 @@ def main() -> None:
             if api is not None:
                 stop_api(api)
             delete_topics(settings)
+    load = os.getloadavg()[0]
     for row in rows:
+        row["loadavg_1m"] = load
         if row["row"].startswith("api_"):
             row["target_met"] = row["events_per_s"] >= 20_000 and row["p99_ms"] <= 100
     record("bench_ingest", rows)

@@ -132,13 +132,19 @@ class RawClient:
 _EMPTY_BLOCK = b"".join(encode_block(Block(0, []), SERVER_REVISION, wire=True))
 
 
-def _timed(fn: Callable[[], object], repeats: int) -> list[float]:
-    out = []
+def _timed_pair(baseline: Callable[[], object], candidate: Callable[[], object], repeats: int,
+                before: Callable[[], object] | None = None) -> tuple[list[float], list[float]]:
+    """Alternate the two sides run by run, so both meet the same load on a shared machine."""
+    base_times: list[float] = []
+    cand_times: list[float] = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
+        for fn, out in ((baseline, base_times), (candidate, cand_times)):
+            if before is not None:
+                before()
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return base_times, cand_times
 
 
 def _row(workload: str, client: str, rows: int, times: list[float], baseline: list[float] | None) -> dict:
@@ -160,7 +166,7 @@ def bench_native(
     select_rows: int = 1_000_000,
     group_rows: int = 10_000_000,
     insert_rows: int = 100_000,
-    repeats: int = 3,
+    repeats: int = 5,
     work_dir: Path | None = None,
 ) -> list[dict]:
     """Run every workload on both sides; returns one dict per (workload, client)."""
@@ -196,22 +202,26 @@ def bench_native(
             run(TABLE_DDL.format(name="bench.events"))
             run(FILL.format(name="bench.events", rows=fill_rows))
             run(TABLE_DDL.format(name="bench.sink"))
+        for run in (lambda q: local.query(q, "TabSeparated"), driver.execute):
+            # Let background merges of the fill finish before anything is timed.
+            run("OPTIMIZE TABLE bench.events FINAL")
         raw = RawClient(port)
         results = []
 
         select = SELECT_1M.format(rows=select_rows)
-        base_t = _timed(lambda: local.query(select, "Native").bytes(), repeats)
+        local_select = lambda: local.query(select, "Native").bytes()  # noqa: E731
+        base_t, raw_t = _timed_pair(local_select, lambda: raw.select(select), repeats)
+        _, driver_t = _timed_pair(local_select, lambda: sum(1 for _ in driver.execute_iter(select)), repeats)
         results.append(_row("select_1m", "chdb in-process", select_rows, base_t, None))
-        results.append(_row("select_1m", "native raw", select_rows, _timed(lambda: raw.select(select), repeats), base_t))
-        results.append(_row("select_1m", "clickhouse-driver", select_rows,
-                            _timed(lambda: sum(1 for _ in driver.execute_iter(select)), repeats), base_t))
+        results.append(_row("select_1m", "native raw", select_rows, raw_t, base_t))
+        results.append(_row("select_1m", "clickhouse-driver", select_rows, driver_t, base_t))
 
-        group = GROUP_BY
-        base_t = _timed(lambda: local.query(group, "Native").bytes(), repeats)
+        local_group = lambda: local.query(GROUP_BY, "Native").bytes()  # noqa: E731
+        base_t, raw_t = _timed_pair(local_group, lambda: raw.select(GROUP_BY), repeats)
+        _, driver_t = _timed_pair(local_group, lambda: driver.execute(GROUP_BY), repeats)
         results.append(_row("group_by_10m", "chdb in-process", group_rows, base_t, None))
-        results.append(_row("group_by_10m", "native raw", group_rows, _timed(lambda: raw.select(group), repeats), base_t))
-        results.append(_row("group_by_10m", "clickhouse-driver", group_rows,
-                            _timed(lambda: driver.execute(group), repeats), base_t))
+        results.append(_row("group_by_10m", "native raw", group_rows, raw_t, base_t))
+        results.append(_row("group_by_10m", "clickhouse-driver", group_rows, driver_t, base_t))
 
         native_bytes = local.query(INSERT_SOURCE.format(rows=insert_rows), "Native").bytes()
         wire_blocks = [
@@ -225,13 +235,20 @@ def bench_native(
             inserter.append(native_bytes)
             inserter.finish()
 
-        base_t = _timed(local_insert, repeats)
+        def truncate() -> None:
+            local.query("TRUNCATE TABLE bench.sink", "TabSeparated")
+            driver.execute("TRUNCATE TABLE bench.sink")
+
+        base_t, raw_t = _timed_pair(local_insert, lambda: raw.insert("bench.sink", wire_blocks), repeats, truncate)
+        _, driver_t = _timed_pair(
+            local_insert,
+            lambda: driver.execute("INSERT INTO bench.sink VALUES", driver_rows, columnar=True),
+            repeats,
+            truncate,
+        )
         results.append(_row("insert_100k", "chdb in-process", insert_rows, base_t, None))
-        results.append(_row("insert_100k", "native raw", insert_rows,
-                            _timed(lambda: raw.insert("bench.sink", wire_blocks), repeats), base_t))
-        results.append(_row("insert_100k", "clickhouse-driver", insert_rows,
-                            _timed(lambda: driver.execute("INSERT INTO bench.sink VALUES", driver_rows, columnar=True),
-                                   repeats), base_t))
+        results.append(_row("insert_100k", "native raw", insert_rows, raw_t, base_t))
+        results.append(_row("insert_100k", "clickhouse-driver", insert_rows, driver_t, base_t))
         raw.close()
         driver.disconnect()
         return results

@@ -163,3 +163,46 @@ def test_dbt_clickhouse_http_build(wh: WarehouseProcess, tmp_path: Path) -> None
     # The transformer may not touch raw: dbt's role stops at its own layers.
     response = wh.post("CREATE TABLE raw.x (a UInt8) ENGINE = Memory", auth=("lianxi_transformer", "dev-transformer"))
     assert response.status_code == 403
+
+
+def test_superset_dialect_as_the_reader(wh: WarehouseProcess) -> None:
+    """Superset reaches the warehouse through clickhouse-connect's SQLAlchemy dialect."""
+    import sqlalchemy
+
+    wh.post("CREATE TABLE IF NOT EXISTS marts.sa_daily (day Date, street String, tickets UInt32) ENGINE = MergeTree ORDER BY day").raise_for_status()
+    wh.post("INSERT INTO marts.sa_daily VALUES ('2026-01-01', '秦都', 3), ('2026-01-02', '秦都', 4)").raise_for_status()
+    wh.post("CREATE TABLE IF NOT EXISTS raw.sa_hidden (a UInt8) ENGINE = MergeTree ORDER BY a").raise_for_status()
+    engine = sqlalchemy.create_engine(f"clickhousedb://lianxi_reader:dev-reader@127.0.0.1:{wh.http_port}/marts")
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        assert "sa_daily" in inspector.get_table_names(schema="marts")
+        assert [c["name"] for c in inspector.get_columns("sa_daily", schema="marts")] == ["day", "street", "tickets"]
+        with engine.connect() as conn:
+            rows = conn.execute(sqlalchemy.text("SELECT street, sum(tickets) FROM marts.sa_daily GROUP BY street")).all()
+        assert [tuple(r) for r in rows] == [("秦都", 7)]
+        with engine.connect() as conn, pytest.raises(sqlalchemy.exc.DatabaseError, match="497"):
+            conn.execute(sqlalchemy.text("SELECT count() FROM raw.sa_hidden"))
+    finally:
+        engine.dispose()
+
+
+def test_clickhouse_connect_as_read_only_roles(wh: WarehouseProcess) -> None:
+    reader = wh.client("lianxi_reader", compress=True)
+    assert reader.query("SELECT count() FROM system.tables WHERE database = 'marts'").result_rows[0][0] >= 0
+    with pytest.raises(DatabaseError, match="164"):
+        reader.command("CREATE TABLE marts.nope (a UInt8) ENGINE = Memory")
+    wh.post("CREATE TABLE IF NOT EXISTS raw.cc_analyst (a UInt8) ENGINE = MergeTree ORDER BY a").raise_for_status()
+    analyst = wh.client("lianxi_analyst")
+    assert analyst.query("SELECT count() FROM raw.cc_analyst").result_rows == [(0,)]
+
+
+def test_session_expires_after_its_timeout(wh: WarehouseProcess) -> None:
+    import time
+
+    url = f"{wh.url}/?session_id=short-lived&session_timeout=1"
+    auth = ("lianxi_admin", "dev-admin")
+    httpx.post(url, content=b"CREATE TEMPORARY TABLE s (a UInt8)", auth=auth).raise_for_status()
+    assert httpx.post(f"{url}&session_check=1", content=b"SELECT count() FROM s", auth=auth).text == "0\n"
+    time.sleep(1.5)
+    response = httpx.post(f"{url}&session_check=1", content=b"SELECT 1", auth=auth)
+    assert response.status_code == 404 and response.headers["x-clickhouse-exception-code"] == "372"

@@ -127,15 +127,27 @@ def test_max_execution_time_is_enforced_and_cannot_be_lifted(wh_limits: Warehous
 
 def test_over_the_concurrency_cap_answers_503(wh_limits: WarehouseProcess) -> None:
     wh = wh_limits
-    slow = "SELECT sleepEachRow(0.5) FROM numbers(4) SETTINGS max_block_size = 1 FORMAT Null"
+    slow = "SELECT sleepEachRow(0.5) FROM numbers(5) SETTINGS max_block_size = 1 FORMAT Null"
+    refused = []
     with ThreadPoolExecutor(2) as pool:
         running = [pool.submit(wh.post, slow) for _ in range(2)]
-        time.sleep(0.8)
-        refused = wh.post("SELECT 1")
+        # Probe until both slow queries hold the two slots (the probe itself needs one).
+        while not all(f.done() for f in running):
+            probe = wh.post("SELECT 1")
+            if probe.status_code != 200:
+                refused.append(probe)
+                break
         done = [f.result() for f in running]
-    assert_error(refused, 503, 202)
+    assert refused, "the cap was never reached"
+    assert_error(refused[0], 503, 202)
     assert all(r.status_code == 200 for r in done)
     assert_still_serving(wh)
+
+
+def wait_until_running(wh: WarehouseProcess, marker: str) -> None:
+    probe = f"SELECT count() FROM system.processes WHERE query LIKE '%{marker}%' AND query NOT LIKE '%system.processes%'"
+    while wh.post(probe).text == "0\n":
+        time.sleep(0.1)
 
 
 def test_cancel_by_query_id_via_kill_query_from_another_request(wh: WarehouseProcess) -> None:
@@ -150,7 +162,7 @@ def test_cancel_by_query_id_via_kill_query_from_another_request(wh: WarehousePro
 
     thread = threading.Thread(target=run)
     thread.start()
-    time.sleep(1.0)
+    wait_until_running(wh, "sipHash64(number))")
     duplicate = httpx.post(f"{wh.url}/?query_id={query_id}", content=b"SELECT 1", auth=ADMIN)
     assert_error(duplicate, 500, 216)
     killed = wh.post("KILL QUERY WHERE query_id != '' AND query LIKE '%sipHash64(number)%' AND query NOT LIKE '%KILL%' SYNC")
@@ -190,11 +202,11 @@ def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:
     result: dict[str, httpx.Response] = {}
 
     def run() -> None:
-        result["r"] = wh.post("SELECT sum(sleepEachRow(0.5)) FROM numbers(4) SETTINGS max_block_size = 1")
+        result["r"] = wh.post("SELECT sum(sleepEachRow(0.5)) AS in_flight FROM numbers(4) SETTINGS max_block_size = 1")
 
     thread = threading.Thread(target=run)
     thread.start()
-    time.sleep(0.7)
+    wait_until_running(wh, "AS in_flight")
     assert wh.stop() == 0
     thread.join(30)
     assert result["r"].status_code == 200 and result["r"].text == "0\n"

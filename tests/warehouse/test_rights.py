@@ -123,3 +123,14 @@ def test_pinned_sha256_in_users_file_wins(tmp_path) -> None:
         users.authenticate("lianxi_reader", "dev-reader")
     with pytest.raises(Exception, match="516"):
         users.authenticate(None, None)  # development_default_user not set in this file
+
+
+def test_writer_inserts_with_clickhouse_connect(wh: WarehouseProcess, tables: None) -> None:
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    writer = wh.client("lianxi_writer")
+    before = int(wh.post("SELECT count() FROM raw.r_events").text)
+    assert writer.insert("raw.r_events", [[10], [11]], column_names=["id"]).written_rows == 2
+    assert int(wh.post("SELECT count() FROM raw.r_events").text) == before + 2
+    with pytest.raises(DatabaseError, match="497"):
+        writer.insert("marts.r_fct", [[10]], column_names=["id"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -59,7 +58,6 @@ async def post_events(request: Request, token: CurrentToken) -> Accepted:
     deduplicates downstream."""
     settings = request.app.state.settings
     metrics = request.app.state.metrics
-    started = time.perf_counter()
     if is_binary(request):
         body = await read_body(request, settings.api_max_body_bytes)
         events: list[Any] = [binary_event(request, body)]
@@ -88,5 +86,4 @@ async def post_events(request: Request, token: CurrentToken) -> Accepted:
     waited = await request.app.state.gate.publish(events)
     metrics.kafka_wait.observe(waited)
     metrics.events.labels("accepted").inc(len(events))
-    metrics.latency.labels("/v1/events").observe(time.perf_counter() - started)
     return Accepted(accepted=len(events), ids=[e["id"] for e in events])

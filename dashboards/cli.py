@@ -1,7 +1,6 @@
 """`lianxi dashboards build|import|export|roles`: the Superset bundle as code, roles and RLS."""
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,6 +126,3 @@ def register(app: typer.Typer) -> None:
     """Add this stage's commands to the top-level app."""
     app.add_typer(dashboards_app, name="dashboards")
 
-
-if __name__ == "__main__":
-    sys.exit(dashboards_app())

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential
 
 from streams import metrics
 from streams.config import StreamsSettings
+
+if TYPE_CHECKING:
+    from clickhouse_driver import Client
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +41,12 @@ class ClickHouseSink:
         self.settings = settings
         self.role = role
         self.database = settings.streams_raw_database
-        self._client = None
+        # One connection per table: the agents insert concurrently from worker threads, and
+        # a clickhouse-driver Client must never be used by two threads at once.
+        self._clients: dict[str, Client] = {}
+        self._lock = threading.Lock()
 
-    def _connect(self):
+    def _connect(self) -> Client:
         from clickhouse_driver import Client
 
         return Client(
@@ -52,40 +60,43 @@ class ClickHouseSink:
             settings=INSERT_SETTINGS,
         )
 
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = self._connect()
-        return self._client
+    def client(self, channel: str = "") -> Client:
+        with self._lock:
+            client = self._clients.get(channel)
+            if client is None:
+                client = self._clients[channel] = self._connect()
+            return client
 
-    def reset(self) -> None:
-        if self._client is not None:
+    def reset(self, channel: str | None = None) -> None:
+        with self._lock:
+            names = list(self._clients) if channel is None else [channel]
+            dropped = [self._clients.pop(n) for n in names if n in self._clients]
+        for client in dropped:
             try:
-                self._client.disconnect()
-            except Exception:  # a broken connection may fail to close; it is dropped anyway
+                client.disconnect()
+            except Exception:  # a broken connection may fail to close; dropped anyway
                 log.debug("disconnect failed", exc_info=True)
-        self._client = None
 
     def insert(self, table: str, columns: Sequence[str], rows: list[tuple], token: str) -> None:
         if not rows:
             return
         cols = ", ".join(f"`{c}`" for c in columns)
         try:
-            self.client.execute(
+            self.client(table).execute(
                 f"INSERT INTO {self.database}.`{table}` ({cols}) VALUES",
                 rows,
                 settings={"insert_deduplication_token": token},
                 types_check=False,
             )
         except Exception:
-            self.reset()
+            self.reset(table)
             raise
 
     def query(self, sql: str, params: dict | None = None) -> list[tuple]:
         try:
-            return self.client.execute(sql, params or {})
+            return self.client().execute(sql, params or {})
         except Exception:
-            self.reset()
+            self.reset("")
             raise
 
     async def insert_until_accepted(

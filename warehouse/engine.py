@@ -387,8 +387,12 @@ class Engine:
         with self._lock:
             return len(self._running)
 
-    def close(self) -> None:
+    def close(self, grace: float = 30.0) -> None:
+        """Refuse new queries, let running ones finish (up to `grace` s), then close."""
         self._closed = True
+        deadline = time.monotonic() + grace
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)
         with self._lock:
             conns = self._pool[False] + self._pool[True] + list(self._sessions.values())
             self._pool = {False: [], True: []}

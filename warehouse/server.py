@@ -81,7 +81,7 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
             native.shutdown()
         if native_thread is not None:
             native_thread.join(timeout=10)
-        engine.close()
+        engine.close(grace=settings.shutdown_grace)
 
 
 def main() -> None:

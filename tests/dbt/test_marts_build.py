@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.dbt import scenario
-from tests.dbt.conftest import DbtWarehouse, failure_summary
+from tests.dbt.private_warehouse import DbtWarehouse, failure_summary
 from tests.dbt.raw_loader import load_events
 
 DOMAINS_IN_FACTS = {

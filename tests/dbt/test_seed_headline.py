@@ -12,7 +12,7 @@ import pytest
 from ingest.simulator.figures import expected_figures
 from ingest.simulator.indicators import indicators
 from ingest.simulator.seed_year import seed_events
-from tests.dbt.conftest import DbtWarehouse, failure_summary
+from tests.dbt.private_warehouse import DbtWarehouse, failure_summary
 from tests.dbt.raw_loader import load_events
 
 # The seed year is 2026; reporting as of New Year 2027 (Shanghai) closes every period.
@@ -33,6 +33,9 @@ SECONDARY = {
 def seed_build(dbt_warehouse: DbtWarehouse) -> Iterator[tuple[DbtWarehouse, list[dict]]]:
     events = seed_events()
     load_events(dbt_warehouse.writer(), events)
+    loaded = dbt_warehouse.client().query(
+        "select uniqExact(source, event_id) from merge('raw', '_events$')").result_rows[0][0]
+    assert loaded == len(events)
     result = dbt_warehouse.dbt("build", as_of=AS_OF)
     assert result.returncode == 0, failure_summary(result)
     yield dbt_warehouse, events

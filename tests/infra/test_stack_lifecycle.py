@@ -108,3 +108,19 @@ def test_service_that_cannot_start_is_reported_with_its_log(private_stack: Priva
     assert "lianxi logs kafka" in result.stderr
     assert not (private_stack.var_dir / "supervisord.pid").exists()
     assert all(row["state"] == "DOWN" for row in _status(private_stack).values())
+
+
+def test_missing_java_and_maven_name_the_package_to_install(
+    private_stack: PrivateStack, tmp_path
+) -> None:
+    # A PATH with nothing but the venv: neither java nor mvn can be found.
+    private_stack.env["PATH"] = str(tmp_path)
+    up = private_stack.lianxi("up", "kafka")
+    assert up.returncode == 1
+    assert "java not found" in up.stderr and "openjdk-17-jre-headless" in up.stderr
+
+    private_stack.env["LIANXI_KAFKA_LIBS_DIR"] = str(tmp_path / "libs")
+    fetch = private_stack.lianxi("kafka", "fetch")
+    assert fetch.returncode == 1
+    assert "mvn not found" in fetch.stderr and "maven" in fetch.stderr
+    assert "Traceback" not in up.stderr + fetch.stderr

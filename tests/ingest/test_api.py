@@ -112,6 +112,7 @@ def test_422_lists_every_failing_event_field_and_rule(api: RunningApi) -> None:
     assert {(e["index"], e["field"], e["rule"]) for e in body["errors"]} == {
         (1, "data.channel", "enum"),
         (2, "time", "format"),
+        (2, "time", "pattern"),
         (3, "data.assignee_unit_id", "required"),
     }
     assert all(e["message"] for e in body["errors"])

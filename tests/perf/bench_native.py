@@ -209,14 +209,14 @@ def bench_native(
         results = []
 
         select = SELECT_1M.format(rows=select_rows)
-        local_select = lambda: local.query(select, "Native").bytes()  # noqa: E731
+        local_select = lambda: local.query(select, "Native").bytes()
         base_t, raw_t = _timed_pair(local_select, lambda: raw.select(select), repeats)
         _, driver_t = _timed_pair(local_select, lambda: sum(1 for _ in driver.execute_iter(select)), repeats)
         results.append(_row("select_1m", "chdb in-process", select_rows, base_t, None))
         results.append(_row("select_1m", "native raw", select_rows, raw_t, base_t))
         results.append(_row("select_1m", "clickhouse-driver", select_rows, driver_t, base_t))
 
-        local_group = lambda: local.query(GROUP_BY, "Native").bytes()  # noqa: E731
+        local_group = lambda: local.query(GROUP_BY, "Native").bytes()
         base_t, raw_t = _timed_pair(local_group, lambda: raw.select(GROUP_BY), repeats)
         _, driver_t = _timed_pair(local_group, lambda: driver.execute(GROUP_BY), repeats)
         results.append(_row("group_by_10m", "chdb in-process", group_rows, base_t, None))

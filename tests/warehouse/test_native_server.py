@@ -107,6 +107,21 @@ def test_insert_with_column_list_and_columnar(server: NativeEndpoint, db: str) -
     ]
 
 
+def test_long_insert_is_written_in_several_engine_statements(private_wh) -> None:
+    # A 64 KiB request limit makes the server hand rows to the engine every 64 KiB.
+    wh = private_wh(LIANXI_WAREHOUSE_MAX_REQUEST_BYTES=str(64 * 1024)).start(migrate=False)
+    client = NativeEndpoint(wh).client()
+    client.execute("CREATE TABLE default.big (n UInt32, s String) ENGINE = MergeTree ORDER BY n")
+    client.execute("SYSTEM STOP MERGES default.big")  # so every engine INSERT stays one part
+    rows = [(i, f"row-{i:08d}") for i in range(60_000)]
+    assert client.execute("INSERT INTO default.big VALUES", rows, settings={"insert_block_size": 1000}) == 60_000
+    assert client.execute("SELECT count(), sum(n), uniqExact(s) FROM default.big") == [(60_000, sum(range(60_000)), 60_000)]
+    ((parts,),) = client.execute("SELECT count() FROM system.parts WHERE database = 'default' AND table = 'big' AND active")
+    # 60 blocks of ~17 KB: one engine INSERT per ~4 blocks, neither one for all nor one per block.
+    assert 1 < parts < 60
+    wh.stop()
+
+
 def test_insert_into_unknown_column_is_an_error(server: NativeEndpoint, db: str) -> None:
     client = server.client()
     client.execute(f"CREATE TABLE {db}.t (a UInt32) ENGINE = Memory")

@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 
 RECV_BYTES = 1 << 18
 CANCEL_POLL_SECONDS = 0.1
-# Rows arriving for an INSERT are handed to the engine once this much is buffered,
-# so a long stream of blocks neither waits for its end nor holds it all in memory.
+IOV_MAX = 1024  # Linux's limit on buffers per sendmsg
+# Rows arriving for an INSERT are handed to the engine once this much is buffered (or
+# max_request_bytes, if smaller: no engine INSERT is larger than an HTTP body may be), so a
+# long stream of blocks neither waits for its end nor holds it all in memory.
 INSERT_FLUSH_BYTES = 32 << 20
 # An acknowledged INSERT must be readable at once, as on a real server's native port
 # (chdb 26.9 defaults async_insert to on); a client's own setting still wins.
@@ -56,8 +58,11 @@ class ClientGone(Exception):
 
 
 class Connection:
-    def __init__(self, sock: socket.socket, engine: Any, users: Any, identity: ServerIdentity) -> None:
+    def __init__(
+        self, sock: socket.socket, engine: Any, users: Any, identity: ServerIdentity, *, flush_bytes: int
+    ) -> None:
         self.sock = sock
+        self.flush_bytes = flush_bytes
         self.engine = engine
         self.users = users
         self.identity = identity
@@ -217,7 +222,7 @@ class Connection:
 
     def _read_external_tables(self, compressed: bool) -> list[str]:
         """Consume the (normally empty) external-table blocks every query is followed by."""
-        names = []
+        names: list[str] = []
         while True:
             kind = self.raw.varint()
             if kind != p.ClientPacket.DATA:
@@ -234,11 +239,25 @@ class Connection:
         reader.compact()
         return name, block
 
-    def _data_packet(self, block: Block, compressed: bool, kind: int = p.ServerPacket.DATA) -> bytes:
-        body = b"".join(encode_block(block, self.revision, wire=True))
+    def _send_block(self, block: Block, compressed: bool, kind: int = p.ServerPacket.DATA) -> None:
+        parts = encode_block(block, self.revision, wire=True)
         if compressed:
-            body = compress(body, self.compression_method)
-        return varint(kind) + string("") + body
+            parts = [compress(b"".join(parts), self.compression_method)]
+        self._send_parts([varint(kind) + string(""), *parts])
+
+    def _send_parts(self, parts: list[bytes | memoryview]) -> None:
+        """Scatter-gather send: column data goes out without being joined into one copy."""
+        views = [memoryview(part) for part in parts if len(part)]
+        while views:
+            sent = self.sock.sendmsg(views[:IOV_MAX])
+            while sent:
+                first = views[0]
+                if sent >= len(first):
+                    sent -= len(first)
+                    views.pop(0)
+                else:
+                    views[0] = first[sent:]
+                    sent = 0
 
     # --- SELECT and everything else that returns blocks ----------------------------
 
@@ -271,9 +290,9 @@ class Connection:
         cancelled = False
         for block in iter_native(result.data):
             if not header_sent:
-                self._send(self._data_packet(block.header(), query.compression))
+                self._send_block(block.header(), query.compression)
                 header_sent = True
-            self._send(self._data_packet(block, query.compression))
+            self._send_block(block, query.compression)
             blocks += 1
             rows += block.rows
             if self._cancel_requested():
@@ -282,7 +301,7 @@ class Connection:
         if not header_sent and statements.is_select_like(text):
             header = self._describe(text, query)
             if header is not None:
-                self._send(self._data_packet(header, query.compression))
+                self._send_block(header, query.compression)
         if cancelled:
             self._send(packets.end_of_stream())
             return
@@ -374,7 +393,7 @@ class Connection:
 
     def _insert(self, query: packets.Query, query_id: str, target: statements.InsertTarget, started: float) -> None:
         header = self._insert_header(target)
-        self._send(self._data_packet(header, query.compression))
+        self._send_block(header, query.compression)
         columns = ", ".join(statements.quote_identifier(c.name) for c in header.columns)
         statement = f"INSERT INTO {target.table} ({columns}) FORMAT Native"
         settings = self._settings(query, INSERT_SETTINGS)
@@ -408,7 +427,7 @@ class Connection:
                     pending_bytes += size
                     progress.written_rows += block.rows
                     progress.written_bytes += size
-                    if pending_bytes >= INSERT_FLUSH_BYTES:
+                    if pending_bytes >= self.flush_bytes:
                         flush()
                 if block.empty:
                     flush()
@@ -441,7 +460,7 @@ class Connection:
 
     def _send_profile_events(self) -> None:
         if self.revision >= p.DBMS_MIN_PROTOCOL_VERSION_WITH_PROFILE_EVENTS_IN_INSERT:
-            self._send(self._data_packet(_PROFILE_EVENTS_HEADER, False, p.ServerPacket.PROFILE_EVENTS))
+            self._send_block(_PROFILE_EVENTS_HEADER, False, p.ServerPacket.PROFILE_EVENTS)
 
 
 def _check_columns(block: Block, header: Block) -> None:

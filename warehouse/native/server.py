@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from warehouse.native.connection import Connection
+from warehouse.native.connection import INSERT_FLUSH_BYTES, Connection
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class NativeServer:
         self.engine = engine
         self.users = users
         self.identity = ServerIdentity(engine, getattr(settings, "display_name", "lianxi-warehouse")).load()
+        self.flush_bytes = min(INSERT_FLUSH_BYTES, int(getattr(settings, "max_request_bytes", INSERT_FLUSH_BYTES)))
         self._clients: set[socket.socket] = set()
         self._clients_lock = threading.Lock()
         outer = self
@@ -90,7 +91,7 @@ class NativeServer:
         with self._clients_lock:
             self._clients.add(sock)
         try:
-            Connection(sock, self.engine, self.users, self.identity).run()
+            Connection(sock, self.engine, self.users, self.identity, flush_bytes=self.flush_bytes).run()
         finally:
             with self._clients_lock:
                 self._clients.discard(sock)

@@ -1,12 +1,12 @@
 -- Per ticket, the response/resolution/satisfaction flags under the KPI version in force in
 -- the Shanghai month the ticket was opened. Rates are sums of these flags, so any grouping
--- (street, month, channel) applies each period's own definition.
+-- (street, month, channel) applies each period's own definition. Reads fct_tickets, the
+-- incrementally maintained lifecycle, rather than recomputing every lifecycle from staging.
 with tickets as (
     select
         *,
-        toStartOfMonth({{ local_date('assumeNotNull(opened_at)') }}) as period_start
-    from {{ ref('int_tickets_lifecycled') }}
-    where opened_at is not null
+        toStartOfMonth({{ local_date('opened_at') }}) as period_start
+    from {{ ref('fct_tickets') }}
 ),
 
 versions as (
@@ -24,6 +24,8 @@ flagged as (
     select
         tickets.ticket_id as ticket_id,
         tickets.period_start as period_start,
+        tickets.street_id as street_id,
+        tickets.community_id as community_id,
         versions.response_version as response_version,
         versions.resolution_version as resolution_version,
         versions.satisfaction_version as satisfaction_version,

@@ -4,12 +4,7 @@
 -- the definition version in force that month. Rates over any span are sum(numerator) /
 -- sum(denominator), which keeps each month's own definition.
 with tickets as (
-    select
-        flags.*,
-        facts.street_id as street_id,
-        facts.community_id as community_id
-    from {{ ref('int_tickets_kpi_flagged') }} as flags
-    inner join {{ ref('fct_tickets') }} as facts on facts.ticket_id = flags.ticket_id
+    select * from {{ ref('int_tickets_kpi_flagged') }}
 ),
 
 ticket_kpis as (

@@ -1,0 +1,179 @@
+"""dbt at scale: full `dbt build` over N generated events, then `dbt run` (incremental) after
+100 k more, on a private warehouse server. Targets (DESIGN.md): build at 10 M events ≤ 60 s,
+incremental after 100 k ≤ 10 s.
+
+Events are generated inside the warehouse (INSERT … SELECT FROM numbers()) with the mix of a
+district year — tickets with their whole lifecycle, wishes, volunteer posts, registrations
+and check-ins, joint meetings — so the measurement is dbt's, not Python's. The baseline,
+measured in the same run, is the floor any correct transformation pays: one deduplicating
+scan of every raw table (`LIMIT 1 BY source, event_id`); ratios are dbt / baseline.
+
+    python -m tests.perf.bench_dbt                 # 1 M events
+    python -m tests.perf.bench_dbt 1000000 10000000
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.dbt.private_warehouse import DbtWarehouse, failure_summary
+from tests.perf.report import record
+
+INCREMENT = 100_000
+AS_OF = "2027-01-01T00:00:00Z"
+SPAN_SECONDS = 365 * 86400
+BASE = "toDateTime64('2026-01-01 00:00:00', 3, 'UTC')"
+# Share of the events per domain and events per aggregate in that domain.
+MIX = {"ticket": (0.45, 5), "wish": (0.15, 3), "volunteer": (0.15, 5), "member": (0.20, 4), "meeting": (0.05, 2)}
+DOMAINS = ("org", "member", "meeting", "wish", "volunteer", "resources", "ticket", "assessment")
+
+# One community per aggregate, round-robin over 9 streets x 9 communities.
+SCOPE = """
+    concat('s-0', toString(intDiv(agg % 81, 9) + 1)) as street_id,
+    concat('c-0', toString(intDiv(agg % 81, 9) + 1), '-0', toString(agg % 9 + 1)) as community_id
+"""
+
+
+def _frame(first: int, count: int, per: int, aggregates: int) -> str:
+    # n: event number within the domain, agg: aggregate number, stage: its lifecycle step
+    return (
+        f"select number + {first} as n, intDiv(n, {per}) as agg, n % {per} as stage, "
+        f"{BASE} + toIntervalSecond(intDiv(agg * {SPAN_SECONDS}, {max(aggregates, 1)})) "
+        f"+ toIntervalMinute(stage * (17 + agg % 300)) as at, {SCOPE} from numbers({count})"
+    )
+
+
+def _generate(domain: str, first: int, count: int, aggregates: int) -> str:
+    per = MIX[domain][1]
+    frame = _frame(first, count, per, aggregates)
+    head = "concat('{d}-', toString(n)) as event_id, '/bench/dbt' as source, {t} as type, 1 as schema_version"
+    if domain == "ticket":
+        t = "['lianxi.ticket.opened','lianxi.ticket.assigned','lianxi.ticket.responded','lianxi.ticket.resolved','lianxi.ticket.rated'][stage + 1]"
+        cols = ("event_id, source, type, schema_version, subject, time, street_id, community_id, ticket_id, channel, "
+                "category, project, assignee_unit_id, resolution, satisfaction")
+        select = (f"{head.format(d='t', t=t)}, concat('t', toString(agg)) as subject, at, "
+                  "if(stage = 0, street_id, '') , if(stage = 0, community_id, ''), subject, "
+                  "if(stage = 0, ['hotline','grid_manager','one_key_call','enterprise','joint_meeting','walk_in'][agg % 6 + 1], NULL), "
+                  "if(stage = 0, ['road_traffic','environment','property','public_safety','utilities','enterprise_service','social_service','other'][agg % 8 + 1], NULL), "
+                  "if(stage = 0 and agg % 50 = 0, 'industrial_park', NULL), if(stage = 1, 'u-1', NULL), "
+                  "if(stage = 3, 'done', NULL), if(stage = 4, ['satisfied','basically_satisfied','unsatisfied'][agg % 3 + 1], NULL)")
+    elif domain == "wish":
+        t = "['lianxi.wish.posted','lianxi.wish.claimed','lianxi.wish.fulfilled'][stage + 1]"
+        cols = "event_id, source, type, schema_version, subject, time, street_id, community_id, wish_id, category, resident_id, member_id"
+        select = (f"{head.format(d='w', t=t)}, concat('w', toString(agg)) as subject, at, "
+                  "if(stage = 0, street_id, ''), if(stage = 0, community_id, ''), subject, "
+                  "if(stage = 0, ['daily_help','elderly_care','child_care','education','health','environment','other'][agg % 7 + 1], NULL), "
+                  "if(stage = 0, concat('r-', toString(agg)), NULL), if(stage > 0, concat('m-', toString(agg % 5000)), NULL)")
+    elif domain == "volunteer":
+        t = "['lianxi.volunteer.post_published','lianxi.volunteer.post_claimed','lianxi.volunteer.post_claimed','lianxi.volunteer.hours_logged','lianxi.volunteer.hours_logged'][stage + 1]"
+        cols = "event_id, source, type, schema_version, subject, time, street_id, community_id, post_id, category, slots, member_id, hours"
+        select = (f"{head.format(d='v', t=t)}, concat('p', toString(agg)) as subject, at, "
+                  "if(stage = 0, street_id, ''), if(stage = 0, community_id, ''), subject, "
+                  "if(stage = 0, ['elderly_care','environment','safety','culture','education','health','other'][agg % 7 + 1], NULL), "
+                  "if(stage = 0, 3, NULL), if(stage > 0, concat('m-', toString((agg + stage % 2) % 5000)), NULL), "
+                  "if(stage > 2, 1.5, NULL)")
+    elif domain == "member":
+        t = "if(stage = 0, 'lianxi.member.registered', 'lianxi.member.checked_in')"
+        cols = "event_id, source, type, schema_version, subject, time, street_id, community_id, member_id, in_service, project, activity_id"
+        select = (f"{head.format(d='m', t=t)}, concat('m-', toString(agg)) as subject, at, street_id, community_id, subject, "
+                  "if(stage = 0, agg % 4 != 0, NULL), NULL, if(stage > 0, concat('a-', toString(agg % 100)), NULL)")
+    else:  # meeting: community meetings, scheduled then held
+        t = "if(stage = 0, 'lianxi.meeting.scheduled', 'lianxi.meeting.held')"
+        cols = ("event_id, source, type, schema_version, subject, time, street_id, community_id, meeting_id, level, "
+                "scheduled_for, chair_role, held_at, attending_unit_ids, agenda_items")
+        select = (f"{head.format(d='mt', t=t)}, concat('mt', toString(agg)) as subject, at, street_id, community_id, subject, "
+                  "'community', if(stage = 0, at, NULL), if(stage = 1, 'community_secretary', NULL), "
+                  "if(stage = 1, at, NULL), if(stage = 1, ['u-1'], []), if(stage = 1, 2, NULL)")
+    return f"insert into raw.{domain}_events ({cols}) select {select} from ({frame})"
+
+
+def _structure() -> list[str]:
+    return [
+        ("insert into raw.org_events (event_id, source, type, schema_version, subject, time, street_id, community_id, name_zh) "
+        f"select concat('st-', toString(number)), '/bench/dbt', 'lianxi.org.street_registered', 1, "
+        f"concat('s-0', toString(number + 1)), {BASE}, concat('s-0', toString(number + 1)), '', "
+        "concat('街道', toString(number + 1)) from numbers(9)"),
+        ("insert into raw.org_events (event_id, source, type, schema_version, subject, time, street_id, community_id, name_zh) "
+        f"select concat('co-', toString(number)), '/bench/dbt', 'lianxi.org.community_registered', 1, "
+        f"concat('c-0', toString(intDiv(number, 9) + 1), '-0', toString(number % 9 + 1)), {BASE}, "
+        f"concat('s-0', toString(intDiv(number, 9) + 1)), concat('c-0', toString(intDiv(number, 9) + 1), '-0', toString(number % 9 + 1)), "
+        "concat('社区', toString(number)) from numbers(81)"),
+        ("insert into raw.org_events (event_id, source, type, schema_version, subject, time, street_id, community_id, "
+        "unit_id, name_zh, unit_type, level, party_members) "
+        f"select concat('un-', toString(number)), '/bench/dbt', 'lianxi.org.unit_linked', 1, concat('u-', toString(number)), "
+        f"{BASE}, concat('s-0', toString(number % 9 + 1)), '', concat('u-', toString(number)), '单位', 'other', 'street', 40 "
+        "from numbers(1155)"),
+    ]
+
+
+def load(server: DbtWarehouse, total: int, already: dict[str, int]) -> float:
+    """Generate `total` events split per MIX (continuing the numbering in `already`); seconds taken."""
+    admin = server.client()
+    began = time.perf_counter()
+    for domain, (share, per) in MIX.items():
+        count = int(total * share) // per * per
+        first = already.get(domain, 0)
+        aggregates = (first + count) // per
+        admin.command(_generate(domain, first, count, aggregates), settings={"async_insert": 0})
+        already[domain] = first + count
+    return time.perf_counter() - began
+
+
+def baseline_scan(server: DbtWarehouse) -> float:
+    admin = server.client()
+    began = time.perf_counter()
+    for domain in DOMAINS:
+        admin.query(f"select count() from (select source, event_id from raw.{domain}_events limit 1 by source, event_id)")
+    return time.perf_counter() - began
+
+
+def timed_dbt(server: DbtWarehouse, *args: str) -> float:
+    began = time.perf_counter()
+    result = server.dbt(*args, as_of=AS_OF)
+    elapsed = time.perf_counter() - began
+    if result.returncode != 0:
+        raise SystemExit(f"dbt {' '.join(args)} failed:\n{failure_summary(result)}")
+    return elapsed
+
+
+def run(total: int) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="bench_dbt_") as workdir:
+        server = DbtWarehouse(Path(workdir)).start()
+        try:
+            admin = server.client()
+            for sql in _structure():
+                admin.command(sql, settings={"async_insert": 0})
+            counts: dict[str, int] = {}
+            load_s = load(server, total, counts)
+            events = admin.query("select count() from merge('raw', '_events$')").result_rows[0][0]
+            base_s = baseline_scan(server)
+            build_s = timed_dbt(server, "build")
+            load(server, INCREMENT, counts)
+            base_inc_s = baseline_scan(server)
+            inc_s = timed_dbt(server, "run")
+            tickets = admin.query("select count() from marts.fct_tickets").result_rows[0][0]
+        finally:
+            server.stop()
+    return [
+        {"step": "full dbt build", "events": events, "seconds": build_s, "baseline_s": base_s,
+         "ratio": build_s / base_s, "events_per_s": events / build_s, "target_s": 60.0 * events / 10_000_000,
+         "load_s": load_s},
+        {"step": f"incremental dbt run (+{INCREMENT:,})", "events": events + INCREMENT, "seconds": inc_s,
+         "baseline_s": base_inc_s, "ratio": inc_s / base_inc_s, "events_per_s": INCREMENT / inc_s,
+         "target_s": 10.0, "fct_tickets": tickets},
+    ]
+
+
+def main(argv: list[str]) -> None:
+    sizes = [int(a) for a in argv] or [1_000_000]
+    rows: list[dict] = []
+    for total in sizes:
+        rows += run(total)
+    record("dbt", rows)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

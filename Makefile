@@ -63,14 +63,17 @@ demo: setup up demo-load
 	@$(PY) -m infra.endpoints
 
 # ---- DEMO HOOKS ------------------------------------------------------------------------
-# One line per stage, in data-flow order, added as each stage lands its command:
-#   migrate the warehouse, publish the seed scenario, build dbt, import the dashboards.
+# One line per stage, in data-flow order. Active lines are idempotent; the lead enables the
+# commented ones as each stage's step is ready (the worker must have loaded the seed events
+# before dbt builds the marts the dashboards read).
 demo-load: up
 	@echo "==> loading the demo scenario"
-	@# $(LIANXI) warehouse migrate
+	$(LIANXI) warehouse migrate
+	$(LIANXI) topics create
 	@# $(LIANXI) simulate seed
 	@# $(LIANXI) dbt build
 	@# $(LIANXI) dashboards import
+	@# $(LIANXI) dashboards roles
 # ---- END DEMO HOOKS --------------------------------------------------------------------
 
 up: setup

@@ -34,6 +34,8 @@ class Service:
     start_timeout: float = 120.0
     note: str = ""
     environment: dict[str, str] = field(default_factory=dict)
+    # A `lianxi` command run (to completion) before each start, e.g. creating what it reads.
+    prestart: tuple[str, ...] = ()
 
 
 def lianxi_executable() -> str:
@@ -96,7 +98,8 @@ def all_services(settings: InfraSettings) -> list[Service]:
         services.append(
             Service(
                 name="warehouse",
-                command=[lianxi, "warehouse", "serve"],
+                # The local stack is always at the latest schema: migrate, then listen.
+                command=[lianxi, "warehouse", "serve", "--migrate"],
                 ports=(settings.warehouse_http_port, settings.warehouse_native_port),
                 port_variables=("LIANXI_WAREHOUSE_HTTP_PORT", "LIANXI_WAREHOUSE_NATIVE_PORT"),
                 url=f"http://{host}:{settings.warehouse_http_port}",
@@ -130,7 +133,15 @@ def all_services(settings: InfraSettings) -> list[Service]:
             )
         )
     if stage_present("streams/app.py", ["stream"]):
-        services.append(Service(name="worker", command=[lianxi, "stream"], startsecs=5))
+        services.append(
+            Service(
+                name="worker",
+                command=[lianxi, "stream"],
+                startsecs=5,
+                # The worker subscribes at start: topics created later would go unread.
+                prestart=("topics", "create") if command_registered(["topics", "create"]) else (),
+            )
+        )
     if stage_present("dbt_project/cli.py", ["dbt", "refresh"]):
         services.append(
             Service(name="dbt-refresh", command=[lianxi, "dbt", "refresh", "--loop"], startsecs=5)

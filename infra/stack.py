@@ -2,6 +2,7 @@
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from infra.health import port_free
 from infra.kafka.broker import require_jars, require_java
 from infra.ports import describe_holders
 from infra.processes import memory_kb
-from infra.services import Service, all_services, select
+from infra.services import Service, all_services, lianxi_executable, select
 from infra.supervision import render
 from infra.supervision.control import Supervisord
 from infra.supervision.render import Paths
@@ -74,6 +75,8 @@ class Stack:
             return
         if info.get("statename") not in {"RUNNING", "STARTING", "BACKOFF"}:
             self._check_ports(service)
+        if service.prestart:
+            self._prestart(service, echo)
         note = f" ({service.note})" if service.note else ""
         echo(f"  {service.name:<12} starting{note}")
         began = time.monotonic()
@@ -83,6 +86,18 @@ class Stack:
         outcome = "healthy" if service.health else "running"
         elapsed = time.monotonic() - began
         echo(f"  {service.name:<12} {outcome} after {elapsed:.1f}s  {service.url}".rstrip())
+
+    def _prestart(self, service: Service, echo: Echo) -> None:
+        command = [lianxi_executable(), *service.prestart]
+        echo(f"  {service.name:<12} first: lianxi {' '.join(service.prestart)}")
+        env = {**os.environ, **render.service_environment(self.settings)}
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise StackError(
+                f"`lianxi {' '.join(service.prestart)}` (needed before {service.name}) failed:\n"
+                + (result.stdout + result.stderr)[-2000:],
+                fix="fix the cause above, then `lianxi up` again",
+            )
 
     def _check_ports(self, service: Service) -> None:
         for port, variable in zip(service.ports, service.port_variables, strict=True):

@@ -289,8 +289,8 @@ class Engine:
                     time.perf_counter() - started, fmt or DEFAULT_FORMAT, query_id,
                 )
             out_fmt = output_format(query) or fmt or DEFAULT_FORMAT
-            result = self._run(conn, tagged, fmt or DEFAULT_FORMAT, params)
             keyword = leading_keyword(query)
+            result = self._run(conn, tagged, fmt or DEFAULT_FORMAT, params)
             if keyword in _STATEFUL_STATEMENTS and _leaves_state(query, keyword):
                 if stateful:
                     conn.database = self._current_database(conn) if keyword == "USE" else conn.database

@@ -8,7 +8,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 
-def read_topic(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[Any]:
+def read_topic(bootstrap: str, topic: str, timeout_s: float = 300.0) -> list[Any]:
     """Every record of `topic` up to its current end offsets."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     try:

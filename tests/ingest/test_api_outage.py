@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from conftest import RunningApi, make_settings
 from ingest_events import HOTLINE, tickets
 from ingest_kafka import read_events
@@ -41,7 +42,11 @@ def test_broker_outage_gives_503_and_loses_nothing_acknowledged(
         with api.client(token) as client:
             while not stop.is_set():
                 batch = tickets(20)
-                r = client.post("/v1/events", json=batch)
+                try:
+                    r = client.post("/v1/events", json=batch)
+                except httpx.HTTPError as exc:  # recorded, so the test fails with the reason
+                    others.append((0, repr(exc)))
+                    continue
                 if r.status_code == 202:
                     accepted.extend(e["id"] for e in batch)
                 elif r.status_code == 503:
@@ -73,7 +78,8 @@ def test_broker_outage_gives_503_and_loses_nothing_acknowledged(
     assert not missing, f"{len(missing)} acknowledged events are not in Kafka"
 
 
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 180.0) -> None:
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 600.0) -> None:
+    # A give-up guard for a stuck run on a busy machine, not a performance expectation.
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"

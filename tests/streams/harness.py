@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streams.config import DOMAINS
+
+# Waiting for a server that is still starting logs a traceback per attempt otherwise.
+logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
 
 ROOT = Path(__file__).resolve().parents[2]
 LIANXI = str(Path(sys.executable).with_name("lianxi"))

@@ -54,8 +54,10 @@ class WarehouseProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self, *, migrate: bool = True) -> "WarehouseProcess":
-        args = [sys.executable, "-m", "warehouse.server"] + (["--migrate"] if migrate else [])
+    def start(self, *, migrate: bool = True, cli: bool = False) -> "WarehouseProcess":
+        """`python -m warehouse.server`, or with cli=True the console script `lianxi warehouse serve`."""
+        command = [str(REPO / ".venv" / "bin" / "lianxi"), "warehouse", "serve"] if cli else [sys.executable, "-m", "warehouse.server"]
+        args = command + (["--migrate"] if migrate else [])
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(args, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120

@@ -59,3 +59,9 @@ def test_lianxi_warehouse_migrate_cli(wh: WarehouseProcess) -> None:
     assert {"raw", "staging", "intermediate", "marts"} <= databases
     recorded = wh.post("SELECT count() FROM default.schema_migrations").text
     assert int(recorded) == len(discover())
+
+
+def test_lianxi_warehouse_serve_migrates_serves_and_stops_cleanly(private_wh) -> None:
+    wh = private_wh(LIANXI_WAREHOUSE_NATIVE_ENABLED="false").start(cli=True)
+    assert wh.post("SELECT count() FROM system.databases WHERE name IN ('raw', 'staging', 'intermediate', 'marts')").text == "4\n"
+    assert wh.stop() == 0

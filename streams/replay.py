@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,12 +54,70 @@ def _insert(sink: ClickHouseSink, settings: StreamsSettings, table, columns, dat
             sink.insert(table, columns, data, token)
 
 
+class _Loader:
+    """Buffers records per domain and inserts big batches: the warehouse pays a fixed cost per
+    insert (a new part), so replay batches are larger than the worker's. The insert of one
+    batch runs in a thread while the next one is parsed, so the CPU work and the server's
+    work overlap."""
+
+    def __init__(self, sink, settings, registry, progress: Progress, run_id: str,
+                 batch_rows: int) -> None:
+        self.sink, self.settings, self.registry = sink, settings, registry
+        self.progress, self.run_id, self.batch_rows = progress, run_id, batch_rows
+        self.buffers: dict[str, list[rows.Record]] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-insert")
+        self.inflight: Future | None = None
+
+    def add(self, domain: str, messages) -> None:
+        buf = self.buffers.setdefault(domain, [])
+        buf.extend(rows.Record(m.topic, m.partition, m.offset, m.key, m.value, m.headers)
+                   for m in messages)
+        if len(buf) >= self.batch_rows:
+            self.flush(domain)
+
+    def flush(self, domain: str) -> None:
+        records = self.buffers.pop(domain, [])
+        if not records:
+            return
+        batch = rows.prepare(domain, records, self.registry,
+                             self.settings.streams_max_event_bytes)
+        self.wait()
+        self.inflight = self.pool.submit(self._insert, batch)
+        self.progress.done += len(records)
+        self.progress.loaded += len(batch.rows)
+        self.progress.dead_letters += len(batch.dead_letters)
+
+    def _insert(self, batch: rows.Batch) -> None:
+        token = f"replay-{self.run_id}:{batch.token}"
+        _insert(self.sink, self.settings, batch.table.name, batch.columns, batch.rows, token)
+        if batch.dead_letters:
+            dl_rows = []
+            for dl in batch.dead_letters:
+                key, value, headers = deadletters.to_message(dl)
+                dl_rows.append(deadletters.to_row(
+                    rows.Record(self.settings.deadletter_topic, 0, 0, key, value, headers)))
+            _insert(self.sink, self.settings, "dead_letters", deadletters.COLUMNS, dl_rows,
+                    token)
+
+    def wait(self) -> None:
+        if self.inflight is not None:
+            self.inflight.result()
+            self.inflight = None
+
+    def finish(self) -> None:
+        for domain in list(self.buffers):
+            self.flush(domain)
+        self.wait()
+        self.pool.shutdown()
+
+
 def replay(
     settings: StreamsSettings,
     since: datetime | None = None,
     truncate: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     poll_records: int = 20000,
+    batch_rows: int = 20000,
 ) -> Progress:
     """Load every record from `since` (None: the beginning) to the current end offsets."""
     from kafka import KafkaConsumer, TopicPartition
@@ -100,6 +159,7 @@ def replay(
         # Tokens are per run: a later replay after TRUNCATE must not be taken for a retry.
         run_id = uuid.uuid4().hex[:12]
         progress = Progress(total=sum(max(end[tp] - start[tp], 0) for tp in tps))
+        loader = _Loader(sink, settings, registry, progress, run_id, batch_rows)
         pending = {tp for tp in tps if start[tp] < end[tp]}
         last_report = 0.0
         while pending:
@@ -107,35 +167,17 @@ def replay(
             for tp, messages in polled.items():
                 messages = [m for m in messages if m.offset < end[tp]]
                 if messages:
-                    _load(sink, settings, registry, domain_of[tp.topic], messages, progress,
-                          run_id)
+                    loader.add(domain_of[tp.topic], messages)
                 if consumer.position(tp) >= end[tp]:
                     pending.discard(tp)
                     consumer.pause(tp)
-            if polled:
-                consumer.commit()
-            if on_progress and (time.monotonic() - last_report > 1.0 or not pending):
+            if on_progress and time.monotonic() - last_report > 1.0:
                 on_progress(progress)
                 last_report = time.monotonic()
+        loader.finish()
+        consumer.commit()  # only once everything is in: the group's offsets mean "loaded"
+        if on_progress:
+            on_progress(progress)
         return progress
     finally:
         consumer.close(autocommit=False)
-
-
-def _load(sink, settings, registry, domain, messages, progress: Progress, run_id: str) -> None:
-    records = [
-        rows.Record(m.topic, m.partition, m.offset, m.key, m.value, m.headers) for m in messages
-    ]
-    batch = rows.prepare(domain, records, registry, settings.streams_max_event_bytes)
-    token = f"replay-{run_id}:{batch.token}"
-    _insert(sink, settings, batch.table.name, batch.columns, batch.rows, token)
-    if batch.dead_letters:
-        dl_rows = []
-        for dl in batch.dead_letters:
-            key, value, headers = deadletters.to_message(dl)
-            dl_rows.append(deadletters.to_row(
-                rows.Record(settings.deadletter_topic, 0, 0, key, value, headers)))
-        _insert(sink, settings, "dead_letters", deadletters.COLUMNS, dl_rows, token)
-    progress.done += len(records)
-    progress.loaded += len(batch.rows)
-    progress.dead_letters += len(batch.dead_letters)

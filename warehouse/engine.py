@@ -258,6 +258,10 @@ class Engine:
         started = time.perf_counter()
         try:
             self._apply_settings(conn, settings, stateful=stateful)
+            # A pooled connection must not carry the previous caller's database (it may be
+            # dropped since); only an HTTP session keeps its own USE.
+            if not database and not stateful:
+                database = "default"
             if database and database != conn.database:
                 self._run(conn, f"USE {_identifier(database)}")
                 conn.database = database

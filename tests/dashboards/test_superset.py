@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dash_stack import ROOT, development_env
+from dash_stack import ROOT, WAREHOUSE_HTTP_PORT, development_env
 
 from dashboards import bundle_build
 from dashboards.superset_api import SupersetError
@@ -192,7 +192,7 @@ def test_analyst_queries_in_sql_lab_but_cannot_write(login: Any, admin_session: 
     import clickhouse_connect
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    client = clickhouse_connect.get_client(host="127.0.0.1", port=private_warehouse_port(),
+    client = clickhouse_connect.get_client(host="127.0.0.1", port=WAREHOUSE_HTTP_PORT,
                                            username="lianxi_analyst", password="dev-analyst")
     try:
         with pytest.raises(DatabaseError, match="readonly|READONLY"):
@@ -200,12 +200,6 @@ def test_analyst_queries_in_sql_lab_but_cannot_write(login: Any, admin_session: 
     finally:
         client.close()
     assert counts(admin_session) == bundle_counts()
-
-
-def private_warehouse_port() -> int:
-    from dash_stack import WAREHOUSE_HTTP_PORT
-
-    return WAREHOUSE_HTTP_PORT
 
 
 @pytest.mark.parametrize("user", ["analyst", "leader", "street-s-01"])

@@ -131,7 +131,7 @@ def baseline_scan(server: DbtWarehouse) -> float:
     return time.perf_counter() - began
 
 
-def timed_dbt(server: DbtWarehouse, *args: str) -> tuple[float, float, float]:
+def timed_dbt(server: DbtWarehouse, *args: str) -> tuple[float, float, float, str]:
     """Wall seconds of the dbt process, dbt's own elapsed time, and the seconds spent in models."""
     began = time.perf_counter()
     result = server.dbt(*args, as_of=AS_OF)
@@ -139,8 +139,11 @@ def timed_dbt(server: DbtWarehouse, *args: str) -> tuple[float, float, float]:
     if result.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{failure_summary(result)}")
     results = json.loads((Path(server.dbt_env()["DBT_TARGET_PATH"]) / "run_results.json").read_text())
-    in_models = sum(r["execution_time"] for r in results["results"] if r["unique_id"].startswith("model."))
-    return elapsed, float(results["elapsed_time"]), in_models
+    models = [r for r in results["results"] if r["unique_id"].startswith("model.")]
+    in_models = sum(r["execution_time"] for r in models)
+    slowest = sorted(models, key=lambda r: -r["execution_time"])[:3]
+    named = " ".join(f"{r['unique_id'].split('.')[-1]}={r['execution_time']:.1f}s" for r in slowest)
+    return elapsed, float(results["elapsed_time"]), in_models, named
 
 
 def run(total: int) -> list[dict]:
@@ -154,10 +157,10 @@ def run(total: int) -> list[dict]:
             load_s = load(server, total, counts)
             events = admin.query("select count() from merge('raw', '_events$')").result_rows[0][0]
             base_s = baseline_scan(server)
-            build_s, build_dbt_s, build_models_s = timed_dbt(server, "build")
+            build_s, build_dbt_s, build_models_s, build_slowest = timed_dbt(server, "build")
             load(server, INCREMENT, counts)
             base_inc_s = baseline_scan(server)
-            inc_s, inc_dbt_s, inc_models_s = timed_dbt(server, "run")
+            inc_s, inc_dbt_s, inc_models_s, inc_slowest = timed_dbt(server, "run")
             tickets = admin.query("select count() from marts.fct_tickets").result_rows[0][0]
         finally:
             server.stop()
@@ -165,11 +168,11 @@ def run(total: int) -> list[dict]:
         {"step": "full dbt build", "events": events, "seconds": build_s, "baseline_s": base_s,
          "ratio": build_s / base_s, "dbt_elapsed_s": build_dbt_s, "models_s": build_models_s,
          "events_per_s": events / build_s, "target_s": 60.0 * events / 10_000_000,
-         "load_s": load_s},
+         "load_s": load_s, "slowest_models": build_slowest},
         {"step": f"incremental dbt run (+{INCREMENT:,})", "events": events + INCREMENT, "seconds": inc_s,
          "baseline_s": base_inc_s, "ratio": inc_s / base_inc_s, "dbt_elapsed_s": inc_dbt_s,
          "models_s": inc_models_s, "events_per_s": INCREMENT / inc_s,
-         "target_s": 10.0, "fct_tickets": tickets},
+         "target_s": 10.0, "fct_tickets": tickets, "slowest_models": inc_slowest},
     ]
 
 

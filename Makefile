@@ -63,17 +63,18 @@ demo: setup up demo-load
 	@$(PY) -m infra.endpoints
 
 # ---- DEMO HOOKS ------------------------------------------------------------------------
-# One line per stage, in data-flow order. Active lines are idempotent; the lead enables the
-# commented ones as each stage's step is ready (the worker must have loaded the seed events
-# before dbt builds the marts the dashboards read).
+# One line per stage, in data-flow order; each is idempotent (the seed year has fixed ids,
+# which the warehouse deduplicates). The lead extends this list as stages add steps.
 demo-load: up
 	@echo "==> loading the demo scenario"
 	$(LIANXI) warehouse migrate
 	$(LIANXI) topics create
-	@# $(LIANXI) simulate seed
-	@# $(LIANXI) dbt build
-	@# $(LIANXI) dashboards import
-	@# $(LIANXI) dashboards roles
+	$(LIANXI) simulate seed
+	@echo "==> waiting for the stream worker to load the seed year"
+	$(PY) -m infra.demo_wait
+	$(LIANXI) dbt build
+	$(LIANXI) dashboards import
+	$(LIANXI) dashboards roles
 # ---- END DEMO HOOKS --------------------------------------------------------------------
 
 up: setup

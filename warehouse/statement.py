@@ -143,3 +143,34 @@ def leading_keyword(query: str) -> str:
     rest = query[_LEADING_NOISE.match(query).end():]  # type: ignore[union-attr]
     word = re.match(r"[A-Za-z]+", rest)
     return word.group().upper() if word else ""
+
+
+def with_infile(header_query: str, path: str, fmt: str) -> str:
+    """`INSERT INTO t (...) [SETTINGS ...]` -> `INSERT INTO t (...) FROM INFILE 'path'
+    [SETTINGS ...] FORMAT fmt`: the grammar puts FROM INFILE before a SETTINGS clause."""
+    text = header_query.encode()
+    n, i = len(text), 0
+    settings_at = n
+    while i < n:
+        i = _skip_space_and_comments(text, i)
+        if i >= n:
+            break
+        c = text[i]
+        if c in b"'\"`":
+            i = _skip_quoted(text, i)
+            continue
+        if c == 0x28:
+            i = _skip_parens(text, i)
+            continue
+        word = _WORD.match(text, i)
+        if word is None:
+            i += 1
+            continue
+        if word.group().upper() == b"SETTINGS":
+            settings_at = i
+            break
+        i = word.end()
+    head, tail = text[:settings_at].decode().rstrip(), text[settings_at:].decode().strip()
+    quoted = path.replace("\\", "\\\\").replace("'", "\\'")
+    settings = f" {tail}" if tail else ""
+    return f"{head} FROM INFILE '{quoted}'{settings} FORMAT {fmt}"

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.errors import ServerException
@@ -128,6 +129,29 @@ def test_insert_into_unknown_column_is_an_error(server: NativeEndpoint, db: str)
     with pytest.raises(ServerException) as info:
         client.execute(f"INSERT INTO {db}.t (nope) VALUES", [(1,)])
     assert info.value.code == 16
+
+
+def test_insert_the_table_refuses_is_an_error_not_a_silent_loss(server: NativeEndpoint, db: str) -> None:
+    # chdb's streaming inserter reported success for rows the table refused at write time
+    # (here: one block over more than max_partitions_per_insert_block months); an
+    # acknowledged INSERT must be in the table, a refused one must say why.
+    client = server.client(compression="lz4")
+    client.execute(f"CREATE TABLE {db}.t (d Date, x UInt32) ENGINE = MergeTree "
+                   "PARTITION BY toYYYYMM(d) ORDER BY x")
+    rows = [(date(2020 + i // 12, i % 12 + 1, 1), i) for i in range(101)]
+    with pytest.raises(ServerException) as info:
+        client.execute(f"INSERT INTO {db}.t (d, x) VALUES", rows)
+    assert info.value.code == 252  # TOO_MANY_PARTS
+    assert client.execute(f"SELECT count() FROM {db}.t") == [(0,)]
+    client.execute(f"INSERT INTO {db}.t (d, x) VALUES", rows,
+                   settings={"max_partitions_per_insert_block": 0})
+    assert client.execute(f"SELECT count() FROM {db}.t") == [(101,)]
+    # The HTTP path shares the engine's INSERT: the same refusal, as an HTTP error.
+    body = "".join(f"{d.isoformat()},{x}\n" for d, x in rows)
+    reply = httpx.post(f"{server.wh.url}/", params={"query": f"INSERT INTO {db}.t (d, x) FORMAT CSV"},
+                       content=body.encode(), auth=(ADMIN_USER, ADMIN_PASSWORD), timeout=60)
+    assert reply.status_code >= 400 and "TOO_MANY_PARTS" in reply.text
+    assert client.execute(f"SELECT count() FROM {db}.t") == [(101,)]
 
 
 def test_empty_result_still_has_column_types(server: NativeEndpoint) -> None:

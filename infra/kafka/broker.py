@@ -150,7 +150,10 @@ class Broker:
         result = subprocess.run(
             self._java(
                 "kafka.tools.StorageTool", "format",
-                "-t", cluster_id(), "-c", str(self.properties), "--ignore-formatted",
+                # One token: an id may start with "-", which a separate argument would make
+                # look like an option (1 in 32 formats failed that way).
+                f"--cluster-id={cluster_id()}", "-c", str(self.properties),
+                "--ignore-formatted",
             ),
             capture_output=True,
             text=True,

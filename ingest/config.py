@@ -46,6 +46,8 @@ class IngestSettings(BaseSettings):
     # A request whose events are not all acknowledged in this time is answered 503.
     api_ack_timeout_s: float = Field(15.0, gt=0)
     api_retry_after_s: int = Field(5, ge=1)
+    # gen0 threshold of the garbage collector in API processes (0: Python's default, 700).
+    api_gc_gen0_threshold: int = Field(50_000, ge=0)
     # Empty means <var_dir>/ingest/tokens.sqlite3.
     tokens_db: Path | None = None
 

@@ -2,6 +2,14 @@
 
 Events go to "lianxi.<domain>" (plus the configured prefix) in structured mode (the whole
 envelope as UTF-8 JSON), keyed by `subject` so one aggregate's events keep their order.
+
+The client is kafka-python. Its per-record `send()` re-validates arguments, re-reads metadata
+and runs the pure-Python murmur2 partitioner for every record (about half of its CPU per
+event); `submit` does those checks once per call, computes Kafka's default partition with a C
+murmur2 (`partition_for`, bit-identical: tests/ingest/test_partitioner.py) and appends to the
+client's record accumulator directly. Batching, sequence numbers, retries and acknowledgements
+stay kafka-python's own. The C `crc32c` package, when installed, replaces kafka-python's
+pure-Python CRC of every record batch (kafka-python picks it up by itself).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 import msgspec
+from murmurhash2 import murmurhash2
 
 from ingest.config import IngestSettings, get_settings
 from ingest.contracts import topic_for
@@ -22,6 +31,18 @@ CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json; charset=u
 # Failed indices kept per publish call; enough to explain, bounded for million-event runs.
 MAX_REPORTED_FAILURES = 100
 _encode = msgspec.json.Encoder().encode
+# Seed of Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2, kafka-python's
+# kafka.partitioner.default.murmur2): the hash is standard 32-bit MurmurHash2 with this seed.
+KAFKA_MURMUR2_SEED = 0x9747B28C
+# kafka-python 3.0 private API used by Producer.submit / connected (the version is pinned).
+KAFKA_PYTHON_VERSION = "3.0.12"
+
+
+def partition_for(key: bytes, partitions: list[int]) -> int:
+    """Kafka's default partition of a keyed record, as kafka-python's DefaultPartitioner and
+    the Java client compute it: murmur2(key) & 0x7fffffff, modulo the partition count, as an
+    index into the sorted partition ids."""
+    return partitions[(murmurhash2(key, KAFKA_MURMUR2_SEED) & 0x7FFFFFFF) % len(partitions)]
 
 
 class PublishError(RuntimeError):
@@ -58,8 +79,8 @@ class Acks:
         self._listeners: list[Callable[[], None]] = []
 
     def _track(self, future: Any, index: int) -> None:
-        with self._lock:
-            self.sent += 1
+        # Only the submitting thread counts `sent`, and callbacks read it only once sealed.
+        self.sent += 1
         future.add_callback(self._ok)
         future.add_errback(self._err, index)
 
@@ -125,7 +146,9 @@ class Producer:
 
     def __init__(self, settings: IngestSettings | None = None, client_id: str = "lianxi-ingest") -> None:
         from kafka import KafkaProducer
+        from kafka.structs import TopicPartition
 
+        self._topic_partition = TopicPartition
         self.settings = settings or get_settings()
         s = self.settings
         self._kafka = KafkaProducer(
@@ -145,25 +168,72 @@ class Producer:
             allow_auto_create_topics=False,
         )
         self.prefix = s.kafka_topic_prefix
+        # Key + value sizes from which a record could exceed max_request_size once framed
+        # (record and batch overhead is well under 1 KiB); below it the check is skipped.
+        self._size_check_from = self._kafka.config["max_request_size"] - 1024
 
     def submit(self, events: Iterable[dict[str, Any]], acks: Acks | None = None) -> Acks:
         """Hand events to the producer without waiting; the returned Acks tracks them.
 
-        A send that cannot even be buffered (no metadata, buffer full for max_block_ms) is
-        recorded as a failure of that event; events already handed over stay in flight.
+        A record that cannot even be buffered (no metadata for its topic within max_block_ms,
+        larger than max_request_size, producer closed) is recorded as a failure of that event;
+        events already handed over stay in flight. What `KafkaProducer.send` checks per record
+        is checked here once per topic and call (metadata, partitions) or only when it can
+        matter (record size); the partition is Kafka's default one for the key.
         """
         acks = acks or Acks()
-        send = self._kafka.send
-        for index, event in enumerate(events):
-            try:
-                topic, key, value = encode(event, self.prefix)
-                future = send(topic, value=value, key=key, headers=[CONTENT_TYPE_HEADER])
-            except Exception as exc:  # noqa: BLE001 - any send failure is reported per event
-                acks._track(_Failed(exc), index)
-                continue
-            acks._track(future, index)
-        acks.seal()
+        kafka = self._kafka
+        append = kafka._accumulator.append
+        headers = [CONTENT_TYPE_HEADER]
+        clock = time.time
+        layout: dict[str, list[int] | BaseException] = {}
+        wake = False
+        try:
+            for index, event in enumerate(events):
+                try:
+                    topic, key, value = encode(event, self.prefix)
+                    partitions = layout.get(topic)
+                    if partitions is None:
+                        partitions = layout[topic] = self._partitions(topic)
+                    if isinstance(partitions, BaseException):
+                        raise partitions
+                    if len(key) + len(value) > self._size_check_from:
+                        kafka._ensure_valid_record_size(kafka._estimate_size_in_bytes(key, value, headers))
+                    tp = self._topic_partition(topic, partition_for(key, partitions))
+                    # Clocks read per record as send() does: a publish() of millions of events
+                    # runs for minutes, and batch creation times drive delivery_timeout_ms.
+                    future, full, new_batch, _ = append(tp, int(clock() * 1000), key, value, headers)
+                except Exception as exc:  # noqa: BLE001 - any failure to buffer is reported per event
+                    acks._track(_Failed(exc), index)
+                    continue
+                acks._track(future, index)
+                if full:
+                    kafka._sender.wakeup()
+                    wake = False
+                elif new_batch:
+                    wake = True
+        finally:
+            # Like send(): a new batch must reach the sender so that linger_ms starts counting.
+            if wake:
+                kafka._sender.wakeup()
+            acks.seal()
         return acks
+
+    def _partitions(self, topic: str) -> list[int] | BaseException:
+        """Sorted partition ids of a topic, waiting up to max_block_ms for metadata as send()
+        does; the exception instead if there are none."""
+        try:
+            known = self._kafka.partitions_for(topic)
+        except Exception as exc:  # noqa: BLE001 - reported for every event of the topic
+            return exc
+        if not known:
+            return ValueError(f"no partitions known for topic {topic}")
+        return sorted(known)
+
+    def ready_for(self, topics: Iterable[str]) -> bool:
+        """True if metadata of every topic is known, so `submit` will not block on it."""
+        metadata = self._kafka._metadata
+        return all(metadata.partitions_for_topic(t) for t in topics)
 
     def publish(
         self,

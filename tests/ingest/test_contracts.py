@@ -165,3 +165,37 @@ def test_models_are_typed_from_the_schema() -> None:
         contracts.schema_for("lianxi.meeting.held")["examples"][0]
     )
     assert held.held_at.utcoffset() is not None
+
+
+def test_fast_path_never_hides_a_violation() -> None:
+    """validate_event first asks the validators' boolean is_valid; it may say "valid" only
+    where the full error collection finds nothing, and otherwise returns exactly that."""
+    from ingest.contracts.registry import _plainly_valid, _violations
+
+    cases: list[Any] = [None, [], {}]
+    for event_type in contracts.event_types():
+        schema = contracts.schema_for(event_type)
+        agg = contracts.aggregate_field(event_type)
+        base = {
+            "id": "e-1", "source": "/s", "type": event_type, "specversion": "1.0",
+            "time": "2026-03-02T08:15:00+08:00", "dataschema": contracts.dataschema_for(event_type),
+            "datacontenttype": "application/json",
+        }
+        for data in schema.get("examples", []):
+            good = {**base, "subject": data[agg], "data": data}
+            cases += [
+                good, {**good, "subject": "other"}, {**good, "dataschema": "urn:x"}, {**good, "type": ["x"]},
+                {**good, "dataschema": contracts.dataschema_for(event_type)[:-1] + "9"},
+                {**good, "time": "yesterday"}, {k: v for k, v in good.items() if k != "data"},
+                {**good, "data": []}, {**good, "extra": 1}, {k: v for k, v in good.items() if k != "dataschema"},
+            ]
+        for bad in schema.get("x-invalid-examples", []):
+            cases.append({**base, "subject": bad["data"].get(agg, "s"), "data": bad["data"]})
+    plainly = 0
+    for case in cases:
+        full = _violations(case)
+        if isinstance(case, dict) and _plainly_valid(case):
+            plainly += 1
+            assert full == [], case
+        assert contracts.validate_event(case) == full, case
+    assert plainly >= len(contracts.event_types())

@@ -87,3 +87,33 @@ def test_topics_are_created_once_with_partitions_and_retention(ingest_settings: 
         assert retention["config_source"] == "DYNAMIC_TOPIC_CONFIG"
     finally:
         admin.close()
+
+
+def test_a_record_too_large_fails_alone_and_the_rest_is_acknowledged(ingest_settings: IngestSettings) -> None:
+    """submit checks what KafkaProducer.send checks: a record over max_request_size is that
+    event's failure (by index); the others of the call are still acknowledged."""
+    events = tickets(3)
+    events[1]["data"]["description"] = "长" * (2 * 1024 * 1024)  # 6 MB of UTF-8 > max_request_size (4 MB)
+    with Producer(ingest_settings) as producer, pytest.raises(PublishError) as info:
+        producer.publish(events)
+    assert info.value.acknowledged == 2
+    assert [index for index, _ in info.value.failures] == [1]
+    assert "MessageSizeTooLargeError" in info.value.failures[0][1]
+
+
+def test_the_kafka_python_internals_submit_uses_are_the_pinned_ones() -> None:
+    """Producer.submit appends to kafka-python's record accumulator directly (the per-record
+    checks of send() are done once per call): guard the pinned version it was written for."""
+    import inspect
+
+    import kafka
+    from kafka.producer.kafka import KafkaProducer
+    from kafka.producer.record_accumulator import RecordAccumulator
+
+    from ingest.producer import KAFKA_PYTHON_VERSION
+
+    assert kafka.__version__ == KAFKA_PYTHON_VERSION
+    params = list(inspect.signature(RecordAccumulator.append).parameters)
+    assert params[:7] == ["self", "tp", "timestamp_ms", "key", "value", "headers", "now"]
+    for name in ("_estimate_size_in_bytes", "_ensure_valid_record_size", "partitions_for"):
+        assert callable(getattr(KafkaProducer, name))

@@ -5,8 +5,12 @@ Rows:
 - validate_jsonschema_rs / validate_jsonschema_py: contract validation per event with the
   compiled jsonschema-rs validators (what ingest uses) vs the pure-Python jsonschema package
   (Draft 2020-12 + FormatChecker), the alternative it was measured against.
-- bare_producer_stream: one Producer.publish of all events (pipelined, every ack awaited): the
-  ceiling for anything that goes through kafka-python; ratios are against it.
+- bare_kafka_python_send: the stock kafka-python path, KafkaProducer.send() per record (default
+  partitioner, same acks/idempotence/compression/linger as ingest's producer), one flush at the
+  end and every future checked: the baseline; `ratio_to_kafka_send` is against it.
+- bare_producer_stream: one Producer.publish of all events (ingest's producer: same client, own
+  partitioning and one check per call instead of per record, every ack awaited); `ratio_to_bare`
+  is against it.
 - bare_producer_batch500: Producer.publish per 500-event chunk, one after the other (what one
   API connection does, minus HTTP).
 - api_batch500_cN_wW: POST /v1/events with 500-event batches from N client connections against
@@ -14,7 +18,9 @@ Rows:
   acked. Latency per request.
 - ref_kafka_python_gzip / ref_aiokafka_gzip: the same stream with both Kafka clients (see
   bench_reference_clients).
-Targets (DESIGN.md): >= 20,000 events/s, p99 <= 100 ms.
+Targets (DESIGN.md): >= 20,000 events/s, p99 <= 100 ms. Every row records whether kafka-python
+found the C `crc32c` package (`crc32c`: "c" or "python"): without it each record batch is
+checksummed in pure Python.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ from tests.perf.report import record
 BATCH = 500
 BATCHES = 100  # 50,000 events per API run
 SOURCE = "/bench/ingest"
+# (uvicorn workers, client connections per run): one request in flight per connection, so with
+# c connections a request waits behind up to c-1 others (latency ~ c x 500 / throughput).
+API_RUNS = ((1, (1, 2, 4)), (2, (2, 4)))
 TYPES = ["lianxi.ticket.opened", "lianxi.wish.posted", "lianxi.volunteer.hours_logged", "lianxi.member.checked_in"]
 
 
@@ -88,6 +97,27 @@ def bench_validation(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def bench_kafka_send(settings: IngestSettings, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stock path: KafkaProducer.send() per record with kafka-python's default partitioner."""
+    from ingest.producer import CONTENT_TYPE_HEADER, encode
+
+    producer = Producer(settings, client_id="bench-kafka-send")
+    kafka = producer._kafka  # the KafkaProducer, configured exactly as ingest configures it
+    producer.publish(events[:BATCH])  # connect and fetch metadata outside the timing
+    encoded = [encode(e, settings.kafka_topic_prefix) for e in events]
+    t, cpu = time.perf_counter(), time.process_time()
+    futures = [kafka.send(topic, value=value, key=key, headers=[CONTENT_TYPE_HEADER]) for topic, key, value in encoded]
+    kafka.flush()
+    failed = sum(1 for f in futures if not f.succeeded())
+    elapsed, used = time.perf_counter() - t, time.process_time() - cpu
+    producer.close()
+    if failed:
+        raise RuntimeError(f"{failed} records not acknowledged")
+    n = len(events)
+    return {"row": "bare_kafka_python_send", "events": n, "seconds": elapsed, "events_per_s": n / elapsed,
+            "events_per_cpu_s": n / used}
+
+
 def bench_producer(settings: IngestSettings, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     producer = Producer(settings, client_id="bench-bare")
     producer.publish(events[:BATCH])  # connect and fetch metadata outside the timing
@@ -95,18 +125,18 @@ def bench_producer(settings: IngestSettings, events: list[dict[str, Any]]) -> li
     producer.publish(events)
     streamed, streamed_cpu = time.perf_counter() - t, time.process_time() - cpu
     latencies = []
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(events), BATCH):
         t0 = time.perf_counter()
         producer.publish(events[i:i + BATCH])
         latencies.append(time.perf_counter() - t0)
-    elapsed = time.perf_counter() - t
+    elapsed, batch_cpu = time.perf_counter() - t, time.process_time() - cpu
     producer.close()
     n = len(events)
     return [
         {"row": "bare_producer_stream", "events": n, "seconds": streamed, "events_per_s": n / streamed,
          "events_per_cpu_s": n / streamed_cpu},
-        _row(f"bare_producer_batch{BATCH}", n, elapsed, latencies),
+        {**_row(f"bare_producer_batch{BATCH}", n, elapsed, latencies), "events_per_cpu_s": n / batch_cpu},
     ]
 
 
@@ -268,20 +298,23 @@ def main() -> None:
         try:
             events = make_events(BATCH * BATCHES)
             rows = bench_validation(events[:20_000])
-            bare_rows = bench_producer(settings, events)
+            kafka_send = bench_kafka_send(settings, events)
+            rows.append(kafka_send)
+            bare_rows = bench_producer(settings, make_events(BATCH * BATCHES))
             rows += bare_rows
             bare = bare_rows[0]
             rows += bench_reference_clients(settings, make_events(BATCH * BATCHES // 2))
             store = TokenStore(settings.tokens_path)
             token = store.create(SOURCE, ["lianxi.*"], note="bench")[0]
             store.close()
-            for workers, connections in ((1, (1, 4)), (2, (4,))):
+            for workers, connections in API_RUNS:
                 port = _free_port()
                 api = start_api(settings, port, workers)
                 for n in connections:
                     row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), n, api.pid)
                     row["row"] += f"_w{workers}"
                     row["ratio_to_bare"] = row["events_per_s"] / bare["events_per_s"]
+                    row["ratio_to_kafka_send"] = row["events_per_s"] / kafka_send["events_per_s"]
                     rows.append(row)
                 stop_api(api)
                 api = None
@@ -290,8 +323,12 @@ def main() -> None:
                 stop_api(api)
             delete_topics(settings)
     load = os.getloadavg()[0]
+    from kafka.record import util as kafka_record_util
+
+    crc = "python" if kafka_record_util.crc32c_c is None else "c"
     for row in rows:
         row["loadavg_1m"] = load
+        row["crc32c"] = crc
         if row["row"].startswith("api_"):
             row["target_met"] = row["events_per_s"] >= 20_000 and row["p99_ms"] <= 100
     record("bench_ingest", rows)

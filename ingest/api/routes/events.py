@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+import msgspec
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from ingest.api.auth import CurrentToken, scope_errors
@@ -20,6 +21,7 @@ from ingest.api.errors import ApiError, item, responses
 from ingest.contracts import envelope_schema, validate_event
 
 router = APIRouter(tags=["events"])
+_encode = msgspec.json.Encoder().encode
 
 
 class Accepted(BaseModel):
@@ -52,7 +54,7 @@ def _openapi_body() -> dict[str, Any]:
     openapi_extra=_openapi_body(),
     summary="发布事件 / publish events",
 )
-async def post_events(request: Request, token: CurrentToken) -> Accepted:
+async def post_events(request: Request, token: CurrentToken) -> Response:
     """All or nothing: if any event is rejected, none is published and every failing event is
     listed (index, field, rule). Re-sending the same (source, id) is accepted; the pipeline
     deduplicates downstream."""
@@ -86,4 +88,7 @@ async def post_events(request: Request, token: CurrentToken) -> Accepted:
     waited = await request.app.state.gate.publish(events)
     metrics.kafka_wait.observe(waited)
     metrics.events.labels("accepted").inc(len(events))
-    return Accepted(accepted=len(events), ids=[e["id"] for e in events])
+    # The body is the Accepted model (documented through response_model), encoded directly:
+    # validating and serialising a 1000-id list through pydantic costs more than the check.
+    body = _encode({"accepted": len(events), "ids": [e["id"] for e in events]})
+    return Response(body, status_code=202, media_type="application/json")

@@ -58,16 +58,20 @@ def run_dbt(
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
     ]
-    # One dbt at a time per project: `make demo`, tests and the refresh loop share target/ and
-    # the marts, and two builds swapping the same tables would fail each other.
-    lock_path = PROJECT_DIR / "target" / ".lianxi-run.lock"
-    lock_path.parent.mkdir(exist_ok=True)
+    env = dbt_environment(settings, extra_env)
+    # One dbt at a time per target directory: `make demo`, the e2e tests and the refresh loop
+    # share target/ and the stack's marts, and two builds swapping the same tables would fail
+    # each other. A run with a target directory of its own (tests/dbt and bench_dbt: a private
+    # warehouse too) shares neither, so it does not wait for the stack's refresh loop.
+    target = Path(env.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+    lock_path = target / ".lianxi-run.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return subprocess.run(
             command,
             cwd=PROJECT_DIR,
-            env=dbt_environment(settings, extra_env),
+            env=env,
             text=True,
             capture_output=capture,
             check=False,

@@ -32,7 +32,22 @@
     The watermark looks back LIANXI_DBT_LOOKBACK_SECONDS (default 120): an insert that was
     stamped (ingested_at = now64()) before the last run but became visible after it would
     otherwise be skipped for good; recomputing a few extra aggregates is harmless. -#}
+{% macro incremental_watermark(column='last_loaded_at') -%}
+    ((select max({{ column }}) from {{ this }})
+        - toIntervalSecond({{ var("lookback_seconds", env_var("LIANXI_DBT_LOOKBACK_SECONDS", "120")) | int }}))
+{%- endmacro %}
+
 {% macro loaded_since_last_run() -%}
-    loaded_at > (select max(last_loaded_at) from {{ this }})
-        - toIntervalSecond({{ var("lookback_seconds", env_var("LIANXI_DBT_LOOKBACK_SECONDS", "120")) | int }})
+    loaded_at > {{ incremental_watermark('last_loaded_at') }}
+{%- endmacro %}
+
+{#- Incremental facts replace rows with delete+insert. Deleting through patch parts
+    (lightweight_delete_mode = 'lightweight_update') needs the block number/offset columns;
+    a table created before they were configured gets them here, so an existing deployment
+    needs no --full-refresh. Without them ClickHouse falls back to a mutation (correct, but
+    seconds per run). -#}
+{% macro enable_patch_part_deletes() -%}
+    {%- if is_incremental() -%}
+    alter table {{ this }} modify setting enable_block_number_column = 1, enable_block_offset_column = 1
+    {%- endif -%}
 {%- endmacro %}

@@ -1,11 +1,16 @@
 -- depends_on: {{ ref('stg_raw__member_events') }}
 {#- delete+insert: a member's row changes when they register again, so the members touched
-    by new events are recomputed whole; append would duplicate them. -#}
+    by new events are recomputed whole; append would duplicate them.
+    The replaced rows are deleted as patch parts (lightweight_delete_mode, block number/offset
+    columns): a classic lightweight DELETE is a mutation that took seconds per run. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='member_id',
     engine='MergeTree()',
+    settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
+    query_settings={'lightweight_delete_mode': 'lightweight_update'},
+    pre_hook="{{ enable_patch_part_deletes() }}",
     order_by='(street_id, community_id, member_id)',
     partition_by='toYYYYMM(registered_at)'
 ) }}

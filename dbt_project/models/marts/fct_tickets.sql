@@ -1,12 +1,17 @@
 -- depends_on: {{ ref('stg_raw__ticket_events') }}
 {#- delete+insert: a ticket's row changes with every lifecycle event, so tickets touched by
     events loaded since the last run are recomputed from all their events and replace
-    their old rows (append would double them, insert_overwrite would rewrite whole months). -#}
+    their old rows (append would double them, insert_overwrite would rewrite whole months).
+    The replaced rows are deleted as patch parts (lightweight_delete_mode, block number/offset
+    columns): a classic lightweight DELETE is a mutation that took seconds per run. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='ticket_id',
     engine='MergeTree()',
+    settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
+    query_settings={'lightweight_delete_mode': 'lightweight_update'},
+    pre_hook="{{ enable_patch_part_deletes() }}",
     order_by='(street_id, community_id, ticket_id)',
     partition_by='toYYYYMM(opened_at)'
 ) }}

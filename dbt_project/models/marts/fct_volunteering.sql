@@ -1,10 +1,15 @@
 -- depends_on: {{ ref('stg_raw__volunteer_events') }}
-{#- delete+insert keyed on the claim: logged hours keep arriving after the claim. -#}
+{#- delete+insert keyed on the claim: logged hours keep arriving after the claim.
+    The replaced rows are deleted as patch parts (lightweight_delete_mode, block number/offset
+    columns): a classic lightweight DELETE is a mutation that took seconds per run. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='claim_key',
     engine='MergeTree()',
+    settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
+    query_settings={'lightweight_delete_mode': 'lightweight_update'},
+    pre_hook="{{ enable_patch_part_deletes() }}",
     order_by='(street_id, community_id, post_id, member_id)',
     partition_by='toYYYYMM(claimed_at)'
 ) }}

@@ -1,11 +1,16 @@
 -- depends_on: {{ ref('stg_raw__wish_events') }}
 {#- delete+insert for the same reason as fct_tickets: a wish's row changes as it is claimed
-    and fulfilled. -#}
+    and fulfilled.
+    The replaced rows are deleted as patch parts (lightweight_delete_mode, block number/offset
+    columns): a classic lightweight DELETE is a mutation that took seconds per run. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='wish_id',
     engine='MergeTree()',
+    settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
+    query_settings={'lightweight_delete_mode': 'lightweight_update'},
+    pre_hook="{{ enable_patch_part_deletes() }}",
     order_by='(street_id, community_id, wish_id)',
     partition_by='toYYYYMM(posted_at)'
 ) }}

@@ -77,8 +77,14 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List each service with its URL, supervisor state and health."""
+    from infra.status_details import detail_of
+
     with _clear_errors(as_json):
         rows = _stack().status()
+    for row in rows:
+        detail = detail_of(row["service"]) if row["state"] != "DOWN" else None
+        if detail is not None:
+            row["detail"] = detail
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -86,8 +92,19 @@ def status(
     for row in rows:
         health = "ok" if row["healthy"] else "-"
         typer.echo(
-            f"{row['service']:<12} {row['state']:<9} {health:<8} {row['pid'] or '':>7}  {row['url']}"
+            f"{row['service']:<12} {row['state']:<9} {health:<8} {row['pid'] or '':>7}  "
+            f"{row['url']}{_detail_text(row.get('detail'))}"
         )
+
+
+def _detail_text(detail: dict | None) -> str:
+    if not detail:
+        return ""
+    if "error" in detail:
+        return f"  ({detail['error']})"
+    if "lag" in detail:
+        return f"  lag {detail['lag']:,} ({detail['partitions']} partitions)"
+    return "  " + ", ".join(f"{k} {v}" for k, v in detail.items())
 
 
 def logs(

@@ -1,13 +1,10 @@
-"""The Faust worker: one agent per domain topic loads raw.<domain>_events, one agent loads the
-dead-letter topic into raw.dead_letters.
+"""The Faust worker: the domain loader (streams.loader) loads lianxi.<domain> into
+raw.<domain>_events; a Faust agent loads the dead-letter topic into raw.dead_letters.
 
-Delivery: processing_guarantee at_least_once with manual acks. An agent takes a batch with
-`noack_take` (no event is acked by Faust itself), publishes the batch's dead letters and waits
-for Kafka to acknowledge them, inserts the rows and waits for ClickHouse to accept them, and
-only then acks the events; Faust commits an offset only once every event before it is acked.
-A crash at any point therefore redelivers the unacknowledged tail, and redelivery is harmless:
-the retried insert carries the same deduplication token and the tables collapse duplicates on
-(source, id).
+Delivery: at least once, made exactly once in effect by the sink. Nothing is committed to
+Kafka before ClickHouse accepted it (and Kafka acknowledged the batch's dead letters); a crash
+redelivers the uncommitted tail, and redelivery is harmless: a retried insert carries the same
+deduplication token and the tables collapse duplicates on (source, id).
 """
 
 from __future__ import annotations
@@ -15,60 +12,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 
 import faust
 from clickhouse_driver.errors import Error as ClickHouseError
 from faust.types import StreamT
 
 from streams import deadletters, metrics, rows
-from streams.config import DOMAINS, StreamsSettings
-from streams.enrichment import OrgRegistry
+from streams.config import StreamsSettings
+from streams.loader import DomainLoader, Pipeline
 from streams.sink import ClickHouseSink
 
 log = logging.getLogger(__name__)
 
-DeadLetterPublisher = Callable[[list[rows.DeadLetter]], Awaitable[None]]
-
-
-@dataclass
-class Pipeline:
-    """What the agents share: settings, the sink, the org registry, throughput bookkeeping."""
-
-    settings: StreamsSettings
-    sink: ClickHouseSink
-    registry: OrgRegistry = field(default_factory=OrgRegistry)
-    rate: metrics.Rate = field(default_factory=metrics.Rate)
-    publish_dead_letters: DeadLetterPublisher | None = None
-    # Highest offset loaded per (topic, partition), for the lag gauge.
-    positions: dict[tuple[str, int], int] = field(default_factory=dict)
+__all__ = ["Pipeline", "create_app", "load_registry"]
 
 
 def _record(event) -> rows.Record:
     m = event.message
     return rows.Record(m.topic, m.partition, m.offset, m.key, m.value, m.headers)
-
-
-def _make_domain_agent(pipeline: Pipeline, domain: str):
-    settings = pipeline.settings
-
-    async def load_domain(stream: StreamT) -> None:
-        """Loads lianxi.<domain> into raw.<domain>_events: every record lands exactly once
-        (after deduplication) or as a dead letter; offsets are acked only after both."""
-        async for events in stream.noack_take(
-            settings.streams_batch_size, within=settings.streams_batch_seconds
-        ):
-            records = [_record(e) for e in events]
-            batch = rows.prepare(domain, records, pipeline.registry,
-                                 settings.streams_max_event_bytes)
-            await _drained(_deliver(pipeline, batch), settings.streams_drain_seconds)
-            for e in events:
-                await stream.ack(e)
-            _account(pipeline, records, len(batch.rows), batch.dead_letters)
-
-    load_domain.__name__ = f"load_{domain}"
-    return load_domain
 
 
 def _make_dead_letter_agent(pipeline: Pipeline):
@@ -93,16 +54,7 @@ def _make_dead_letter_agent(pipeline: Pipeline):
     return load_dead_letters
 
 
-async def _deliver(pipeline: Pipeline, batch: rows.Batch) -> None:
-    if batch.dead_letters:
-        assert pipeline.publish_dead_letters is not None
-        await pipeline.publish_dead_letters(batch.dead_letters)
-    await pipeline.sink.insert_until_accepted(
-        batch.table.name, batch.columns, batch.rows, batch.token
-    )
-
-
-async def _drained(work: Awaitable[None], drain_seconds: float) -> None:
+async def _drained(work, drain_seconds: float) -> None:
     """Run `work`; when the worker is stopping (SIGTERM cancels the agent) give the batch in
     flight up to drain_seconds to land so it can still be acked, instead of redoing it."""
     task = asyncio.ensure_future(work)
@@ -120,25 +72,12 @@ async def _drained(work: Awaitable[None], drain_seconds: float) -> None:
             cur.cancel()
 
 
-def _account(pipeline: Pipeline, records: Sequence[rows.Record], loaded: int, dead) -> None:
-    topic = records[0].topic
-    metrics.BATCH_SIZE.labels(topic=topic).observe(len(records))
-    metrics.EVENTS.labels(topic=topic, outcome="loaded").inc(loaded)
-    if dead:
-        metrics.EVENTS.labels(topic=topic, outcome="dead_letter").inc(len(dead))
-    for dl in dead:
-        metrics.DEAD_LETTERS.labels(reason=dl.rejection.error_code).inc()
-    pipeline.rate.add(len(records))
-    for r in records:
-        key = (r.topic, r.partition)
-        if r.offset > pipeline.positions.get(key, -1):
-            pipeline.positions[key] = r.offset
-
-
 def create_app(settings: StreamsSettings, pipeline: Pipeline | None = None) -> faust.App:
     pipeline = pipeline or Pipeline(settings, ClickHouseSink(settings))
     app = faust.App(
-        settings.streams_group_id,
+        # Its own consumer group: Faust's group protocol cannot share a group with the
+        # loader's plain aiokafka consumer (streams_group_id).
+        settings.deadletter_group_id,
         broker=[f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
         processing_guarantee="at_least_once",
         key_serializer="raw",
@@ -170,24 +109,21 @@ def create_app(settings: StreamsSettings, pipeline: Pipeline | None = None) -> f
     if pipeline.publish_dead_letters is None:
         pipeline.publish_dead_letters = publish
 
-    for domain in DOMAINS:
-        topic = app.topic(settings.topic(domain), key_serializer="raw", value_serializer="raw")
-        app.agent(topic, name=f"load_{domain}")(_make_domain_agent(pipeline, domain))
     app.agent(dl_topic, name="load_dead_letters")(_make_dead_letter_agent(pipeline))
+
+    loader = DomainLoader(pipeline, loop=app.loop, beacon=app.beacon)
+    app.loader = loader  # type: ignore[attr-defined]
+
+    @app.task
+    async def start_loader() -> None:
+        # A runtime dependency starts now and stops before the app's producer, which the
+        # loader needs to publish dead letters while it drains.
+        await app.add_runtime_dependency(loader)
 
     @app.timer(interval=5.0)
     async def report_lag() -> None:
-        consumer = app.consumer
-        for tp in consumer.assignment():
-            high = consumer.highwater(tp)
-            if high is None:
-                continue
-            done = pipeline.positions.get((tp.topic, tp.partition))
-            if done is None:
-                continue  # nothing loaded from it yet by this worker
-            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(
-                max(high - done - 1, 0)
-            )
+        for tp, lag in loader.lag().items():
+            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
         pipeline.rate.add(0)
 
     return app

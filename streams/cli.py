@@ -32,6 +32,7 @@ def _fail(code: str, message: str, exit_code: int = 2, **extra) -> NoReturn:
 @contextmanager
 def _service_errors():
     """Failures of the services a command talks to, as one JSON line instead of a traceback."""
+    from aiokafka.errors import KafkaError as AioKafkaError
     from clickhouse_driver.errors import Error as ClickHouseError
     from kafka.errors import KafkaError
 
@@ -42,7 +43,7 @@ def _service_errors():
     except ClickHouseError as exc:
         _fail("warehouse_error", str(exc).splitlines()[0], server_code=getattr(exc, "code", None),
               exit_code=1)
-    except KafkaError as exc:
+    except (KafkaError, AioKafkaError) as exc:
         _fail("kafka_error", f"{type(exc).__name__}: {exc}", exit_code=1)
     except (OSError, EOFError) as exc:
         _fail("unreachable", f"{type(exc).__name__}: {exc}", exit_code=1)
@@ -124,8 +125,17 @@ def dlq_replay(
         _echo_json(replay_dead_letters(settings, error_code=error_code, dry_run=dry_run))
 
 
+def _worker_detail() -> dict:
+    from streams.lag import consumer_lag
+
+    return consumer_lag(_settings())
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the top-level app."""
+    from infra.status_details import provide
+
+    provide("worker", _worker_detail)
     app.command("stream")(stream)
     app.command("replay")(replay)
     app.add_typer(dlq_app, name="dlq")

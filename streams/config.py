@@ -42,8 +42,10 @@ class StreamsSettings(BaseSettings):
 
     # One insert per batch: large enough to amortise the round trip, small enough that the
     # time bound (not the size) decides freshness at low rates.
-    streams_batch_size: int = Field(5000, ge=1)
+    streams_batch_size: int = Field(20000, ge=1)
     streams_batch_seconds: float = Field(0.5, gt=0)
+    # Bytes one fetch may bring per partition: a batch's worth of typical events.
+    streams_fetch_partition_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
     # Far above any catalogue event (ticket descriptions stop at 2000 characters), far below
     # the broker's 1 MiB message limit, so the dead-letter copy always fits.
     streams_max_event_bytes: int = Field(64 * 1024, ge=1024)
@@ -57,6 +59,10 @@ class StreamsSettings(BaseSettings):
 
     def topic(self, domain: str) -> str:
         return f"{self.streams_topic_prefix}lianxi.{domain}"
+
+    @property
+    def deadletter_group_id(self) -> str:
+        return f"{self.streams_group_id}-deadletters"
 
     @property
     def deadletter_topic(self) -> str:

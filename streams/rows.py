@@ -26,7 +26,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 YEAR_MIN, YEAR_MAX = 1900, 2299
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
     topic: str
     partition: int
@@ -127,10 +127,27 @@ def schema_version(event: dict) -> int:
     return contracts.major_of(event)
 
 
+# Kinds whose JSON value goes into its column as it is (the schema already checked it).
+_AS_IS = frozenset({"string", "enum", "boolean"})
+
+
+_PLANS: dict[str, tuple[tuple[str, str, bool], ...]] = {}
+
+
+def _plan(table: RawTable) -> tuple[tuple[str, str, bool], ...]:
+    plan = _PLANS.get(table.name)
+    if plan is None:
+        plan = _PLANS[table.name] = tuple(
+            (c.name, c.kind, c.kind in _AS_IS) for c in table.data_columns)
+    return plan
+
+
 def to_row(table: RawTable, e: env.Envelope, record: Record, registry: OrgRegistry) -> tuple:
     event, data = e.event, e.data
     street, community = registry.scope(data)
-    cells = [_cell(c.kind, data.get(c.name), c.name, event) for c in table.data_columns]
+    get = data.get
+    cells = [get(name) if as_is else _cell(kind, get(name), name, event)
+             for name, kind, as_is in _plan(table)]
     return (
         event["id"], event["source"], event["type"], schema_version(event), event["subject"],
         _in_range_time(e.time, "time", event), street, community,

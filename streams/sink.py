@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Deliberate: ClickHouse 26.x defaults async_insert=1, which acknowledges before the rows are
-# in a part — a batch must be readable and deduplicated when we commit its offsets.
-INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 1}
+# in a part — a batch must be readable and deduplicated when we commit its offsets. A batch may
+# span any number of months (a backfill, a replay of years): the default cap of 100 partitions
+# per insert would refuse it, every retry again, and stall the worker.
+INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 1, "max_partitions_per_insert_block": 0}
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -84,9 +86,11 @@ class ClickHouseSink:
         try:
             self.client(table).execute(
                 f"INSERT INTO {self.database}.`{table}` ({cols}) VALUES",
-                rows,
+                # Column-wise: zip transposes in C what the driver would in Python.
+                list(zip(*rows, strict=True)),
                 settings={"insert_deduplication_token": token},
                 types_check=False,
+                columnar=True,
             )
         except Exception:
             self.reset(table)

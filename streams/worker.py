@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 from streams.config import StreamsSettings
 
 
+def _stop_before_start(signum, frame) -> None:
+    raise SystemExit(0)
+
+
 def run(settings: StreamsSettings, loglevel: str = "info") -> None:
+    # Until faust.Worker installs its handlers nothing is consumed, so a SIGTERM this early
+    # has nothing to drain: exit cleanly (status 0) rather than die of the signal.
+    signal.signal(signal.SIGTERM, _stop_before_start)
+
     import faust
 
     from streams import metrics

@@ -9,6 +9,7 @@ from typing import Any
 from ingest import contracts
 
 BASE_TIME = datetime(2026, 3, 2, 0, 15, tzinfo=UTC)
+YEAR_MINUTES = 365 * 24 * 60
 
 
 def example_data(event_type: str) -> dict[str, Any]:
@@ -82,5 +83,5 @@ def mixed_events(n: int, source: str = "/simulator/load", seed: int = 0) -> list
     for i in range(n):
         event_type = types[(i * 7 + seed) % len(types)]
         out.append(make_event(event_type, _suffixed(event_type, i), f"ev-{seed}-{i}", source,
-                              BASE_TIME + timedelta(minutes=53 * i)))
+                              BASE_TIME + timedelta(minutes=53 * i % YEAR_MINUTES)))
     return out

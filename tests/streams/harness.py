@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,7 +155,8 @@ class Worker:
     def start(self) -> Worker:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [LIANXI, "stream", "--loglevel", "warning"], env={**os.environ, **self.env},
+                [LIANXI, "stream", "--loglevel", os.environ.get("LIANXI_TEST_WORKER_LOGLEVEL", "warning")],
+                env={**os.environ, **self.env},
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         return self
@@ -174,6 +176,19 @@ class Worker:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Until /metrics answers: the worker is past its imports and handles SIGTERM."""
+        url = f"http://127.0.0.1:{self.env['LIANXI_STREAMS_METRICS_PORT']}/metrics"
+
+        def answers() -> bool:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(answers, timeout, "worker /metrics")
 
 
 def worker_env(bootstrap: str, prefix: str, wh: WarehouseServer, metrics_port: int,

@@ -59,4 +59,5 @@ def test_kill_9_ten_times_during_a_load_loses_and_duplicates_nothing(
     assert before_merge >= N_EVENTS
     # the kills really happened while loading, not before or after it
     assert any(0 < p < N_EVENTS for p in progress), progress
+    worker.wait_ready()  # the rows may all be in before the last worker finished starting
     assert worker.terminate() == 0

@@ -5,7 +5,8 @@ import json
 import random
 import urllib.request
 
-from streams.config import DOMAINS
+from streams.config import DOMAINS, StreamsSettings
+from streams.lag import consumer_lag
 from tests.streams.events import encode, make_event, mixed_events, ticket_lifecycle
 from tests.streams.harness import (
     publish,
@@ -53,6 +54,15 @@ def test_duplicates_and_out_of_order_lifecycles_load_exact_rows(
     ).read().decode()
     assert "lianxi_stream_events_total" in metrics
     assert "lianxi_stream_batch_insert_seconds_bucket" in metrics
+
+    # `lianxi status` lag, from the broker: everything committed once it is loaded, and a
+    # group that never committed owes every record of the topics.
+    settings = StreamsSettings(kafka_bootstrap=topics.bootstrap,
+                               streams_topic_prefix=topics.prefix,
+                               streams_group_id=worker.env["LIANXI_STREAMS_GROUP_ID"])
+    wait_until(lambda: consumer_lag(settings)["lag"] == 0, 60, "worker lag 0")
+    fresh = consumer_lag(settings.model_copy(update={"streams_group_id": f"{topics.prefix}x"}))
+    assert fresh["lag"] == len(delivered) and fresh["partitions"] == 3 * len(DOMAINS)
     assert worker.terminate() == 0  # SIGTERM drains and exits cleanly
 
 

@@ -54,6 +54,9 @@ class StreamsSettings(BaseSettings):
     # A worker killed with -9 holds its partitions until the broker gives up on it; 10 s keeps
     # the restart short while staying well above the 3 s heartbeat.
     streams_session_timeout_seconds: float = Field(10.0, ge=6)
+    # gen0 threshold of the garbage collector in the worker (0: Python's default, 700). Every
+    # record allocates a dozen objects, so the default collects hundreds of times per batch.
+    streams_gc_gen0_threshold: int = Field(50000, ge=0)
     streams_metrics_port: int = 9464
     streams_metrics_enabled: bool = True
 

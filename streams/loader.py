@@ -24,6 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 DeadLetterPublisher = Callable[[list[rows.DeadLetter]], Awaitable[None]]
 # A lane holding this many batches' worth of records pauses its partitions until it drains.
 BUFFERED_BATCHES = 2
+# Parsing is pure Python: lanes parsing in parallel threads would only fight over the GIL
+# (measured: a third more CPU per event), so one thread parses for all of them while the
+# event loop keeps fetching and inserts wait on the network in their own threads.
+_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lianxi-parse")
 
 
 @dataclass
@@ -58,8 +63,9 @@ class Pipeline:
         """Land one batch (dead letters in Kafka, rows in ClickHouse) and return the offsets
         it makes safe to commit."""
         settings = self.settings
-        batch = await asyncio.to_thread(
-            rows.prepare, domain, records, self.registry, settings.streams_max_event_bytes
+        batch = await asyncio.get_running_loop().run_in_executor(
+            _PARSER, rows.prepare, domain, records, self.registry,
+            settings.streams_max_event_bytes,
         )
         if batch.dead_letters:
             assert self.publish_dead_letters is not None, "no dead-letter publisher"

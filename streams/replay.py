@@ -18,7 +18,7 @@ from datetime import datetime
 
 from tenacity import Retrying, stop_never, wait_exponential
 
-from streams import deadletters, rows
+from streams import deadletters, gc_tuning, rows
 from streams.config import DOMAINS, StreamsSettings
 from streams.enrichment import OrgRegistry
 from streams.sink import ClickHouseSink
@@ -121,6 +121,7 @@ def replay(
     batch_rows: int = 20000,
 ) -> Progress:
     """Load every record from `since` (None: the beginning) to the current end offsets."""
+    gc_tuning.tune(settings.streams_gc_gen0_threshold)
     sink = ClickHouseSink(settings)
     registry = OrgRegistry()
     if truncate:

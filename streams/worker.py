@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 
+from streams import gc_tuning
 from streams.config import StreamsSettings
 
 
@@ -27,6 +28,7 @@ def run(settings: StreamsSettings, loglevel: str = "info") -> None:
     # The sink logs each failed insert once, with the retry count; the driver's own
     # per-attempt tracebacks would bury that during a warehouse outage.
     logging.getLogger("clickhouse_driver").setLevel(logging.ERROR)
+    gc_tuning.tune(settings.streams_gc_gen0_threshold)
     pipeline = Pipeline(settings, ClickHouseSink(settings))
     load_registry(pipeline)
     app = create_app(settings, pipeline)

@@ -42,6 +42,7 @@ def private_stack(
             "LIANXI_WAREHOUSE_NATIVE_PORT": str(ports["warehouse_native"]),
             "LIANXI_API_PORT": str(ports["api"]),
             "LIANXI_SUPERSET_PORT": str(ports["superset"]),
+            "LIANXI_STREAMS_METRICS_PORT": str(free_port()),
         }
     )
     stack = PrivateStack(var_dir=var_dir, env=env, ports=ports)

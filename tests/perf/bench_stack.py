@@ -59,6 +59,7 @@ def _env(var_dir: Path, libs_dir: Path) -> dict[str, str]:
             "LIANXI_WAREHOUSE_NATIVE_PORT": str(_free_port()),
             "LIANXI_API_PORT": str(_free_port()),
             "LIANXI_SUPERSET_PORT": str(_free_port()),
+            "LIANXI_STREAMS_METRICS_PORT": str(_free_port()),
         }
     )
     return env

@@ -30,11 +30,19 @@ from tests.perf.bench_native import (
     TABLE_DDL,
     _free_port,
     _row,
-    _timed,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = ("lianxi_admin", "dev-admin")
+
+
+def _timed(fn, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def _start_server(base: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -8,6 +8,7 @@ header and the data apart, so this scanner finds where the header ends without d
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _SPACE = b" \t\r\n\f"
@@ -75,21 +76,13 @@ def _skip_parens(text: bytes, i: int) -> int:
     return n
 
 
-def split_insert(text: bytes) -> InsertHeader | None:
-    """Return where an `INSERT ... FORMAT x` / `INSERT ... VALUES` header ends, else None.
-
-    None also for INSERT ... SELECT, which carries no data.
-    """
-    i = _skip_space_and_comments(text, 0)
-    word = _WORD.match(text, i)
-    if word is None or word.group().upper() != b"INSERT":
-        return None
+def _top_level_words(text: bytes, i: int) -> Iterator[re.Match[bytes]]:
+    """Each word from `i` on that is outside quotes, parentheses and comments."""
     n = len(text)
-    i = word.end()
     while True:
         i = _skip_space_and_comments(text, i)
         if i >= n:
-            return None
+            return
         c = text[i]
         if c in b"'\"`":
             i = _skip_quoted(text, i)
@@ -101,18 +94,34 @@ def split_insert(text: bytes) -> InsertHeader | None:
         if word is None:
             i += 1  # dots, commas, '=' and numbers of the table name / SETTINGS
             continue
+        yield word
+        i = word.end()
+
+
+def split_insert(text: bytes) -> InsertHeader | None:
+    """Return where an `INSERT ... FORMAT x` / `INSERT ... VALUES` header ends, else None.
+
+    None also for INSERT ... SELECT, which carries no data.
+    """
+    i = _skip_space_and_comments(text, 0)
+    first = _WORD.match(text, i)
+    if first is None or first.group().upper() != b"INSERT":
+        return None
+    for word in _top_level_words(text, first.end()):
         keyword = word.group().upper()
         if keyword in (b"SELECT", b"WITH"):
             return None
         if keyword == b"VALUES":
-            return InsertHeader(text[:i].decode().rstrip(), "Values", _skip_inline_gap(text, word.end(), values=True))
+            head = text[: word.start()].decode().rstrip()
+            return InsertHeader(head, "Values", _skip_inline_gap(text, word.end(), values=True))
         if keyword == b"FORMAT":
             j = _skip_space_and_comments(text, word.end())
             fmt = _WORD.match(text, j)
             if fmt is None:
                 return None
-            return InsertHeader(text[:i].decode().rstrip(), fmt.group().decode(), _skip_inline_gap(text, fmt.end()))
-        i = word.end()
+            head = text[: word.start()].decode().rstrip()
+            return InsertHeader(head, fmt.group().decode(), _skip_inline_gap(text, fmt.end()))
+    return None
 
 
 def _skip_inline_gap(text: bytes, i: int, *, values: bool = False) -> int:
@@ -149,27 +158,8 @@ def with_infile(header_query: str, path: str, fmt: str) -> str:
     """`INSERT INTO t (...) [SETTINGS ...]` -> `INSERT INTO t (...) FROM INFILE 'path'
     [SETTINGS ...] FORMAT fmt`: the grammar puts FROM INFILE before a SETTINGS clause."""
     text = header_query.encode()
-    n, i = len(text), 0
-    settings_at = n
-    while i < n:
-        i = _skip_space_and_comments(text, i)
-        if i >= n:
-            break
-        c = text[i]
-        if c in b"'\"`":
-            i = _skip_quoted(text, i)
-            continue
-        if c == 0x28:
-            i = _skip_parens(text, i)
-            continue
-        word = _WORD.match(text, i)
-        if word is None:
-            i += 1
-            continue
-        if word.group().upper() == b"SETTINGS":
-            settings_at = i
-            break
-        i = word.end()
+    settings_at = next((w.start() for w in _top_level_words(text, 0)
+                        if w.group().upper() == b"SETTINGS"), len(text))
     head, tail = text[:settings_at].decode().rstrip(), text[settings_at:].decode().strip()
     quoted = path.replace("\\", "\\\\").replace("'", "\\'")
     settings = f" {tail}" if tail else ""

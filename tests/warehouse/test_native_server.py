@@ -152,6 +152,12 @@ def test_insert_the_table_refuses_is_an_error_not_a_silent_loss(server: NativeEn
                        content=body.encode(), auth=(ADMIN_USER, ADMIN_PASSWORD), timeout=60)
     assert reply.status_code >= 400 and "TOO_MANY_PARTS" in reply.text
     assert client.execute(f"SELECT count() FROM {db}.t") == [(101,)]
+    # SETTINGS inside the INSERT text still apply (they go after the spooled FROM INFILE).
+    reply = httpx.post(f"{server.wh.url}/", params={
+        "query": f"INSERT INTO {db}.t (d, x) SETTINGS max_partitions_per_insert_block = 0 FORMAT CSV"},
+        content=body.encode(), auth=(ADMIN_USER, ADMIN_PASSWORD), timeout=60)
+    assert reply.status_code == 200, reply.text
+    assert client.execute(f"SELECT count() FROM {db}.t") == [(202,)]
 
 
 def test_empty_result_still_has_column_types(server: NativeEndpoint) -> None:

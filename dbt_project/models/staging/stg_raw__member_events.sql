@@ -1,13 +1,6 @@
-{#- An incremental table, not a view: every model and test downstream reads the deduplicated
-    events, and a view would deduplicate the whole raw table again for each of them
-    (strategy and order_by: README.md "Incremental strategies"). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    engine='MergeTree()',
-    order_by='(member_id, source, event_id)',
-    partition_by='toYYYYMM(occurred_at)'
-) }}
+{#- incremental, append, MergeTree, by month: dbt_project.yml (staging). Sorted by the
+    aggregate id so facts find the events of the aggregates they recompute. -#}
+{{ config(order_by='(member_id, source, event_id)') }}
 
 with source as (
     {{ deduplicated_source('member') }}

@@ -18,7 +18,8 @@ from datetime import datetime
 
 from tenacity import Retrying, stop_never, wait_exponential
 
-from streams import deadletters, gc_tuning, rows
+from infra import gc_tuning
+from streams import deadletters, rows
 from streams.config import DOMAINS, StreamsSettings
 from streams.enrichment import OrgRegistry
 from streams.sink import ClickHouseSink

@@ -74,6 +74,7 @@ async def _drained(work, drain_seconds: float) -> None:
 
 def create_app(settings: StreamsSettings, pipeline: Pipeline | None = None) -> faust.App:
     pipeline = pipeline or Pipeline(settings, ClickHouseSink(settings))
+    settings.streams_data_dir.mkdir(parents=True, exist_ok=True)  # Faust makes one level only
     app = faust.App(
         # Its own consumer group: Faust's group protocol cannot share a group with the
         # loader's plain aiokafka consumer (streams_group_id).
@@ -93,6 +94,8 @@ def create_app(settings: StreamsSettings, pipeline: Pipeline | None = None) -> f
         broker_heartbeat_interval=settings.streams_session_timeout_seconds / 4,
         web_enabled=False,
         store="memory://",
+        # Not the working directory, which Faust would fill with one "<app id>-data" per group.
+        datadir=str(settings.streams_data_dir / settings.deadletter_group_id),
     )
     app.pipeline = pipeline  # type: ignore[attr-defined]
 

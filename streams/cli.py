@@ -67,12 +67,18 @@ def replay(
     from_beginning: Annotated[bool, typer.Option("--from-beginning")] = False,
     keep: Annotated[bool, typer.Option(
         "--keep", help="with --from-beginning: keep existing rows instead of truncating")] = False,
+    processes: Annotated[int | None, typer.Option(
+        "--processes",
+        help="loader processes (default: LIANXI_STREAMS_REPLAY_PROCESSES, else one per core)",
+    )] = None,
 ) -> None:
     """Rebuild the raw tables from Kafka, from the beginning or from a time."""
     from streams.replay import replay as run_replay
 
     if from_beginning == (since is not None):
         _fail("usage", "give exactly one of --from TIME or --from-beginning")
+    if processes is not None and processes < 1:
+        _fail("usage", "--processes must be 1 or more", field="processes")
     start = None
     if since is not None:
         try:
@@ -89,7 +95,7 @@ def replay(
     settings = _settings()
     with _service_errors():
         progress = run_replay(settings, since=start, truncate=from_beginning and not keep,
-                              on_progress=show)
+                              on_progress=show, processes=processes)
     sys.stderr.write("\n")
     _echo_json(progress.as_dict())
 

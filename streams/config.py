@@ -1,6 +1,7 @@
 """Settings of the stream worker (env prefix LIANXI_)."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,7 @@ DOMAINS: tuple[str, ...] = (
     "assessment",
 )
 PLACEHOLDER_PASSWORDS = {"dev-writer", "dev-admin", "changeme", ""}
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class StreamsSettings(BaseSettings):
@@ -57,6 +59,10 @@ class StreamsSettings(BaseSettings):
     # gen0 threshold of the garbage collector in the worker (0: Python's default, 700). Every
     # record allocates a dozen objects, so the default collects hundreds of times per batch.
     streams_gc_gen0_threshold: int = Field(50000, ge=0)
+    # Processes `lianxi replay` loads with (0: one per core). Replay is CPU-bound Python.
+    streams_replay_processes: int = Field(0, ge=0)
+    # Faust's own data directory (one per app id under it; empty with the memory store).
+    streams_data_dir: Path = REPO_ROOT / "var" / "streams"
     streams_metrics_port: int = 9464
     streams_metrics_enabled: bool = True
 

@@ -1,18 +1,37 @@
 """`lianxi replay`: rebuild the raw tables from Kafka, the system of record.
 
 Reads every domain topic from the beginning (or from the offsets Kafka holds for a time) up to
-the end offsets seen at start, with its own consumer group, through the same validation,
-enrichment and row building as the worker. Dead letters go straight to raw.dead_letters (the
-dead-letter topic already holds them from the first pass). Progress goes to a callback.
+the end offsets seen at start, through the same validation, enrichment and row building as the
+worker. Dead letters go straight to raw.dead_letters (the dead-letter topic already holds them
+from the first pass). Progress goes to a callback.
+
+The org topic is loaded first, in this process: every other domain is enriched from the
+registry it completes. The other partitions are then shared out over several processes, one
+per core by default, because a replay is CPU-bound Python (decode, validate, build rows) and
+one process is one core. The replay group's offsets are committed once everything is in.
+
+Delivery: at least once per run, exactly once in the tables. A replay that dies is run again:
+`--from-beginning` empties the tables first; `--from TIME` re-loads rows that collapse on
+(source, event_id) with the ones already there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import multiprocessing
+import os
+import signal
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import (
+    FIRST_EXCEPTION,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +43,24 @@ from streams.config import DOMAINS, StreamsSettings
 from streams.enrichment import OrgRegistry
 from streams.sink import ClickHouseSink
 
+# Per loader slot: records done, rows loaded, dead letters. Slot 0 is this process.
+_COUNTS = 3
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True, order=True)
+class Slice:
+    """One partition's offsets to load: [start, end)."""
+
+    topic: str
+    partition: int
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        return max(self.end - self.start, 0)
+
 
 @dataclass
 class Progress:
@@ -31,6 +68,7 @@ class Progress:
     total: int = 0
     loaded: int = 0
     dead_letters: int = 0
+    processes: int = 1
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -41,10 +79,15 @@ class Progress:
     def rate(self) -> float:
         return self.done / self.seconds if self.seconds > 0 else 0.0
 
+    def count(self, counters: Sequence[int]) -> None:
+        self.done = sum(counters[0::_COUNTS])
+        self.loaded = sum(counters[1::_COUNTS])
+        self.dead_letters = sum(counters[2::_COUNTS])
+
     def as_dict(self) -> dict:
         return {"done": self.done, "total": self.total, "loaded": self.loaded,
-                "dead_letters": self.dead_letters, "seconds": round(self.seconds, 3),
-                "events_per_second": round(self.rate, 1)}
+                "dead_letters": self.dead_letters, "processes": self.processes,
+                "seconds": round(self.seconds, 3), "events_per_second": round(self.rate, 1)}
 
 
 def _insert(sink: ClickHouseSink, settings: StreamsSettings, table, columns, data, token) -> None:
@@ -60,12 +103,13 @@ class _Loader:
     """Buffers records per domain and inserts big batches: the warehouse pays a fixed cost per
     insert (a new part), so replay batches are larger than the worker's. The insert of one
     batch runs in a thread while the next one is parsed, so the CPU work and the server's
-    work overlap."""
+    work overlap. Counts go to this loader's slot of the shared counters."""
 
-    def __init__(self, sink, settings, registry, progress: Progress, run_id: str,
+    def __init__(self, settings, registry, counters, slot: int, run_id: str,
                  batch_rows: int) -> None:
-        self.sink, self.settings, self.registry = sink, settings, registry
-        self.progress, self.run_id, self.batch_rows = progress, run_id, batch_rows
+        self.sink, self.settings, self.registry = ClickHouseSink(settings), settings, registry
+        self.counters, self.at = counters, slot * _COUNTS
+        self.run_id, self.batch_rows = run_id, batch_rows
         self.buffers: dict[str, list[rows.Record]] = {}
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-insert")
         self.inflight: Future | None = None
@@ -85,9 +129,9 @@ class _Loader:
                              self.settings.streams_max_event_bytes)
         self.wait()
         self.inflight = self.pool.submit(self._insert, batch)
-        self.progress.done += len(records)
-        self.progress.loaded += len(batch.rows)
-        self.progress.dead_letters += len(batch.dead_letters)
+        self.counters[self.at] += len(records)
+        self.counters[self.at + 1] += len(batch.rows)
+        self.counters[self.at + 2] += len(batch.dead_letters)
 
     def _insert(self, batch: rows.Batch) -> None:
         token = f"replay-{self.run_id}:{batch.token}"
@@ -119,55 +163,137 @@ def replay(
     truncate: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     poll_records: int = 20000,
-    batch_rows: int = 20000,
+    batch_rows: int | None = None,
+    processes: int | None = None,
 ) -> Progress:
     """Load every record from `since` (None: the beginning) to the current end offsets."""
     gc_tuning.tune(settings.streams_gc_gen0_threshold)
-    sink = ClickHouseSink(settings)
-    registry = OrgRegistry()
+    batch_rows = batch_rows or settings.streams_batch_size
     if truncate:
         admin = ClickHouseSink(settings, role="admin")
         for domain in DOMAINS:
             admin.query(f"TRUNCATE TABLE IF EXISTS {admin.database}.{domain}_events")
         admin.reset()
-    else:
-        registry.load(sink.org_pairs())
-    return asyncio.run(_replay(settings, since, sink, registry, on_progress, poll_records,
-                               batch_rows))
+    slices = asyncio.run(_slices(settings, since))
+    org_topic = settings.topic("org")
+    org = [s for s in slices if s.size and s.topic == org_topic]
+    rest = _shares([s for s in slices if s.size and s.topic != org_topic],
+                   processes or settings.streams_replay_processes or os.cpu_count() or 1)
+    # Tokens are per run: a later replay after TRUNCATE must not be taken for a retry.
+    run_id = uuid.uuid4().hex[:12]
+    # Shared memory, so loaders in other processes count where the progress line reads.
+    counters = multiprocessing.get_context("fork").Array("q", _COUNTS * (len(rest) + 1),
+                                                         lock=False)
+    progress = Progress(total=sum(s.size for s in slices), processes=max(len(rest), 1))
+
+    def report() -> None:
+        progress.count(counters)
+        if on_progress:
+            on_progress(progress)
+
+    registry = OrgRegistry()
+    if not truncate:
+        registry.load(ClickHouseSink(settings).org_pairs())
+    _load(settings, org, registry, counters, 0, run_id, batch_rows, poll_records, report)
+    if len(rest) == 1:
+        _load(settings, rest[0], None, counters, 0, run_id, batch_rows, poll_records, report)
+    elif rest:
+        _load_in_processes(settings, rest, counters, run_id, batch_rows, poll_records, report)
+    # Only once everything is in: the group's offsets mean "loaded".
+    asyncio.run(_commit(settings, slices))
+    report()
+    return progress
 
 
-async def _replay(settings, since, sink, registry, on_progress, poll_records, batch_rows):
+def _shares(slices: list[Slice], processes: int) -> list[list[Slice]]:
+    """At most `processes` groups of slices with about the same number of records each.
+    A topic stays in one group unless it alone is more than a group's share: split topics
+    mean smaller batches, and the warehouse pays per insert."""
+    total = sum(s.size for s in slices)
+    by_topic: dict[str, list[Slice]] = {}
+    for s in slices:
+        by_topic.setdefault(s.topic, []).append(s)
+    units: list[list[Slice]] = []
+    for parts in by_topic.values():
+        if sum(s.size for s in parts) * max(processes, 1) > total:
+            units.extend([s] for s in parts)
+        else:
+            units.append(parts)
+    groups: list[list[Slice]] = [[] for _ in range(max(1, min(processes, len(units))))]
+    for unit in sorted(units, key=lambda u: sum(s.size for s in u), reverse=True):
+        min(groups, key=lambda g: sum(s.size for s in g)).extend(unit)
+    return [g for g in groups if g]
+
+
+def _load(settings, slices, registry, counters, slot, run_id, batch_rows, poll_records,
+          report=None) -> None:
+    if not slices:
+        return
+    if registry is None:
+        # Everything the org topic holds is in the warehouse by now (loaded first).
+        registry = OrgRegistry()
+        registry.load(ClickHouseSink(settings).org_pairs())
+    loader = _Loader(settings, registry, counters, slot, run_id, batch_rows)
+    asyncio.run(_consume(settings, slices, loader, poll_records, report))
+
+
+def _load_in_processes(settings, shares, counters, run_id, batch_rows, poll_records, report):
+    # fork: the children start with everything imported and the garbage collector tuned.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_child_init,
+                             initargs=(counters,)) as pool:
+        futures = [pool.submit(_load_share, settings, share, slot, run_id, batch_rows,
+                               poll_records)
+                   for slot, share in enumerate(shares, start=1)]
+        pending = set(futures)
+        while pending:
+            _, pending = wait_futures(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
+            report()
+            for f in futures:
+                if f.done() and f.exception() is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise f.exception()  # type: ignore[misc]
+
+
+_child_counters = None
+
+
+def _child_init(counters) -> None:
+    global _child_counters
+    _child_counters = counters
+    # A replay killed with -9 must not leave loaders running on: the next replay would race
+    # them (Linux: the kernel kills this process when its parent dies).
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+def _load_share(settings, slices, slot, run_id, batch_rows, poll_records) -> None:
+    _load(settings, slices, None, _child_counters, slot, run_id, batch_rows, poll_records)
+
+
+async def _consume(settings, slices, loader: _Loader, poll_records: int, report=None) -> None:
     # aiokafka (Faust's client), not kafka-python: its record decoding is compiled, about ten
     # times cheaper per record, and replay is all decoding, validating and inserting.
-    from aiokafka import AIOKafkaConsumer
+    from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap.split(","),
-        group_id=settings.streams_replay_group_id,
+        group_id=None,  # offsets are committed once, by the parent, for the replay group
         enable_auto_commit=False,
         max_partition_fetch_bytes=settings.streams_fetch_partition_bytes,
         fetch_max_bytes=settings.streams_fetch_partition_bytes * 8,
     )
     await consumer.start()
     try:
-        domain_of = {settings.topic(d): d for d in DOMAINS}
-        tps = await _partitions(settings, list(domain_of))
-        consumer.assign(tps)
-        end = await consumer.end_offsets(tps)
-        if since is None:
-            start = await consumer.beginning_offsets(tps)
-        else:
-            found = await consumer.offsets_for_times(
-                {tp: int(since.timestamp() * 1000) for tp in tps})
-            start = {tp: (found[tp].offset if found.get(tp) else end[tp]) for tp in tps}
-        for tp in tps:
-            consumer.seek(tp, start[tp])
-        # Tokens are per run: a later replay after TRUNCATE must not be taken for a retry.
-        run_id = uuid.uuid4().hex[:12]
-        progress = Progress(total=sum(max(end[tp] - start[tp], 0) for tp in tps))
-        loader = _Loader(sink, settings, registry, progress, run_id, batch_rows)
-        pending = {tp for tp in tps if start[tp] < end[tp]}
-        consumer.pause(*[tp for tp in tps if tp not in pending])
+        end = {TopicPartition(s.topic, s.partition): s.end for s in slices}
+        consumer.assign(list(end))
+        for s in slices:
+            consumer.seek(TopicPartition(s.topic, s.partition), s.start)
+        pending = set(end)
         last_report = 0.0
         while pending:
             polled = await consumer.getmany(timeout_ms=1000, max_records=poll_records)
@@ -175,20 +301,56 @@ async def _replay(settings, since, sink, registry, on_progress, poll_records, ba
                 messages = [m for m in messages if m.offset < end[tp]]
                 if messages:
                     # In a thread: the loop keeps fetching while a batch is parsed.
-                    await asyncio.to_thread(loader.add, domain_of[tp.topic], messages)
+                    await asyncio.to_thread(loader.add, settings.domain_of_topic(tp.topic),
+                                            messages)
                 if await consumer.position(tp) >= end[tp]:
                     pending.discard(tp)
                     consumer.pause(tp)
-            if on_progress and time.monotonic() - last_report > 1.0:
-                on_progress(progress)
+            if report and time.monotonic() - last_report > 1.0:
+                report()
                 last_report = time.monotonic()
         await asyncio.to_thread(loader.finish)
-        # Only once everything is in: the group's offsets mean "loaded".
-        if tps:
-            await consumer.commit({tp: end[tp] for tp in tps})
-        if on_progress:
-            on_progress(progress)
-        return progress
+    finally:
+        await consumer.stop()
+
+
+async def _slices(settings: StreamsSettings, since: datetime | None) -> list[Slice]:
+    """Every partition of the domain topics with the offsets to load (from `since`, or the
+    beginning, to the end offsets now)."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","),
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = await _partitions(settings, [settings.topic(d) for d in DOMAINS])
+        if not tps:
+            return []
+        end = await consumer.end_offsets(tps)
+        if since is None:
+            start = await consumer.beginning_offsets(tps)
+        else:
+            found = await consumer.offsets_for_times(
+                {tp: int(since.timestamp() * 1000) for tp in tps})
+            start = {tp: (found[tp].offset if found.get(tp) else end[tp]) for tp in tps}
+        return [Slice(tp.topic, tp.partition, start[tp], end[tp]) for tp in tps]
+    finally:
+        await consumer.stop()
+
+
+async def _commit(settings: StreamsSettings, slices: list[Slice]) -> None:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    if not slices:
+        return
+    offsets = {TopicPartition(s.topic, s.partition): s.end for s in slices}
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","),
+                                group_id=settings.streams_replay_group_id,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(offsets))
+        await consumer.commit(offsets)
     finally:
         await consumer.stop()
 

@@ -10,7 +10,10 @@ a private warehouse server in a temporary directory). Rows:
 - freshness_1000_per_s: the worker running, events published at 1,000/s for a while; per row
   ingested_at (server clock at insert, when it becomes queryable) minus the event time
   (stamped at publish), p50/p95/p99.
-- replay_from_beginning: `lianxi replay --from-beginning` over everything published.
+- replay_one_process / replay_from_beginning: `lianxi replay --from-beginning` over everything
+  published, with one loader process (the baseline) and with the default (one per core);
+  `seconds` from the offsets being known to the last insert, `command_seconds` the whole
+  command with its start-up.
 Targets (DESIGN.md): worker >= 30,000 events/s and >= 1.5x naive; p95 freshness <= 2 s;
 replay >= 50,000 events/s. N: LIANXI_BENCH_STREAMS_EVENTS (default 150,000: a few seconds at full speed).
 """
@@ -157,12 +160,15 @@ def bench_naive(bootstrap: str, prefix: str, wh: WarehouseServer) -> dict:
     return {"events": done, "seconds": seconds, "events_per_s": done / seconds}
 
 
-def bench_replay(env: dict) -> dict:
-    out = subprocess.run([LIANXI, "replay", "--from-beginning"], env={**os.environ, **env},
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+def bench_replay(env: dict, *args: str) -> dict:
+    started = time.monotonic()
+    out = subprocess.run([LIANXI, "replay", "--from-beginning", *args],
+                         env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True,
+                         check=True)
     summary = json.loads(out.stdout)
     return {"events": summary["done"], "seconds": summary["seconds"],
-            "events_per_s": summary["events_per_second"]}
+            "events_per_s": summary["events_per_second"], "processes": summary["processes"],
+            "command_seconds": time.monotonic() - started}
 
 
 def main() -> None:
@@ -185,6 +191,8 @@ def main() -> None:
             w = bench_worker(wh, worker, N)
             fresh = bench_freshness(bootstrap, prefix, wh)
             worker.terminate()
+            # The baseline first: one loader process, as replay was before it forked.
+            replay_one = bench_replay(env, "--processes", "1")
             replay = bench_replay(env)
             naive = bench_naive(bootstrap, prefix, wh)
         finally:
@@ -206,8 +214,13 @@ def main() -> None:
          "events_per_s": fresh["publish_rate_per_s"], "p50_ms": fresh["p50_ms"],
          "p95_ms": fresh["p95_ms"], "p99_ms": fresh["p99_ms"], "max_ms": fresh["max_ms"],
          "target": "p95 <= 2000 ms"},
+        {"case": "replay_one_process", "events": replay_one["events"],
+         "seconds": replay_one["seconds"], "events_per_s": replay_one["events_per_s"],
+         "processes": 1, "command_seconds": replay_one["command_seconds"]},
         {"case": "replay_from_beginning", "events": replay["events"],
          "seconds": replay["seconds"], "events_per_s": replay["events_per_s"],
+         "processes": replay["processes"], "command_seconds": replay["command_seconds"],
+         "vs_one_process": replay["events_per_s"] / replay_one["events_per_s"],
          "target": 50000},
     ])
 

@@ -4,7 +4,7 @@ agent tests that run under Faust's test_context() without a warehouse server."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from chdb import session as chdb_session
 
@@ -12,8 +12,12 @@ from streams import rawschema
 from streams.config import StreamsSettings
 from streams.sink import ClickHouseSink
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-def _json_value(value):
+
+def _json_value(value, is_time: bool):
+    if is_time and isinstance(value, int):  # the sink sends DateTime64(3) as epoch ms
+        value = _EPOCH + timedelta(milliseconds=value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     if isinstance(value, bytes):
@@ -30,12 +34,17 @@ class ChdbSink(ClickHouseSink):
             self.session.query(table.create_sql(self.database))
         self.session.query(rawschema.dead_letters_sql(self.database))
         self.inserts: list[tuple[str, str, int]] = []
+        self._time_columns = {
+            table.name: {name for name, sql_type in table.columns() if "DateTime64" in sql_type}
+            for table in rawschema.raw_tables().values()
+        } | {"dead_letters": {"failed_at", "replayed_at"}}
 
     def insert(self, table, columns, rows, token) -> None:
         if not rows:
             return
+        times = [c in self._time_columns[table] for c in columns]
         body = "\n".join(
-            json.dumps({c: _json_value(v) for c, v in zip(columns, row, strict=True)},
+            json.dumps({c: _json_value(v, t) for c, v, t in zip(columns, row, times, strict=True)},
                        ensure_ascii=False)
             for row in rows
         )

@@ -2,12 +2,25 @@
 
 import json
 import os
+import signal
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from tests.streams.events import mixed_events
-from tests.streams.harness import LIANXI, ROOT, publish, raw_totals, worker_env
+import pytest
+
+from streams.envelope import parse_time
+from streams.replay import Slice, _shares
+from streams.rows import epoch_ms
+from tests.streams.events import BASE_TIME, example_data, make_event, mixed_events
+from tests.streams.harness import (
+    LIANXI,
+    ROOT,
+    publish,
+    raw_totals,
+    wait_until,
+    worker_env,
+)
 
 
 def _replay(env, *args):
@@ -16,10 +29,32 @@ def _replay(env, *args):
     return done
 
 
-def test_replay_from_beginning_rebuilds_exact_tables(topics, warehouse_server, free_port):
+def test_shares_keep_topics_whole_and_balance_records():
+    slices = [Slice("a", p, 0, 50) for p in range(2)] + [
+        Slice("b", 0, 0, 40), Slice("c", 0, 0, 30), Slice("c", 1, 0, 10), Slice("d", 0, 10, 30)]
+    shares = _shares(slices, 2)
+    assert sorted(sum(s.size for s in g) for g in shares) == [100, 100]
+    for topic in "abcd":
+        assert sum(any(s.topic == topic for s in g) for g in shares) == 1
+    assert sorted(s for g in shares for s in g) == sorted(slices)  # nothing lost or doubled
+
+
+def test_a_topic_bigger_than_a_share_is_split_by_partition():
+    slices = [Slice("big", p, 0, 100) for p in range(3)] + [Slice("small", 0, 0, 30)]
+    shares = _shares(slices, 2)
+    assert sorted(sum(s.size for s in g) for g in shares) == [130, 200]
+    assert _shares(slices, 1) == [sorted(slices, key=lambda s: -s.size)]
+    assert _shares([], 4) == []
+
+
+@pytest.mark.parametrize("processes", ["1", "3"])
+def test_replay_from_beginning_rebuilds_exact_tables(
+    topics, warehouse_server, free_port, processes
+):
     events = mixed_events(4000, seed=44)
     publish(topics.bootstrap, topics.prefix, events + events[:500])  # with re-deliveries
-    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port())
+    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
+                     LIANXI_STREAMS_REPLAY_PROCESSES=processes)
     client = warehouse_server.client()
     client.execute("INSERT INTO raw.wish_events (event_id, source, type, schema_version, "
                    "subject, time, wish_id, data, kafka_topic, kafka_partition, kafka_offset) "
@@ -31,9 +66,16 @@ def test_replay_from_beginning_rebuilds_exact_tables(topics, warehouse_server, f
     summary = json.loads(done.stdout)
     assert summary["done"] == 4500 and summary["loaded"] == 4500
     assert summary["dead_letters"] == 0 and summary["events_per_second"] > 0
+    assert summary["processes"] == int(processes)
     assert "replay 4500/4500 events" in done.stderr  # progress
     final, distinct, _ = raw_totals(warehouse_server)
     assert final == distinct == 4000  # the stale row is gone, duplicates collapsed
+    # Times go over the wire as epoch milliseconds: every one lands as the event said.
+    expected = {e["id"]: epoch_ms(parse_time(e["time"])) for e in events
+                if e["type"].startswith("lianxi.wish.")}
+    got = dict(client.execute(
+        "SELECT event_id, toUnixTimestamp64Milli(time) FROM raw.wish_events FINAL"))
+    assert got == expected
 
 
 def test_replay_from_a_time_loads_only_what_came_after(topics, warehouse_server, free_port):
@@ -59,7 +101,80 @@ def test_replay_from_a_time_loads_only_what_came_after(topics, warehouse_server,
 def test_replay_usage_errors_are_machine_readable(topics, warehouse_server, free_port):
     env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port())
     for args, code in [((), "usage"), (("--from", "yesterday"), "invalid_time"),
-                       (("--from", "2026-01-01T00:00:00"), "invalid_time")]:
+                       (("--from", "2026-01-01T00:00:00"), "invalid_time"),
+                       (("--from-beginning", "--processes", "0"), "usage")]:
         done = _replay(env, *args)
         assert done.returncode == 2
         assert json.loads(done.stderr.strip().splitlines()[-1])["error"] == code
+
+
+def test_replay_enriches_from_org_events_published_after_the_members(
+    topics, warehouse_server, free_port
+):
+    # The org topic is loaded before every other one, so a member published before its
+    # community was registered still gets the registered street, not the id convention's.
+    members = []
+    for i in range(300):
+        data = example_data("lianxi.member.registered") | {
+            "member_id": f"m-{i:06d}", "community_id": "c-77-01"}
+        data.pop("street_id")
+        members.append(make_event("lianxi.member.registered", data, f"m-{i}",
+                                  time=BASE_TIME + timedelta(minutes=i)))
+    community = make_event("lianxi.org.community_registered", {
+        "community_id": "c-77-01", "street_id": "s-09", "name_zh": "测试社区"}, "org-1",
+        time=BASE_TIME + timedelta(days=1))
+    publish(topics.bootstrap, topics.prefix, [*members, community, *mixed_events(3000, seed=48)])
+    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
+                     LIANXI_STREAMS_REPLAY_PROCESSES="2")
+
+    done = _replay(env, "--from-beginning")
+    assert done.returncode == 0, done.stderr
+    streets = warehouse_server.client().execute(
+        "SELECT street_id, count() FROM raw.member_events FINAL "
+        "WHERE community_id = 'c-77-01' GROUP BY street_id")
+    assert streets == [("s-09", 300)]
+
+
+def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
+    topics, warehouse_server, free_port
+):
+    events = mixed_events(60000, seed=47)
+    publish(topics.bootstrap, topics.prefix, events)
+    # Small batches: rows land all along, so there is a "mid-load" to kill it in.
+    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
+                     LIANXI_STREAMS_REPLAY_PROCESSES="2", LIANXI_STREAMS_BATCH_SIZE="1000")
+    client = warehouse_server.client()
+
+    def loaded() -> int:
+        return sum(client.execute(f"SELECT count() FROM raw.{d}_events")[0][0]
+                   for d in ("member", "ticket", "wish", "volunteer", "meeting"))
+
+    # Kill the parent only, mid-load, as the OOM killer would.
+    proc = subprocess.Popen([LIANXI, "replay", "--from-beginning"], env={**os.environ, **env},
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def loaders() -> list[str]:
+            return subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                  text=True, check=False).stdout.split()
+
+        # The loaders start after the tables were emptied: rows seen from then on are theirs.
+        wait_until(lambda: loaders() or proc.poll() is not None, 300, "loader processes")
+        children = loaders()
+        wait_until(lambda: loaded() > 0 or proc.poll() is not None, 300, "replay loading")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "replay finished before it could be killed"
+    assert children, "the replay had no loader processes"
+
+    def orphans() -> list[str]:
+        return [p for p in children if os.path.exists(f"/proc/{p}")
+                and "lianxi" in open(f"/proc/{p}/cmdline").read()]
+
+    wait_until(lambda: not orphans(), 30, "loaders to die with their parent")
+
+    done = _replay(env, "--from-beginning")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["done"] == 60000
+    final, distinct, before_merges = raw_totals(warehouse_server)
+    assert final == distinct == before_merges == 60000

@@ -8,7 +8,7 @@ from ingest import contracts
 from streams import deadletters, envelope
 from streams.enrichment import OrgRegistry
 from streams.rawschema import raw_tables
-from streams.rows import Record, dedup_token, prepare
+from streams.rows import Record, dedup_token, epoch_ms, prepare
 from tests.streams.events import encode, example_data, make_event, ticket_lifecycle
 
 MAX = 64 * 1024
@@ -39,7 +39,7 @@ def test_every_catalogue_type_loads_into_its_domain_table(event_type):
         if column.kind == "strings":
             assert value == data.get(column.name, [])
         elif column.kind == "datetime" and data.get(column.name):
-            assert value == envelope.parse_time(data[column.name])
+            assert value == epoch_ms(envelope.parse_time(data[column.name]))
         else:
             assert value == data.get(column.name)
 
@@ -136,3 +136,9 @@ def test_foreign_message_on_the_dead_letter_topic_is_kept_not_dropped():
     named = dict(zip(deadletters.COLUMNS, row, strict=True))
     assert named["error_code"] == deadletters.INVALID_DEAD_LETTER
     assert (named["topic"], named["partition"], named["offset"]) == ("lianxi.deadletter", 1, 8)
+
+
+def test_epoch_ms_is_exact_on_both_sides_of_1970():
+    assert epoch_ms(envelope.parse_time("1970-01-01T00:00:00.001Z")) == 1
+    assert epoch_ms(envelope.parse_time("1969-12-31T23:59:59.250Z")) == -750
+    assert epoch_ms(envelope.parse_time("2026-03-31T16:00:00.999+08:00")) == 1774944000999

@@ -64,14 +64,18 @@ def refresh(
     interval: Annotated[float | None, typer.Option("--interval", min=1.0, help="Seconds between runs (default LIANXI_DBT_REFRESH_INTERVAL).")] = None,
 ) -> None:
     """Incremental run of the models (no tests), once or every --interval seconds."""
+    if not loop:
+        raise typer.Exit(_run(["run"]))
+    from dbt_project.runner import WarmDbt
+
     settings = _settings()
     pause = interval if interval is not None else settings.dbt_refresh_interval
+    # dbt in this process, the parsed project kept: a tick pays no import or parse (runner.py).
+    dbt = WarmDbt(settings)
     while True:
         started = time.monotonic()
-        code = _run(["run"])
-        if not loop:
-            raise typer.Exit(code)
         # A failed run is retried on the next tick: a warehouse restart must not end the loop.
+        dbt.invoke(["run"])
         time.sleep(max(0.0, pause - (time.monotonic() - started)))
 
 

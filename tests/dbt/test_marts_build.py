@@ -253,3 +253,40 @@ def test_incremental_refresh_updates_touched_rows_only(built: DbtWarehouse, monk
     assert head["micro_wishes_claimed"] == 3
     tests = built.dbt("test", as_of=scenario.AS_OF)
     assert tests.returncode == 0, failure_summary(tests)
+
+
+def test_refresh_loop_dbt_in_process(built: DbtWarehouse) -> None:
+    """`refresh --loop` runs dbt in its own process with the parsed project kept (WarmDbt):
+    repeated runs reuse the manifest, leave the facts as they were (nothing new: no duplicates),
+    and a failed run (warehouse unreachable) is followed by a good one. In a child process,
+    because WarmDbt sets the environment of the process it runs in."""
+    import subprocess
+    import sys
+    import textwrap
+
+    client = built.client()
+    before = (client.query("select count() from marts.fct_tickets").result_rows[0][0],
+              _row(client, "select * except (as_of) from marts.fct_headline_indicators"))
+    script = textwrap.dedent(f"""
+        from dbt_project.config import DbtSettings
+        from dbt_project.runner import WarmDbt
+
+        good = DbtSettings(warehouse_http_port={built.http_port}, dbt_as_of={scenario.AS_OF!r})
+        target = {built.dbt_env()!r}
+        dbt = WarmDbt(good, target)
+        assert dbt.invoke(["run"]).success
+        manifest = dbt._manifest
+        assert dbt.invoke(["run"]).success and dbt._manifest is manifest
+        # A WarmDbt sets this process's environment: point it at a port nothing listens on.
+        WarmDbt(good.model_copy(update={{"warehouse_http_port": 9}}), target)
+        failed = dbt.invoke(["run", "--select", "dim_street"])
+        assert not failed.success and dbt._manifest is None
+        WarmDbt(good, target)
+        assert dbt.invoke(["run"]).success
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    after = (client.query("select count() from marts.fct_tickets").result_rows[0][0],
+             _row(client, "select * except (as_of) from marts.fct_headline_indicators"))
+    assert after == before

@@ -5,7 +5,11 @@
 with events as (
     select
         *,
-        indexOf(['opened', 'assigned', 'responded', 'resolved', 'rated', 'reopened', 'closed'], event_name) as stage
+        indexOf(['opened', 'assigned', 'responded', 'resolved', 'rated', 'reopened', 'closed'], event_name) as stage,
+        -- (occurred_at, stage) packed in one number (stage < 8 in the low 3 bits; bitAnd, not %,
+        -- reads it back, right for times before 1970 too): "the latest event, ties in lifecycle
+        -- order" is then a plain max(); argMax over the tuple cost ~2.5 s of CPU at 10 M events
+        toUnixTimestamp64Milli(occurred_at) * 8 + stage as lifecycle_order
     from {{ ref('stg_raw__ticket_events') }}
 ),
 
@@ -29,8 +33,8 @@ tickets as (
         maxIfOrNull(occurred_at, event_name = 'rated') as rated_at,
         toUInt32(countIf(event_name = 'reopened')) as reopen_count,
         maxIfOrNull(occurred_at, event_name = 'closed') as closed_at,
-        argMax(event_name, (occurred_at, stage)) as last_event_name,
-        argMaxIf(stage, (occurred_at, stage), event_name in ('resolved', 'reopened')) as last_resolution_stage,
+        ['opened', 'assigned', 'responded', 'resolved', 'rated', 'reopened', 'closed'][bitAnd(max(lifecycle_order), 7)] as last_event_name,
+        bitAnd(maxIf(lifecycle_order, event_name in ('resolved', 'reopened')), 7) as last_resolution_stage,
         groupArray((event_type, toString(source), event_id)) as event_refs,
         max(loaded_at) as last_loaded_at
     from events

@@ -61,6 +61,9 @@ class StreamsSettings(BaseSettings):
     streams_gc_gen0_threshold: int = Field(50000, ge=0)
     # Processes `lianxi replay` loads with (0: one per core). Replay is CPU-bound Python.
     streams_replay_processes: int = Field(0, ge=0)
+    # Records per replay insert at most (per domain; a loader buffers twice this over all its
+    # domains). Larger than the worker's: every insert writes a part per month it touches.
+    streams_replay_batch_size: int = Field(60000, ge=1)
     # Faust's own data directory (one per app id under it; empty with the memory store).
     streams_data_dir: Path = REPO_ROOT / "var" / "streams"
     streams_metrics_port: int = 9464

@@ -6,11 +6,14 @@ import signal
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
+from streams.config import StreamsSettings
+from streams.enrichment import OrgRegistry
 from streams.envelope import parse_time
-from streams.replay import Slice, _shares
+from streams.replay import _COUNTS, Slice, _Loader, _shares
 from streams.rows import epoch_ms
 from tests.streams.events import BASE_TIME, example_data, make_event, mixed_events
 from tests.streams.harness import (
@@ -45,6 +48,31 @@ def test_a_topic_bigger_than_a_share_is_split_by_partition():
     assert sorted(sum(s.size for s in g) for g in shares) == [130, 200]
     assert _shares(slices, 1) == [sorted(slices, key=lambda s: -s.size)]
     assert _shares([], 4) == []
+
+
+def test_loader_batches_per_domain_and_bounds_what_it_buffers(monkeypatch):
+    inserted: list[tuple[str, int]] = []
+    monkeypatch.setattr(_Loader, "_insert",
+                        lambda self, batch: inserted.append((batch.table.domain, len(batch.rows)
+                                                             + len(batch.dead_letters))))
+    counters = [0] * _COUNTS
+    loader = _Loader(StreamsSettings(), OrgRegistry(), counters, 0, "run", batch_rows=100)
+
+    def records(topic: str, n: int):
+        return [SimpleNamespace(topic=topic, partition=0, offset=i, key=None, value=b"{}",
+                                headers=()) for i in range(n)]
+
+    for _ in range(3):
+        loader.add("ticket", records("lianxi.ticket", 50))  # a full batch goes at 100
+    loader.add("wish", records("lianxi.wish", 90))
+    loader.wait()  # inserts run in the loader's thread
+    assert inserted == [("ticket", 100)]
+    loader.add("member", records("lianxi.member", 80))  # 50 + 90 + 80 >= 2 batches buffered
+    loader.wait()
+    assert inserted == [("ticket", 100), ("wish", 90)]  # the fullest buffer went
+    loader.finish()
+    assert sorted(inserted[2:]) == [("member", 80), ("ticket", 50)]
+    assert counters[0] == 320  # every record counted once (here as dead letters: not events)
 
 
 @pytest.mark.parametrize("processes", ["1", "3"])
@@ -142,7 +170,8 @@ def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
     publish(topics.bootstrap, topics.prefix, events)
     # Small batches: rows land all along, so there is a "mid-load" to kill it in.
     env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
-                     LIANXI_STREAMS_REPLAY_PROCESSES="2", LIANXI_STREAMS_BATCH_SIZE="1000")
+                     LIANXI_STREAMS_REPLAY_PROCESSES="2",
+                     LIANXI_STREAMS_REPLAY_BATCH_SIZE="1000")
     client = warehouse_server.client()
 
     def loaded() -> int:

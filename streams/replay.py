@@ -198,11 +198,14 @@ def replay(
     registry = OrgRegistry()
     if not truncate:
         registry.load(ClickHouseSink(settings).org_pairs())
+    # After the org topic the registry knows every community: the other domains, here or in
+    # the forked loaders (which inherit it), are enriched from it.
     _load(settings, org, registry, counters, 0, run_id, batch_rows, poll_records, report)
     if len(rest) == 1:
-        _load(settings, rest[0], None, counters, 0, run_id, batch_rows, poll_records, report)
+        _load(settings, rest[0], registry, counters, 0, run_id, batch_rows, poll_records, report)
     elif rest:
-        _load_in_processes(settings, rest, counters, run_id, batch_rows, poll_records, report)
+        _load_in_processes(settings, rest, registry, counters, run_id, batch_rows, poll_records,
+                           report)
     # Only once everything is in: the group's offsets mean "loaded".
     asyncio.run(_commit(settings, slices))
     report()
@@ -233,38 +236,34 @@ def _load(settings, slices, registry, counters, slot, run_id, batch_rows, poll_r
           report=None) -> None:
     if not slices:
         return
-    if registry is None:
-        # Everything the org topic holds is in the warehouse by now (loaded first).
-        registry = OrgRegistry()
-        registry.load(ClickHouseSink(settings).org_pairs())
     loader = _Loader(settings, registry, counters, slot, run_id, batch_rows)
     asyncio.run(_consume(settings, slices, loader, poll_records, report))
 
 
-def _load_in_processes(settings, shares, counters, run_id, batch_rows, poll_records, report):
-    # fork: the children start with everything imported and the garbage collector tuned.
+def _load_in_processes(settings, shares, registry, counters, run_id, batch_rows, poll_records,
+                       report):
+    # fork: the children start with everything imported, the garbage collector tuned and the
+    # registry as the org topic left it (inherited, not pickled).
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_child_init,
-                             initargs=(counters,)) as pool:
-        futures = [pool.submit(_load_share, settings, share, slot, run_id, batch_rows,
+                             initargs=(registry, counters)) as pool:
+        pending = {pool.submit(_load_share, settings, share, slot, run_id, batch_rows,
                                poll_records)
-                   for slot, share in enumerate(shares, start=1)]
-        pending = set(futures)
+                   for slot, share in enumerate(shares, start=1)}
         while pending:
-            _, pending = wait_futures(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
+            done, pending = wait_futures(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
             report()
-            for f in futures:
-                if f.done() and f.exception() is not None:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise f.exception()  # type: ignore[misc]
+            for f in done:
+                f.result()  # a loader's error ends the replay
 
 
+_child_registry: OrgRegistry | None = None
 _child_counters = None
 
 
-def _child_init(counters) -> None:
-    global _child_counters
-    _child_counters = counters
+def _child_init(registry: OrgRegistry, counters) -> None:
+    global _child_registry, _child_counters
+    _child_registry, _child_counters = registry, counters
     # A replay killed with -9 must not leave loaders running on: the next replay would race
     # them (Linux: the kernel kills this process when its parent dies).
     try:
@@ -276,7 +275,8 @@ def _child_init(counters) -> None:
 
 
 def _load_share(settings, slices, slot, run_id, batch_rows, poll_records) -> None:
-    _load(settings, slices, None, _child_counters, slot, run_id, batch_rows, poll_records)
+    _load(settings, slices, _child_registry, _child_counters, slot, run_id, batch_rows,
+          poll_records)
 
 
 async def _consume(settings, slices, loader: _Loader, poll_records: int, report=None) -> None:

@@ -44,6 +44,9 @@ class DeadLetter:
     failed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+OffsetRanges = dict[tuple[str, int], list[int]]  # (topic, partition) -> [first, last]
+
+
 @dataclass
 class Batch:
     """What one batch of records turns into; `token` names it for insert deduplication."""
@@ -52,19 +55,46 @@ class Batch:
     columns: list[str]
     rows: list[tuple]
     dead_letters: list[DeadLetter]
-    token: str
+    ranges: OffsetRanges
     org_updates: list[dict[str, Any]]
+
+    @property
+    def token(self) -> str:
+        return token_of(self.ranges)
+
+    @property
+    def records(self) -> int:
+        return len(self.rows) + len(self.dead_letters)
+
+    def extend(self, other: Batch) -> None:
+        """Take in the next records of the same table, as if both had been one batch."""
+        self.rows.extend(other.rows)
+        self.dead_letters.extend(other.dead_letters)
+        self.org_updates.extend(other.org_updates)
+        for key, (lo, hi) in other.ranges.items():
+            span = self.ranges.setdefault(key, [lo, hi])
+            span[0], span[1] = min(span[0], lo), max(span[1], hi)
+
+
+def offset_ranges(records: Iterable[Record]) -> OffsetRanges:
+    ranges: OffsetRanges = {}
+    for r in records:
+        span = ranges.setdefault((r.topic, r.partition), [r.offset, r.offset])
+        if r.offset < span[0]:
+            span[0] = r.offset
+        elif r.offset > span[1]:
+            span[1] = r.offset
+    return ranges
+
+
+def token_of(ranges: OffsetRanges) -> str:
+    return ",".join(f"{t}:{p}:{lo}-{hi}" for (t, p), (lo, hi) in sorted(ranges.items()))
 
 
 def dedup_token(records: Sequence[Record]) -> str:
     """topic:partition:first-last for each partition in the batch, so a retried insert of the
     same batch is dropped by ClickHouse instead of loaded twice."""
-    ranges: dict[tuple[str, int], list[int]] = {}
-    for r in records:
-        span = ranges.setdefault((r.topic, r.partition), [r.offset, r.offset])
-        span[0] = min(span[0], r.offset)
-        span[1] = max(span[1], r.offset)
-    return ",".join(f"{t}:{p}:{lo}-{hi}" for (t, p), (lo, hi) in sorted(ranges.items()))
+    return token_of(offset_ranges(records))
 
 
 def _reject(code: str, field_name: str, rule: str, message: str, event: dict) -> env.Rejection:
@@ -167,10 +197,10 @@ def to_row(table: RawTable, e: env.Envelope, record: Record, registry: OrgRegist
 
 
 def prepare(
-    domain: str, records: Iterable[Record], registry: OrgRegistry, max_bytes: int
+    domain: str, records: Sequence[Record], registry: OrgRegistry, max_bytes: int
 ) -> Batch:
+    """Records (rows.Record, or anything with its attributes: aiokafka's ConsumerRecord)."""
     table = raw_tables()[domain]
-    records = list(records)
     rows: list[tuple] = []
     dead: list[DeadLetter] = []
     org_updates: list[dict[str, Any]] = []
@@ -185,4 +215,4 @@ def prepare(
             rows.append(to_row(table, e, record, registry))
         except env.Rejection as rejection:
             dead.append(DeadLetter(record, rejection))
-    return Batch(table, table.insert_columns(), rows, dead, dedup_token(records), org_updates)
+    return Batch(table, table.insert_columns(), rows, dead, offset_ranges(records), org_updates)

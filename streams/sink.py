@@ -79,12 +79,16 @@ class ClickHouseSink:
             except Exception:  # a broken connection may fail to close; dropped anyway
                 log.debug("disconnect failed", exc_info=True)
 
-    def insert(self, table: str, columns: Sequence[str], rows: list[tuple], token: str) -> None:
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple], token: str,
+               channel: str | None = None) -> None:
+        """`channel` names the connection (default: the table's); threads that may insert
+        into the same table at once each need their own."""
         if not rows:
             return
         cols = ", ".join(f"`{c}`" for c in columns)
+        channel = channel or table
         try:
-            self.client(table).execute(
+            self.client(channel).execute(
                 f"INSERT INTO {self.database}.`{table}` ({cols}) VALUES",
                 # Column-wise: zip transposes in C what the driver would in Python.
                 list(zip(*rows, strict=True)),
@@ -93,7 +97,7 @@ class ClickHouseSink:
                 columnar=True,
             )
         except Exception:
-            self.reset(table)
+            self.reset(channel)
             raise
 
     def query(self, sql: str, params: dict | None = None) -> list[tuple]:

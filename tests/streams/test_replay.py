@@ -139,8 +139,9 @@ def test_replay_usage_errors_are_machine_readable(topics, warehouse_server, free
 def test_replay_enriches_from_org_events_published_after_the_members(
     topics, warehouse_server, free_port
 ):
-    # The org topic is loaded before every other one, so a member published before its
-    # community was registered still gets the registered street, not the id convention's.
+    # The org topic is scanned for the registry before anything loads, so a member (or a
+    # building party group, an org event itself) published before its community was
+    # registered still gets the registered street, not the id convention's (s-77).
     members = []
     for i in range(300):
         data = example_data("lianxi.member.registered") | {
@@ -151,7 +152,15 @@ def test_replay_enriches_from_org_events_published_after_the_members(
     community = make_event("lianxi.org.community_registered", {
         "community_id": "c-77-01", "street_id": "s-09", "name_zh": "测试社区"}, "org-1",
         time=BASE_TIME + timedelta(days=1))
-    publish(topics.bootstrap, topics.prefix, [*members, community, *mixed_events(3000, seed=48)])
+    groups = []
+    for i in range(40):
+        data = example_data("lianxi.org.building_group_formed") | {
+            "group_id": f"g-77-{i:04d}", "community_id": "c-77-01"}
+        data.pop("street_id", None)
+        groups.append(make_event("lianxi.org.building_group_formed", data, f"g-{i}",
+                                 time=BASE_TIME + timedelta(minutes=i)))
+    publish(topics.bootstrap, topics.prefix,
+            [*members, *groups, community, *mixed_events(3000, seed=48)])
     env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
                      LIANXI_STREAMS_REPLAY_PROCESSES="2")
 
@@ -161,6 +170,10 @@ def test_replay_enriches_from_org_events_published_after_the_members(
         "SELECT street_id, count() FROM raw.member_events FINAL "
         "WHERE community_id = 'c-77-01' GROUP BY street_id")
     assert streets == [("s-09", 300)]
+    org_streets = warehouse_server.client().execute(
+        "SELECT street_id, count() FROM raw.org_events FINAL "
+        "WHERE community_id = 'c-77-01' GROUP BY street_id ORDER BY street_id")
+    assert org_streets == [("s-09", 41)]  # the 40 groups and the registration itself
 
 
 def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(

@@ -121,6 +121,22 @@ def test_dedup_token_names_each_partition_range():
     assert dedup_token(records) == "lianxi.ticket:0:3-4,lianxi.ticket:1:5-9"
 
 
+def test_a_batch_extended_chunk_by_chunk_is_the_batch_of_all_its_records():
+    # Replay parses each fetched chunk and inserts the chunks of a domain as one batch: same
+    # rows, dead letters and deduplication token as one prepare over all of them.
+    events = ticket_lifecycle(6)
+    records = [rec(encode(e), offset=10 + i, partition=i % 2) for i, e in enumerate(events)]
+    records.insert(7, rec(b"not json", offset=99, partition=1))
+    whole = prepare("ticket", records, OrgRegistry(), MAX)
+    chunked = prepare("ticket", records[:5], OrgRegistry(), MAX)
+    for start in (5, 10, 15):
+        chunked.extend(prepare("ticket", records[start:start + 5], OrgRegistry(), MAX))
+    assert chunked.rows == whole.rows and chunked.records == len(records) == 19
+    assert [d.record.offset for d in chunked.dead_letters] == [99]
+    assert chunked.token == whole.token == dedup_token(records)
+    assert chunked.token == "lianxi.ticket:0:10-26,lianxi.ticket:1:11-99"
+
+
 def test_dead_letter_round_trips_through_the_topic_format():
     batch = prepare("ticket", [rec(b"\xffnot json", 42, partition=2)], OrgRegistry(), MAX)
     key, value, headers = deadletters.to_message(batch.dead_letters[0])

@@ -485,3 +485,28 @@ def test_dbt_build_over_native(server: NativeEndpoint, tmp_path: Path) -> None:
     client = server.client()
     assert client.execute(f"SELECT sum(n) FROM {schema}.kinds") == [(10,)]
     client.execute(f"DROP DATABASE {schema}")
+
+
+def test_a_query_is_answered_when_done_not_at_the_next_cancel_poll(tmp_path: Path) -> None:
+    # While a query runs, a watcher polls the socket for a Cancel; the query's end must wake
+    # it at once (a native `SELECT 1` used to take the whole 100 ms poll). With the poll at an
+    # hour, a server that still waited for it would not answer before the client gives up.
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "import warehouse.native.connection as connection\n"
+        "connection.CANCEL_POLL_SECONDS = 3600\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    wh = WarehouseProcess(tmp_path / "data", PYTHONPATH=f"{hooks}{os.pathsep}{repo}")
+    wh.start(migrate=False)
+    try:
+        client = Client("127.0.0.1", port=wh.native_port, user=ADMIN_USER,
+                        password=ADMIN_PASSWORD, send_receive_timeout=30)
+        assert [client.execute(f"SELECT {i}") for i in range(3)] == [[(0,)], [(1,)], [(2,)]]
+        client.execute("CREATE DATABASE poll_check")
+        client.execute("CREATE TABLE poll_check.t (n UInt8) ENGINE = MergeTree ORDER BY n")
+        client.execute("TRUNCATE TABLE poll_check.t")
+        assert client.execute("SELECT count() FROM poll_check.t") == [(0,)]
+    finally:
+        wh.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import select
 import socket
 import threading
@@ -267,7 +268,13 @@ class Connection:
             self._send(packets.end_of_stream())
             return
         done = threading.Event()
-        watcher = threading.Thread(target=self._watch_for_cancel, args=(query_id, done), daemon=True)
+        # The watcher sleeps in select(); a byte on this pipe ends that sleep the moment the
+        # query is done. Without it every query answered up to CANCEL_POLL_SECONDS late
+        # (a native `SELECT 1` took 101 ms).
+        wake_r, wake_w = os.pipe()
+        watcher = threading.Thread(
+            target=self._watch_for_cancel, args=(query_id, done, wake_r), daemon=True
+        )
         watcher.start()
         try:
             result = self._execute(
@@ -280,7 +287,10 @@ class Connection:
             raise
         finally:
             done.set()
+            os.write(wake_w, b"\0")
             watcher.join()
+            os.close(wake_r)
+            os.close(wake_w)
         if self._take_cancel():
             self._send(packets.end_of_stream())
             return
@@ -331,14 +341,17 @@ class Connection:
             columns.append(Column(row["name"], row["type"], b""))
         return Block(0, columns)
 
-    def _watch_for_cancel(self, query_id: str, done: threading.Event) -> None:
-        """While the engine runs, peek (never read) for a Cancel or a hang-up and stop the query."""
+    def _watch_for_cancel(self, query_id: str, done: threading.Event, wake: int) -> None:
+        """While the engine runs, peek (never read) for a Cancel or a hang-up and stop the
+        query; returns as soon as `wake` is readable (the query is done)."""
         while not done.is_set():
             if self.raw.available():
                 first = self.raw.buf[self.raw.pos]
             else:
-                readable, _, _ = select.select([self.sock], [], [], CANCEL_POLL_SECONDS)
-                if not readable or done.is_set():
+                readable, _, _ = select.select([self.sock, wake], [], [], CANCEL_POLL_SECONDS)
+                if done.is_set():
+                    return
+                if self.sock not in readable:
                     continue
                 try:
                     peeked = self.sock.recv(1, socket.MSG_PEEK)

@@ -199,3 +199,16 @@ def test_fast_path_never_hides_a_violation() -> None:
             assert full == [], case
         assert contracts.validate_event(case) == full, case
     assert plainly >= len(contracts.event_types())
+
+
+def test_catalogue_names_are_looked_up_as_they_would_be_parsed():
+    # domain_of and major_of answer catalogue names from a table; anything else is parsed.
+    for event_type in contracts.event_types():
+        assert contracts.domain_of(event_type) == event_type.split(".")[1]
+        for major in contracts.versions_of(event_type):
+            ds = contracts.dataschema_for(event_type, major)
+            assert ds.endswith(f":v{major}") and contracts.major_of({"dataschema": ds}) == major
+    assert contracts.domain_of("lianxi.garden.planted") == "garden"
+    assert contracts.major_of({"dataschema": "urn:lianxi:schema:ticket.opened:v7"}) == 7
+    assert contracts.major_of({"dataschema": "urn:other:vX"}) == 1
+    assert contracts.major_of({"dataschema": 3}) == 1 and contracts.major_of({}) == 1

@@ -10,6 +10,8 @@ API ~5 µs less CPU per event (ingest/README.md); worker 17–23k -> 26–33k ev
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def tune(gen0_threshold: int) -> None:
@@ -21,3 +23,19 @@ def tune(gen0_threshold: int) -> None:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(gen0_threshold, gen1, gen2)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No cyclic collection while a bounded batch job runs (replay). Its rows are acyclic and
+    freed by reference counting, so the collector would only re-walk the rows waiting for
+    their insert: measured 1-2 µs of a replay loader's ~17 µs per event. Whatever cycles the
+    clients leave meanwhile are collected once it is over (long-running processes keep
+    collecting, with `tune`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

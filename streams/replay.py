@@ -203,7 +203,13 @@ def replay(
 ) -> Progress:
     """Load every record from `since` (None: the beginning) to the current end offsets."""
     gc_tuning.tune(settings.streams_gc_gen0_threshold)
-    batch_rows = batch_rows or settings.streams_replay_batch_size
+    with gc_tuning.paused():  # the forked loaders inherit it
+        return _replay(settings, since, truncate, on_progress, poll_records,
+                       batch_rows or settings.streams_replay_batch_size, processes)
+
+
+def _replay(settings, since, truncate, on_progress, poll_records, batch_rows,
+            processes) -> Progress:
     if truncate:
         admin = ClickHouseSink(settings, role="admin")
         for domain in DOMAINS:
@@ -367,6 +373,10 @@ async def _slices(settings: StreamsSettings, since: datetime | None) -> list[Sli
         tps = await _partitions(settings, [settings.topic(d) for d in DOMAINS])
         if not tps:
             return []
+        # Assigned (and paused, so nothing is fetched), the client holds these topics'
+        # metadata: end_offsets answered in 2 ms instead of 0.8 s of metadata retries.
+        consumer.assign(tps)
+        consumer.pause(*tps)
         end = await consumer.end_offsets(tps)
         if since is None:
             start = await consumer.beginning_offsets(tps)

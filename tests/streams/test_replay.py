@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -73,6 +74,33 @@ def test_loader_batches_per_domain_and_bounds_what_it_buffers(monkeypatch):
     loader.finish()
     assert sorted(inserted[2:]) == [("member", 80), ("ticket", 50)]
     assert counters[0] == 320  # every record counted once (here as dead letters: not events)
+
+
+def test_loader_never_runs_two_inserts_into_one_table_at_once(monkeypatch):
+    # One clickhouse-driver client per table: two inserts of one domain at once would share
+    # it (seen: "Bad file descriptor" and retries when the end's remainder of a domain went
+    # while that domain's last full batch was still in flight).
+    lock, busy, overlaps, inserted = threading.Lock(), set(), [], []
+
+    def slow_insert(self, batch):
+        domain = batch.table.domain
+        with lock:
+            if domain in busy:
+                overlaps.append(domain)
+            busy.add(domain)
+        time.sleep(0.2)  # a slow warehouse: the in-flight window the next flush could hit
+        with lock:
+            busy.discard(domain)
+            inserted.append((domain, batch.records))
+
+    monkeypatch.setattr(_Loader, "_insert", slow_insert)
+    loader = _Loader(StreamsSettings(), OrgRegistry(), [0] * _COUNTS, 0, "run", batch_rows=100)
+    records = [SimpleNamespace(topic="lianxi.ticket", partition=0, offset=i, key=None,
+                               value=b"{}", headers=()) for i in range(130)]
+    loader.add("ticket", records[:100])  # a full batch: in flight, sleeping
+    loader.add("ticket", records[100:])  # the remainder, sent by finish()
+    loader.finish()
+    assert overlaps == [] and inserted == [("ticket", 100), ("ticket", 30)]
 
 
 @pytest.mark.parametrize("processes", ["1", "3"])

@@ -297,11 +297,18 @@ def _load_in_processes(settings, shares, registry, counters, run_id, batch_rows,
         pending = {pool.submit(_load_share, settings, share, slot, run_id, batch_rows,
                                poll_records)
                    for slot, share in enumerate(shares, start=1)}
-        while pending:
-            done, pending = wait_futures(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
-            report()
-            for f in done:
-                f.result()  # a loader's error ends the replay
+        try:
+            while pending:
+                done, pending = wait_futures(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
+                report()
+                for f in done:
+                    f.result()  # a loader's error ends the replay
+        except BaseException:
+            # The replay has to run again anyway (nothing is committed): stop the other
+            # loaders now rather than wait for them to finish their shares.
+            for child in multiprocessing.active_children():
+                child.kill()
+            raise
 
 
 _child_registry: OrgRegistry | None = None

@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from streams.config import StreamsSettings
 from streams.enrichment import OrgRegistry
 from streams.envelope import parse_time
+from streams import replay as replay_module
 from streams.replay import _COUNTS, Slice, _Loader, _shares
 from streams.rows import epoch_ms
 from tests.streams.events import BASE_TIME, example_data, make_event, mixed_events
@@ -248,3 +250,33 @@ def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
     assert json.loads(done.stdout)["done"] == 60000
     final, distinct, before_merges = raw_totals(warehouse_server)
     assert final == distinct == before_merges == 60000
+
+
+def _one_loader_fails_the_other_is_slow(settings, slices, slot, run_id, batch_rows, poll_records):
+    """Stands in for replay's _load_share in the forked loaders (module level: pickled by
+    name). Loader 1 fails once loader 2 is busy; loader 2 would take two minutes."""
+    marks = Path(os.environ["LIANXI_TEST_MARKS"])
+    if slot == 1:
+        wait_until(lambda: (marks / "slow-started").exists(), 60, "the slow loader")
+        raise RuntimeError("loader 1 lost Kafka")
+    (marks / "slow-started").write_text(str(os.getpid()))
+    time.sleep(120)
+    (marks / "slow-finished").write_text("finished its share")
+
+
+def test_a_failing_loader_stops_the_others_at_once(topics, warehouse_server, free_port,
+                                                    monkeypatch, tmp_path):
+    # Nothing is committed when a loader fails, so the others' work is void: the replay must
+    # fail now, with the loader's error, not once every other share is done.
+    publish(topics.bootstrap, topics.prefix, mixed_events(600, seed=49))
+    for name, value in worker_env(topics.bootstrap, topics.prefix, warehouse_server,
+                                  free_port(), LIANXI_STREAMS_REPLAY_PROCESSES="2").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LIANXI_TEST_MARKS", str(tmp_path))
+    monkeypatch.setattr(replay_module, "_load_share", _one_loader_fails_the_other_is_slow)
+
+    with pytest.raises(RuntimeError, match="loader 1 lost Kafka"):
+        replay_module.replay(StreamsSettings(), truncate=True)
+    slow = int((tmp_path / "slow-started").read_text())
+    assert not os.path.exists(f"/proc/{slow}"), "the slow loader outlived the failed replay"
+    assert not (tmp_path / "slow-finished").exists()

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from streams import replay as replay_module
 from streams.config import StreamsSettings
 from streams.enrichment import OrgRegistry
 from streams.envelope import parse_time
-from streams import replay as replay_module
 from streams.replay import _COUNTS, Slice, _Loader, _shares
 from streams.rows import epoch_ms
 from tests.streams.events import BASE_TIME, example_data, make_event, mixed_events

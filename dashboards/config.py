@@ -13,7 +13,7 @@ PLACEHOLDERS = {"admin", "dev-reader", "dev-analyst"}
 class DashboardsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
 
-    env: str = "development"
+    env: str = "production"  # unset means production: development must be said (make, .ci/run)
     var_dir: Path = Path("var")
 
     superset_host: str = "127.0.0.1"

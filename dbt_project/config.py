@@ -13,7 +13,7 @@ class DbtSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
 
-    env: str = "development"
+    env: str = "production"  # unset means production: development must be said (make, .ci/run)
     dbt_target: str = "local"
     dbt_threads: int = Field(2, ge=1)
     # Empty: dbt next to the running interpreter (the project's venv).

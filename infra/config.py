@@ -17,7 +17,7 @@ class InfraSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
 
-    env: str = "development"
+    env: str = "production"  # unset means production: development must be said (make, .ci/run)
     var_dir: Path = Field(default=REPO_ROOT / "var")
 
     kafka_bootstrap: str = "127.0.0.1:9092"

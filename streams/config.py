@@ -25,7 +25,7 @@ class StreamsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
 
-    env: str = "development"
+    env: str = "production"  # unset means production: development must be said (make, .ci/run)
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Lets tests and parallel stacks share one broker without seeing each other's topics.
     streams_topic_prefix: str = ""

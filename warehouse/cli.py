@@ -25,6 +25,7 @@ def migrate_command() -> None:
     from warehouse.config import get_settings
     from warehouse.errors import QueryError
     from warehouse.migrate import apply_migrations, http_runner
+    from warehouse.users import user_statements
 
     settings = get_settings()
     run = http_runner(
@@ -33,6 +34,10 @@ def migrate_command() -> None:
     try:
         for line in apply_migrations(run):
             typer.echo(line)
+        # Users of the access model's roles, from the environment (passwords as hashes only).
+        for statement in user_statements(settings):
+            run(statement)
+        typer.echo("users bound to their roles")
     except QueryError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None

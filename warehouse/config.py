@@ -8,7 +8,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROLES: tuple[str, ...] = ("admin", "writer", "transformer", "reader", "analyst")
 PLACEHOLDER_PASSWORDS = frozenset({"", "changeme"} | {f"dev-{role}" for role in ROLES})
-DEFAULT_USERS_FILE = Path(__file__).with_name("users.yaml")
 
 
 class WarehouseSettings(BaseSettings):
@@ -17,7 +16,8 @@ class WarehouseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIANXI_WAREHOUSE_", extra="ignore")
 
     # Shared platform variables keep their own names, not the warehouse prefix.
-    env: str = Field("development", validation_alias=AliasChoices("LIANXI_ENV"))
+    # Unset means production: placeholder secrets are refused unless development is said.
+    env: str = Field("production", validation_alias=AliasChoices("LIANXI_ENV"))
     var_dir: Path = Field(Path("./var"), validation_alias=AliasChoices("LIANXI_VAR_DIR"))
 
     host: str = "127.0.0.1"
@@ -35,7 +35,9 @@ class WarehouseSettings(BaseSettings):
     session_timeout: float = Field(60.0, gt=0)  # default for HTTP session_id when not given
     max_session_timeout: float = Field(3600.0, gt=0)
     shutdown_grace: float = Field(30.0, ge=0)  # how long SIGTERM waits for in-flight queries
-    users_file: Path = DEFAULT_USERS_FILE
+    # Browsers send an Origin header; a request from a page of another site is refused unless
+    # its origin is listed here (comma-separated), so no web page can drive the warehouse.
+    allowed_origins: str = ""
 
     admin_user: str = "lianxi_admin"
     admin_password: str = "dev-admin"
@@ -55,6 +57,11 @@ class WarehouseSettings(BaseSettings):
     @property
     def resolved_data_dir(self) -> Path:
         return (self.data_dir or self.var_dir / "clickhouse").resolve()
+
+    @property
+    def user_files_dir(self) -> Path:
+        """The engine's user_files_path: an empty directory, so file() reaches nothing."""
+        return (self.var_dir / "warehouse-user-files").resolve()
 
     def role_user(self, role: str) -> str:
         return str(getattr(self, f"{role}_user"))

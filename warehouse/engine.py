@@ -12,6 +12,7 @@ Facts about chdb 26.9 this relies on (probed on this machine):
 """
 
 import os
+import re
 import tempfile
 import threading
 import time
@@ -23,11 +24,15 @@ from pathlib import Path
 
 from chdb import session as chdb_session
 
-from warehouse import rights
+from warehouse.access import check as access
+from warehouse.access.model import ACCESS_STATEMENT, access_statements, role_name
+from warehouse.config import ROLES
 from warehouse.errors import (
     ABORTED,
     BAD_ARGUMENTS,
+    NOT_IMPLEMENTED,
     QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING,
+    QUOTA_EXCEEDED,
     SESSION_IS_LOCKED,
     TOO_MANY_SIMULTANEOUS_QUERIES,
     UNKNOWN_SETTING,
@@ -71,13 +76,14 @@ class QueryResult:
 @dataclass
 class _Connection:
     session: chdb_session.Session
-    readonly: bool
+    key: tuple[str, bool]  # (role, read-only request): the pool it returns to
     database: str | None = "default"  # None: unknown (after a USE), set before the next query
     applied: dict[str, str] = field(default_factory=dict)  # request settings now in effect
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_used: float = field(default_factory=time.monotonic)
     timeout: float = 60.0
     user: str = ""
+    limits: dict[str, str] = field(default_factory=dict)  # the role's profile values
     spent: bool = False  # its state no longer matches a fresh connection: do not reuse
 
 
@@ -93,6 +99,7 @@ class Engine:
         session_timeout: float = 60.0,
         max_session_timeout: float = 3600.0,
         spool_dir: Path | None = None,
+        user_files_dir: Path | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         # INSERT bodies pass through a file (see _execute_on); memory-backed when possible.
@@ -103,32 +110,45 @@ class Engine:
         self.session_timeout = session_timeout
         self.max_session_timeout = max_session_timeout
         self._path = str(self.data_dir)
+        if user_files_dir is not None:
+            # file() and the file engines resolve relative paths here: an empty directory.
+            Path(user_files_dir).mkdir(parents=True, exist_ok=True)
+            self._path += f"?user_files_path={Path(user_files_dir).resolve()}"
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_concurrent_queries)
-        self._pool: dict[bool, list[_Connection]] = {False: [], True: []}
+        self._pool: dict[tuple[str, bool], list[_Connection]] = {}
+        self._per_user: dict[str, int] = {}  # running queries per user
+        self._quota_used: dict[str, tuple[float, dict[str, float]]] = {}  # user -> (window start, used)
+        # What the admin may send of the access model: the embedded server built its rights
+        # from these statements at start, so re-applying them is answered as done.
+        self._model_statements = frozenset(access_statements())
         self._sessions: dict[tuple[str, str], _Connection] = {}
         self._running: dict[str, str] = {}  # client query_id -> marker in the query text
         self._closed = False
         # The first Session starts the embedded server; it also serves internal look-ups.
-        self._control = self._open(readonly=False)
+        self._control = self._open(("admin", False), {})
         row = self._run(self._control, "SELECT version(), timezone()", "TabSeparated").bytes().decode().split("\t")
         self.version, self.timezone = row[0], row[1].strip()
 
     # -- connections -------------------------------------------------------------------
 
-    def _open(self, *, readonly: bool) -> _Connection:
-        conn = _Connection(chdb_session.Session(self._path), readonly=readonly)
+    def _open(self, key: tuple[str, bool], limits: Mapping[str, str]) -> _Connection:
+        conn = _Connection(chdb_session.Session(self._path), key=key)
+        conn.limits = dict(limits)
         base = dict(BASE_SETTINGS)
         if self.max_execution_time:
             base["max_execution_time"] = _number(self.max_execution_time)
+        base.update(limits)
         self._run(conn, "SET " + ", ".join(f"{k} = {_literal(v)}" for k, v in base.items()))
-        if readonly:
+        if key[1]:
             # readonly=2: data and DDL refused by ClickHouse itself, settings still allowed,
             # which every driver needs (clickhouse-connect sends a dozen per query).
             self._run(conn, "SET readonly = 2")
         return conn
 
-    def _base_value(self, name: str) -> str | None:
+    def _base_value(self, conn: _Connection, name: str) -> str | None:
+        if name in conn.limits:
+            return conn.limits[name]
         if name == "max_execution_time" and self.max_execution_time:
             return _number(self.max_execution_time)
         return BASE_SETTINGS.get(name)
@@ -148,12 +168,59 @@ class Engine:
             self._slots.release()
 
     @contextmanager
-    def _pooled(self, readonly: bool) -> Iterator[_Connection]:
+    def _user_slot(self, user: User) -> Iterator[None]:
+        """The role's max_concurrent_queries_for_user, and its quota."""
+        limit = int(float(user.role.limit("max_concurrent_queries_for_user") or 0))
         with self._lock:
-            idle = self._pool[readonly]
+            running = self._per_user.get(user.name, 0)
+            if limit and running >= limit:
+                raise QueryError(
+                    TOO_MANY_SIMULTANEOUS_QUERIES,
+                    f"Too many simultaneous queries for user {user.name}. Current: {running}, maximum: {limit}",
+                )
+            used = self._quota_check(user)
+            self._per_user[user.name] = running + 1
+        started = time.monotonic()
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            with self._lock:
+                self._per_user[user.name] -= 1
+                if used is not None:
+                    used["queries"] = used.get("queries", 0) + 1
+                    used["errors"] = used.get("errors", 0) + failed
+                    used["execution_time"] = used.get("execution_time", 0) + time.monotonic() - started
+
+    def _quota_check(self, user: User) -> dict[str, float] | None:
+        quota = user.role.quota
+        if quota is None:
+            return None
+        now = time.time()
+        window = now - now % quota.interval  # intervals aligned to the epoch, as ClickHouse's
+        start, used = self._quota_used.get(user.name, (window, {}))
+        if start != window:
+            start, used = window, {}
+        self._quota_used[user.name] = (start, used)
+        for name, limit in quota.limits.items():
+            if used.get(name, 0) >= limit:
+                raise QueryError(
+                    QUOTA_EXCEEDED,
+                    f"Quota for user '{user.name}' for {quota.interval:g} seconds has been exceeded: "
+                    f"{name} = {used.get(name, 0):g}/{limit:g}. Interval will end at "
+                    f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(start + quota.interval))} UTC. Name of quota template: '{quota.name}'",
+                )
+        return used
+
+    @contextmanager
+    def _pooled(self, user: User) -> Iterator[_Connection]:
+        key = (user.role.name, user.readonly or user.role.readonly)
+        with self._lock:
+            idle = self._pool.setdefault(key, [])
             conn = idle.pop() if idle else None
         if conn is None:
-            conn = self._open(readonly=readonly)
+            conn = self._open(key, _limits(user))
         healthy = False
         try:
             yield conn
@@ -161,7 +228,7 @@ class Engine:
         finally:
             if healthy and not conn.spent and not self._closed:
                 with self._lock:
-                    self._pool[readonly].append(conn)
+                    self._pool.setdefault(key, []).append(conn)
             else:
                 conn.session.close()
 
@@ -175,7 +242,7 @@ class Engine:
             if conn is not None and not conn.lock.acquire(blocking=False):
                 raise QueryError(SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
         if conn is None:
-            conn = self._open(readonly=user.readonly)
+            conn = self._open((user.role.name, user.readonly or user.role.readonly), _limits(user))
             conn.lock.acquire()
             conn.user = user.name
             conn.timeout = self.session_timeout
@@ -230,12 +297,31 @@ class Engine:
         user = user or admin_user("default")
         query_id = query_id or str(uuid.uuid4())
         settings = _checked_settings(settings or {}, self.max_execution_time)
-        with self._slot(), self._registered(query_id) as marker:
+        if not user.is_admin:
+            access.check_settings(_caller(user), settings)
+        elif ACCESS_STATEMENT.match(" ".join(query.split())):
+            return self._access_statement(query, query_id)
+        with self._slot(), self._user_slot(user), self._registered(query_id) as marker:
             if session_id:
                 with self._session(user, session_id, session_timeout) as conn:
                     return self._execute_on(conn, query, fmt, database, settings, params, data, user, query_id, marker, stateful=True)
-            with self._pooled(user.readonly) as conn:
+            with self._pooled(user) as conn:
                 return self._execute_on(conn, query, fmt, database, settings, params, data, user, query_id, marker, stateful=False)
+
+    def _access_statement(self, query: str, query_id: str) -> QueryResult:
+        """The admin re-applying the access model (or binding users to its roles)."""
+        text = " ".join(query.split()).rstrip(";")
+        bound = re.match(r"^(CREATE USER IF NOT EXISTS|ALTER USER) \w+ (IDENTIFIED WITH sha256_hash BY '[0-9a-f]{64}'|DEFAULT ROLE (\w+))$|^GRANT (\w+) TO \w+$", text)
+        model_roles = {role_name(r) for r in ROLES}
+        if text in self._model_statements or (
+            bound and (bound.group(3) or bound.group(4) or next(iter(model_roles))) in model_roles
+        ):
+            return QueryResult(b"", 0, 0, 0, 0, 0.0, DEFAULT_FORMAT, query_id)
+        raise QueryError(
+            NOT_IMPLEMENTED,
+            "The embedded server takes its access model from warehouse/migrations at start and its users "
+            "from LIANXI_WAREHOUSE_*; add a migration and restart it instead",
+        )
 
     @contextmanager
     def _registered(self, query_id: str) -> Iterator[str]:
@@ -286,10 +372,18 @@ class Engine:
             tagged = query if header else f"{query.rstrip().rstrip(';')}{_tag(marker)}"
             if data is None:
                 header = None
+            checked = f"{header.query} FORMAT {header.fmt}" if header else query
+            if ";" in checked:
+                # chdb runs every statement of a text; ClickHouse's server runs one. Its own
+                # formatter refuses a second statement (62, "Multi-statements are not allowed").
+                formatted = self._format(conn, checked)
+            else:
+                formatted = None
             if not user.is_admin:
-                checked = f"{header.query} FORMAT {header.fmt}" if header else query
                 ast = self._run(conn, "EXPLAIN AST " + checked, "TabSeparatedRaw", params).bytes().decode()
-                rights.check(user, checked, ast, current_db, self._table_exists)
+                access.check(
+                    _caller(user), ast, lambda: formatted or self._format(conn, checked), current_db, self._table_exists
+                )
             if header is not None:
                 # Not chdb's send_insert: its finish() reports success when the table refuses
                 # the rows (e.g. too many partitions for one block), so an acknowledged INSERT
@@ -331,7 +425,7 @@ class Engine:
         if not stateful:
             for name in conn.applied:
                 if name not in wanted:
-                    changes[name] = self._base_value(name)
+                    changes[name] = self._base_value(conn, name)
         for name, value in wanted.items():
             if conn.applied.get(name) != value:
                 changes[name] = value
@@ -342,10 +436,13 @@ class Engine:
         )
         self._run(conn, f"SET {assignments}")
         for name, new in changes.items():
-            if new is None or new == self._base_value(name):
+            if new is None or new == self._base_value(conn, name):
                 conn.applied.pop(name, None)
             else:
                 conn.applied[name] = new
+
+    def _format(self, conn: _Connection, sql: str) -> str:
+        return self._run(conn, "SELECT formatQuery({q:String})", "TabSeparatedRaw", {"q": _param(sql)}).bytes().decode()
 
     def _run(self, conn: _Connection, sql: str, fmt: str = "TabSeparated", params: Mapping[str, str] | None = None):
         try:
@@ -410,12 +507,30 @@ class Engine:
         while self.running and time.monotonic() < deadline:
             time.sleep(0.05)
         with self._lock:
-            conns = self._pool[False] + self._pool[True] + list(self._sessions.values())
-            self._pool = {False: [], True: []}
+            conns = [c for idle in self._pool.values() for c in idle] + list(self._sessions.values())
+            self._pool = {}
             self._sessions.clear()
         for conn in conns:
             conn.session.close()
         self._control.session.close()
+
+
+def _caller(user: User) -> access.Caller:
+    return access.Caller(user.name, user.role, user.readonly)
+
+
+def _limits(user: User) -> dict[str, str]:
+    """The profile's values a connection of this role starts with."""
+    return {
+        name: constraint.value
+        for name, constraint in user.role.profile.items()
+        if name in ("max_execution_time", "max_memory_usage")
+    }
+
+
+def _param(text: str) -> str:
+    """A String query parameter is read in TSV-escaped form: a raw newline would end it."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
 
 
 def _tag(marker: str) -> str:

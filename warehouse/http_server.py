@@ -17,8 +17,10 @@ from warehouse.errors import (
     ACCESS_DENIED,
     AUTHENTICATION_FAILED,
     QUERY_IS_TOO_LARGE,
+    QUOTA_EXCEEDED,
     READONLY,
     SESSION_NOT_FOUND,
+    SETTING_CONSTRAINT_VIOLATION,
     TIMEOUT_EXCEEDED,
     TOO_MANY_SIMULTANEOUS_QUERIES,
     UNKNOWN_EXCEPTION,
@@ -36,6 +38,8 @@ _STATUS = {
     AUTHENTICATION_FAILED: 401,
     ACCESS_DENIED: 403,
     READONLY: 403,
+    SETTING_CONSTRAINT_VIOLATION: 403,
+    QUOTA_EXCEEDED: 429,
     QUERY_IS_TOO_LARGE: 413,
     TOO_MANY_SIMULTANEOUS_QUERIES: 503,
     ABORTED: 503,
@@ -103,6 +107,7 @@ class HttpInterface:
             return
         query_id = ""
         try:
+            self._refuse_cross_site(headers)
             url = url_parameters(scope["query_string"])
             query_id = url.get("query_id") or str(uuid.uuid4())
             url["query_id"] = query_id
@@ -125,6 +130,16 @@ class HttpInterface:
             await self._error(send, QueryError(UNKNOWN_EXCEPTION, f"{type(error).__name__}: {error}"), query_id)
             return
         await self._answer(send, request, headers, result)
+
+    def _refuse_cross_site(self, headers: dict[str, str]) -> None:
+        """A web page may make a browser POST here without a preflight (text/plain, a form); such
+        a request carries an Origin, or Sec-Fetch-Site, that no driver sends."""
+        origin = headers.get("origin")
+        allowed = {o.strip() for o in self.settings.allowed_origins.split(",") if o.strip()}
+        if origin is not None and origin not in allowed:
+            raise QueryError(ACCESS_DENIED, f"Cross-site request refused: origin {origin!r} is not in LIANXI_WAREHOUSE_ALLOWED_ORIGINS")
+        if origin is None and headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+            raise QueryError(ACCESS_DENIED, "Cross-site request refused (Sec-Fetch-Site)")
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:

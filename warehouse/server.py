@@ -35,6 +35,7 @@ def open_engine(settings: WarehouseSettings) -> Engine:
         max_execution_time=settings.max_execution_time,
         session_timeout=settings.session_timeout,
         max_session_timeout=settings.max_session_timeout,
+        user_files_dir=settings.user_files_dir,
     )
 
 

@@ -1,57 +1,28 @@
-"""Warehouse users, their rights, and password checks."""
+"""Warehouse users: one per role of the access model, named and keyed from the environment.
+
+The roles' rights come from the RBAC migration (warehouse/access/model.py); this module only
+binds each role to its user and password (LIANXI_WAREHOUSE_<ROLE>_USER / _PASSWORD). There is
+no passwordless user, in development either.
+"""
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
-import yaml
-
+from warehouse.access import model
 from warehouse.config import PLACEHOLDER_PASSWORDS, ROLES, WarehouseSettings
 from warehouse.errors import AUTHENTICATION_FAILED, QueryError
-
-# Every driver reads these at connect time (settings, version, table lists), so no role
-# can work without them; they expose metadata, never rows of the platform's databases.
-ALWAYS_READABLE = frozenset({"system", "INFORMATION_SCHEMA", "information_schema"})
 
 
 @dataclass(frozen=True)
 class User:
     name: str
-    readonly: bool
-    databases: frozenset[str] | None  # readable databases; None = all
-    write_databases: frozenset[str] | None = field(default=frozenset())  # None = all
-    ddl_databases: frozenset[str] | None = field(default=frozenset())  # None = all
-    role: str = ""
+    role: model.Role
+    readonly: bool = False  # this request only reads (an HTTP GET, readonly=1), on top of the role
 
     @property
     def is_admin(self) -> bool:
-        return self.databases is None and self.write_databases is None and self.ddl_databases is None
-
-    def can_read(self, database: str) -> bool:
-        return database in ALWAYS_READABLE or _allowed(self.databases, database)
-
-    def can_write(self, database: str) -> bool:
-        return not self.readonly and _allowed(self.write_databases, database)
-
-    def can_ddl(self, database: str | None) -> bool:
-        """`database=None` asks about server-wide DDL (CREATE/DROP DATABASE)."""
-        if self.readonly:
-            return False
-        if database is None:
-            return self.ddl_databases is None
-        return _allowed(self.ddl_databases, database)
-
-
-def _allowed(databases: frozenset[str] | None, database: str) -> bool:
-    return databases is None or database in databases
-
-
-def _databases(value: Any) -> frozenset[str] | None:
-    if value == "*":
-        return None
-    return frozenset(str(v) for v in (value or []))
+        return self.role.is_admin
 
 
 def sha256_hex(password: str) -> str:
@@ -59,46 +30,29 @@ def sha256_hex(password: str) -> str:
 
 
 class Users:
-    """The user table: name → (rights, password hash)."""
+    """The user table: name → (user, password hash)."""
 
-    def __init__(self, users: dict[str, tuple[User, str | None]]) -> None:
-        # A None hash means passwordless (only the development `default` user).
+    def __init__(self, users: dict[str, tuple[User, str]]) -> None:
         self._users = users
 
     @classmethod
-    def from_settings(cls, settings: WarehouseSettings, path: Path | None = None) -> "Users":
-        config = yaml.safe_load((path or settings.users_file).read_text(encoding="utf-8")) or {}
-        roles = config.get("roles") or {}
-        users: dict[str, tuple[User, str | None]] = {}
-        weak: list[str] = []
-        for role in ROLES:
-            spec = roles.get(role)
-            if spec is None:
-                continue
-            name = settings.role_user(role)
-            digest = spec.get("password_sha256")
-            if digest is None:
-                password = settings.role_password(role)
-                if not settings.is_development and password in PLACEHOLDER_PASSWORDS:
-                    weak.append(f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD")
-                digest = sha256_hex(password)
-            users[name] = (
-                User(
-                    name=name,
-                    readonly=bool(spec.get("readonly", False)),
-                    databases=_databases(spec.get("read")),
-                    write_databases=_databases(spec.get("write")),
-                    ddl_databases=_databases(spec.get("ddl")),
-                    role=role,
-                ),
-                str(digest).lower(),
-            )
+    def from_settings(cls, settings: WarehouseSettings) -> "Users":
+        roles = model.load()
+        weak = [
+            f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD"
+            for role in ROLES
+            if settings.role_password(role) in PLACEHOLDER_PASSWORDS
+            and (not settings.is_development or not settings.role_password(role))
+        ]
         if weak:
-            raise ValueError(
-                f"placeholder secrets outside LIANXI_ENV=development: {', '.join(weak)}"
+            raise ValueError(f"placeholder or empty warehouse passwords: {', '.join(weak)} (set them in the environment)")
+        users = {
+            settings.role_user(role): (
+                User(settings.role_user(role), roles[role]),
+                sha256_hex(settings.role_password(role)),
             )
-        if settings.is_development and config.get("development_default_user", False):
-            users.setdefault("default", (admin_user("default"), None))
+            for role in ROLES
+        }
         return cls(users)
 
     def get(self, name: str) -> User | None:
@@ -110,12 +64,8 @@ class Users:
         entry = self._users.get(name)
         # Hash even for unknown users so timing does not reveal which names exist.
         given = sha256_hex(password or "")
-        if entry is not None:
-            user, digest = entry
-            if digest is None and not password:
-                return user
-            if digest is not None and hmac.compare_digest(given, digest):
-                return user
+        if entry is not None and hmac.compare_digest(given, entry[1]):
+            return entry[0]
         raise QueryError(
             AUTHENTICATION_FAILED,
             f"{name}: Authentication failed: password is incorrect, or there is no user with such name",
@@ -123,4 +73,22 @@ class Users:
 
 
 def admin_user(name: str) -> User:
-    return User(name=name, readonly=False, databases=None, write_databases=None, ddl_databases=None, role="admin")
+    """The server's own migrations and look-ups run with the admin role."""
+    return User(name, model.load()["admin"])
+
+
+def user_statements(settings: WarehouseSettings) -> list[str]:
+    """Users of a real ClickHouse, bound to the model's roles; passwords only as sha256 hashes.
+
+    Run by `lianxi warehouse migrate` after the migrations, so a changed password in the
+    environment reaches the server on the next deploy."""
+    statements = []
+    for role in ROLES:
+        name, digest, role_name = settings.role_user(role), sha256_hex(settings.role_password(role)), model.role_name(role)
+        statements += [
+            f"CREATE USER IF NOT EXISTS {name} IDENTIFIED WITH sha256_hash BY '{digest}'",
+            f"ALTER USER {name} IDENTIFIED WITH sha256_hash BY '{digest}'",
+            f"GRANT {role_name} TO {name}",
+            f"ALTER USER {name} DEFAULT ROLE {role_name}",
+        ]
+    return statements

@@ -8,7 +8,11 @@ from conftest import WarehouseProcess
 
 
 def curl(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["curl", "-sS", *args], input=stdin, capture_output=True, check=True, timeout=120)
+    # The documentation's examples run as `default`; this server has no passwordless user, so
+    # they run as the admin unless an example names its own user.
+    named = any("user" in a.lower() for a in args)
+    auth = [] if named else ["-H", "X-ClickHouse-User: lianxi_admin", "-H", "X-ClickHouse-Key: dev-admin"]
+    return subprocess.run(["curl", "-sS", *auth, *args], input=stdin, capture_output=True, check=True, timeout=120)
 
 
 def curl_status(*args: str, stdin: bytes | None = None) -> tuple[int, dict[str, str], bytes]:

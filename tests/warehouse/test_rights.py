@@ -88,41 +88,31 @@ def test_no_failed_write_leaves_rows(wh: WarehouseProcess, tables: None) -> None
     assert wh.post("SELECT count() FROM marts.r_fct").text == "1\n"
 
 
-def test_passwordless_default_only_in_development(tmp_path) -> None:
+def test_no_passwordless_user_in_development_either(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIANXI_ENV", "development")
     dev = Users.from_settings(WarehouseSettings(_env_file=None))
-    assert dev.authenticate(None, None).name == "default"
-    strong = {f"LIANXI_WAREHOUSE_{r}_PASSWORD": f"s3cret-{r}" for r in ("ADMIN", "WRITER", "TRANSFORMER", "READER", "ANALYST")}
+    with pytest.raises(Exception, match="516"):
+        dev.authenticate(None, None)
+    with pytest.raises(Exception, match="516"):
+        dev.authenticate("default", "")
+
+
+def test_placeholder_secrets_refused_outside_development() -> None:
     import os
 
+    strong = {f"LIANXI_WAREHOUSE_{r}_PASSWORD": f"s3cret-{r}" for r in ("ADMIN", "WRITER", "TRANSFORMER", "READER", "ANALYST")}
     old = dict(os.environ)
     try:
-        os.environ.update(strong | {"LIANXI_ENV": "production"})
+        os.environ.pop("LIANXI_ENV", None)  # unset means production
+        os.environ.update(strong)
         prod = Users.from_settings(WarehouseSettings())
-        with pytest.raises(Exception, match="516"):
-            prod.authenticate(None, None)
-        assert prod.authenticate("lianxi_writer", "s3cret-WRITER").role == "writer"
+        assert prod.authenticate("lianxi_writer", "s3cret-WRITER").role.name == "lianxi_writer_role"
         os.environ["LIANXI_WAREHOUSE_READER_PASSWORD"] = "dev-reader"
         with pytest.raises(ValueError, match="LIANXI_WAREHOUSE_READER_PASSWORD"):
             Users.from_settings(WarehouseSettings())
     finally:
         os.environ.clear()
         os.environ.update(old)
-
-
-def test_pinned_sha256_in_users_file_wins(tmp_path) -> None:
-    import hashlib
-
-    users_file = tmp_path / "users.yaml"
-    users_file.write_text(
-        "roles:\n  reader:\n    readonly: true\n    read: [marts]\n"
-        f"    password_sha256: {hashlib.sha256(b'pinned').hexdigest()}\n"
-    )
-    users = Users.from_settings(WarehouseSettings(users_file=users_file))
-    assert users.authenticate("lianxi_reader", "pinned").readonly
-    with pytest.raises(Exception, match="516"):
-        users.authenticate("lianxi_reader", "dev-reader")
-    with pytest.raises(Exception, match="516"):
-        users.authenticate(None, None)  # development_default_user not set in this file
 
 
 def test_writer_inserts_with_clickhouse_connect(wh: WarehouseProcess, tables: None) -> None:

@@ -1,0 +1,251 @@
+"""The warehouse's access model under attack, on both ports (HTTP and native), for every role
+but admin: files, outfiles, other servers, multi-statements, DDL in disguise, lifted limits,
+the passwordless user and cross-site requests. Each attempt is refused with ClickHouse's own
+code and nothing is read or written."""
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from clickhouse_driver import Client
+from clickhouse_driver.errors import ServerException
+from support.warehouse import PASSWORDS, WarehouseProcess
+
+from warehouse.access import functions
+
+ROLES = ["lianxi_writer", "lianxi_transformer", "lianxi_reader", "lianxi_analyst"]
+SECRET = Path("/etc/hostname")
+
+
+def http(target: WarehouseProcess, user: str, sql: str, **params: str) -> tuple[int, str]:
+    response = httpx.post(f"{target.url}/", params=params, content=sql.encode(), auth=(user, PASSWORDS[user]), timeout=60)
+    return response.status_code, response.headers.get("x-clickhouse-exception-code", "")
+
+
+def native(target: WarehouseProcess, user: str, sql: str, settings: dict | None = None) -> str:
+    client = Client("127.0.0.1", port=target.native_port, user=user, password=PASSWORDS[user])
+    try:
+        client.execute(sql, settings=settings or {})
+    except ServerException as error:
+        return str(error.code)
+    finally:
+        client.disconnect()
+    return ""
+
+
+def refused_on_both_ports(target: WarehouseProcess, user: str, sql: str, codes: set[str]) -> None:
+    status, code = http(target, user, sql)
+    assert status >= 400 and code in codes, (user, sql, status, code)
+    assert native(target, user, sql) in codes, (user, sql)
+
+
+READ_OUTSIDE = [
+    f"SELECT file('{SECRET}')",
+    f"SELECT FILE('{SECRET}')",
+    f"SELECT any(file('{SECRET}')) FROM marts.sec_fct",
+    f"SELECT * FROM file('{SECRET}', 'LineAsString')",
+    "SELECT * FROM url('http://127.0.0.1:1/', 'CSV', 'x String')",
+    "SELECT * FROM remote('127.0.0.1', raw.sec_events)",
+    "SELECT * FROM cluster('default', raw.sec_events)",
+    "SELECT * FROM s3('http://127.0.0.1:1/b/k', 'CSV', 'x String')",
+    "SELECT * FROM executable('x.sh', 'CSV', 'x String')",
+    "SELECT * FROM merge('raw', '.*')",
+    "SELECT * FROM loop(raw.sec_events) LIMIT 1",
+    "SELECT * FROM mergeTreeIndex('raw', 'sec_events')",
+    "SELECT * FROM python(x)",
+    "SELECT joinGet('raw.sec_events', 'id', 1)",
+    "SELECT dictGet('d', 'x', 1)",
+    "SELECT filesystemAvailable()",
+    "SELECT getServerSetting('path')",
+    "SELECT addressToSymbol(1)",
+    "SELECT * FROM system.query_log",
+    "SELECT * FROM system.processes",
+    "SELECT * FROM system.users",
+]
+
+
+@pytest.mark.parametrize("sql", READ_OUTSIDE)
+@pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
+def test_no_viewer_reaches_files_urls_or_other_servers(target: WarehouseProcess, user: str, sql: str) -> None:
+    refused_on_both_ports(target, user, sql, {"497"})
+
+
+@pytest.mark.parametrize("user", ROLES)
+def test_no_role_reads_a_file(target: WarehouseProcess, user: str) -> None:
+    refused_on_both_ports(target, user, f"SELECT file('{SECRET}')", {"497"})
+
+
+@pytest.mark.parametrize("user", ROLES)
+def test_into_outfile_writes_nothing(target: WarehouseProcess, user: str, tmp_path: Path) -> None:
+    out = tmp_path / f"{user}.txt"
+    for sql in (f"SELECT 1 INTO OUTFILE '{out}'", f"SELECT 1 INTO OUTFILE '{out}' APPEND",
+                f"SELECT * FROM marts.sec_fct INTO OUTFILE '{out}' FORMAT CSV"):
+        refused_on_both_ports(target, user, sql, {"497", "164"})
+    assert not out.exists()
+
+
+def test_from_infile_reads_nothing(target: WarehouseProcess) -> None:
+    before = target.post("SELECT count() FROM raw.sec_events").text
+    refused_on_both_ports(target, "lianxi_writer", f"INSERT INTO raw.sec_events FROM INFILE '{SECRET}' FORMAT CSV", {"497"})
+    assert target.post("SELECT count() FROM raw.sec_events").text == before
+
+
+@pytest.mark.parametrize("user", [*ROLES, "lianxi_admin"])
+def test_a_second_statement_never_runs(target: WarehouseProcess, user: str) -> None:
+    target.post("CREATE TABLE IF NOT EXISTS marts.sec_victim (a UInt8) ENGINE = Memory").raise_for_status()
+    for sql in ("SELECT 1; DROP TABLE marts.sec_victim", "SELECT 1;DROP TABLE marts.sec_victim;",
+                "SELECT ';'; DROP TABLE marts.sec_victim"):
+        status, code = http(target, user, sql)
+        assert (status, code) == (400, "62"), (user, sql)
+        assert native(target, user, sql) == "62"
+    assert target.post("EXISTS TABLE marts.sec_victim").text == "1\n"
+    assert http(target, user, "SELECT 1;")[0] == 200  # one statement with its terminator is fine
+
+
+DDL_IN_DISGUISE = [
+    ("lianxi_transformer", "DROP /**/ DATABASE raw"),
+    ("lianxi_transformer", "DROP/* x */DATABASE raw"),
+    ("lianxi_transformer", "ALTER TABLE staging.sec_stg MOVE PARTITION 7 TO TABLE raw.sec_events"),
+    ("lianxi_transformer", "ALTER TABLE staging.sec_stg FREEZE"),
+    ("lianxi_transformer", "ALTER TABLE staging.sec_stg MODIFY SETTING disk = 'default'"),
+    ("lianxi_transformer", "RENAME TABLE raw.sec_events TO staging.stolen"),
+    ("lianxi_transformer", "EXCHANGE TABLES staging.sec_stg AND raw.sec_events"),
+    ("lianxi_transformer", "CREATE TABLE staging.f (x String) ENGINE = File(CSV, '/etc/hostname')"),
+    ("lianxi_transformer", "CREATE TABLE staging.u (x String) ENGINE = URL('http://127.0.0.1:1/', CSV)"),
+    ("lianxi_transformer", "CREATE TABLE staging.d (x String) ENGINE = MergeTree ORDER BY x SETTINGS disk = disk(type = local, path = '/tmp/')"),
+    ("lianxi_transformer", "CREATE DATABASE evil ENGINE = Filesystem('/')"),
+    ("lianxi_transformer", "CREATE DICTIONARY staging.dict (a String) PRIMARY KEY a SOURCE(FILE(path '/etc/hostname' format 'CSV')) LAYOUT(FLAT()) LIFETIME(0)"),
+    ("lianxi_transformer", "CREATE FUNCTION evil AS x -> x"),
+    ("lianxi_transformer", "CREATE MATERIALIZED VIEW staging.mv TO raw.sec_events AS SELECT 1 AS id"),
+    ("lianxi_transformer", "ATTACH TABLE staging.a FROM '/etc' (x String) ENGINE = MergeTree ORDER BY x"),
+    ("lianxi_transformer", "INSERT INTO FUNCTION file('/tmp/lianxi-sec.csv', 'CSV', 'x String') VALUES ('x')"),
+    ("lianxi_transformer", "SYSTEM DROP MARK CACHE"),
+    ("lianxi_transformer", "KILL QUERY WHERE 1"),
+    ("lianxi_transformer", "CREATE USER evil"),
+    ("lianxi_transformer", "GRANT SELECT ON *.* TO lianxi_reader"),
+    ("lianxi_transformer", "BACKUP TABLE staging.sec_stg TO File('/tmp/x')"),
+    ("lianxi_writer", "CREATE TABLE raw.w (a UInt8) ENGINE = Memory"),
+    ("lianxi_writer", "INSERT INTO marts.sec_fct VALUES ('s-09', 9)"),
+    ("lianxi_writer", "TRUNCATE TABLE raw.sec_events"),
+]
+
+
+@pytest.mark.parametrize(("user", "sql"), DDL_IN_DISGUISE)
+def test_statements_beyond_the_role_are_refused(target: WarehouseProcess, user: str, sql: str) -> None:
+    # A storage setting that is not a plain literal (disk(...)) is a settings violation, 452.
+    refused_on_both_ports(target, user, sql, {"497", "452"} if "disk(" in sql else {"497"})
+    assert target.post("SELECT count() FROM raw.sec_events").text == "1\n"
+    assert target.post("EXISTS DATABASE evil").text == "0\n"
+
+
+@pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
+def test_readonly_roles_write_nothing(target: WarehouseProcess, user: str) -> None:
+    for sql in ("INSERT INTO marts.sec_fct VALUES ('s-09', 9)", "DROP TABLE marts.sec_fct",
+                "ALTER TABLE marts.sec_fct DELETE WHERE 1", "TRUNCATE TABLE marts.sec_fct"):
+        refused_on_both_ports(target, user, sql, {"164"})
+    assert target.post("SELECT count() FROM marts.sec_fct").text == "2\n"
+
+
+LIFTS = [
+    "SELECT 1 SETTINGS max_execution_time = 0",
+    "SELECT 1 SETTINGS max_execution_time = 100000",
+    "SELECT 1 SETTINGS max_memory_usage = 0",
+    "SELECT 1 SETTINGS max_memory_usage = 100000000000",
+    "SELECT 1 SETTINGS readonly = 0",
+    "SELECT * FROM (SELECT 1 SETTINGS max_execution_time = 0)",
+    "SET max_execution_time = 0",
+    "SET profile = 'default'",
+    "SELECT 1 SETTINGS max_concurrent_queries_for_user = 1000",
+]
+
+
+@pytest.mark.parametrize("sql", LIFTS)
+@pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
+def test_limits_cannot_be_lifted_by_the_limited(target: WarehouseProcess, user: str, sql: str) -> None:
+    # readonly is refused by the engine itself (164) while it reads the statement.
+    codes = {"452", "164"} if "readonly" in sql else {"452"}
+    status, code = http(target, user, sql)
+    assert status == 403 and code in codes, (sql, status, code)
+    assert native(target, user, sql) in codes
+
+
+@pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
+def test_limits_in_url_and_session_settings_are_checked(target: WarehouseProcess, user: str) -> None:
+    assert http(target, user, "SELECT 1", max_execution_time="0") == (403, "452")
+    assert http(target, user, "SELECT 1", max_memory_usage="0") == (403, "452")
+    assert native(target, user, "SELECT 1", {"max_execution_time": 0}) == "452"
+    session = {"session_id": f"sec-{user}"}
+    assert http(target, user, "SET max_execution_time = 0", **session) == (403, "452")
+    # Lowering a limit is the caller's right.
+    assert http(target, user, "SELECT 1", max_execution_time="5")[0] == 200
+
+
+def test_the_memory_limit_is_enforced_by_the_engine(target: WarehouseProcess) -> None:
+    status, code = http(target, "lianxi_analyst", "SELECT groupArray(number) FROM numbers(20000000) SETTINGS max_memory_usage = 10000000")
+    assert (status, code) == (500, "241")  # MEMORY_LIMIT_EXCEEDED from ClickHouse itself
+
+
+def test_no_passwordless_admin(target: WarehouseProcess) -> None:
+    response = httpx.post(f"{target.url}/", content=b"SELECT 1", timeout=30)
+    assert response.status_code == 401 and response.headers["x-clickhouse-exception-code"] == "516"
+    client = Client("127.0.0.1", port=target.native_port)
+    with pytest.raises(ServerException) as info:
+        client.execute("SELECT 1")
+    assert info.value.code == 516
+
+
+def test_a_web_page_cannot_drive_the_warehouse(target: WarehouseProcess) -> None:
+    target.post("CREATE TABLE IF NOT EXISTS marts.sec_csrf (a UInt8) ENGINE = Memory").raise_for_status()
+    for headers in ({"Origin": "https://evil.example", "Content-Type": "text/plain"},
+                    {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded"}):
+        response = httpx.post(f"{target.url}/", content=b"DROP TABLE marts.sec_csrf", headers=headers,
+                              auth=("lianxi_admin", PASSWORDS["lianxi_admin"]), timeout=30)
+        assert response.status_code == 403 and response.headers["x-clickhouse-exception-code"] == "497"
+    assert target.post("EXISTS TABLE marts.sec_csrf").text == "1\n"
+
+
+def test_an_analyst_saturating_their_share_leaves_the_reader_served(target: WarehouseProcess) -> None:
+    share = 8  # lianxi_analyst_profile: max_concurrent_queries_for_user = 8 CONST
+    answers: list[tuple[int, str]] = []
+
+    def slow() -> None:
+        answers.append(http(target, "lianxi_analyst", "SELECT sleepEachRow(0.5) FROM numbers(6) SETTINGS max_block_size = 1"))
+
+    threads = [threading.Thread(target=slow) for _ in range(share)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    refused = http(target, "lianxi_analyst", "SELECT 1")
+    reader = http(target, "lianxi_reader", "SELECT count() FROM marts.sec_fct")
+    for thread in threads:
+        thread.join()
+    assert refused == (503, "202")
+    assert reader == (200, "")
+    assert sorted(answers) == [(200, "")] * share
+
+
+def test_the_function_allow_list_matches_the_pinned_engine() -> None:
+    """A chdb upgrade that adds a function fails here until the function has been looked at
+    (regenerate with `python -m warehouse.access.functions --write` and review the diff)."""
+    assert functions.generate(functions.engine_rows()) == functions.ALLOWED_FILE.read_text(encoding="utf-8")
+    for name in ("file", "joinGet", "dictGet", "filesystemAvailable", "addressToSymbol"):
+        assert not functions.function_allowed(name)
+    for name in ("count", "sumIf", "uniqExactIf", "avgStateIf", "toStartOfDay", "CAST", "lambda"):
+        assert functions.function_allowed(name)
+
+
+def test_every_table_function_that_reaches_outside_is_refused() -> None:
+    import tempfile
+
+    from chdb import session as chdb_session
+
+    with tempfile.TemporaryDirectory() as path:
+        session = chdb_session.Session(path)
+        names = session.query("SELECT name FROM system.table_functions", "TabSeparated").bytes().decode().split()
+        session.close()
+    reviewed_safe = {"numbers", "numbers_mt", "zeros", "zeros_mt", "generateRandom", "generateSeries",
+                     "generate_series", "values", "null", "format", "input", "view", "viewIfPermitted", "primes"}
+    assert functions.TABLE_FUNCTIONS == reviewed_safe
+    assert reviewed_safe <= set(names)  # every allowed one exists in the pinned engine

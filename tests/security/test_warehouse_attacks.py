@@ -134,8 +134,8 @@ DDL_IN_DISGUISE = [
 
 @pytest.mark.parametrize(("user", "sql"), DDL_IN_DISGUISE)
 def test_statements_beyond_the_role_are_refused(target: WarehouseProcess, user: str, sql: str) -> None:
-    # A storage setting that is not a plain literal (disk(...)) is a settings violation, 452.
-    refused_on_both_ports(target, user, sql, {"497", "452"} if "disk(" in sql else {"497"})
+    # Table settings that place data on the host (disk, storage_policy) are a settings violation, 452.
+    refused_on_both_ports(target, user, sql, {"497", "452"} if "disk" in sql else {"497"})
     assert target.post("SELECT count() FROM raw.sec_events").text == "1\n"
     assert target.post("EXISTS DATABASE evil").text == "0\n"
 

@@ -35,8 +35,10 @@ _ALTER_COMMANDS = frozenset(
     {"ADD_COLUMN", "DROP_COLUMN", "MODIFY_COLUMN", "COMMENT_COLUMN", "RENAME_COLUMN", "MATERIALIZE_COLUMN",
      "DELETE", "UPDATE", "DROP_PARTITION", "ADD_INDEX", "DROP_INDEX", "MATERIALIZE_INDEX", "CLEAR_INDEX",
      "MODIFY_COMMENT", "MODIFY_ORDER_BY", "MODIFY_TTL", "ADD_PROJECTION", "DROP_PROJECTION",
-     "MATERIALIZE_PROJECTION", "APPLY_DELETED_MASK"}
+     "MATERIALIZE_PROJECTION", "APPLY_DELETED_MASK", "MODIFY_SETTING"}
 )
+# Table settings that choose where data lives on the host: a role could point a table at any path.
+_STORAGE_SETTINGS = frozenset({"disk", "storage_policy"})
 _NODE = re.compile(r"^( *)(\S+)(?: (.*?))?(?: \(children \d+\))?$")
 # A value is a number, a string or a word, and nothing may follow it but a comma or the rest of
 # the statement: `disk = disk(...)` is not a literal.
@@ -92,7 +94,8 @@ def check(
         raise denied(caller, "(statement could not be analysed)")
     kind = nodes[0].kind
     _check_tree(caller, nodes, current_db, table_exists)
-    if any(n.kind == "Set" for n in nodes) or kind == "Set":
+    modifies_settings = any(n.kind == "AlterCommand" and n.arg == "MODIFY_SETTING" for n in nodes)
+    if any(n.kind == "Set" for n in nodes) or kind == "Set" or modifies_settings:
         check_settings(caller, settings_in(formatted()))
     if kind in _READ_KINDS or kind.startswith(("Show", "Exists")) or kind in ("Set", "UseQuery", "CheckQuery"):
         _check_named_databases(caller, nodes, current_db)
@@ -286,7 +289,9 @@ def _settings_starts(text: str) -> Iterator[int]:
         if word:
             token = word.group().upper()
             preceded = i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")
-            if preceded and (token == "SETTINGS" or (token == "SET" and text[:i].strip() == "")):
+            leading_set = token == "SET" and text[:i].strip() == ""
+            modify = token == "SETTING" and text[:i].rstrip().upper().endswith(("MODIFY", "RESET"))
+            if preceded and (token == "SETTINGS" or leading_set or modify):
                 yield i + len(word.group())
             i += len(word.group())
             continue
@@ -297,8 +302,8 @@ def check_settings(caller: Caller, pairs: Iterator[tuple[str, str]] | dict[str, 
     """Refuse a setting the role's profile constrains, the way ClickHouse words it."""
     items = pairs.items() if isinstance(pairs, dict) else pairs
     for name, value in items:
-        if name == "profile":
-            raise QueryError(SETTING_CONSTRAINT_VIOLATION, "Setting profile should not be changed")
+        if name == "profile" or name in _STORAGE_SETTINGS:
+            raise QueryError(SETTING_CONSTRAINT_VIOLATION, f"Setting {name} should not be changed")
         constraint = caller.role.profile.get(name)
         if constraint is None:
             continue

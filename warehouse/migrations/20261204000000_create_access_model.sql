@@ -21,6 +21,7 @@ GRANT SELECT, INSERT ON raw.* TO lianxi_writer_role;
 
 -- dbt: reads raw, builds its own three layers.
 GRANT SELECT ON raw.* TO lianxi_transformer_role;
+GRANT CREATE TEMPORARY TABLE ON *.* TO lianxi_transformer_role;
 GRANT SELECT, INSERT, ALTER, CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, TRUNCATE, OPTIMIZE ON staging.* TO lianxi_transformer_role;
 GRANT SELECT, INSERT, ALTER, CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, TRUNCATE, OPTIMIZE ON intermediate.* TO lianxi_transformer_role;
 GRANT SELECT, INSERT, ALTER, CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, TRUNCATE, OPTIMIZE ON marts.* TO lianxi_transformer_role;

@@ -1,0 +1,61 @@
+"""The warehouse's access model seen through Superset: a street secretary's ad-hoc SQL metric
+in the chart-data API and the analyst's SQL Lab cannot read a file, another server, or lift a
+limit. Superset relays the warehouse's refusal; no byte of the file reaches the caller."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboards import bundle_build
+from dashboards.superset_api import SupersetError
+
+SECRET = Path("/etc/hostname")
+ATTACKS = [
+    f"any(file('{SECRET}'))",
+    "count() + length(toString((SELECT groupArray(id) FROM raw.ticket_events)))",
+    "any(toString(filesystemAvailable()))",
+    "sum(1) SETTINGS max_execution_time = 0",
+]
+
+
+def overview_chart(session: Any) -> dict[str, Any]:
+    board = next(b for b in session.list_all("dashboard", ["id", "slug"]) if b["slug"] == "lianxi-tickets")
+    charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
+    return session.get(f"/api/v1/chart/{charts[0]['id']}")["result"]
+
+
+@pytest.mark.parametrize("expression", ATTACKS)
+def test_street_secretary_ad_hoc_metric_cannot_leave_the_marts(login: Any, expression: str) -> None:
+    session = login("street-s-01")
+    context = json.loads(overview_chart(session)["query_context"])
+    context["queries"][0]["metrics"] = [
+        {"expressionType": "SQL", "sqlExpression": expression, "label": "x"}
+    ]
+    context["force"] = True
+    try:
+        body = session.post("/api/v1/chart/data", json=context)
+        text = json.dumps(body, ensure_ascii=False)
+        assert body["result"][0].get("error"), text
+    except SupersetError as refused:
+        text = json.dumps(refused.body, ensure_ascii=False)
+    assert SECRET.read_text().strip() not in text.replace(expression, "")
+    assert any(code in text for code in ("497", "452", "ACCESS_DENIED", "SETTING_CONSTRAINT", "not allowed", "Not enough")), text
+
+
+@pytest.mark.parametrize("sql", [f"SELECT file('{SECRET}')", "SELECT 1 INTO OUTFILE '/tmp/lianxi-superset-probe'",
+                                 "SELECT * FROM url('http://127.0.0.1:1/', 'CSV', 'x String')",
+                                 "SELECT 1 SETTINGS max_execution_time = 0"])
+def test_analyst_sql_lab_cannot_reach_files_or_lift_limits(login: Any, admin_session: Any, sql: str) -> None:
+    analyst = login("analyst")
+    database_id = next(int(db["id"]) for db in admin_session.list_all("database", ["id", "database_name"])
+                       if db["database_name"] == bundle_build.ANALYST_DB)
+    with pytest.raises(SupersetError) as refused:
+        analyst.post("/api/v1/sqllab/execute/", json={
+            "database_id": database_id, "sql": sql, "schema": "marts", "runAsync": False,
+            "tab": "tests", "select_as_cta": False, "ctas_method": "TABLE",
+        })
+    text = json.dumps(refused.value.body, ensure_ascii=False)
+    assert SECRET.read_text().strip() not in text.replace(sql, "")
+    assert not Path("/tmp/lianxi-superset-probe").exists()

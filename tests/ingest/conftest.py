@@ -19,6 +19,32 @@ from ingest.tokens import TokenStore
 from ingest.topics import create_topics, delete_topics
 
 
+@pytest.fixture(scope="session")
+def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The bootstrap of a broker of the session's own (free ports), for tests that must not use
+    the stack's broker; a module opts in by overriding `kafka_bootstrap` with it."""
+    import socket
+
+    from infra.kafka import PrivateBroker
+
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        try:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", port + 1))  # the KRaft controller's port
+        except OSError:
+            continue
+        break
+    broker = PrivateBroker(tmp_path_factory.mktemp("private_kafka"), port)
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.kill()
+
+
 def make_settings(tmp_path: Path, bootstrap: str, **overrides: Any) -> IngestSettings:
     return IngestSettings(
         var_dir=tmp_path / "var",

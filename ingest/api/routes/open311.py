@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-import msgspec
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from ingest.api.auth import authenticate, store_of
-from ingest.api.body import read_body
+from ingest.api.body import parse_json, read_body
 from ingest.api.errors import ApiError, item
 from ingest.config import IngestSettings
 from ingest.contracts import dataschema_for, schema_for, validate_event
@@ -77,20 +76,23 @@ async def services() -> list[dict[str, Any]]:
 
 async def _fields(request: Request, limit: int) -> dict[str, str]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await read_body(request, limit)
+    try:
+        body = await read_body(request, limit)
+        # Same checks as /v1/events: nesting depth before parsing, UTF-8, JSON syntax.
+        doc = parse_json(body) if ctype == "application/json" and body.strip() else {}
+    except ApiError as exc:
+        exc.open311 = True  # 413 and 400 in GeoReport's error shape, like every Open311 answer
+        raise
     if ctype == "application/json":
-        try:
-            doc = msgspec.json.decode(body) if body.strip() else {}
-        except msgspec.DecodeError as exc:
-            raise _error(400, "json", f"the body is not valid JSON: {exc}", "body") from None
         if not isinstance(doc, dict):
             raise _error(400, "type", "the body must be a JSON object", "body")
         return {str(k): v for k, v in doc.items()}
     if ctype in ("application/x-www-form-urlencoded", ""):
         try:
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            # errors="strict": %XX escapes that are not UTF-8 were silently replaced by U+FFFD.
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
         except UnicodeDecodeError:
-            raise _error(400, "encoding", "the form body must be UTF-8", "body") from None
+            raise _error(400, "utf8", "表单及其 %XX 转义须为 UTF-8 / the form body and its %XX escapes must be UTF-8", "body") from None
     raise _error(415, "media_type", "send application/x-www-form-urlencoded or application/json", "Content-Type")
 
 
@@ -283,14 +285,31 @@ def _as_open311(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Dates a query may name: the warehouse's DateTime64 covers 1900-2299, the platform's data
+# starts after 1970. Outside it, arithmetic on the date (UTC shift, 90-day default window)
+# overflowed into a 500.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def _parse_date(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise _error(400, "format", f"{name} must be a W3C/RFC3339 date-time", name) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise _error(400, "format", f"{name} 须为 W3C/RFC3339 时间 / {name} must be a W3C/RFC3339 date-time", name) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        in_range = EARLIEST <= parsed <= LATEST  # compares in UTC; can itself overflow near year 1 or 9999
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise _error(
+            400, "range", f"{name} 须在 1970-01-01 与 2200-01-01 (UTC) 之间 / {name} must lie between 1970-01-01 and 2200-01-01 UTC", name
+        )
+    return parsed
 
 
 def _ch_time(value: datetime) -> str:

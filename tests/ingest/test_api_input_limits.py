@@ -182,7 +182,7 @@ def test_open311_post_rejects_deep_nesting_and_bad_utf8_with_400(
 
 def test_open311_get_rejects_out_of_range_dates_with_400(api: RunningApi) -> None:
     # The warehouse is not needed: the dates are checked before it is asked.
-    with api.client() as client:
+    with api.client(api.token(HOTLINE, TICKET_SCOPE)) as client:
         cases = {
             ("end_date", "9999-12-31T23:59:59-12:00"): client.get(
                 "/open311/v2/requests.json",

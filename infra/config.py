@@ -10,6 +10,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that ship in .env.example and in this file: fine on a laptop, refused anywhere else.
 PLACEHOLDER_SECRETS = frozenset({"", "admin", "changeme", "dev-superset-secret-key"})
+# Superset's own GUEST_TOKEN_JWT_SECRET default is published in its source: anyone can sign
+# guest tokens with it. Shorter secrets than this can be brute-forced offline from one token.
+SUPERSET_DEFAULT_GUEST_SECRET = "test-guest-secret-change-me"
+MIN_GUEST_SECRET_LENGTH = 32
 
 
 class InfraSettings(BaseSettings):
@@ -40,6 +44,8 @@ class InfraSettings(BaseSettings):
     superset_admin_password: str = "admin"
     superset_admin_email: str = "admin@lianxi.local"
     superset_secret_key: str = "dev-superset-secret-key"
+    # Signs guest tokens of embedded dashboards; empty keeps embedding (EMBEDDED_SUPERSET) off.
+    superset_guest_token_secret: str = ""
     # Empty: SQLite under <var_dir>/superset; production sets a PostgreSQL URI.
     superset_database_uri: str = ""
     # Empty: in-process caches (one machine); production shares a Redis between workers.
@@ -85,16 +91,39 @@ class InfraSettings(BaseSettings):
     def development(self) -> bool:
         return self.env == "development"
 
+    @property
+    def superset_embedding(self) -> bool:
+        """Embedded dashboards only with a guest-token secret of our own."""
+        return bool(self.superset_guest_token_secret)
+
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
         if self.development:
             return
-        for name in ("superset_secret_key", "superset_admin_password", "warehouse_admin_password"):
+        for name in (
+            "superset_secret_key",
+            "superset_admin_password",
+            "warehouse_admin_password",
+        ):
             if getattr(self, name) in PLACEHOLDER_SECRETS | {"dev-admin"}:
                 raise ValueError(
                     f"LIANXI_{name.upper()} is a placeholder; set a real secret outside "
                     "LIANXI_ENV=development"
                 )
+        guest = self.superset_guest_token_secret
+        if guest and (
+            guest in PLACEHOLDER_SECRETS
+            or guest == SUPERSET_DEFAULT_GUEST_SECRET
+            or guest.startswith("dev-")
+            or len(guest) < MIN_GUEST_SECRET_LENGTH
+            or guest == self.superset_secret_key
+        ):
+            raise ValueError(
+                "LIANXI_SUPERSET_GUEST_TOKEN_SECRET 是占位值、Superset 默认值或过短（需至少 "
+                f"{MIN_GUEST_SECRET_LENGTH} 个字符且不同于 SECRET_KEY） / is a placeholder, Superset's "
+                f"published default or too short (at least {MIN_GUEST_SECRET_LENGTH} characters, not "
+                "the SECRET_KEY); set a real secret or leave it empty to keep embedding off"
+            )
 
 
 @lru_cache

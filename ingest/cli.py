@@ -47,6 +47,10 @@ def tokens_create(
     source: Annotated[str, typer.Option("--source", help="the CloudEvents source the token publishes for")],
     types: Annotated[list[str], typer.Option("--types", help="event-type glob, e.g. 'lianxi.ticket.*' (repeatable)")],
     note: Annotated[str, typer.Option(help="free text: who holds it")] = "",
+    areas: Annotated[
+        list[str] | None,
+        typer.Option("--area", help="street s-01 or community c-01-02 whose tickets Open311 GET shows (repeatable)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a token; its secret is printed once (only its sha256 is stored)."""
@@ -55,7 +59,7 @@ def tokens_create(
 
     store = TokenStore(get_settings().tokens_path)
     try:
-        secret, token = store.create(source, types, note)
+        secret, token = store.create(source, types, note, areas)
     except TokenError as exc:
         raise _fail(json.dumps({"field": exc.field, "rule": exc.rule, "message": str(exc)}), 2) from None
     finally:
@@ -64,6 +68,7 @@ def tokens_create(
         typer.echo(json.dumps({"token": secret, **token.as_dict()}))
     else:
         typer.echo(f"token_id: {token.token_id}\nsource:   {token.source}\ntypes:    {', '.join(token.types)}")
+        typer.echo(f"areas:    {', '.join(token.areas) or 'all (whole district)'}")
         typer.echo(f"secret:   {secret}\n(shown once; send it as 'Authorization: Bearer <secret>')")
 
 
@@ -86,7 +91,7 @@ def tokens_list(
         return
     for t in tokens:
         state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
-        typer.echo(f"{t.token_id}  {t.source}  {','.join(t.types)}  {state}  {t.note}")
+        typer.echo(f"{t.token_id}  {t.source}  {','.join(t.types)}  areas={','.join(t.areas) or 'all'}  {state}  {t.note}")
 
 
 @tokens_app.command("revoke")

@@ -57,6 +57,12 @@ class IngestSettings(BaseSettings):
     warehouse_analyst_user: str = "lianxi_analyst"
     warehouse_analyst_password: str = "dev-analyst"
     open311_raw_database: str = "raw"
+    # dbt's marts database: Open311 GET reads ticket status from its fct_tickets (raw events
+    # when the mart is missing or has not caught up with a ticket yet).
+    open311_marts_database: str = "marts"
+    # Open311 GET without a token: off answers 401; on shows only category, status, times and
+    # street/community names (no description, unit, resolution or ids of people).
+    open311_public_read: bool = False
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> "IngestSettings":

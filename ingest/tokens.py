@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import sqlite3
 import threading
@@ -15,6 +16,8 @@ from pathlib import Path
 from ingest.contracts import event_types
 
 TOKEN_PREFIX = "lx_"
+# Area scope entries: a street (s-01) or a community (c-01-02), as the catalogue spells them.
+AREA_PATTERN = re.compile(r"(s-[0-9A-Za-z]+|c-[0-9A-Za-z]+-[0-9A-Za-z]+)")
 _SCHEMA = (Path(__file__).parent / "sql" / "tokens_schema.sql").read_text(encoding="utf-8")
 
 
@@ -35,6 +38,9 @@ class Token:
     note: str
     created_at: str
     revoked_at: str | None
+    # Streets (s-…) and communities (c-…) whose tickets Open311 GET shows this token; empty:
+    # the whole district, like its publishing.
+    areas: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -42,6 +48,14 @@ class Token:
 
     def allows(self, event_type: str) -> bool:
         return any(fnmatchcase(event_type, pattern) for pattern in self.types)
+
+    @property
+    def streets(self) -> list[str]:
+        return [a for a in self.areas if a.startswith("s-")]
+
+    @property
+    def communities(self) -> list[str]:
+        return [a for a in self.areas if a.startswith("c-")]
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -51,6 +65,7 @@ class Token:
             "note": self.note,
             "created_at": self.created_at,
             "revoked_at": self.revoked_at,
+            "areas": list(self.areas),
         }
 
 
@@ -69,6 +84,14 @@ def _check_patterns(types: list[str]) -> tuple[str, ...]:
     return patterns
 
 
+def _check_areas(areas: list[str]) -> tuple[str, ...]:
+    parsed = tuple(a.strip() for part in areas for a in part.split(",") if a.strip())
+    for area in parsed:
+        if not AREA_PATTERN.fullmatch(area):
+            raise TokenError("areas", "pattern", f"{area!r} is neither a street (s-01) nor a community (c-01-02)")
+    return parsed
+
+
 class TokenStore:
     """SQLite-backed; safe to share between the API's threads."""
 
@@ -79,12 +102,19 @@ class TokenStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        # Stores created before area scopes: add the column (empty scope = whole district).
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
+        if "areas" not in columns:
+            self._db.execute("ALTER TABLE tokens ADD COLUMN areas TEXT NOT NULL DEFAULT '[]'")
 
-    def create(self, source: str, types: list[str], note: str = "") -> tuple[str, Token]:
+    def create(
+        self, source: str, types: list[str], note: str = "", areas: list[str] | None = None
+    ) -> tuple[str, Token]:
         """Returns (secret, token). The secret is shown once and never stored."""
         if not source or not source.strip():
             raise TokenError("source", "required", "a token belongs to exactly one event source")
         patterns = _check_patterns(types)
+        scope = _check_areas(areas or [])
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = Token(
             token_id="tok_" + secrets.token_hex(6),
@@ -93,29 +123,34 @@ class TokenStore:
             note=note,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             revoked_at=None,
+            areas=scope,
         )
         with self._lock:
             self._db.execute(
-                "INSERT INTO tokens (token_id, token_hash, source, types, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (token.token_id, hash_secret(secret), token.source, json.dumps(list(patterns)), note, token.created_at),
+                "INSERT INTO tokens (token_id, token_hash, source, types, note, created_at, areas) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token.token_id, hash_secret(secret), token.source, json.dumps(list(patterns)), note,
+                    token.created_at, json.dumps(list(scope)),
+                ),
             )
         return secret, token
 
-    def _row(self, row: tuple[str, str, str, str, str, str | None]) -> Token:
-        return Token(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], row[5])
+    def _row(self, row: tuple[str, str, str, str, str, str | None, str]) -> Token:
+        return Token(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], row[5], tuple(json.loads(row[6])))
 
     def lookup(self, secret: str) -> Token | None:
         """The active token for this secret, or None."""
         with self._lock:
             row = self._db.execute(
-                "SELECT token_id, source, types, note, created_at, revoked_at FROM tokens "
+                "SELECT token_id, source, types, note, created_at, revoked_at, areas FROM tokens "
                 "WHERE token_hash = ? AND revoked_at IS NULL",
                 (hash_secret(secret),),
             ).fetchone()
         return self._row(row) if row else None
 
     def list(self, include_revoked: bool = False) -> list[Token]:
-        sql = "SELECT token_id, source, types, note, created_at, revoked_at FROM tokens"
+        sql = "SELECT token_id, source, types, note, created_at, revoked_at, areas FROM tokens"
         if not include_revoked:
             sql += " WHERE revoked_at IS NULL"
         with self._lock:

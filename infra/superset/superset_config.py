@@ -4,6 +4,8 @@ Everything comes from the LIANXI_ settings (infra/config.py), so the stack, the 
 production deployment configure Superset the same way: by environment variables.
 """
 
+import secrets
+
 from infra.config import get_settings
 
 _settings = get_settings()
@@ -30,10 +32,17 @@ FEATURE_FLAGS = {
     "DASHBOARD_RBAC": True,
     # Jinja in virtual datasets lets RLS clauses refer to the current user.
     "ENABLE_TEMPLATE_PROCESSING": True,
-    # Dashboards can be shown inside the district's own portal.
-    "EMBEDDED_SUPERSET": True,
+    # Dashboards can be shown inside the district's own portal, but only with a guest-token
+    # secret of our own: Superset's default one is public, so anyone could sign a guest.
+    "EMBEDDED_SUPERSET": _settings.superset_embedding,
     "ALERT_REPORTS": False,
 }
+
+# get_settings() has refused a placeholder or Superset's default outside development. Without
+# a secret, guest tokens get a random one no one knows, so even a flag turned on elsewhere
+# (env override, a later edit) cannot admit tokens signed with the published default.
+_nobody_knows = secrets.token_urlsafe(48)
+GUEST_TOKEN_JWT_SECRET = _settings.superset_guest_token_secret or _nobody_knows
 
 # Tests and the provisioning code call the REST API with a session: a CSRF token fetched once
 # from /api/v1/security/csrf_token/ must stay valid for the whole run.

@@ -3,6 +3,7 @@ structured mode (one event or a JSON array) or CloudEvents HTTP binary mode (ce-
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,6 +16,14 @@ STRUCTURED_TYPES = frozenset({"application/json", "application/cloudevents+json"
 # Binary mode carries the data's own media type; the catalogue's data is always JSON.
 BINARY_DATA_TYPES = frozenset({"application/json"})
 _decode = msgspec.json.Decoder().decode
+# Far deeper than any event of the catalogue (batch > event > data > array is 4), far below the
+# parsers' recursion limits: `[[[[…` 100k deep must be a 400, not a RecursionError.
+MAX_DEPTH = 64
+# Every byte but the quote and the brackets, deleted by bytes.translate in the depth scan.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
+# A % not followed by two hex digits: the CloudEvents HTTP binding allows no other use of %.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def media_type(request: Request) -> str:
@@ -39,12 +48,63 @@ def too_large(message: str, rule: str) -> ApiError:
     return ApiError(413, "payload_too_large", message, [item(None, "body", rule, message)])
 
 
+def nesting_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True if the JSON text nests arrays/objects deeper than `limit`, found without parsing.
+
+    Runs in C (bytes methods and one regex) so the hot path stays cheap: strings are cut out,
+    then empty pairs [] and {} are removed one level per pass; a well-formed document of depth d
+    is empty after d passes. Malformed but shallow text is left for the parser to report."""
+    if b"\\" in body:
+        # Backslashes occur only inside strings: drop escaped backslashes, then escaped quotes,
+        # so every quote left opens or closes a string.
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = body.translate(None, _NOT_STRUCTURE)
+    # Adjacent quotes enclose nothing that matters; dropping them keeps every other quote's
+    # parity. What is left between quotes is brackets inside strings (rare): cut it out.
+    marks = marks.replace(b'""', b"")
+    brackets = b"".join(marks.split(b'"')[::2]) if b'"' in marks else marks
+    if len(brackets) <= limit:
+        return False
+    for _ in range(limit):
+        shorter = _EMPTY_PAIR.sub(b"", brackets)
+        if shorter == brackets:
+            break
+        brackets = shorter
+    else:
+        if _EMPTY_PAIR.search(brackets):
+            return True  # still a level left after `limit` levels
+    # Unbalanced: openers left before the first closer are nesting the parser would recurse into.
+    return len(brackets) - len(brackets.lstrip(b"[{")) > limit
+
+
+def _utf8_error(message: str) -> ApiError:
+    return ApiError(400, "invalid_json", message, [item(None, "body", "utf8", "请求体须为 UTF-8 编码 / the body must be UTF-8")])
+
+
+def too_deep(limit: int = MAX_DEPTH) -> ApiError:
+    message = f"JSON nests deeper than {limit} levels"
+    return ApiError(
+        400, "invalid_json", message, [item(None, "body", "maxDepth", f"嵌套层数超过 {limit} / {message}")]
+    )
+
+
 def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise ApiError(400, "invalid_json", "the body is empty", [item(None, "body", "json", "expected a JSON object or array")])
+    if nesting_too_deep(body):
+        raise too_deep()
     try:
         return _decode(body)
+    except UnicodeDecodeError as exc:
+        raise _utf8_error(f"the body is not valid UTF-8: {exc.reason} at byte {exc.start}") from None
+    except RecursionError:
+        raise too_deep() from None  # the scan should have caught it; never a 500
     except msgspec.DecodeError as exc:
+        # A byte that is not UTF-8 outside a string is a syntax error to msgspec; say what it is.
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise _utf8_error(f"the body is not valid UTF-8: {bad.reason} at byte {bad.start}") from None
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}", [item(None, "body", "json", str(exc))]) from None
 
 
@@ -78,8 +138,26 @@ def binary_event(request: Request, body: bytes) -> dict[str, Any]:
             [item(None, "Content-Type", "media_type", f"got {mt or 'nothing'!r}")],
         )
     event: dict[str, Any] = {
-        name[3:]: unquote(value) for name, value in request.headers.items() if name.lower().startswith("ce-")
+        name[3:]: header_value(name, value) for name, value in request.headers.items() if name.lower().startswith("ce-")
     }
     event["datacontenttype"] = mt
     event["data"] = parse_json(body)
     return event
+
+
+def header_value(name: str, value: str) -> str:
+    """A ce- header's value, percent-decoded strictly (CloudEvents HTTP binding, 3.1.3.2).
+
+    Lenient decoding kept "%zz" as is and turned invalid UTF-8 into U+FFFD, so distinct ids
+    could collide under the (source, id) deduplication key: both are refused instead."""
+    # Starlette decodes header bytes as latin-1: anything outside printable ASCII came raw.
+    if not (value.isascii() and value.isprintable()) or _BAD_ESCAPE.search(value):
+        raise _header_error(name, "percent_encoding", "须为可打印 ASCII，其余字符以 %XX 编码 / must be printable ASCII with other characters as %XX escapes")
+    try:
+        return unquote(value, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise _header_error(name, "utf8", "%XX 转义须组成 UTF-8 / the %XX escapes must form UTF-8") from None
+
+
+def _header_error(name: str, rule: str, message: str) -> ApiError:
+    return ApiError(400, "invalid_header", f"header {name} is not a valid CloudEvents attribute", [item(None, name, rule, message)])

@@ -6,5 +6,6 @@ CREATE TABLE IF NOT EXISTS tokens (
     types       TEXT NOT NULL,  -- JSON array of glob patterns, e.g. ["lianxi.ticket.*"]
     note        TEXT NOT NULL DEFAULT '',
     created_at  TEXT NOT NULL,
-    revoked_at  TEXT
+    revoked_at  TEXT,
+    areas       TEXT NOT NULL DEFAULT '[]'  -- JSON array of s-…/c-… ids Open311 GET may show; [] = all
 );

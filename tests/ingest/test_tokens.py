@@ -55,3 +55,30 @@ def test_bad_requests_say_why(tmp_path: Path, source: str, types: list[str], fie
         store.create(source, types)
     assert (info.value.field, info.value.rule) == (field, rule)
     store.close()
+
+
+def test_area_scope_and_stores_from_before_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE tokens (token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, source TEXT NOT NULL, "
+        "types TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, revoked_at TEXT)"
+    )
+    old.execute(
+        "INSERT INTO tokens VALUES ('tok_old', ?, '/s', '[\"lianxi.ticket.*\"]', '', '2026-01-01T00:00:00+00:00', NULL)",
+        (hash_secret("lx_old"),),
+    )
+    old.commit()
+    old.close()
+    store = TokenStore(path)
+    found = store.lookup("lx_old")
+    assert found is not None and found.areas == ()  # an existing token keeps the whole district
+    secret, token = store.create("/s", ["lianxi.ticket.*"], areas=["s-01,c-02-01"])
+    assert token.areas == ("s-01", "c-02-01") and (token.streets, token.communities) == (["s-01"], ["c-02-01"])
+    assert store.lookup(secret) == token and token.as_dict()["areas"] == ["s-01", "c-02-01"]
+    with pytest.raises(TokenError) as bad:
+        store.create("/s", ["lianxi.ticket.*"], areas=["east-street"])
+    assert (bad.value.field, bad.value.rule) == ("areas", "pattern")
+    store.close()

@@ -1,0 +1,294 @@
+"""Open311 GET read policy (issue #16): no anonymous listing unless the deployment opens public
+read, and then only public fields; tokens see full records within their street/community
+scope; status follows dbt's fct_tickets, with the raw events as the fallback.
+
+Real app (uvicorn) on a private broker, a real warehouse (the stack's or a private one)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from conftest import RunningApi, Warehouse
+from ingest_events import HOTLINE
+
+from ingest.config import IngestSettings
+
+# What only a token may see: the resident's words, the handling unit, the resolution, ids.
+PRIVATE = (
+    "张三家门口",
+    "u-9",
+    "u-7",
+    "已修复",
+    "r-000777",
+    "c-01-01",
+    "c-01-02",
+    "c-02-01",
+)
+
+
+@pytest.fixture
+def kafka_bootstrap(private_kafka: str) -> str:
+    return private_kafka
+
+
+def _rows(
+    ticket: str,
+    street: str,
+    community: str,
+    lifecycle: list[tuple[str, dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    return [
+        {
+            "event_id": uuid.uuid4().hex,
+            "source": HOTLINE,
+            "type": f"lianxi.ticket.{name}",
+            "schema_version": 1,
+            "subject": ticket,
+            "time": start + timedelta(hours=n),
+            "street_id": street,
+            "community_id": community,
+            "ticket_id": ticket,
+            "data": json.dumps(data, ensure_ascii=False),
+            "kafka_topic": "lianxi.ticket",
+            "kafka_partition": 0,
+            "kafka_offset": n,
+            **data,
+        }
+        for n, (name, data) in enumerate(lifecycle)
+    ]
+
+
+@pytest.fixture
+def tickets(open311_warehouse: Warehouse) -> Iterator[tuple[str, str]]:
+    """(raw database, marts database) holding three tickets on two streets; the mart has two."""
+    raw, marts = (
+        f"test_o311_raw_{uuid.uuid4().hex[:8]}",
+        f"test_o311_marts_{uuid.uuid4().hex[:8]}",
+    )
+    opened = {
+        "channel": "hotline",
+        "category": "road_traffic",
+        "description": "路灯不亮，张三家门口",
+        "reporter_id": "r-000777",
+    }
+    rows = _rows(
+        "t-s1a",
+        "s-01",
+        "c-01-01",
+        [
+            ("opened", opened),
+            ("assigned", {"assignee_unit_id": "u-9"}),
+            ("resolved", {"resolution": "已修复"}),
+        ],
+    )
+    # resolved, reopened, then rated: still open (the raw last event, rated, used to say closed)
+    rows += _rows(
+        "t-s1b",
+        "s-01",
+        "c-01-02",
+        [
+            ("opened", opened),
+            ("resolved", {"resolution": "已修复"}),
+            ("reopened", {"reason": "又坏了"}),
+            ("rated", {"satisfaction": "dissatisfied"}),
+        ],
+    )
+    rows += _rows(
+        "t-s2a",
+        "s-02",
+        "c-02-01",
+        [("opened", opened), ("assigned", {"assignee_unit_id": "u-7"})],
+    )
+    columns = sorted({c for r in rows for c in r})
+    client = open311_warehouse.client()
+    client.command(f"CREATE DATABASE {raw}")
+    client.command(f"CREATE TABLE {raw}.ticket_events AS raw.ticket_events")
+    client.insert(
+        f"{raw}.ticket_events",
+        [[r.get(c) for c in columns] for r in rows],
+        column_names=columns,
+        settings={"async_insert": 0},
+    )
+    client.command(f"CREATE DATABASE {marts}")
+    client.command(
+        f"CREATE TABLE {marts}.fct_tickets (ticket_id String, status String, street_name Nullable(String), "
+        "community_name Nullable(String), refreshed_at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY ticket_id"
+    )
+    # t-s2a is not in the mart yet (dbt refreshes behind the raw events).
+    client.command(
+        f"INSERT INTO {marts}.fct_tickets VALUES ('t-s1a', 'resolved', '东关街道', '东一社区', now64(3)), "
+        "('t-s1b', 'reopened', '东关街道', '东二社区', now64(3))"
+    )
+    try:
+        yield raw, marts
+    finally:
+        client.command(f"DROP DATABASE IF EXISTS {raw}")
+        client.command(f"DROP DATABASE IF EXISTS {marts}")
+        client.close()
+
+
+@pytest.fixture
+def read_api(
+    ingest_settings: IngestSettings,
+    start_api: Callable[[IngestSettings], RunningApi],
+    open311_warehouse: Warehouse,
+    tickets: tuple[str, str],
+) -> Callable[..., RunningApi]:
+    def start(**overrides: Any) -> RunningApi:
+        settings = ingest_settings.model_copy(
+            update={
+                "warehouse_host": open311_warehouse.host,
+                "warehouse_http_port": open311_warehouse.http_port,
+                "open311_raw_database": tickets[0],
+                "open311_marts_database": tickets[1],
+                **overrides,
+            }
+        )
+        return start_api(settings)
+
+    return start
+
+
+def _token(api: RunningApi, types: list[str], areas: list[str] | None = None) -> str:
+    from ingest.tokens import TokenStore
+
+    store = TokenStore(api.settings.tokens_path)
+    try:
+        return store.create(HOTLINE, types, areas=areas)[0]
+    finally:
+        store.close()
+
+
+def _ids(r: httpx.Response) -> list[str]:
+    assert r.status_code == 200, r.text
+    return sorted(t["service_request_id"] for t in r.json())
+
+
+def test_no_anonymous_read_by_default(read_api: Callable[..., RunningApi]) -> None:
+    api = read_api()
+    assert api.settings.open311_public_read is False
+    with api.client() as client:
+        listed = client.get("/open311/v2/requests.json")
+        one = client.get("/open311/v2/requests/t-s1a.json")
+        services = client.get("/open311/v2/services.json")
+    for r in (listed, one):
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith(
+            "Bearer"
+        ), r.text
+        body = r.json()
+        assert [(e["code"], e["field"], e["rule"]) for e in body] == [
+            (401, "api_key", "token_required")
+        ]
+        assert "令牌" in body[0]["description"]
+        assert not any(p in r.text for p in PRIVATE)
+    assert services.status_code == 200  # the category list stays public
+
+
+def test_public_read_shows_only_public_fields(
+    read_api: Callable[..., RunningApi],
+) -> None:
+    api = read_api(open311_public_read=True)
+    with api.client() as client:
+        listed = client.get("/open311/v2/requests.json")
+        one = client.get("/open311/v2/requests/t-s1a.json")
+        wrong = client.get("/open311/v2/requests.json", params={"api_key": "lx_wrong"})
+    assert _ids(listed) == ["t-s1a", "t-s1b", "t-s2a"]
+    for r in (listed, one):
+        assert not any(p in r.text for p in PRIVATE), r.text
+    by_id = {t["service_request_id"]: t for t in listed.json()}
+    a = by_id["t-s1a"]
+    assert (a["service_code"], a["service_name"], a["status"], a["address"]) == (
+        "road_traffic",
+        "道路交通",
+        "closed",
+        "东关街道 东一社区",
+    )
+    assert a["requested_datetime"] and a["updated_datetime"]
+    assert all(
+        a[k] is None
+        for k in ("description", "status_notes", "agency_responsible", "address_id")
+    )
+    assert one.json() == [a]
+    # A wrong token is refused, not quietly served the public view.
+    assert wrong.status_code == 401 and wrong.json()[0]["rule"] == "token_unknown"
+
+
+def test_tokens_see_full_records_only_within_their_area(
+    read_api: Callable[..., RunningApi],
+) -> None:
+    api = read_api(open311_public_read=True)
+    street_1 = _token(api, ["lianxi.ticket.*"], ["s-01"])
+    community_2 = _token(api, ["lianxi.ticket.opened"], ["c-02-01"])
+    district = _token(api, ["lianxi.ticket.*"])
+    wishes = _token(api, ["lianxi.wish.*"])
+    with api.client() as client:
+        s1 = client.get("/open311/v2/requests.json", params={"api_key": street_1})
+        s1_asks_s2 = client.get(
+            "/open311/v2/requests.json",
+            params={"api_key": street_1, "service_request_id": "t-s2a"},
+        )
+        s1_one_s2 = client.get(
+            "/open311/v2/requests/t-s2a.json", params={"api_key": street_1}
+        )
+        s1_one_s1 = client.get(
+            "/open311/v2/requests/t-s1a.json",
+            headers={"Authorization": f"Bearer {street_1}"},
+        )
+        c2 = client.get(
+            "/open311/v2/requests.json",
+            headers={"Authorization": f"Bearer {community_2}"},
+        )
+        everyone = client.get("/open311/v2/requests.json", params={"api_key": district})
+        wish = client.get("/open311/v2/requests.json", params={"api_key": wishes})
+    assert _ids(s1) == ["t-s1a", "t-s1b"]
+    assert _ids(s1_asks_s2) == []
+    assert s1_one_s2.status_code == 404 and s1_one_s2.json()[0]["rule"] == "not_found"
+    assert "u-7" not in s1.text + s1_one_s2.text
+    full = s1_one_s1.json()[0]
+    assert (
+        full["description"],
+        full["agency_responsible"],
+        full["status_notes"],
+        full["address_id"],
+    ) == ("路灯不亮，张三家门口", "u-9", "已修复", "c-01-01")
+    assert _ids(c2) == ["t-s2a"] and c2.json()[0]["agency_responsible"] == "u-7"
+    assert _ids(everyone) == ["t-s1a", "t-s1b", "t-s2a"]
+    assert wish.status_code == 403 and wish.json()[0]["rule"] == "token_scope"
+
+
+def test_status_follows_the_dbt_mart_and_falls_back_to_raw(
+    read_api: Callable[..., RunningApi],
+) -> None:
+    with_mart = read_api()
+    token = _token(with_mart, ["lianxi.ticket.*"])
+    with with_mart.client() as client:
+        r = client.get("/open311/v2/requests.json", params={"api_key": token})
+        closed = client.get(
+            "/open311/v2/requests.json", params={"api_key": token, "status": "closed"}
+        )
+    status = {t["service_request_id"]: t["status"] for t in r.json()}
+    assert status == {"t-s1a": "closed", "t-s1b": "open", "t-s2a": "open"}
+    assert _ids(closed) == ["t-s1a"]
+    assert (
+        r.headers["x-lianxi-status-source"] == "fct_tickets+raw"
+    )  # t-s2a is not in the mart yet
+
+    no_mart = read_api(open311_marts_database="no_such_marts")
+    token = _token(no_mart, ["lianxi.ticket.*"])
+    with no_mart.client() as client:
+        r = client.get("/open311/v2/requests.json", params={"api_key": token})
+    assert r.headers["x-lianxi-status-source"] == "raw"
+    # Same lifecycle rule on the raw events: reopened after resolved stays open though rated last.
+    assert {t["service_request_id"]: t["status"] for t in r.json()} == {
+        "t-s1a": "closed",
+        "t-s1b": "open",
+        "t-s2a": "open",
+    }
+    assert all(t["address"] is None for t in r.json())  # area names live in the mart

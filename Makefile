@@ -17,7 +17,7 @@ APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickho
   fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-packages python-env kafka-jars demo demo-load up down status test bench lint
+.PHONY: help setup system-packages service-user python-env kafka-jars demo demo-load up down status test bench lint
 
 help:
 	@echo "make setup   install everything (idempotent: fast when done)"
@@ -29,7 +29,7 @@ help:
 	@echo "make bench   run every tests/perf/bench_*.py, results in var/bench/"
 	@echo "make lint    ruff + mypy"
 
-setup: system-packages python-env kafka-jars
+setup: system-packages service-user python-env kafka-jars
 	@echo "==> setup done"
 
 system-packages:
@@ -44,6 +44,19 @@ system-packages:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
 	  echo "==> system packages present (java, mvn, clickhouse-client, chromium, chromedriver, CJK fonts)"; \
+	fi
+
+# The stack's services run as this unprivileged system user when `lianxi up` runs as root
+# (infra/service_user.py); LIANXI_SERVICE_USER= (empty) keeps them as the invoking user.
+SERVICE_USER ?= $(or $(LIANXI_SERVICE_USER),lianxi)
+service-user:
+	@if [ "$$(id -u)" != 0 ] || [ -z "$(SERVICE_USER)" ]; then \
+	  echo "==> service user: not root, services run as $$(id -un)"; \
+	elif getent passwd $(SERVICE_USER) >/dev/null; then \
+	  echo "==> service user $(SERVICE_USER) present"; \
+	else \
+	  echo "==> creating system user $(SERVICE_USER) (no login, no home)"; \
+	  useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin $(SERVICE_USER); \
 	fi
 
 python-env: $(VENV)/.installed

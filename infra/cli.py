@@ -1,6 +1,7 @@
 """The `lianxi` console script: one entry point, each stage registers its own commands."""
 
 import importlib
+import os
 
 import typer
 
@@ -16,4 +17,7 @@ for _module in STAGES:
 
 
 def main() -> None:
+    # Files this command writes under var/ stay writable for the services' group
+    # (infra/service_user.py).
+    os.umask(0o002)
     app()

@@ -24,6 +24,10 @@ class InfraSettings(BaseSettings):
     env: str = "production"  # unset means production: development must be said (make, .ci/run)
     var_dir: Path = Field(default=REPO_ROOT / "var")
 
+    # The system user the services run as when `lianxi up` is started by root (made by
+    # `make setup`); empty runs them as the invoking user.
+    service_user: str = "lianxi"
+
     kafka_bootstrap: str = "127.0.0.1:9092"
     # KRaft controller listener; 0 means "the broker port + 1" so private stacks stay disjoint.
     kafka_controller_port: int = Field(default=0, ge=0, le=65535)

@@ -15,6 +15,7 @@ from infra.kafka.broker import require_jars, require_java
 from infra.ports import describe_holders
 from infra.processes import memory_kb
 from infra.services import Service, all_services, lianxi_executable, select
+from infra import service_user
 from infra.supervision import render
 from infra.supervision.control import Supervisord
 from infra.supervision.render import Paths
@@ -38,7 +39,9 @@ class Stack:
         wanted = select(self.services, names)
         self._preflight(wanted)
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
-        changed = render.write(self.settings, self.services, self.paths)
+        user = service_user.prepare(self.settings, service_user.resolve(self.settings))
+        echo(user.reason)
+        changed = render.write(self.settings, self.services, self.paths, user.name)
         started_supervisord = False
         if not self.supervisord.running():
             if self.supervisord.pid() is not None:

@@ -60,7 +60,7 @@ def _supervisor_value(name: str, value: str) -> str:
     )
 
 
-def render(settings: InfraSettings, services: list[Service], paths: Paths) -> str:
+def render(settings: InfraSettings, services: list[Service], paths: Paths, user: str | None = None) -> str:
     # supervisor expands %(x)s in paths more than once, so no escaping survives: refuse.
     for name, path in (("LIANXI_VAR_DIR", paths.var_dir), ("the repository path", REPO_ROOT)):
         if "%" in str(path):
@@ -73,12 +73,18 @@ def render(settings: InfraSettings, services: list[Service], paths: Paths) -> st
     }
     text = Template(MAIN_TEMPLATE.read_text()).substitute(common)
     base_env = service_environment(settings)
+    # Not root (infra/service_user.py): the programs get the user, a home of their own under
+    # var/ and umask 002, so root's commands and the services share what is written there.
+    user_line = f"user={user}\numask=002\n" if user else ""
+    if user:
+        base_env["HOME"] = str(settings.var_dir / "home")
     program = Template(PROGRAM_TEMPLATE.read_text())
     for service in services:
         env = {**base_env, **service.environment}
         text += program.substitute(
             common,
             name=service.name,
+            user_line=user_line,
             command=shlex.join(service.command).replace("%", "%%"),
             startsecs=service.startsecs,
             stopwaitsecs=service.stopwaitsecs,
@@ -89,10 +95,12 @@ def render(settings: InfraSettings, services: list[Service], paths: Paths) -> st
     return text
 
 
-def write(settings: InfraSettings, services: list[Service], paths: Paths) -> bool:
+def write(settings: InfraSettings, services: list[Service], paths: Paths, user: str | None = None) -> bool:
     """Write the config; True when it changed (supervisord then needs to reread it)."""
     paths.log_dir.mkdir(parents=True, exist_ok=True)
-    text = render(settings, services, paths)
+    if user:
+        (settings.var_dir / "home").mkdir(parents=True, exist_ok=True)
+    text = render(settings, services, paths, user)
     if paths.config.exists() and paths.config.read_text() == text:
         return False
     paths.config.write_text(text)

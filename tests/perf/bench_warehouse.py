@@ -45,7 +45,7 @@ def _timed(fn, repeats: int) -> list[float]:
     return times
 
 
-def _start_server(base: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_server(base: Path, *, migrate: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     import httpx
 
     port = _free_port()
@@ -58,7 +58,8 @@ def _start_server(base: Path) -> tuple[subprocess.Popen[bytes], str]:
         "LIANXI_WAREHOUSE_MAX_EXECUTION_TIME": "0",
     }
     log = (base / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "warehouse.server"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    command = [sys.executable, "-m", "warehouse.server"] + (["--migrate"] if migrate else [])
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     while True:
         if proc.poll() is not None:

@@ -63,12 +63,14 @@ kpis as (
 )
 
 select
-    kpi,
-    period_start,
-    street_id,
-    community_id,
-    toUInt16(version) as version,
-    toUInt64(numerator) as numerator,
-    toUInt64(denominator) as denominator,
-    if(denominator = 0, NULL, numerator / denominator) as rate
+    kpis.kpi as kpi,
+    {{ label_zh('kpi_label') }} as kpi_zh,
+    kpis.period_start as period_start,
+    kpis.street_id as street_id,
+    kpis.community_id as community_id,
+    toUInt16(kpis.version) as version,
+    toUInt64(kpis.numerator) as numerator,
+    toUInt64(kpis.denominator) as denominator,
+    if(kpis.denominator = 0, NULL, kpis.numerator / kpis.denominator) as rate
 from kpis
+{{ label_join('kpi', 'kpis.kpi', 'kpi_label') }}

@@ -35,6 +35,7 @@ select
     coalesce(members.in_service, false) as in_service,
     members.unit_id as unit_id,
     members.project as project,
+    {{ label_zh('project_label') }} as project_zh,
     members.registered_at as registered_at,
     members.event_refs as event_refs,
     members.last_loaded_at as last_loaded_at,
@@ -43,3 +44,4 @@ select
 from members
 left join {{ ref('dim_street') }} as streets on streets.street_id = members.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = members.community_id
+{{ label_join('member_project', 'members.project', 'project_label') }}

@@ -156,6 +156,34 @@ ALTER TABLE marts.fct_meeting_compliance
   ADD COLUMN level_zh Nullable(String) DEFAULT if(level = 'street', '街道', '社区'),
   ADD COLUMN status_zh Nullable(String) DEFAULT transform(status, ['held', 'late', 'missed', 'pending'], ['按时召开', '延期召开', '未召开', '待召开'], NULL);
 
+ALTER TABLE marts.fct_registrations
+  ADD COLUMN is_in_service_registered UInt8 DEFAULT toUInt8(in_service AND project IS NULL);
+
+-- The metric layer: numerator/denominator per KPI, month and community (dbt's fct_kpi_monthly).
+CREATE TABLE marts.fct_kpi_monthly (kpi LowCardinality(String), kpi_zh Nullable(String), period_start Date,
+  street_id String, street_name Nullable(String), community_id String, community_name Nullable(String),
+  version UInt16, numerator UInt64, denominator UInt64, rate Nullable(Float64))
+ENGINE = MergeTree ORDER BY (kpi, street_id, community_id, period_start);
+INSERT INTO marts.fct_kpi_monthly
+SELECT k.1, k.2, toStartOfMonth(toDate(opened_at, 'Asia/Shanghai')) AS month, street_id, street_name, community_id,
+       community_name, 1, sum(k.3), sum(k.4), sum(k.3) / nullIf(sum(k.4), 0)
+FROM marts.fct_tickets
+ARRAY JOIN [('response_rate', '响应率', toUInt64(first_responded_at IS NOT NULL), toUInt64(1)),
+            ('resolution_rate', '办结率', toUInt64(resolved_at IS NOT NULL), toUInt64(1)),
+            ('satisfaction_rate', '满意率', toUInt64(rated_satisfaction IN ('satisfied', 'basically_satisfied')),
+             toUInt64(rated_satisfaction IS NOT NULL))] AS k
+GROUP BY k.1, k.2, month, street_id, street_name, community_id, community_name;
+INSERT INTO marts.fct_kpi_monthly
+SELECT concat(level, '_meeting_compliance'), if(level = 'street', '街道联席会议履约率', '社区联席会议履约率'),
+       period_start, street_id, street_name, coalesce(community_id, ''), community_name, 1, sum(held), sum(required),
+       sum(held) / nullIf(sum(required), 0)
+FROM marts.fct_meeting_compliance GROUP BY ALL;
+INSERT INTO marts.fct_kpi_monthly
+SELECT 'wish_fulfilment_rate', '微心愿实现率', toStartOfMonth(toDate(posted_at, 'Asia/Shanghai')) AS month, street_id,
+       street_name, community_id, community_name, 1, countIf(fulfilled_at IS NOT NULL), count(),
+       countIf(fulfilled_at IS NOT NULL) / count()
+FROM marts.fct_wishes GROUP BY ALL;
+
 -- Today's counters since 00:00 Asia/Shanghai, computed at query time like dbt's live view.
 CREATE VIEW marts.live_headline_today AS
 WITH toDateTime64(toStartOfDay(now('Asia/Shanghai')), 3, 'UTC') AS since

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,71 @@ def test_charts_show_chinese_labels_never_codes() -> None:
             assert f"{column}_zh" not in columns, (
                 f"{chart['key']} groups by the code {column}, use {column}_zh"
             )
+
+
+KPI_RATE = "sum(numerator) / nullIf(sum(denominator), 0)"
+# Fact columns that only matter as inputs to a kpi_definitions rate: a chart aggregating them
+# recomputes the KPI (and silently ignores its versions).
+KPI_INPUTS = ("first_responded_at", "hours_to_respond", "rated_satisfaction")
+
+
+def _kpis_defined() -> set[str]:
+    text = (REPO / "dbt_project/seeds/kpi_definitions.csv").read_text(encoding="utf-8")
+    return {line.split(",")[0] for line in text.splitlines()[1:] if line.strip()}
+
+
+def _chart_metrics(chart: dict) -> list[str]:
+    return [sql for sql, _ in chart.get("metrics") or [chart["metric"]]]
+
+
+def test_charts_read_rates_from_the_metric_layer() -> None:
+    """One truth: a chart never computes a rate. A ratio appears only as the one expression
+    over fct_kpi_monthly (numerators/denominators under the versioned kpi_definitions), and
+    only for KPIs defined there; no chart aggregates a KPI's raw inputs."""
+    datasets, dashboards = bundle_build.load_spec()
+    defined = _kpis_defined()
+    assert "fct_kpi_monthly" in datasets
+    rate_charts = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        for sql in _chart_metrics(chart):
+            lowered = sql.lower()
+            assert not any(column in lowered for column in KPI_INPUTS), (
+                f"{chart['key']}: {sql} recomputes a KPI from facts; read fct_kpi_monthly"
+            )
+            if "/" not in sql:
+                continue
+            assert sql == KPI_RATE and chart["dataset"] == "fct_kpi_monthly", (
+                f"{chart['key']}: {sql} computes a rate itself; use {KPI_RATE} on fct_kpi_monthly"
+            )
+            kpis = re.findall(r"'([a-z_]+)'", chart.get("where", ""))
+            assert kpis, f"{chart['key']}: a rate chart names its KPI (where kpi = '…')"
+            for kpi in kpis:
+                # street_/community_meeting_compliance are the two levels of meeting_compliance
+                assert any(kpi == d or kpi.endswith(f"_{d}") for d in defined), (
+                    chart["key"],
+                    kpi,
+                )
+            rate_charts += 1
+    assert rate_charts >= 6
+
+
+def test_metric_layer_test_catches_a_chart_computing_its_own_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    datasets, dashboards = bundle_build.load_spec()
+    tile = next(
+        c
+        for c in bundle_build.iter_charts(dashboards)
+        if c["key"] == "tk_response_rate"
+    )
+    tile.update(
+        dataset="fct_tickets",
+        where=None,
+        metric=[
+            "countIf(first_responded_at IS NOT NULL) / greatest(count(), 1)",
+            "响应率",
+        ],
+    )
+    monkeypatch.setattr(bundle_build, "load_spec", lambda: (datasets, dashboards))
+    with pytest.raises(AssertionError, match="tk_response_rate"):
+        test_charts_read_rates_from_the_metric_layer()

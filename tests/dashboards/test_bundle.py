@@ -313,6 +313,10 @@ def test_charts_read_rates_from_the_metric_layer() -> None:
                     chart["key"],
                     kpi,
                 )
+            # a pivot's totals would add the rates up
+            assert chart["kind"] != "pivot" or chart.get("totals") is False, chart[
+                "key"
+            ]
             rate_charts += 1
     assert rate_charts >= 6
 
@@ -337,3 +341,38 @@ def test_metric_layer_test_catches_a_chart_computing_its_own_rate(
     monkeypatch.setattr(bundle_build, "load_spec", lambda: (datasets, dashboards))
     with pytest.raises(AssertionError, match="tk_response_rate"):
         test_charts_read_rates_from_the_metric_layer()
+
+
+COMPLETE_DAYS = "day < toDate(now(), 'Asia/Shanghai')"
+
+
+def test_time_never_runs_ahead() -> None:
+    """Live tiles count today (Shanghai) up to now from live_headline_today; every daily trend
+    reads the dense fct_daily_indicators (0 on days without events) and ends at the latest
+    complete day. No chart compares with a fixed date, so this holds on any day."""
+    datasets, dashboards = bundle_build.load_spec()
+    daily = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        dataset = datasets[chart["dataset"]]
+        if "实时" in chart["title"]:
+            assert chart["dataset"] == "live_headline_today", chart["key"]
+        x = chart.get("x")
+        if x is None or chart.get("grain", "P1D") != "P1D":
+            continue
+        kind = (
+            dataset["columns"].get(x, (None,))[0]
+            or dataset.get("derived", {}).get(x, (None, None))[1]
+        )
+        if kind != "Date":
+            continue
+        assert chart["dataset"] == "fct_daily_indicators" and x == "day", (
+            f"{chart['key']}: daily trends read the dense fct_daily_indicators"
+        )
+        assert chart.get("where") == COMPLETE_DAYS, (
+            f"{chart['key']}: end at the latest complete day"
+        )
+        daily += 1
+    assert daily >= 8
+    for table, spec in datasets.items():
+        for name, (expression, _, _) in (spec.get("derived") or {}).items():
+            assert not re.search(r"\d{4}-\d{2}-\d{2}", expression), (table, name)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -176,6 +177,40 @@ def test_daily_indicators_add_up_to_the_headline(built: DbtWarehouse) -> None:
     )  # four members (m-1 registered twice), each on its first registration day
 
 
+def test_daily_indicators_have_every_day_with_zeros(built: DbtWarehouse) -> None:
+    """A row per day of the calendar spine for every place, 0 on days without events: from the
+    first active day to the day before the as-of day or the last active day, whichever is later
+    (the scenario's last event, t-5's rating, is in July, after the June as-of)."""
+    client = built.client()
+    first, last, days, places, rows = client.query(
+        "select min(day), max(day), uniqExact(day), uniqExact(street_id, community_id), count() "
+        "from marts.fct_daily_indicators"
+    ).result_rows[0]
+    assert (
+        first.isoformat() == "2026-01-15"
+    )  # m-1's registration, the first counted activity
+    as_of_day = (
+        datetime.fromisoformat(scenario.AS_OF)
+        .astimezone(ZoneInfo("Asia/Shanghai"))
+        .date()
+    )
+    last_event = client.query(
+        "select max(toDate(time, 'Asia/Shanghai')) from merge('raw', '_events$')"
+    ).result_rows[0][0]
+    assert last == max(as_of_day - timedelta(days=1), last_event)
+    assert days == (last - first).days + 1
+    assert places == 3 + 2  # three communities and the two streets' street-level rows
+    assert rows == days * places
+    quiet = client.query(
+        "select count(), countIf(members_registered + check_ins + wishes_posted + wishes_claimed + wishes_fulfilled"
+        " + volunteer_claims + tickets_opened + tickets_resolved + meetings_held = 0 and volunteer_hours = 0)"
+        " from marts.fct_daily_indicators where day = '2026-05-20'"
+    ).result_rows[0]
+    assert (
+        quiet[0] == places and quiet[1] >= 1
+    )  # every place has the day, quiet ones with zeros
+
+
 def test_every_fact_row_traces_back_to_raw_events(built: DbtWarehouse) -> None:
     client = built.client()
     refs = client.query(
@@ -299,6 +334,39 @@ def test_live_headline_today_reads_raw_directly(built: DbtWarehouse) -> None:
     )
     after = _row(client, "select * from marts.live_headline_today")
     assert after["tickets_opened"] == before["tickets_opened"] + 1
+    # Later today (Shanghai) but not yet happened: the tile counts up to now, never ahead.
+    now = datetime.now(UTC)
+    end_of_day = datetime.combine(
+        now.astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1),
+        time(),
+        ZoneInfo("Asia/Shanghai"),
+    )
+    later = now + min(timedelta(hours=1), (end_of_day - now) / 2)
+    load_events(
+        built.writer(),
+        [
+            scenario.event(
+                "lianxi.ticket.opened",
+                "t-live",
+                scenario.iso(later),
+                {
+                    "ticket_id": "t-live",
+                    "channel": "walk_in",
+                    "category": "other",
+                    "community_id": "c-02-01",
+                    "street_id": "s-02",
+                    "grid_id": None,
+                    "project": None,
+                    "reporter_id": None,
+                    "description": "预约事项",
+                },
+            )
+        ],
+    )
+    assert (
+        _row(client, "select * from marts.live_headline_today")["tickets_opened"]
+        == after["tickets_opened"]
+    )
     # Not part of the incremental check below: remove it again.
     client.command("DELETE FROM raw.ticket_events WHERE subject = 't-live'")
 

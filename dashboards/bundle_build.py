@@ -47,17 +47,24 @@ def stable_uuid(kind: str, name: str) -> str:
 
 def load_spec() -> tuple[dict[str, Any], dict[str, Any]]:
     datasets = canonical.load((SPEC_DIR / "datasets.yaml").read_text(encoding="utf-8"))
-    dashboards = canonical.load((SPEC_DIR / "dashboards.yaml").read_text(encoding="utf-8"))
+    dashboards = canonical.load(
+        (SPEC_DIR / "dashboards.yaml").read_text(encoding="utf-8")
+    )
     return datasets, dashboards
 
 
 def iter_charts(dashboards: dict[str, Any]) -> list[dict[str, Any]]:
-    return [chart for board in dashboards.values() for row in board["rows"] for chart in row]
+    return [
+        chart for board in dashboards.values() for row in board["rows"] for chart in row
+    ]
 
 
 def chart_numbers(dashboards: dict[str, Any]) -> dict[str, int]:
     """Bundle-local chart ids (position `chartId`, filter scopes); the importer remaps them."""
-    return {chart["key"]: number for number, chart in enumerate(iter_charts(dashboards), start=1)}
+    return {
+        chart["key"]: number
+        for number, chart in enumerate(iter_charts(dashboards), start=1)
+    }
 
 
 def database_uri(name: str, hostport: str = CANONICAL_HOSTPORT) -> str:
@@ -92,7 +99,9 @@ def _database(name: str) -> dict[str, Any]:
     }
 
 
-def _column(name: str, ch_type: str, label: str, expression: str | None = None) -> dict[str, Any]:
+def _column(
+    name: str, ch_type: str, label: str, expression: str | None = None
+) -> dict[str, Any]:
     return {
         "advanced_data_type": None,
         "column_name": name,
@@ -116,7 +125,10 @@ def _is_temporal(ch_type: str) -> bool:
 
 
 def _dataset(table: str, spec: dict[str, Any]) -> dict[str, Any]:
-    columns = [_column(name, ch_type, label) for name, (ch_type, label) in spec["columns"].items()]
+    columns = [
+        _column(name, ch_type, label)
+        for name, (ch_type, label) in spec["columns"].items()
+    ]
     for name, (expression, ch_type, label) in (spec.get("derived") or {}).items():
         columns.append(_column(name, ch_type, label, expression))
     return {
@@ -172,7 +184,13 @@ def _metric(sql: str, label: str) -> dict[str, Any]:
 def _axis_column(name: str, grain: str | None) -> dict[str, Any] | str:
     if grain is None:
         return name
-    return {"columnType": "BASE_AXIS", "expressionType": "SQL", "label": name, "sqlExpression": name, "timeGrain": grain}
+    return {
+        "columnType": "BASE_AXIS",
+        "expressionType": "SQL",
+        "label": name,
+        "sqlExpression": name,
+        "timeGrain": grain,
+    }
 
 
 class _ChartBuilder:
@@ -209,7 +227,13 @@ class _ChartBuilder:
                 }
             )
         if self.chart.get("where"):
-            filters.append({"clause": "WHERE", "expressionType": "SQL", "sqlExpression": self.chart["where"]})
+            filters.append(
+                {
+                    "clause": "WHERE",
+                    "expressionType": "SQL",
+                    "sqlExpression": self.chart["where"],
+                }
+            )
         return filters
 
     def form_data(self) -> dict[str, Any]:
@@ -221,43 +245,103 @@ class _ChartBuilder:
             "viz_type": VIZ[self.kind],
         }
         if self.kind == "number":
-            data |= {"metric": self.metrics[0], "header_font_size": 0.4, "subheader_font_size": 0.15,
-                     "y_axis_format": fmt, "force_timestamp_formatting": False}
+            data |= {
+                "metric": self.metrics[0],
+                "header_font_size": 0.4,
+                "subheader_font_size": 0.15,
+                "y_axis_format": fmt,
+                "force_timestamp_formatting": False,
+            }
         elif self.kind == "trend":
-            data |= {"metric": self.metrics[0], "x_axis": self.x, "time_grain_sqla": self.x_grain,
-                     "show_trend_line": True, "start_y_axis_at_zero": True, "y_axis_format": fmt,
-                     "compare_lag": 7, "compare_suffix": "较7天前", "header_font_size": 0.4,
-                     "subheader_font_size": 0.15, "time_format": "%Y-%m-%d", "rolling_type": "None"}
+            data |= {
+                "metric": self.metrics[0],
+                "x_axis": self.x,
+                "time_grain_sqla": self.x_grain,
+                "show_trend_line": True,
+                "start_y_axis_at_zero": True,
+                "y_axis_format": fmt,
+                "compare_lag": 7,
+                "compare_suffix": "较7天前",
+                "header_font_size": 0.4,
+                "subheader_font_size": 0.15,
+                "time_format": "%Y-%m-%d",
+                "rolling_type": "None",
+            }
         elif self.kind in ("line", "bar"):
-            data |= {"metrics": self.metrics, "x_axis": self.x, "groupby": [], "row_limit": 10000,
-                     "y_axis_format": fmt, "x_axis_time_format": "%Y-%m-%d", "show_legend": True,
-                     "legendType": "scroll", "legendOrientation": "top", "rich_tooltip": True,
-                     "tooltipTimeFormat": "%Y-%m-%d", "truncate_metric": True, "zoomable": False}
+            data |= {
+                "metrics": self.metrics,
+                "x_axis": self.x,
+                "groupby": [],
+                "row_limit": 10000,
+                "y_axis_format": fmt,
+                "x_axis_time_format": "%Y-%m-%d",
+                "show_legend": True,
+                "legendType": "scroll",
+                "legendOrientation": "top",
+                "rich_tooltip": True,
+                "tooltipTimeFormat": "%Y-%m-%d",
+                "truncate_metric": True,
+                "zoomable": False,
+            }
             if self.x_grain:
                 data["time_grain_sqla"] = self.x_grain
             else:
-                data |= {"x_axis_sort": self.metrics[0]["label"], "x_axis_sort_asc": False}
+                data |= {
+                    "x_axis_sort": self.metrics[0]["label"],
+                    "x_axis_sort_asc": False,
+                }
             if self.kind == "bar":
                 data |= {"orientation": "vertical", "show_value": True}
             else:
                 data |= {"markerEnabled": True, "seriesType": "line"}
         elif self.kind == "table":
             formats = chart.get("formats") or {}
-            data |= {"query_mode": "aggregate", "groupby": chart.get("groupby", []), "metrics": self.metrics,
-                     "all_columns": [], "row_limit": 1000, "order_desc": True, "include_search": False,
-                     "table_timestamp_format": "%Y-%m-%d", "show_cell_bars": False,
-                     "column_config": {m["label"]: {"d3NumberFormat": formats.get(m["label"], fmt)}
-                                       for m in self.metrics}}
+            data |= {
+                "query_mode": "aggregate",
+                "groupby": chart.get("groupby", []),
+                "metrics": self.metrics,
+                "all_columns": [],
+                "row_limit": 1000,
+                "order_desc": True,
+                "include_search": False,
+                "table_timestamp_format": "%Y-%m-%d",
+                "show_cell_bars": False,
+                "column_config": {
+                    m["label"]: {"d3NumberFormat": formats.get(m["label"], fmt)}
+                    for m in self.metrics
+                },
+            }
         elif self.kind == "pivot":
-            data |= {"groupbyRows": chart["rows_by"], "groupbyColumns": chart["columns_by"],
-                     "metrics": self.metrics, "aggregateFunction": "Sum", "valueFormat": fmt,
-                     "metricsLayout": "COLUMNS", "rowOrder": "key_a_to_z", "colOrder": "key_a_to_z",
-                     "rowTotals": True, "colTotals": True, "row_limit": 10000, "combineMetric": False,
-                     "date_format": "%Y-%m-%d"}
+            data |= {
+                "groupbyRows": chart["rows_by"],
+                "groupbyColumns": chart["columns_by"],
+                "metrics": self.metrics,
+                "aggregateFunction": "Sum",
+                "valueFormat": fmt,
+                "metricsLayout": "COLUMNS",
+                "rowOrder": "key_a_to_z",
+                "colOrder": "key_a_to_z",
+                # totals re-aggregate cells with aggregateFunction (a sum): wrong for rates,
+                # so a rate pivot sets `totals: false`
+                "rowTotals": chart.get("totals", True),
+                "colTotals": chart.get("totals", True),
+                "row_limit": 10000,
+                "combineMetric": False,
+                "date_format": "%Y-%m-%d",
+            }
         elif self.kind == "pie":
-            data |= {"groupby": chart["groupby"], "metric": self.metrics[0], "number_format": fmt,
-                     "show_labels": True, "label_type": "key_value_percent", "show_legend": True,
-                     "sort_by_metric": True, "row_limit": 100, "donut": False, "outerRadius": 70}
+            data |= {
+                "groupby": chart["groupby"],
+                "metric": self.metrics[0],
+                "number_format": fmt,
+                "show_labels": True,
+                "label_type": "key_value_percent",
+                "show_legend": True,
+                "sort_by_metric": True,
+                "row_limit": 100,
+                "donut": False,
+                "outerRadius": 70,
+            }
         return data
 
     def query(self) -> dict[str, Any]:
@@ -273,14 +357,21 @@ class _ChartBuilder:
             orderby = [[self.metrics[0], False]]
         elif self.kind == "pivot":
             columns = chart["rows_by"] + chart["columns_by"]
-        filters = [{"col": self.dttm, "op": "TEMPORAL_RANGE", "val": "No filter"}] if self.dttm else []
+        filters = (
+            [{"col": self.dttm, "op": "TEMPORAL_RANGE", "val": "No filter"}]
+            if self.dttm
+            else []
+        )
         return {
             "annotation_layers": [],
             "applied_time_extras": {},
             "columns": columns,
             "custom_form_data": {},
             "custom_params": {},
-            "extras": {"having": "", "where": f"({chart['where']})" if chart.get("where") else ""},
+            "extras": {
+                "having": "",
+                "where": f"({chart['where']})" if chart.get("where") else "",
+            },
             "filters": filters,
             "metrics": self.metrics,
             "order_desc": True,
@@ -318,11 +409,22 @@ def _chart(chart: dict[str, Any], datasets: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _position(key: str, board: dict[str, Any], numbers: dict[str, int]) -> dict[str, Any]:
+def _position(
+    key: str, board: dict[str, Any], numbers: dict[str, int]
+) -> dict[str, Any]:
     position: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
-        "GRID_ID": {"children": [], "id": "GRID_ID", "parents": ["ROOT_ID"], "type": "GRID"},
-        "HEADER_ID": {"id": "HEADER_ID", "meta": {"text": board["title"]}, "type": "HEADER"},
+        "GRID_ID": {
+            "children": [],
+            "id": "GRID_ID",
+            "parents": ["ROOT_ID"],
+            "type": "GRID",
+        },
+        "HEADER_ID": {
+            "id": "HEADER_ID",
+            "meta": {"text": board["title"]},
+            "type": "HEADER",
+        },
         "ROOT_ID": {"children": ["GRID_ID"], "id": "ROOT_ID", "type": "ROOT"},
     }
     for row_index, row in enumerate(board["rows"], start=1):
@@ -354,17 +456,23 @@ def _position(key: str, board: dict[str, Any], numbers: dict[str, int]) -> dict[
     return position
 
 
-def _native_filters(key: str, board: dict[str, Any], datasets: dict[str, Any], numbers: dict[str, int]) -> list:
+def _native_filters(
+    key: str, board: dict[str, Any], datasets: dict[str, Any], numbers: dict[str, int]
+) -> list:
     charts = [chart for row in board["rows"] for chart in row]
 
     def scope(has: Any) -> dict[str, Any]:
-        excluded = sorted(numbers[c["key"]] for c in charts if not has(datasets[c["dataset"]]))
+        excluded = sorted(
+            numbers[c["key"]] for c in charts if not has(datasets[c["dataset"]])
+        )
         return {"excluded": excluded, "rootPath": ["ROOT_ID"]}
 
     def has_column(name: str) -> Any:
         return lambda ds: name in ds["columns"] or name in (ds.get("derived") or {})
 
-    def select(filter_id: str, name: str, dataset: str, column: str, parents: list[str]) -> dict[str, Any]:
+    def select(
+        filter_id: str, name: str, dataset: str, column: str, parents: list[str]
+    ) -> dict[str, Any]:
         return {
             "cascadeParentIds": parents,
             "controlValues": {
@@ -380,11 +488,18 @@ def _native_filters(key: str, board: dict[str, Any], datasets: dict[str, Any], n
             "id": filter_id,
             "name": name,
             "scope": scope(has_column(column)),
-            "targets": [{"column": {"name": column}, "datasetUuid": stable_uuid("dataset", dataset)}],
+            "targets": [
+                {
+                    "column": {"name": column},
+                    "datasetUuid": stable_uuid("dataset", dataset),
+                }
+            ],
             "type": "NATIVE_FILTER",
         }
 
-    street_id, community_id, time_id = (f"NATIVE_FILTER-{key}-{part}" for part in ("street", "community", "time"))
+    street_id, community_id, time_id = (
+        f"NATIVE_FILTER-{key}-{part}" for part in ("street", "community", "time")
+    )
     return [
         select(street_id, "街道", "dim_street", "street_name", []),
         select(community_id, "社区", "dim_community", "community_name", [street_id]),
@@ -403,7 +518,9 @@ def _native_filters(key: str, board: dict[str, Any], datasets: dict[str, Any], n
     ]
 
 
-def _dashboard(key: str, board: dict[str, Any], datasets: dict[str, Any], numbers: dict[str, int]) -> dict:
+def _dashboard(
+    key: str, board: dict[str, Any], datasets: dict[str, Any], numbers: dict[str, int]
+) -> dict:
     return {
         "certification_details": None,
         "certified_by": None,
@@ -415,7 +532,9 @@ def _dashboard(key: str, board: dict[str, Any], datasets: dict[str, Any], number
             "cross_filters_enabled": False,
             "expanded_slices": {},
             "label_colors": {},
-            "native_filter_configuration": _native_filters(key, board, datasets, numbers),
+            "native_filter_configuration": _native_filters(
+                key, board, datasets, numbers
+            ),
             "refresh_frequency": board["refresh"],
             "shared_label_colors": [],
             "timed_refresh_immune_slices": [],
@@ -434,7 +553,11 @@ def build() -> dict[str, dict[str, Any]]:
     datasets, dashboards = load_spec()
     numbers = chart_numbers(dashboards)
     files: dict[str, dict[str, Any]] = {
-        "metadata.yaml": {"type": "assets", "version": EXPORT_VERSION, "timestamp": "1970-01-01T00:00:00+00:00"},
+        "metadata.yaml": {
+            "type": "assets",
+            "version": EXPORT_VERSION,
+            "timestamp": "1970-01-01T00:00:00+00:00",
+        },
     }
     for name in DATABASES:
         files[f"databases/{name}.yaml"] = _database(name)

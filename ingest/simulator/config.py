@@ -16,6 +16,6 @@ class SimulatorSettings(BaseSettings):
     seed: int | None = None
     # Seconds between progress lines.
     progress_interval_s: Annotated[float, Field(gt=0)] = 1.0
-    # Load events start here (UTC epoch seconds; default 2027-01-01 00:00 Asia/Shanghai), after
-    # the seed year, so a load run reads as the following year's traffic.
-    load_start_epoch: int = 1798732800
+    # Load events start here (UTC epoch seconds; default 2026-01-01 00:00 Asia/Shanghai), after
+    # the seed year (2025), so a load run reads as the following year's traffic.
+    load_start_epoch: int = 1767196800

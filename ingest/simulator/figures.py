@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -43,6 +45,18 @@ FIGURE_LABELS = {
 @cache
 def load_seed_file(path: Path = SEED_FILE) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def seed_year_window(path: Path = SEED_FILE) -> tuple[datetime, datetime]:
+    """The seed year in UTC: its first instant and the next year's (both Shanghai midnights).
+    Reporting as of the second closes every period of the seed year."""
+    spec = load_seed_file(path)
+    zone, year = ZoneInfo(spec["timezone"]), int(spec["year"])
+    start, end = (
+        datetime(year, 1, 1, tzinfo=zone),
+        datetime(year + 1, 1, 1, tzinfo=zone),
+    )
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def lookup(tree: dict[str, Any], dotted: str) -> Any:

@@ -60,7 +60,7 @@ FROM numbers(81 * 60) AS n
 JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
 
 CREATE TABLE marts.fct_tickets (ticket_id String, channel LowCardinality(String), category LowCardinality(String),
-  street_id String, street_name String, community_id String, community_name String, project String,
+  street_id String, street_name String, community_id String, community_name String, project Nullable(String),
   opened_at DateTime64(3, 'UTC'), first_responded_at Nullable(DateTime64(3, 'UTC')),
   resolved_at Nullable(DateTime64(3, 'UTC')), rated_satisfaction Nullable(String), reopen_count UInt32,
   status LowCardinality(String), hours_to_respond Nullable(Float64), hours_to_resolve Nullable(Float64))
@@ -68,9 +68,9 @@ ENGINE = MergeTree ORDER BY (street_id, community_id, opened_at, ticket_id);
 INSERT INTO marts.fct_tickets
 SELECT concat('t-', toString(number)),
        ['hotline', 'grid_manager', 'one_key_call', 'enterprise', 'joint_meeting', 'walk_in'][number % 6 + 1],
-       ['道路交通', '环境卫生', '物业管理', '治安消防', '企业服务', '民生保障'][number % 7 % 6 + 1],
+       ['road_traffic', 'environment', 'property', 'public_safety', 'enterprise_service', 'social_service'][number % 7 % 6 + 1],
        c.street_id, c.street_name, c.community_id, c.community_name,
-       if(number % 11 = 0, 'industrial_park_service_center', ''),
+       if(number % 11 = 0, 'industrial_park', NULL),
        opened, if(number % 50 = 0, NULL, opened + toIntervalMinute(30 + number % 300)),
        if(number % 10 = 0, NULL, opened + toIntervalHour(2 + number % 70)),
        if(number % 10 = 0 OR number % 4 = 0, NULL, ['satisfied', 'basically_satisfied', 'unsatisfied'][number % 3 + 1]),
@@ -105,7 +105,7 @@ CREATE TABLE marts.fct_wishes (wish_id String, category LowCardinality(String), 
   status LowCardinality(String), hours_to_claim Nullable(Float64))
 ENGINE = MergeTree ORDER BY (street_id, community_id, posted_at, wish_id);
 INSERT INTO marts.fct_wishes
-SELECT concat('w-', toString(number)), ['助老', '助学', '助残', '生活物资', '医疗健康'][number % 5 + 1],
+SELECT concat('w-', toString(number)), ['elderly_care', 'education', 'daily_help', 'child_care', 'health'][number % 5 + 1],
        c.street_id, c.street_name, c.community_id, c.community_name, posted,
        if(number % 9 = 0, NULL, posted + toIntervalHour(1 + number % 48)),
        if(number % 9 = 0 OR number % 7 = 0, NULL, posted + toIntervalHour(49 + number % 100)),
@@ -127,14 +127,62 @@ FROM numbers(2000) AS n
 JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
 
 CREATE TABLE marts.fct_registrations (member_id String, street_id String, street_name String, community_id String,
-  community_name String, in_service Bool, project String, registered_at DateTime64(3, 'UTC'))
+  community_name String, in_service Bool, project Nullable(String), registered_at DateTime64(3, 'UTC'))
 ENGINE = MergeTree ORDER BY (street_id, community_id, registered_at, member_id);
 INSERT INTO marts.fct_registrations
 SELECT concat('m-', toString(number)), c.street_id, c.street_name, c.community_id, c.community_name,
-       number % 4 != 0, if(number % 31 = 0, 'builders_home', ''),
+       number % 4 != 0, if(number % 31 = 0, 'builders_home', NULL),
        toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalMinute(number * 37)
 FROM numbers(2000) AS n
 JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
+
+-- The Chinese label columns dbt joins from seeds/code_labels.csv (same labels, so the
+-- dashboards show what they show on the real marts).
+ALTER TABLE marts.fct_tickets
+  ADD COLUMN channel_zh Nullable(String) DEFAULT transform(channel, ['hotline', 'grid_manager', 'one_key_call', 'enterprise', 'joint_meeting', 'walk_in'], ['服务热线', '网格员上报', '一键通呼叫', '企业诉求', '联席会议', '群众来访'], NULL),
+  ADD COLUMN category_zh Nullable(String) DEFAULT transform(category, ['road_traffic', 'environment', 'property', 'public_safety', 'enterprise_service', 'social_service'], ['道路交通', '环境卫生', '物业管理', '公共安全', '企业服务', '民生服务'], NULL),
+  ADD COLUMN project_zh Nullable(String) DEFAULT if(project = 'industrial_park', '装备制造产业园', '未填写'),
+  ADD COLUMN rated_satisfaction_zh Nullable(String) DEFAULT transform(coalesce(rated_satisfaction, ''), ['satisfied', 'basically_satisfied', 'unsatisfied', ''], ['满意', '基本满意', '不满意', '未评价'], NULL),
+  ADD COLUMN status_zh Nullable(String) DEFAULT transform(status, ['open', 'assigned', 'responded', 'resolved', 'reopened', 'closed'], ['待处理', '已派单', '已响应', '已办结', '重新办理', '已关闭'], NULL);
+ALTER TABLE marts.fct_wishes
+  ADD COLUMN category_zh Nullable(String) DEFAULT transform(category, ['elderly_care', 'education', 'daily_help', 'child_care', 'health'], ['助老服务', '助学圆梦', '生活帮扶', '儿童关爱', '医疗健康'], NULL),
+  ADD COLUMN status_zh Nullable(String) DEFAULT transform(status, ['posted', 'claimed', 'fulfilled', 'cancelled'], ['待认领', '已认领', '已实现', '已取消'], NULL);
+ALTER TABLE marts.fct_volunteering
+  ADD COLUMN category Nullable(String) DEFAULT 'elderly_care',
+  ADD COLUMN category_zh Nullable(String) DEFAULT '助老服务';
+ALTER TABLE marts.fct_registrations
+  ADD COLUMN project_zh Nullable(String) DEFAULT if(project = 'builders_home', '建设者之家', '未填写');
+ALTER TABLE marts.fct_meeting_compliance
+  ADD COLUMN level_zh Nullable(String) DEFAULT if(level = 'street', '街道', '社区'),
+  ADD COLUMN status_zh Nullable(String) DEFAULT transform(status, ['held', 'late', 'missed', 'pending'], ['按时召开', '延期召开', '未召开', '待召开'], NULL);
+
+ALTER TABLE marts.fct_registrations
+  ADD COLUMN is_in_service_registered UInt8 DEFAULT toUInt8(in_service AND project IS NULL);
+
+-- The metric layer: numerator/denominator per KPI, month and community (dbt's fct_kpi_monthly).
+CREATE TABLE marts.fct_kpi_monthly (kpi LowCardinality(String), kpi_zh Nullable(String), period_start Date,
+  street_id String, street_name Nullable(String), community_id String, community_name Nullable(String),
+  version UInt16, numerator UInt64, denominator UInt64, rate Nullable(Float64))
+ENGINE = MergeTree ORDER BY (kpi, street_id, community_id, period_start);
+INSERT INTO marts.fct_kpi_monthly
+SELECT k.1, k.2, toStartOfMonth(toDate(opened_at, 'Asia/Shanghai')) AS month, street_id, street_name, community_id,
+       community_name, 1, sum(k.3), sum(k.4), sum(k.3) / nullIf(sum(k.4), 0)
+FROM marts.fct_tickets
+ARRAY JOIN [('response_rate', '响应率', toUInt64(first_responded_at IS NOT NULL), toUInt64(1)),
+            ('resolution_rate', '办结率', toUInt64(resolved_at IS NOT NULL), toUInt64(1)),
+            ('satisfaction_rate', '满意率', toUInt64(rated_satisfaction IN ('satisfied', 'basically_satisfied')),
+             toUInt64(rated_satisfaction IS NOT NULL))] AS k
+GROUP BY k.1, k.2, month, street_id, street_name, community_id, community_name;
+INSERT INTO marts.fct_kpi_monthly
+SELECT concat(level, '_meeting_compliance'), if(level = 'street', '街道联席会议履约率', '社区联席会议履约率'),
+       period_start, street_id, street_name, coalesce(community_id, ''), community_name, 1, sum(held), sum(required),
+       sum(held) / nullIf(sum(required), 0)
+FROM marts.fct_meeting_compliance GROUP BY ALL;
+INSERT INTO marts.fct_kpi_monthly
+SELECT 'wish_fulfilment_rate', '微心愿实现率', toStartOfMonth(toDate(posted_at, 'Asia/Shanghai')) AS month, street_id,
+       street_name, community_id, community_name, 1, countIf(fulfilled_at IS NOT NULL), count(),
+       countIf(fulfilled_at IS NOT NULL) / count()
+FROM marts.fct_wishes GROUP BY ALL;
 
 -- Today's counters since 00:00 Asia/Shanghai, computed at query time like dbt's live view.
 CREATE VIEW marts.live_headline_today AS

@@ -2,6 +2,8 @@
 
 import copy
 import json
+import re
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -12,11 +14,15 @@ from dashboards.config import DashboardsSettings
 from dashboards.normalise import Normaliser
 from dashboards.org_tree import from_rows
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def test_committed_bundle_is_what_the_spec_generates() -> None:
     rendered = bundle_build.render()
     on_disk = {
-        path.relative_to(bundle_build.BUNDLE_DIR).as_posix(): path.read_text(encoding="utf-8")
+        path.relative_to(bundle_build.BUNDLE_DIR).as_posix(): path.read_text(
+            encoding="utf-8"
+        )
         for path in bundle_build.BUNDLE_DIR.rglob("*.yaml")
     }
     assert sorted(on_disk) == sorted(rendered), "run `lianxi dashboards build`"
@@ -38,11 +44,21 @@ def test_every_file_is_versioned_with_a_unique_uuid_and_no_secret() -> None:
 
 def test_dashboards_reference_existing_charts_and_datasets() -> None:
     files = bundle_build.build()
-    charts = {doc["uuid"]: doc for path, doc in files.items() if path.startswith("charts/")}
-    datasets = {doc["uuid"] for path, doc in files.items() if path.startswith("datasets/")}
-    dashboards = {path: doc for path, doc in files.items() if path.startswith("dashboards/")}
+    charts = {
+        doc["uuid"]: doc for path, doc in files.items() if path.startswith("charts/")
+    }
+    datasets = {
+        doc["uuid"] for path, doc in files.items() if path.startswith("datasets/")
+    }
+    dashboards = {
+        path: doc for path, doc in files.items() if path.startswith("dashboards/")
+    }
     assert {doc["dashboard_title"] for doc in dashboards.values()} == {
-        "全区总览", "接诉即办", "联席会议", "双报到与志愿服务", "微心愿"
+        "全区总览",
+        "接诉即办",
+        "联席会议",
+        "双报到与志愿服务",
+        "微心愿",
     }
     placed = set()
     for doc in dashboards.values():
@@ -51,7 +67,10 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
                 assert component["meta"]["uuid"] in charts
                 placed.add(component["meta"]["uuid"])
             if isinstance(component, dict) and component.get("type") == "ROW":
-                widths = [doc["position"][child]["meta"]["width"] for child in component["children"]]
+                widths = [
+                    doc["position"][child]["meta"]["width"]
+                    for child in component["children"]
+                ]
                 assert sum(widths) <= 12
     assert placed == set(charts)
     # Titles identify charts for people (and for the API tests): keep them unique.
@@ -60,18 +79,28 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
     assert all(chart["dataset_uuid"] in datasets for chart in charts.values())
 
 
-def test_every_dashboard_has_street_community_and_date_filters_scoped_to_compatible_charts() -> None:
+def test_every_dashboard_has_street_community_and_date_filters_scoped_to_compatible_charts() -> (
+    None
+):
     datasets, dashboards = bundle_build.load_spec()
     numbers = bundle_build.chart_numbers(dashboards)
     files = bundle_build.build()
     for key, board in dashboards.items():
-        filters = files[f"dashboards/{key}.yaml"]["metadata"]["native_filter_configuration"]
+        filters = files[f"dashboards/{key}.yaml"]["metadata"][
+            "native_filter_configuration"
+        ]
         assert [f["name"] for f in filters] == ["街道", "社区", "日期范围"]
         street, community, when = filters
         assert community["cascadeParentIds"] == [street["id"]]
         charts = [chart for row in board["rows"] for chart in row]
-        no_street = sorted(numbers[c["key"]] for c in charts if "street_name" not in datasets[c["dataset"]]["columns"])
-        no_time = sorted(numbers[c["key"]] for c in charts if not datasets[c["dataset"]].get("dttm"))
+        no_street = sorted(
+            numbers[c["key"]]
+            for c in charts
+            if "street_name" not in datasets[c["dataset"]]["columns"]
+        )
+        no_time = sorted(
+            numbers[c["key"]] for c in charts if not datasets[c["dataset"]].get("dttm")
+        )
         assert street["scope"]["excluded"] == no_street
         assert when["scope"]["excluded"] == no_time
 
@@ -100,26 +129,54 @@ def test_normaliser_undoes_what_an_instance_adds_on_export() -> None:
                 if isinstance(component, dict) and component.get("type") == "CHART":
                     component["meta"]["chartId"] += 1000
             for native_filter in doc["metadata"]["native_filter_configuration"]:
-                native_filter["scope"]["excluded"] = [i + 1000 for i in native_filter["scope"]["excluded"]]
+                native_filter["scope"]["excluded"] = [
+                    i + 1000 for i in native_filter["scope"]["excluded"]
+                ]
         if path.startswith("databases/"):
-            doc["sqlalchemy_uri"] = doc["sqlalchemy_uri"].replace("127.0.0.1:8123", "10.1.2.3:18123")
+            doc["sqlalchemy_uri"] = doc["sqlalchemy_uri"].replace(
+                "127.0.0.1:8123", "10.1.2.3:18123"
+            )
         if path == "metadata.yaml":
             doc["timestamp"] = "2026-11-25T09:27:50+00:00"
-        exported[path.replace(".yaml", "_7.yaml") if path.startswith("charts/") else path] = doc
-    normalised = {path: canonical.dump(doc) for path, doc in Normaliser().files(exported).items()}
+        exported[
+            path.replace(".yaml", "_7.yaml") if path.startswith("charts/") else path
+        ] = doc
+    normalised = {
+        path: canonical.dump(doc) for path, doc in Normaliser().files(exported).items()
+    }
     assert normalised == bundle_build.render()
 
 
 def test_rls_clauses_follow_the_finest_scope_column_of_each_dataset() -> None:
-    streets = from_rows([("s-01", "人民路街道", "c-01-1", "一社区"), ("s-01", "人民路街道", "c-01-2", "二社区"),
-                         ("s-02", "西兰路街道", None, None)])
-    scopes = {"fct_tickets": "community", "dim_street": "street", "fct_headline_indicators": "district"}
+    streets = from_rows(
+        [
+            ("s-01", "人民路街道", "c-01-1", "一社区"),
+            ("s-01", "人民路街道", "c-01-2", "二社区"),
+            ("s-02", "西兰路街道", None, None),
+        ]
+    )
+    scopes = {
+        "fct_tickets": "community",
+        "dim_street": "street",
+        "fct_headline_indicators": "district",
+    }
     specs = {spec.login: spec for spec in rls.role_specs(streets, scopes)}
-    assert set(specs) == {"leader", "analyst", "street-s-01", "street-s-02", "community-c-01-1", "community-c-01-2"}
+    assert set(specs) == {
+        "leader",
+        "analyst",
+        "street-s-01",
+        "street-s-02",
+        "community-c-01-1",
+        "community-c-01-2",
+    }
     assert specs["leader"].clauses == {} and specs["analyst"].analyst
-    assert specs["street-s-02"].clauses == {"fct_tickets": "street_id = 's-02'", "dim_street": "street_id = 's-02'"}
+    assert specs["street-s-02"].clauses == {
+        "fct_tickets": "street_id = 's-02'",
+        "dim_street": "street_id = 's-02'",
+    }
     assert specs["community-c-01-2"].clauses == {
-        "fct_tickets": "community_id = 'c-01-2'", "dim_street": "street_id = 's-01'"
+        "fct_tickets": "community_id = 'c-01-2'",
+        "dim_street": "street_id = 's-01'",
     }
 
 
@@ -130,19 +187,31 @@ def test_rls_refuses_ids_that_could_break_out_of_the_literal() -> None:
 
 def test_placeholder_secrets_are_refused_outside_development() -> None:
     with pytest.raises(ValidationError, match="LIANXI_WAREHOUSE_READER_PASSWORD"):
-        DashboardsSettings(env="production", superset_admin_password="s3cret", warehouse_analyst_password="x1")
-    settings = DashboardsSettings(env="production", superset_admin_password="a", warehouse_reader_password="b",
-                                  warehouse_analyst_password="c")
+        DashboardsSettings(
+            env="production",
+            superset_admin_password="s3cret",
+            warehouse_analyst_password="x1",
+        )
+    settings = DashboardsSettings(
+        env="production",
+        superset_admin_password="a",
+        warehouse_reader_password="b",
+        warehouse_analyst_password="c",
+    )
     with pytest.raises(ValueError, match="LIANXI_DASHBOARDS_DEMO_PASSWORD"):
         settings.demo_password("leader")
     assert DashboardsSettings(env="development").demo_password("leader") == "dev-leader"
 
 
-def test_cli_reports_an_unreachable_superset_as_one_json_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_reports_an_unreachable_superset_as_one_json_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from dashboards.cli import dashboards_app
 
     monkeypatch.setenv("LIANXI_ENV", "development")
-    monkeypatch.setenv("LIANXI_SUPERSET_PORT", "9")  # discard port: nothing listens there
+    monkeypatch.setenv(
+        "LIANXI_SUPERSET_PORT", "9"
+    )  # discard port: nothing listens there
     result = CliRunner().invoke(dashboards_app, ["import"])
     assert result.exit_code == 1
     error = json.loads(result.stderr.strip().splitlines()[-1])
@@ -159,3 +228,151 @@ def test_cli_reports_invalid_settings_by_field(monkeypatch: pytest.MonkeyPatch) 
     error = json.loads(result.stderr.strip().splitlines()[-1])
     assert error["error"] == "invalid_settings"
     assert error["errors"][0]["field"] == "superset_port"
+
+
+def _chart_columns(chart: dict) -> list[str]:
+    """Every column a chart groups, splits or places on an axis by."""
+    named = [chart["x"]] if chart.get("x") else []
+    for key in ("groupby", "rows_by", "columns_by"):
+        named += chart.get(key) or []
+    return named
+
+
+def test_charts_show_chinese_labels_never_codes() -> None:
+    """A chart groups by the mart's *_zh label column (dbt seed code_labels), not by the code
+    beside it: bars read 物业管理, 道路交通, a missing project 未填写, never property or <NULL>."""
+    datasets, dashboards = bundle_build.load_spec()
+    marts_yml = canonical.load(
+        (REPO / "dbt_project/models/marts/_marts__models.yml").read_text(
+            encoding="utf-8"
+        )
+    )
+    tested = {
+        (model["name"], column["name"])
+        for model in marts_yml["models"]
+        for column in model.get("columns") or []
+        if "not_null" in (column.get("data_tests") or [])
+    }
+    for table, spec in datasets.items():
+        for name in spec["columns"]:
+            if name.endswith("_zh"):
+                # the label comes from dbt, where a code without a label fails the not_null test
+                assert (table, name) in tested, (table, name)
+                assert name.removesuffix("_zh") in spec["columns"], (table, name)
+        for name, (expression, _, _) in (spec.get("derived") or {}).items():
+            assert "transform(" not in expression, (
+                f"{table}.{name}: labels come from the marts, not the dataset"
+            )
+    for chart in bundle_build.iter_charts(dashboards):
+        columns = datasets[chart["dataset"]]["columns"]
+        for column in _chart_columns(chart):
+            assert f"{column}_zh" not in columns, (
+                f"{chart['key']} groups by the code {column}, use {column}_zh"
+            )
+
+
+KPI_RATE = "sum(numerator) / nullIf(sum(denominator), 0)"
+# Fact columns that only matter as inputs to a kpi_definitions rate: a chart aggregating them
+# recomputes the KPI (and silently ignores its versions).
+KPI_INPUTS = ("first_responded_at", "hours_to_respond", "rated_satisfaction")
+
+
+def _kpis_defined() -> set[str]:
+    text = (REPO / "dbt_project/seeds/kpi_definitions.csv").read_text(encoding="utf-8")
+    return {line.split(",")[0] for line in text.splitlines()[1:] if line.strip()}
+
+
+def _chart_metrics(chart: dict) -> list[str]:
+    return [sql for sql, _ in chart.get("metrics") or [chart["metric"]]]
+
+
+def test_charts_read_rates_from_the_metric_layer() -> None:
+    """One truth: a chart never computes a rate. A ratio appears only as the one expression
+    over fct_kpi_monthly (numerators/denominators under the versioned kpi_definitions), and
+    only for KPIs defined there; no chart aggregates a KPI's raw inputs."""
+    datasets, dashboards = bundle_build.load_spec()
+    defined = _kpis_defined()
+    assert "fct_kpi_monthly" in datasets
+    rate_charts = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        for sql in _chart_metrics(chart):
+            lowered = sql.lower()
+            assert not any(column in lowered for column in KPI_INPUTS), (
+                f"{chart['key']}: {sql} recomputes a KPI from facts; read fct_kpi_monthly"
+            )
+            if "/" not in sql:
+                continue
+            assert sql == KPI_RATE and chart["dataset"] == "fct_kpi_monthly", (
+                f"{chart['key']}: {sql} computes a rate itself; use {KPI_RATE} on fct_kpi_monthly"
+            )
+            kpis = re.findall(r"'([a-z_]+)'", chart.get("where", ""))
+            assert kpis, f"{chart['key']}: a rate chart names its KPI (where kpi = '…')"
+            for kpi in kpis:
+                # street_/community_meeting_compliance are the two levels of meeting_compliance
+                assert any(kpi == d or kpi.endswith(f"_{d}") for d in defined), (
+                    chart["key"],
+                    kpi,
+                )
+            # a pivot's totals would add the rates up
+            assert chart["kind"] != "pivot" or chart.get("totals") is False, chart[
+                "key"
+            ]
+            rate_charts += 1
+    assert rate_charts >= 6
+
+
+def test_metric_layer_test_catches_a_chart_computing_its_own_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    datasets, dashboards = bundle_build.load_spec()
+    tile = next(
+        c
+        for c in bundle_build.iter_charts(dashboards)
+        if c["key"] == "tk_response_rate"
+    )
+    tile.update(
+        dataset="fct_tickets",
+        where=None,
+        metric=[
+            "countIf(first_responded_at IS NOT NULL) / greatest(count(), 1)",
+            "响应率",
+        ],
+    )
+    monkeypatch.setattr(bundle_build, "load_spec", lambda: (datasets, dashboards))
+    with pytest.raises(AssertionError, match="tk_response_rate"):
+        test_charts_read_rates_from_the_metric_layer()
+
+
+COMPLETE_DAYS = "day < toDate(now(), 'Asia/Shanghai')"
+
+
+def test_time_never_runs_ahead() -> None:
+    """Live tiles count today (Shanghai) up to now from live_headline_today; every daily trend
+    reads the dense fct_daily_indicators (0 on days without events) and ends at the latest
+    complete day. No chart compares with a fixed date, so this holds on any day."""
+    datasets, dashboards = bundle_build.load_spec()
+    daily = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        dataset = datasets[chart["dataset"]]
+        if "实时" in chart["title"]:
+            assert chart["dataset"] == "live_headline_today", chart["key"]
+        x = chart.get("x")
+        if x is None or chart.get("grain", "P1D") != "P1D":
+            continue
+        kind = (
+            dataset["columns"].get(x, (None,))[0]
+            or dataset.get("derived", {}).get(x, (None, None))[1]
+        )
+        if kind != "Date":
+            continue
+        assert chart["dataset"] == "fct_daily_indicators" and x == "day", (
+            f"{chart['key']}: daily trends read the dense fct_daily_indicators"
+        )
+        assert chart.get("where") == COMPLETE_DAYS, (
+            f"{chart['key']}: end at the latest complete day"
+        )
+        daily += 1
+    assert daily >= 8
+    for table, spec in datasets.items():
+        for name, (expression, _, _) in (spec.get("derived") or {}).items():
+            assert not re.search(r"\d{4}-\d{2}-\d{2}", expression), (table, name)

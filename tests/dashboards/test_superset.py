@@ -17,20 +17,31 @@ LIANXI = str(Path(sys.executable).parent / "lianxi")
 
 
 def lianxi(*args: str) -> dict[str, Any]:
-    result = subprocess.run([LIANXI, "dashboards", *args], cwd=ROOT, env=development_env(),
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [LIANXI, "dashboards", *args],
+        cwd=ROOT,
+        env=development_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def counts(session: Any) -> dict[str, int]:
-    return {kind: len(session.list_all(kind, ["id"])) for kind in ("chart", "dashboard", "dataset", "database")}
+    return {
+        kind: len(session.list_all(kind, ["id"]))
+        for kind in ("chart", "dashboard", "dataset", "database")
+    }
 
 
 def bundle_counts() -> dict[str, int]:
     paths = bundle_build.build()
-    return {kind: sum(path.startswith(f"{kind}s/") for path in paths)
-            for kind in ("chart", "dashboard", "dataset", "database")}
+    return {
+        kind: sum(path.startswith(f"{kind}s/") for path in paths)
+        for kind in ("chart", "dashboard", "dataset", "database")
+    }
 
 
 def dashboard_charts(session: Any) -> dict[str, list[dict[str, Any]]]:
@@ -38,11 +49,15 @@ def dashboard_charts(session: Any) -> dict[str, list[dict[str, Any]]]:
     result = {}
     for board in session.list_all("dashboard", ["id", "slug"]):
         charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
-        result[board["slug"]] = [session.get(f"/api/v1/chart/{chart['id']}")["result"] for chart in charts]
+        result[board["slug"]] = [
+            session.get(f"/api/v1/chart/{chart['id']}")["result"] for chart in charts
+        ]
     return result
 
 
-def chart_rows(session: Any, chart: dict[str, Any], **changes: Any) -> list[dict[str, Any]]:
+def chart_rows(
+    session: Any, chart: dict[str, Any], **changes: Any
+) -> list[dict[str, Any]]:
     """POST the chart's own query context to /api/v1/chart/data, optionally altering its query."""
     context = json.loads(chart["query_context"])
     context["queries"][0].update(changes)
@@ -58,24 +73,42 @@ def spec_charts() -> dict[str, dict[str, Any]]:
     return {chart["title"]: chart for chart in bundle_build.iter_charts(dashboards)}
 
 
-def test_import_is_idempotent_and_export_round_trips_without_diff(admin_session: Any, tmp_path: Path) -> None:
+def test_import_is_idempotent_and_export_round_trips_without_diff(
+    admin_session: Any, tmp_path: Path
+) -> None:
     before = counts(admin_session)
-    assert lianxi("import")["imported"]["charts"] == before["chart"] == len(spec_charts())
+    assert (
+        lianxi("import")["imported"]["charts"] == before["chart"] == len(spec_charts())
+    )
     assert counts(admin_session) == before == bundle_counts()
     report = lianxi("export", "--out", str(tmp_path))
-    assert report["added"] == sorted(report["added"]) and report["changed"] == report["removed"] == []
+    assert (
+        report["added"] == sorted(report["added"])
+        and report["changed"] == report["removed"] == []
+    )
     for path in bundle_build.BUNDLE_DIR.rglob("*.yaml"):
         relative = path.relative_to(bundle_build.BUNDLE_DIR)
-        assert (tmp_path / relative).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), relative
-    assert lianxi("export", "--check") == {"target": str(bundle_build.BUNDLE_DIR), "added": [], "changed": [],
-                                           "removed": []}
+        assert (tmp_path / relative).read_text(encoding="utf-8") == path.read_text(
+            encoding="utf-8"
+        ), relative
+    assert lianxi("export", "--check") == {
+        "target": str(bundle_build.BUNDLE_DIR),
+        "added": [],
+        "changed": [],
+        "removed": [],
+    }
 
 
 def test_every_chart_of_every_dashboard_returns_data(login: Any) -> None:
     leader = login("leader")
     boards = dashboard_charts(leader)
-    assert set(boards) == {"lianxi-overview", "lianxi-tickets", "lianxi-meetings", "lianxi-volunteering",
-                           "lianxi-wishes"}
+    assert set(boards) == {
+        "lianxi-overview",
+        "lianxi-tickets",
+        "lianxi-meetings",
+        "lianxi-volunteering",
+        "lianxi-wishes",
+    }
     for slug, charts in boards.items():
         assert charts, slug
         for chart in charts:
@@ -83,7 +116,9 @@ def test_every_chart_of_every_dashboard_returns_data(login: Any) -> None:
             assert rows, (slug, chart["slice_name"])
 
 
-def test_overview_headline_numbers_equal_the_headline_mart(login: Any, private_warehouse: Any) -> None:
+def test_overview_headline_numbers_equal_the_headline_mart(
+    login: Any, private_warehouse: Any
+) -> None:
     leader = login("leader")
     client = private_warehouse.admin_client()
     try:
@@ -105,39 +140,59 @@ def test_overview_headline_numbers_equal_the_headline_mart(login: Any, private_w
     assert checked == 14
 
 
-def test_live_tiles_read_events_of_today_without_waiting_for_dbt(login: Any, private_warehouse: Any) -> None:
+def test_live_tiles_read_events_of_today_without_waiting_for_dbt(
+    login: Any, private_warehouse: Any
+) -> None:
     leader = login("leader")
-    tile = next(c for c in dashboard_charts(leader)["lianxi-overview"] if c["slice_name"] == "今日受理诉求（实时）")
+    tile = next(
+        c
+        for c in dashboard_charts(leader)["lianxi-overview"]
+        if c["slice_name"] == "今日受理诉求（实时）"
+    )
     assert int(tile["cache_timeout"]) == 5
     [before] = chart_rows(leader, tile)
     client = private_warehouse.admin_client()
     try:
         client.command(
             "INSERT INTO marts.fct_tickets (ticket_id, channel, category, street_id, street_name, community_id, "
-            "community_name, project, opened_at, reopen_count, status) SELECT 't-live', 'hotline', '环境卫生', "
+            "community_name, project, opened_at, reopen_count, status) SELECT 't-live', 'hotline', 'environment', "
             "'s-01', '人民路街道', 'c-01-1', '人民路第1社区', '', now64(3, 'UTC'), 0, 'open'",
             settings={"async_insert": 0},
         )
         [after] = chart_rows(leader, tile)
     finally:
-        client.command("DELETE FROM marts.fct_tickets WHERE ticket_id = 't-live'", settings={"mutations_sync": 2})
+        client.command(
+            "DELETE FROM marts.fct_tickets WHERE ticket_id = 't-live'",
+            settings={"mutations_sync": 2},
+        )
         client.close()
     assert after["今日受理诉求"] == before["今日受理诉求"] + 1
 
 
 def distinct_values(session: Any, chart: dict[str, Any], column: str) -> set[str]:
     # The chart's own WHERE is dropped: the question is what the whole dataset lets this user see.
-    rows = chart_rows(session, chart, columns=[column], metrics=[], orderby=[], row_limit=1000,
-                      extras={"having": "", "where": ""})
+    rows = chart_rows(
+        session,
+        chart,
+        columns=[column],
+        metrics=[],
+        orderby=[],
+        row_limit=1000,
+        extras={"having": "", "where": ""},
+    )
     return {row[column] for row in rows}
 
 
-@pytest.mark.parametrize(("user", "column", "value"), [
-    ("street-s-03", "street_id", "s-03"),
-    ("community-c-05-2", "community_id", "c-05-2"),
-])
-def test_secretaries_see_only_their_own_rows(login: Any, admin_session: Any, user: str, column: str,
-                                             value: str) -> None:
+@pytest.mark.parametrize(
+    ("user", "column", "value"),
+    [
+        ("street-s-03", "street_id", "s-03"),
+        ("community-c-05-2", "community_id", "c-05-2"),
+    ],
+)
+def test_secretaries_see_only_their_own_rows(
+    login: Any, admin_session: Any, user: str, column: str, value: str
+) -> None:
     session = login(user)
     datasets, _ = bundle_build.load_spec()
     specs = spec_charts()
@@ -145,55 +200,94 @@ def test_secretaries_see_only_their_own_rows(login: Any, admin_session: Any, use
     for charts in dashboard_charts(session).values():
         for chart in charts:
             dataset = datasets[specs[chart["slice_name"]]["dataset"]]
-            if column in dataset["columns"] and specs[chart["slice_name"]]["dataset"] not in seen_datasets:
+            if (
+                column in dataset["columns"]
+                and specs[chart["slice_name"]]["dataset"] not in seen_datasets
+            ):
                 seen_datasets.add(specs[chart["slice_name"]]["dataset"])
                 # Every row the secretary can reach through this dataset belongs to their unit.
-                assert distinct_values(session, chart, column) == {value}, chart["slice_name"]
+                assert distinct_values(session, chart, column) == {value}, chart[
+                    "slice_name"
+                ]
                 assert len(distinct_values(admin_session, chart, column)) > 1
-    scoped = {table for table, spec in datasets.items() if column in spec["columns"] and table.startswith("fct_")}
+    scoped = {
+        table
+        for table, spec in datasets.items()
+        if column in spec["columns"] and table.startswith("fct_")
+    }
     assert scoped - {"fct_daily_indicators"} <= seen_datasets
 
 
-def test_street_secretary_totals_equal_their_street_in_the_warehouse(login: Any, private_warehouse: Any) -> None:
+def test_street_secretary_totals_equal_their_street_in_the_warehouse(
+    login: Any, private_warehouse: Any
+) -> None:
     session = login("street-s-03")
-    tickets = next(c for c in dashboard_charts(session)["lianxi-tickets"] if c["slice_name"] == "受理诉求")
+    tickets = next(
+        c
+        for c in dashboard_charts(session)["lianxi-tickets"]
+        if c["slice_name"] == "受理诉求"
+    )
     [row] = chart_rows(session, tickets)
     client = private_warehouse.admin_client()
     try:
-        expected = client.query("SELECT count() FROM marts.fct_tickets WHERE street_id = 's-03'").result_rows[0][0]
+        expected = client.query(
+            "SELECT count() FROM marts.fct_tickets WHERE street_id = 's-03'"
+        ).result_rows[0][0]
     finally:
         client.close()
     assert row["受理诉求"] == expected > 0
 
 
 def analyst_database_id(admin_session: Any) -> int:
-    return next(int(db["id"]) for db in admin_session.list_all("database", ["id", "database_name"])
-                if db["database_name"] == bundle_build.ANALYST_DB)
+    return next(
+        int(db["id"])
+        for db in admin_session.list_all("database", ["id", "database_name"])
+        if db["database_name"] == bundle_build.ANALYST_DB
+    )
 
 
 def sqllab(session: Any, database_id: int, sql: str) -> dict[str, Any]:
-    return session.post("/api/v1/sqllab/execute/", json={
-        "database_id": database_id, "sql": sql, "schema": "marts", "runAsync": False,
-        "tab": "tests", "select_as_cta": False, "ctas_method": "TABLE",
-    })
+    return session.post(
+        "/api/v1/sqllab/execute/",
+        json={
+            "database_id": database_id,
+            "sql": sql,
+            "schema": "marts",
+            "runAsync": False,
+            "tab": "tests",
+            "select_as_cta": False,
+            "ctas_method": "TABLE",
+        },
+    )
 
 
-def test_analyst_queries_in_sql_lab_but_cannot_write(login: Any, admin_session: Any, private_warehouse: Any) -> None:
+def test_analyst_queries_in_sql_lab_but_cannot_write(
+    login: Any, admin_session: Any, private_warehouse: Any
+) -> None:
     analyst = login("analyst")
     database_id = analyst_database_id(admin_session)
     result = sqllab(analyst, database_id, "SELECT count() AS n FROM marts.fct_wishes")
     assert result["data"] == [{"n": 2000}]
-    for statement in ("INSERT INTO marts.dim_street VALUES ('s-99', 'x')", "DROP TABLE marts.fct_wishes"):
+    for statement in (
+        "INSERT INTO marts.dim_street VALUES ('s-99', 'x')",
+        "DROP TABLE marts.fct_wishes",
+    ):
         with pytest.raises(SupersetError) as refused:
             sqllab(analyst, database_id, statement)
         # Superset answers 500 here, but says why in a machine-readable error type.
-        assert refused.value.body["errors"][0]["error_type"] == "DML_NOT_ALLOWED_ERROR", refused.value.body
+        assert (
+            refused.value.body["errors"][0]["error_type"] == "DML_NOT_ALLOWED_ERROR"
+        ), refused.value.body
     # The warehouse itself refuses too, whatever client the analyst uses.
     import clickhouse_connect
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    client = clickhouse_connect.get_client(host="127.0.0.1", port=WAREHOUSE_HTTP_PORT,
-                                           username="lianxi_analyst", password="dev-analyst")
+    client = clickhouse_connect.get_client(
+        host="127.0.0.1",
+        port=WAREHOUSE_HTTP_PORT,
+        username="lianxi_analyst",
+        password="dev-analyst",
+    )
     try:
         with pytest.raises(DatabaseError, match="readonly|READONLY"):
             client.command("INSERT INTO marts.dim_street VALUES ('s-99', 'x')")
@@ -207,7 +301,9 @@ def test_viewers_cannot_edit_or_create_dashboards(login: Any, user: str) -> None
     session = login(user)
     board = session.list_all("dashboard", ["id", "dashboard_title"])[0]
     with pytest.raises(SupersetError) as refused:
-        session.put(f"/api/v1/dashboard/{board['id']}", json={"dashboard_title": "改名"})
+        session.put(
+            f"/api/v1/dashboard/{board['id']}", json={"dashboard_title": "改名"}
+        )
     assert refused.value.status == 403
     with pytest.raises(SupersetError) as refused:
         session.post("/api/v1/dashboard/", json={"dashboard_title": "新看板"})

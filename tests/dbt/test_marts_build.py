@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -68,13 +69,23 @@ def _row(client, sql: str) -> dict:
 
 
 def test_databases_are_exactly_staging_intermediate_marts(built: DbtWarehouse) -> None:
-    tables = built.client().query(
-        "select database, name from system.tables where database not in ('system', 'raw') "
-        "and match(name, '^(stg_|int_|fct_|dim_|live_|kpi_definitions)')"
-    ).result_rows
+    tables = (
+        built.client()
+        .query(
+            "select database, name from system.tables where database not in ('system', 'raw') "
+            "and match(name, '^(stg_|int_|fct_|dim_|live_|kpi_definitions)')"
+        )
+        .result_rows
+    )
     layers = {name.split("_")[0]: database for database, name in tables}
-    assert {"stg": "staging", "int": "intermediate", "fct": "marts", "dim": "marts", "live": "marts",
-            "kpi": "marts"} == layers
+    assert {
+        "stg": "staging",
+        "int": "intermediate",
+        "fct": "marts",
+        "dim": "marts",
+        "live": "marts",
+        "kpi": "marts",
+    } == layers
     counts: dict[str, int] = {}
     for database, _name in tables:
         counts[database] = counts.get(database, 0) + 1
@@ -84,16 +95,26 @@ def test_databases_are_exactly_staging_intermediate_marts(built: DbtWarehouse) -
 def test_headline_indicators_match_the_scenario(built: DbtWarehouse) -> None:
     row = _row(built.client(), "select * from marts.fct_headline_indicators")
     for name, expected in scenario.EXPECTED_HEADLINE.items():
-        assert math.isclose(row[name], expected, rel_tol=1e-9), (name, row[name], expected)
+        assert math.isclose(row[name], expected, rel_tol=1e-9), (
+            name,
+            row[name],
+            expected,
+        )
     assert row["as_of"].isoformat().startswith("2026-06-15T00:00")
 
 
 def test_meeting_compliance_uses_shanghai_periods(built: DbtWarehouse) -> None:
-    rows = built.client().query(
-        "select level, if(level = 'street', street_id, community_id), period, status "
-        "from marts.fct_meeting_compliance"
-    ).result_rows
-    statuses = {(level, entity, period): status for level, entity, period, status in rows}
+    rows = (
+        built.client()
+        .query(
+            "select level, if(level = 'street', street_id, community_id), period, status "
+            "from marts.fct_meeting_compliance"
+        )
+        .result_rows
+    )
+    statuses = {
+        (level, entity, period): status for level, entity, period, status in rows
+    }
     for key, expected in scenario.EXPECTED_MEETING_STATUS.items():
         assert statuses[key] == expected, key
     # 2 streets x 2 quarters + 3 communities x 6 months, nothing else.
@@ -102,18 +123,24 @@ def test_meeting_compliance_uses_shanghai_periods(built: DbtWarehouse) -> None:
 
 def test_quarter_boundary_meeting_counts_by_local_day(built: DbtWarehouse) -> None:
     # The late Q1 meeting of s-02 was held at 16:30 UTC on 31 March = 00:30 on 1 April (+08).
-    day = built.client().query(
-        "select day, meetings_held from marts.fct_daily_indicators "
-        "where street_id = 's-02' and community_id = '' and meetings_held > 0"
-    ).result_rows
+    day = (
+        built.client()
+        .query(
+            "select day, meetings_held from marts.fct_daily_indicators "
+            "where street_id = 's-02' and community_id = '' and meetings_held > 0"
+        )
+        .result_rows
+    )
     assert [(d.isoformat(), n) for d, n in day] == [("2026-04-01", 1)]
 
 
 def test_facts_reconcile_with_raw_per_event_type(built: DbtWarehouse) -> None:
     client = built.client()
-    raw = dict(client.query(
-        "select type, uniqExact(source, event_id) from merge('raw', '_events$') group by type"
-    ).result_rows)
+    raw = dict(
+        client.query(
+            "select type, uniqExact(source, event_id) from merge('raw', '_events$') group by type"
+        ).result_rows
+    )
     for event_type, fact in DOMAINS_IN_FACTS.items():
         carried = client.query(
             f"select uniqExact(ref.2, ref.3) from {fact} array join event_refs as ref "
@@ -126,22 +153,77 @@ def test_facts_reconcile_with_raw_per_event_type(built: DbtWarehouse) -> None:
 
 def test_daily_indicators_add_up_to_the_headline(built: DbtWarehouse) -> None:
     client = built.client()
-    daily = _row(client, "select sum(wishes_posted) as p, sum(wishes_claimed) as c, sum(wishes_fulfilled) as f, "
-                         "sum(volunteer_claims) as v, sum(volunteer_hours) as h, sum(tickets_opened) as o, "
-                         "sum(tickets_resolved) as r, sum(members_registered) as m from marts.fct_daily_indicators")
+    daily = _row(
+        client,
+        "select sum(wishes_posted) as p, sum(wishes_claimed) as c, sum(wishes_fulfilled) as f, "
+        "sum(volunteer_claims) as v, sum(volunteer_hours) as h, sum(tickets_opened) as o, "
+        "sum(tickets_resolved) as r, sum(members_registered) as m from marts.fct_daily_indicators",
+    )
     head = _row(client, "select * from marts.fct_headline_indicators")
     assert (daily["p"], daily["c"], daily["f"]) == (
-        head["micro_wishes_posted"], head["micro_wishes_claimed"], head["micro_wishes_fulfilled"])
-    assert daily["v"] == head["volunteer_posts_claimed"] and math.isclose(daily["h"], head["volunteer_hours"])
-    assert (daily["o"], daily["r"]) == (head["tickets_opened"], head["tickets_resolved"])
-    assert daily["m"] == 4  # four members (m-1 registered twice), each on its first registration day
+        head["micro_wishes_posted"],
+        head["micro_wishes_claimed"],
+        head["micro_wishes_fulfilled"],
+    )
+    assert daily["v"] == head["volunteer_posts_claimed"] and math.isclose(
+        daily["h"], head["volunteer_hours"]
+    )
+    assert (daily["o"], daily["r"]) == (
+        head["tickets_opened"],
+        head["tickets_resolved"],
+    )
+    assert (
+        daily["m"] == 4
+    )  # four members (m-1 registered twice), each on its first registration day
+
+
+def test_daily_indicators_have_every_day_with_zeros(built: DbtWarehouse) -> None:
+    """A row per day of the calendar spine for every place, 0 on days without events: from the
+    first active day to the day before the as-of day or the last active day, whichever is later
+    (the scenario's last event, t-5's rating, is in July, after the June as-of)."""
+    client = built.client()
+    first, last, days, places, rows = client.query(
+        "select min(day), max(day), uniqExact(day), uniqExact(street_id, community_id), count() "
+        "from marts.fct_daily_indicators"
+    ).result_rows[0]
+    assert (
+        first.isoformat() == "2026-01-15"
+    )  # m-1's registration, the first counted activity
+    as_of_day = (
+        datetime.fromisoformat(scenario.AS_OF)
+        .astimezone(ZoneInfo("Asia/Shanghai"))
+        .date()
+    )
+    last_event = client.query(
+        "select max(toDate(time, 'Asia/Shanghai')) from merge('raw', '_events$')"
+    ).result_rows[0][0]
+    assert last == max(as_of_day - timedelta(days=1), last_event)
+    assert days == (last - first).days + 1
+    assert places == 3 + 2  # three communities and the two streets' street-level rows
+    assert rows == days * places
+    quiet = client.query(
+        "select count(), countIf(members_registered + check_ins + wishes_posted + wishes_claimed + wishes_fulfilled"
+        " + volunteer_claims + tickets_opened + tickets_resolved + meetings_held = 0 and volunteer_hours = 0)"
+        " from marts.fct_daily_indicators where day = '2026-05-20'"
+    ).result_rows[0]
+    assert (
+        quiet[0] == places and quiet[1] >= 1
+    )  # every place has the day, quiet ones with zeros
 
 
 def test_every_fact_row_traces_back_to_raw_events(built: DbtWarehouse) -> None:
     client = built.client()
-    refs = client.query("select event_refs from marts.fct_tickets where ticket_id = 't-3'").result_rows[0][0]
+    refs = client.query(
+        "select event_refs from marts.fct_tickets where ticket_id = 't-3'"
+    ).result_rows[0][0]
     assert sorted(r[0] for r in refs) == sorted(
-        ["lianxi.ticket.opened", "lianxi.ticket.resolved", "lianxi.ticket.reopened", "lianxi.ticket.resolved"])
+        [
+            "lianxi.ticket.opened",
+            "lianxi.ticket.resolved",
+            "lianxi.ticket.reopened",
+            "lianxi.ticket.resolved",
+        ]
+    )
     for _type, source, event_id in refs:
         found = client.query(
             "select count() from raw.ticket_events where source = {s:String} and event_id = {e:String}",
@@ -151,10 +233,14 @@ def test_every_fact_row_traces_back_to_raw_events(built: DbtWarehouse) -> None:
 
 
 def test_ticket_lifecycle_rows(built: DbtWarehouse) -> None:
-    rows = built.client().query(
-        "select ticket_id, status, is_solved, reopen_count, hours_to_respond, hours_to_resolve, rated_satisfaction "
-        "from marts.fct_tickets order by ticket_id"
-    ).result_rows
+    rows = (
+        built.client()
+        .query(
+            "select ticket_id, status, is_solved, reopen_count, hours_to_respond, hours_to_resolve, rated_satisfaction "
+            "from marts.fct_tickets order by ticket_id"
+        )
+        .result_rows
+    )
     assert rows == [
         ("t-1", "resolved", True, 0, 2.0, 10.0, "satisfied"),
         ("t-2", "reopened", False, 1, 1.0, None, "unsatisfied"),
@@ -165,22 +251,122 @@ def test_ticket_lifecycle_rows(built: DbtWarehouse) -> None:
 
 
 def test_kpi_versions_are_applied_per_month(built: DbtWarehouse) -> None:
-    rows = built.client().query(
-        "select toString(period_start), version, sum(numerator), sum(denominator) from marts.fct_kpi_monthly "
-        "where kpi = 'response_rate' group by period_start, version order by period_start"
-    ).result_rows
+    rows = (
+        built.client()
+        .query(
+            "select toString(period_start), version, sum(numerator), sum(denominator) from marts.fct_kpi_monthly "
+            "where kpi = 'response_rate' group by period_start, version order by period_start"
+        )
+        .result_rows
+    )
     assert rows == [("2026-02-01", 1, 2, 4), ("2026-07-01", 2, 0, 1)]
+
+
+# Dashboard charts that show a headline figure somewhere else: they must give the headline's value.
+ONE_TRUTH = {
+    "tk_response_rate": "response_rate",
+    "tk_resolution_rate": "resolution_rate",
+    "tk_satisfaction_rate": "satisfaction_rate",
+    "mt_street_rate": "street_meeting_compliance",
+    "mt_community_rate": "community_meeting_compliance",
+    "vo_in_service": "in_service_members_registered",
+    "wi_fulfilled": "micro_wishes_fulfilled",
+    "tk_opened": "tickets_opened",
+}
+
+
+def test_dashboard_charts_agree_with_the_headline(built: DbtWarehouse) -> None:
+    """One truth: the chart SQL of dashboards/spec, run on the marts dbt built, gives the same
+    figure as fct_headline_indicators (the rates through fct_kpi_monthly's versioned
+    numerators and denominators, e.g. t-5's 30 h response is late under July's v2)."""
+    from dashboards import bundle_build
+
+    client = built.client()
+    head = _row(client, "select * from marts.fct_headline_indicators")
+    _, dashboards = bundle_build.load_spec()
+    charts = {chart["key"]: chart for chart in bundle_build.iter_charts(dashboards)}
+    for key, column in ONE_TRUTH.items():
+        chart = charts[key]
+        sql, _ = chart["metric"]
+        where = f" where {chart['where']}" if chart.get("where") else ""
+        value = client.query(
+            f"select {sql} from marts.{chart['dataset']}{where}"
+        ).result_rows[0][0]
+        assert math.isclose(value, head[column], rel_tol=1e-9), (
+            key,
+            value,
+            head[column],
+        )
+    rate = _row(
+        client,
+        "select sum(numerator) / sum(denominator) as r from marts.fct_kpi_monthly "
+        "where kpi = 'wish_fulfilment_rate'",
+    )["r"]
+    assert math.isclose(
+        rate, head["micro_wishes_fulfilled"] / head["micro_wishes_posted"]
+    )
 
 
 def test_live_headline_today_reads_raw_directly(built: DbtWarehouse) -> None:
     client = built.client()
     before = _row(client, "select * from marts.live_headline_today")
     now = scenario.iso(datetime.now(UTC))
-    load_events(built.writer(), [scenario.event("lianxi.ticket.opened", "t-live", now, {
-        "ticket_id": "t-live", "channel": "walk_in", "category": "other", "community_id": "c-02-01",
-        "street_id": "s-02", "grid_id": None, "project": None, "reporter_id": None, "description": "路灯不亮"})])
+    load_events(
+        built.writer(),
+        [
+            scenario.event(
+                "lianxi.ticket.opened",
+                "t-live",
+                now,
+                {
+                    "ticket_id": "t-live",
+                    "channel": "walk_in",
+                    "category": "other",
+                    "community_id": "c-02-01",
+                    "street_id": "s-02",
+                    "grid_id": None,
+                    "project": None,
+                    "reporter_id": None,
+                    "description": "路灯不亮",
+                },
+            )
+        ],
+    )
     after = _row(client, "select * from marts.live_headline_today")
     assert after["tickets_opened"] == before["tickets_opened"] + 1
+    # Later today (Shanghai) but not yet happened: the tile counts up to now, never ahead.
+    now = datetime.now(UTC)
+    end_of_day = datetime.combine(
+        now.astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1),
+        time(),
+        ZoneInfo("Asia/Shanghai"),
+    )
+    later = now + min(timedelta(hours=1), (end_of_day - now) / 2)
+    load_events(
+        built.writer(),
+        [
+            scenario.event(
+                "lianxi.ticket.opened",
+                "t-live",
+                scenario.iso(later),
+                {
+                    "ticket_id": "t-live",
+                    "channel": "walk_in",
+                    "category": "other",
+                    "community_id": "c-02-01",
+                    "street_id": "s-02",
+                    "grid_id": None,
+                    "project": None,
+                    "reporter_id": None,
+                    "description": "预约事项",
+                },
+            )
+        ],
+    )
+    assert (
+        _row(client, "select * from marts.live_headline_today")["tickets_opened"]
+        == after["tickets_opened"]
+    )
     # Not part of the incremental check below: remove it again.
     client.command("DELETE FROM raw.ticket_events WHERE subject = 't-live'")
 
@@ -194,7 +380,9 @@ def test_source_freshness_and_docs(built: DbtWarehouse) -> None:
     assert (target / "index.html").exists() and (target / "catalog.json").exists()
 
 
-def test_cli_refuses_placeholder_secret_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_refuses_placeholder_secret_outside_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import typer
 
     from dbt_project.cli import register
@@ -209,20 +397,47 @@ def test_cli_refuses_placeholder_secret_outside_development(monkeypatch: pytest.
     assert "LIANXI_WAREHOUSE_TRANSFORMER_PASSWORD" in result.output
 
 
-def test_incremental_refresh_updates_touched_rows_only(built: DbtWarehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_incremental_refresh_updates_touched_rows_only(
+    built: DbtWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import typer
 
     from dbt_project.cli import register
 
     client = built.client()
-    before = dict(client.query("select ticket_id, refreshed_at from marts.fct_tickets").result_rows)
-    t4_resolved = scenario.event("lianxi.ticket.resolved", "t-4", "2026-02-21T02:00:00Z",
-                                 {"ticket_id": "t-4", "resolution": "已修复"})
-    t6 = scenario.event("lianxi.ticket.opened", "t-6", "2026-03-05T02:00:00Z", {
-        "ticket_id": "t-6", "channel": "hotline", "category": "environment", "community_id": "c-02-01",
-        "street_id": "s-02", "grid_id": None, "project": None, "reporter_id": None, "description": "垃圾清运"})
-    w4_claim = scenario.event("lianxi.wish.claimed", "w-4", "2026-03-05T02:00:00Z",
-                              {"wish_id": "w-4", "member_id": "m-3", "unit_id": None})
+    before = dict(
+        client.query(
+            "select ticket_id, refreshed_at from marts.fct_tickets"
+        ).result_rows
+    )
+    t4_resolved = scenario.event(
+        "lianxi.ticket.resolved",
+        "t-4",
+        "2026-02-21T02:00:00Z",
+        {"ticket_id": "t-4", "resolution": "已修复"},
+    )
+    t6 = scenario.event(
+        "lianxi.ticket.opened",
+        "t-6",
+        "2026-03-05T02:00:00Z",
+        {
+            "ticket_id": "t-6",
+            "channel": "hotline",
+            "category": "environment",
+            "community_id": "c-02-01",
+            "street_id": "s-02",
+            "grid_id": None,
+            "project": None,
+            "reporter_id": None,
+            "description": "垃圾清运",
+        },
+    )
+    w4_claim = scenario.event(
+        "lianxi.wish.claimed",
+        "w-4",
+        "2026-03-05T02:00:00Z",
+        {"wish_id": "w-4", "member_id": "m-3", "unit_id": None},
+    )
     load_events(built.writer(), [t4_resolved, t6, w4_claim])
 
     # Through the `lianxi dbt refresh` command, as the stack runs it.
@@ -242,10 +457,16 @@ def test_incremental_refresh_updates_touched_rows_only(built: DbtWarehouse, monk
     result = CliRunner().invoke(app, ["dbt", "refresh"])
     assert result.exit_code == 0, result.output
 
-    rows = dict(client.query("select ticket_id, status from marts.fct_tickets").result_rows)
+    rows = dict(
+        client.query("select ticket_id, status from marts.fct_tickets").result_rows
+    )
     assert rows["t-4"] == "resolved" and rows["t-6"] == "open" and len(rows) == 6
     assert client.query("select count() from marts.fct_tickets").result_rows[0][0] == 6
-    after = dict(client.query("select ticket_id, refreshed_at from marts.fct_tickets").result_rows)
+    after = dict(
+        client.query(
+            "select ticket_id, refreshed_at from marts.fct_tickets"
+        ).result_rows
+    )
     # Untouched tickets keep their rows (not rebuilt), touched ones were replaced.
     assert all(after[t] == before[t] for t in ("t-1", "t-2", "t-3", "t-5"))
     head = _row(client, "select * from marts.fct_headline_indicators")
@@ -265,8 +486,10 @@ def test_refresh_loop_dbt_in_process(built: DbtWarehouse) -> None:
     import textwrap
 
     client = built.client()
-    before = (client.query("select count() from marts.fct_tickets").result_rows[0][0],
-              _row(client, "select * except (as_of) from marts.fct_headline_indicators"))
+    before = (
+        client.query("select count() from marts.fct_tickets").result_rows[0][0],
+        _row(client, "select * except (as_of) from marts.fct_headline_indicators"),
+    )
     script = textwrap.dedent(f"""
         from dbt_project.config import DbtSettings
         from dbt_project.runner import WarmDbt
@@ -284,9 +507,16 @@ def test_refresh_loop_dbt_in_process(built: DbtWarehouse) -> None:
         WarmDbt(good, target)
         assert dbt.invoke(["run"]).success
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    after = (client.query("select count() from marts.fct_tickets").result_rows[0][0],
-             _row(client, "select * except (as_of) from marts.fct_headline_indicators"))
+    after = (
+        client.query("select count() from marts.fct_tickets").result_rows[0][0],
+        _row(client, "select * except (as_of) from marts.fct_headline_indicators"),
+    )
     assert after == before

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingest.simulator.figures import expected_figures
+from ingest.simulator.figures import expected_figures, seed_year_window
 from ingest.simulator.indicators import indicators
 from ingest.simulator.seed_year import seed_events
 from tests.dbt.private_warehouse import DbtWarehouse, failure_summary
 from tests.dbt.raw_loader import load_events
 
-# The seed year is 2026; reporting as of New Year 2027 (Shanghai) closes every period.
-AS_OF = "2026-12-31T16:00:00Z"
+# Reporting as of the New Year after the seed year (Shanghai) closes every period.
+AS_OF = seed_year_window()[1].strftime("%Y-%m-%dT%H:%M:%SZ")
 # expected_figures() name -> fct_headline_indicators column, where they differ.
 COLUMN_OF = {"industrial_park_problems_solved": "enterprise_problems_solved"}
 # Secondary figures counted from the same events by the simulator (ingest/simulator/indicators.py).
@@ -30,11 +30,16 @@ SECONDARY = {
 
 
 @pytest.fixture(scope="module")
-def seed_build(dbt_warehouse: DbtWarehouse) -> Iterator[tuple[DbtWarehouse, list[dict]]]:
+def seed_build(
+    dbt_warehouse: DbtWarehouse,
+) -> Iterator[tuple[DbtWarehouse, list[dict]]]:
     events = seed_events()
     load_events(dbt_warehouse.writer(), events)
-    loaded = dbt_warehouse.client().query(
-        "select uniqExact(source, event_id) from merge('raw', '_events$')").result_rows[0][0]
+    loaded = (
+        dbt_warehouse.client()
+        .query("select uniqExact(source, event_id) from merge('raw', '_events$')")
+        .result_rows[0][0]
+    )
     assert loaded == len(events)
     result = dbt_warehouse.dbt("build", as_of=AS_OF)
     assert result.returncode == 0, failure_summary(result)
@@ -46,7 +51,9 @@ def _headline(server: DbtWarehouse) -> dict:
     return dict(zip(result.column_names, result.result_rows[0], strict=True))
 
 
-def test_headline_equals_expected_figures(seed_build: tuple[DbtWarehouse, list[dict]]) -> None:
+def test_headline_equals_expected_figures(
+    seed_build: tuple[DbtWarehouse, list[dict]],
+) -> None:
     server, _ = seed_build
     headline = _headline(server)
     expected = expected_figures()
@@ -54,13 +61,22 @@ def test_headline_equals_expected_figures(seed_build: tuple[DbtWarehouse, list[d
     assert actual == expected
 
 
-def test_secondary_indicators_match_the_simulator(seed_build: tuple[DbtWarehouse, list[dict]]) -> None:
+def test_secondary_indicators_match_the_simulator(
+    seed_build: tuple[DbtWarehouse, list[dict]],
+) -> None:
     server, events = seed_build
     headline = _headline(server)
     counted = indicators(events)
     for column, name in SECONDARY.items():
         assert headline[column] == counted[name], column
-    assert math.isclose(headline["volunteer_hours"], counted["volunteer_hours"], abs_tol=0.05)
-    for rate in ("response_rate", "resolution_rate", "satisfaction_rate",
-                 "street_meeting_compliance", "community_meeting_compliance"):
+    assert math.isclose(
+        headline["volunteer_hours"], counted["volunteer_hours"], abs_tol=0.05
+    )
+    for rate in (
+        "response_rate",
+        "resolution_rate",
+        "satisfaction_rate",
+        "street_meeting_compliance",
+        "community_meeting_compliance",
+    ):
         assert 0 <= headline[rate] <= 1, rate

@@ -22,28 +22,43 @@ import pytest
 from dashboards import bundle_build
 from dashboards.superset_api import SupersetSession
 from ingest.simulator import expected_counts, expected_figures
+from ingest.simulator.figures import seed_year_window
 
 ROOT = Path(__file__).resolve().parents[2]
 LIANXI = str(Path(sys.executable).parent / "lianxi")
 SEED_SOURCE = "/simulator/seed"
-# Reporting as of New Year 2027 (Shanghai) closes every meeting period of the seed year.
-AS_OF = "2026-12-31T16:00:00Z"
+# Reporting as of the New Year after the seed year (Shanghai) closes every meeting period of it.
+AS_OF = seed_year_window()[1].strftime("%Y-%m-%dT%H:%M:%SZ")
 # The worker loads ~100 k events; waiting is bounded so a stuck worker fails with the counts.
 LOAD_WAIT_SECONDS = 1200
 HEADLINE_COLUMN = {"industrial_park_problems_solved": "enterprise_problems_solved"}
 
 
-def lianxi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([LIANXI, *args], cwd=ROOT, env={**os.environ, **(env or {})},
-                            capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"lianxi {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+def lianxi(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [LIANXI, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"lianxi {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result
 
 
 @pytest.fixture(scope="module")
 def admin(warehouse: Any) -> Iterator[Any]:
-    client = clickhouse_connect.get_client(host=warehouse.host, port=warehouse.http_port,
-                                           username=warehouse.admin_user, password=warehouse.admin_password)
+    client = clickhouse_connect.get_client(
+        host=warehouse.host,
+        port=warehouse.http_port,
+        username=warehouse.admin_user,
+        password=warehouse.admin_password,
+    )
     yield client
     client.close()
 
@@ -52,7 +67,9 @@ def loaded_counts(admin: Any) -> dict[str, int]:
     """Distinct seed events per type in raw (a re-delivery counts once)."""
     rows = admin.query(
         "SELECT type, uniqExact(source, event_id) FROM merge('raw', '_events$') "
-        "WHERE source = {s:String} GROUP BY type", parameters={"s": SEED_SOURCE}).result_rows
+        "WHERE source = {s:String} GROUP BY type",
+        parameters={"s": SEED_SOURCE},
+    ).result_rows
     return {str(kind): int(n) for kind, n in rows}
 
 
@@ -74,48 +91,89 @@ def marts_built(seed_loaded: dict[str, int]) -> None:
     lianxi("dbt", "build", env={"LIANXI_DBT_AS_OF": AS_OF})
 
 
-def test_every_published_event_is_in_raw_exactly_once(seed_loaded: dict[str, int], admin: Any) -> None:
+def test_every_published_event_is_in_raw_exactly_once(
+    seed_loaded: dict[str, int], admin: Any
+) -> None:
     assert seed_loaded == expected_counts()
     # Nothing of the seed went to the dead letters.
-    dead = admin.query("SELECT count() FROM raw.dead_letters WHERE source = {s:String}",
-                       parameters={"s": SEED_SOURCE}).result_rows[0][0]
+    dead = admin.query(
+        "SELECT count() FROM raw.dead_letters WHERE source = {s:String}",
+        parameters={"s": SEED_SOURCE},
+    ).result_rows[0][0]
     assert dead == 0
 
 
-def test_headline_mart_equals_the_article_figures(marts_built: None, admin: Any) -> None:
+def test_headline_mart_equals_the_article_figures(
+    marts_built: None, admin: Any
+) -> None:
     result = admin.query("SELECT * FROM marts.fct_headline_indicators")
     assert len(result.result_rows) == 1
     headline = dict(zip(result.column_names, result.result_rows[0], strict=True))
     expected = expected_figures()
-    assert {name: headline[HEADLINE_COLUMN.get(name, name)] for name in expected} == expected
+    assert {
+        name: headline[HEADLINE_COLUMN.get(name, name)] for name in expected
+    } == expected
 
 
-def test_dashboards_show_the_figures(marts_built: None, admin: Any, superset_url: str,
-                                     superset_admin: tuple[str, str]) -> None:
-    imported = json.loads(lianxi("dashboards", "import").stdout.strip().splitlines()[-1])
+def test_dashboards_show_the_figures(
+    marts_built: None, admin: Any, superset_url: str, superset_admin: tuple[str, str]
+) -> None:
+    imported = json.loads(
+        lianxi("dashboards", "import").stdout.strip().splitlines()[-1]
+    )
     assert imported["imported"]["dashboards"] == 5
     lianxi("dashboards", "roles")
     headline_result = admin.query("SELECT * FROM marts.fct_headline_indicators")
-    headline = dict(zip(headline_result.column_names, headline_result.result_rows[0], strict=True))
-    specs = {chart["title"]: chart for chart in bundle_build.iter_charts(bundle_build.load_spec()[1])}
+    headline = dict(
+        zip(headline_result.column_names, headline_result.result_rows[0], strict=True)
+    )
+    specs = {
+        chart["title"]: chart
+        for chart in bundle_build.iter_charts(bundle_build.load_spec()[1])
+    }
     with SupersetSession(superset_url, *superset_admin) as session:
-        boards = {board["slug"]: board["id"] for board in session.list_all("dashboard", ["id", "slug"])}
-        assert {"lianxi-overview", "lianxi-tickets", "lianxi-meetings", "lianxi-volunteering",
-                "lianxi-wishes"} <= set(boards)
+        boards = {
+            board["slug"]: board["id"]
+            for board in session.list_all("dashboard", ["id", "slug"])
+        }
+        assert {
+            "lianxi-overview",
+            "lianxi-tickets",
+            "lianxi-meetings",
+            "lianxi-volunteering",
+            "lianxi-wishes",
+        } <= set(boards)
         checked = 0
-        for slug in ("lianxi-overview", "lianxi-tickets", "lianxi-meetings", "lianxi-volunteering",
-                     "lianxi-wishes"):
-            for listed in session.get(f"/api/v1/dashboard/{boards[slug]}/charts")["result"]:
+        for slug in (
+            "lianxi-overview",
+            "lianxi-tickets",
+            "lianxi-meetings",
+            "lianxi-volunteering",
+            "lianxi-wishes",
+        ):
+            for listed in session.get(f"/api/v1/dashboard/{boards[slug]}/charts")[
+                "result"
+            ]:
                 chart = session.get(f"/api/v1/chart/{listed['id']}")["result"]
                 context = json.loads(chart["query_context"])
                 context["force"] = True
                 result = session.post("/api/v1/chart/data", json=context)["result"][0]
-                assert result.get("error") is None, (slug, chart["slice_name"], result.get("error"))
+                assert result.get("error") is None, (
+                    slug,
+                    chart["slice_name"],
+                    result.get("error"),
+                )
                 assert result["data"], (slug, chart["slice_name"])
                 spec = specs[chart["slice_name"]]
-                if slug == "lianxi-overview" and spec["kind"] == "number" and spec["dataset"] == "fct_headline_indicators":
+                if (
+                    slug == "lianxi-overview"
+                    and spec["kind"] == "number"
+                    and spec["dataset"] == "fct_headline_indicators"
+                ):
                     sql, label = spec["metric"]
                     column = sql.removeprefix("max(").removesuffix(")")
-                    assert result["data"][0][label] == pytest.approx(headline[column]), chart["slice_name"]
+                    assert result["data"][0][label] == pytest.approx(
+                        headline[column]
+                    ), chart["slice_name"]
                     checked += 1
         assert checked >= 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from ingest.simulator import (
 )
 from ingest.simulator.config import SEED_FILE
 from ingest.simulator.consistency import problems
-from ingest.simulator.figures import FIGURE_PATHS, lookup
+from ingest.simulator.figures import FIGURE_PATHS, lookup, seed_year_window
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTICLE_FIGURES = REPO_ROOT.parent / "shared" / "seed" / "figures.yaml"
@@ -53,19 +54,42 @@ def headline(events: list[dict[str, Any]]) -> dict[str, int]:
             ticket_state[d["ticket_id"]] = t
     linked = [d for d in latest_link.values() if d is not None]
     registered = of_type(events, "member.registered")
-    park = {d["ticket_id"] for d in of_type(events, "ticket.opened") if d["project"] == "industrial_park"}
+    park = {
+        d["ticket_id"]
+        for d in of_type(events, "ticket.opened")
+        if d["project"] == "industrial_park"
+    }
     return {
-        "streets": len({d["street_id"] for d in of_type(events, "org.street_registered")}),
-        "communities": len({d["community_id"] for d in of_type(events, "org.community_registered")}),
+        "streets": len(
+            {d["street_id"] for d in of_type(events, "org.street_registered")}
+        ),
+        "communities": len(
+            {d["community_id"] for d in of_type(events, "org.community_registered")}
+        ),
         "units_linked": len(linked),
         "party_members_linked": sum(d["party_members"] for d in linked),
-        "building_party_groups": len({d["group_id"] for d in of_type(events, "org.building_group_formed")}),
-        "in_service_members_registered": len(
-            {d["member_id"] for d in registered if d["in_service"] and d["project"] is None}
+        "building_party_groups": len(
+            {d["group_id"] for d in of_type(events, "org.building_group_formed")}
         ),
-        "micro_wishes_claimed": len({d["wish_id"] for d in of_type(events, "wish.claimed")}),
-        "volunteer_posts_claimed": len({(d["post_id"], d["member_id"]) for d in of_type(events, "volunteer.post_claimed")}),
-        "builders_home_members": len({d["member_id"] for d in registered if d["project"] == "builders_home"}),
+        "in_service_members_registered": len(
+            {
+                d["member_id"]
+                for d in registered
+                if d["in_service"] and d["project"] is None
+            }
+        ),
+        "micro_wishes_claimed": len(
+            {d["wish_id"] for d in of_type(events, "wish.claimed")}
+        ),
+        "volunteer_posts_claimed": len(
+            {
+                (d["post_id"], d["member_id"])
+                for d in of_type(events, "volunteer.post_claimed")
+            }
+        ),
+        "builders_home_members": len(
+            {d["member_id"] for d in registered if d["project"] == "builders_home"}
+        ),
         "industrial_park_problems_solved": sum(
             1 for t in park if ticket_state.get(t) == "lianxi.ticket.resolved"
         ),
@@ -90,9 +114,13 @@ def test_seed_yaml_agrees_with_the_article_figures():
     for path in FIGURE_PATHS.values():
         ours, rule = lookup(chosen, path), lookup(article, path)
         if isinstance(rule, dict):
-            assert ours >= rule["min"], f"{path}: seed.yaml has {ours}, the article says more than {rule['min']}"
+            assert ours >= rule["min"], (
+                f"{path}: seed.yaml has {ours}, the article says more than {rule['min']}"
+            )
         else:
-            assert ours == rule, f"{path}: seed.yaml has {ours}, the article says exactly {rule}"
+            assert ours == rule, (
+                f"{path}: seed.yaml has {ours}, the article says exactly {rule}"
+            )
 
 
 def test_every_numeric_article_figure_is_chosen_in_seed_yaml():
@@ -114,7 +142,9 @@ def test_every_numeric_article_figure_is_chosen_in_seed_yaml():
 
 
 def test_every_event_validates_against_the_contracts(events):
-    broken = [(e["type"], e["id"], validate_event(e)) for e in events if validate_event(e)]
+    broken = [
+        (e["type"], e["id"], validate_event(e)) for e in events if validate_event(e)
+    ]
     assert broken == []
 
 
@@ -138,8 +168,19 @@ def test_same_seed_same_events_other_seed_other_year(events, other_events):
 def test_events_are_in_time_order_within_the_year(events):
     times = [e["time"] for e in events]
     assert times == sorted(times)
-    assert times[0] >= "2025-12-31T16:00:00Z" and times[-1] <= "2026-12-31T15:59:59Z"
+    first, after = (
+        moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in seed_year_window()
+    )
+    assert times[0] >= first and times[-1] < after
     assert all(t.endswith("Z") and len(t) == 20 for t in times)
+
+
+def test_the_seed_year_has_ended_before_the_platform_reports_it(events):
+    """The seed year lies in the past of the run: no seed event is stamped after the moment it is
+    published (relative to the run's clock; true on any day once the seed year has ended)."""
+    now = datetime.now(UTC)
+    assert seed_year_window()[1] <= now
+    assert max(e["time"] for e in events) < now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_wish_lifecycles(events):
@@ -147,14 +188,22 @@ def test_wish_lifecycles(events):
     for e in events:
         if e["type"].startswith("lianxi.wish."):
             seen[e["subject"]].append(e["type"].rsplit(".", 1)[1])
-    allowed = {("posted",), ("posted", "cancelled"), ("posted", "claimed"), ("posted", "claimed", "fulfilled"),
-               ("posted", "claimed", "cancelled")}
+    allowed = {
+        ("posted",),
+        ("posted", "cancelled"),
+        ("posted", "claimed"),
+        ("posted", "claimed", "fulfilled"),
+        ("posted", "claimed", "cancelled"),
+    }
     shapes = Counter(tuple(v) for v in seen.values())
     assert set(shapes) <= allowed
     assert all(shapes[s] > 0 for s in allowed), "every wish fate occurs"
     assert len(seen) > expected_figures()["micro_wishes_claimed"]
     claimer = {d["wish_id"]: d["member_id"] for d in of_type(events, "wish.claimed")}
-    assert all(claimer[d["wish_id"]] == d["member_id"] for d in of_type(events, "wish.fulfilled"))
+    assert all(
+        claimer[d["wish_id"]] == d["member_id"]
+        for d in of_type(events, "wish.fulfilled")
+    )
 
 
 def test_lifecycles_and_references_are_consistent(events):
@@ -167,9 +216,21 @@ def test_tickets_end_the_year_in_every_state_through_every_channel(events):
         if e["type"].startswith("lianxi.ticket."):
             state[e["subject"]] = e["type"].rsplit(".", 1)[1]
     finals = Counter(state.values())
-    assert finals["closed"] > 0 and finals["reopened"] > 0 and finals["responded"] > 0 and finals["rated"] > 0
+    assert (
+        finals["closed"] > 0
+        and finals["reopened"] > 0
+        and finals["responded"] > 0
+        and finals["rated"] > 0
+    )
     channels = Counter(d["channel"] for d in of_type(events, "ticket.opened"))
-    assert set(channels) == {"hotline", "grid_manager", "one_key_call", "enterprise", "joint_meeting", "walk_in"}
+    assert set(channels) == {
+        "hotline",
+        "grid_manager",
+        "one_key_call",
+        "enterprise",
+        "joint_meeting",
+        "walk_in",
+    }
 
 
 def test_secondary_indicators_follow_the_scenario_shape(events):
@@ -177,21 +238,32 @@ def test_secondary_indicators_follow_the_scenario_shape(events):
     got = expected_indicators()
     assert got["wishes_posted"] == shape["wishes"]["posted"]
     assert got["wishes_fulfilled"] == shape["wishes"]["fulfilled"]
-    assert got["wishes_cancelled"] == shape["wishes"]["cancelled_after_claim"] + shape["wishes"]["cancelled_unclaimed"]
+    assert (
+        got["wishes_cancelled"]
+        == shape["wishes"]["cancelled_after_claim"]
+        + shape["wishes"]["cancelled_unclaimed"]
+    )
     assert got["resource_matches"] == shape["resources"]["matches"]
     assert got["street_meetings_held"] == 36 - shape["meetings"]["missed_street"]
     assert got["community_meetings_held"] == 972 - shape["meetings"]["missed_community"]
     late = shape["meetings"]["late_street"] + shape["meetings"]["late_community"]
     assert got["meetings_held_late"] == late
     assert got["members_registered"] == (
-        expected_figures()["in_service_members_registered"] + expected_figures()["builders_home_members"]
+        expected_figures()["in_service_members_registered"]
+        + expected_figures()["builders_home_members"]
         + shape["members"]["not_in_service"]
     )
-    assert got["volunteer_hours"] == round(sum(d["hours"] for d in of_type(events, "volunteer.hours_logged")), 1)
+    assert got["volunteer_hours"] == round(
+        sum(d["hours"] for d in of_type(events, "volunteer.hours_logged")), 1
+    )
 
 
 def test_industrial_park_tickets_are_not_all_solved(events):
-    park = [d["ticket_id"] for d in of_type(events, "ticket.opened") if d["project"] == "industrial_park"]
+    park = [
+        d["ticket_id"]
+        for d in of_type(events, "ticket.opened")
+        if d["project"] == "industrial_park"
+    ]
     assert len(park) > expected_figures()["industrial_park_problems_solved"]
 
 
@@ -204,7 +276,11 @@ def test_meetings_scheduled_then_held_with_a_few_missed_and_late(events):
     assert 0 < len(late) < 30 and 0 < len(scheduled) - len(held) < 30
     assert all(d["chair_role"] == f"{d['level']}_secretary" for d in held.values())
     order = {e["id"]: i for i, e in enumerate(events)}
-    first_held = {e["subject"]: order[e["id"]] for e in events if e["type"] == "lianxi.meeting.held"}
+    first_held = {
+        e["subject"]: order[e["id"]]
+        for e in events
+        if e["type"] == "lianxi.meeting.held"
+    }
     for e in events:
         if e["type"] == "lianxi.meeting.resolution_recorded":
             assert order[e["id"]] > first_held[e["subject"]]

@@ -32,8 +32,10 @@ flagged as (
         -- ifNull: a missing rating or response is a 0, never a NULL that drops out of sums
         toUInt8(ifNull(multiIf(
             versions.response_version = 1, tickets.first_responded_at is not null,
-            tickets.hours_to_respond is not null
-                and tickets.hours_to_respond <= coalesce(versions.response_threshold_hours, inf)
+            -- on exact milliseconds, not the rounded hours_to_respond: 24 h + 1 s is late
+            tickets.first_responded_at is not null
+                and dateDiff('millisecond', tickets.opened_at, tickets.first_responded_at)
+                    <= coalesce(versions.response_threshold_hours * 3600000, inf)
         ), 0)) as is_responded,
         toUInt8(tickets.is_solved) as is_resolved,
         toUInt8(tickets.rated_satisfaction is not null) as is_rated,

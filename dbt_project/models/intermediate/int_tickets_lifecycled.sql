@@ -1,4 +1,6 @@
 -- opened → assigned → responded → resolved → rated, with reopenings, one row per ticket.
+-- status: closed | resolved | reopened (the latest reopening after the latest resolution) |
+-- responded | assigned | open; rated is an event, not a state.
 -- A ticket counts as solved when its latest resolution comes after its latest reopening;
 -- events at the same millisecond are ordered by lifecycle stage so "resolved then
 -- reopened" in one batch still reads as reopened.
@@ -35,6 +37,9 @@ tickets as (
         maxIfOrNull(occurred_at, event_name = 'closed') as closed_at,
         ['opened', 'assigned', 'responded', 'resolved', 'rated', 'reopened', 'closed'][bitAnd(max(lifecycle_order), 7)] as last_event_name,
         bitAnd(maxIf(lifecycle_order, event_name in ('resolved', 'reopened')), 7) as last_resolution_stage,
+        -- the latest of opened/assigned/responded: where an unresolved ticket stands (a rating
+        -- or a late response never moves a resolved or reopened ticket back)
+        bitAnd(maxIf(lifecycle_order, event_name in ('opened', 'assigned', 'responded')), 7) as last_progress_stage,
         groupArray((event_type, toString(source), event_id)) as event_refs,
         max(loaded_at) as last_loaded_at
     from events
@@ -47,12 +52,16 @@ lifecycled as (
         -- stage 4 = resolved, 6 = reopened: the later of the two decides
         last_resolution_stage = 4 as is_solved,
         if(is_solved, last_resolved_at, NULL) as resolved_at,
+        -- The state machine: closed ends it; otherwise the later of the latest resolution and
+        -- the latest reopening decides (resolved / reopened), whatever came after it (a rating
+        -- of the old resolution leaves a reopened ticket reopened); a ticket never resolved
+        -- stands at its latest step (opened → assigned → responded).
         multiIf(
             last_event_name = 'closed', 'closed',
-            last_event_name = 'reopened', 'reopened',
             is_solved, 'resolved',
-            last_event_name = 'responded', 'responded',
-            last_event_name = 'assigned', 'assigned',
+            last_resolution_stage = 6, 'reopened',
+            last_progress_stage = 3, 'responded',
+            last_progress_stage = 2, 'assigned',
             'open'
         ) as status,
         {{ hours_between('opened_at', 'first_responded_at') }} as hours_to_respond,

@@ -11,5 +11,6 @@ select
     in_service,
     unit_id,
     project,
+    is_in_service_registered,
     registered_at
 from {{ ref('fct_registrations') }}

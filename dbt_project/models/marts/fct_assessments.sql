@@ -31,7 +31,9 @@ latest as (
 select
     latest.assessment_key as assessment_key,
     latest.kind as kind,
+    {{ label_zh('kind_label') }} as kind_zh,
     latest.level as level,
+    {{ label_zh('level_label') }} as level_zh,
     latest.street_id as street_id,
     streets.street_name as street_name,
     latest.community_id as community_id,
@@ -40,8 +42,12 @@ select
     latest.year as year,
     latest.score as score,
     latest.rating as rating,
+    {{ label_zh('rating_label') }} as rating_zh,
     latest.assessed_at as assessed_at,
     latest.event_refs as event_refs
 from latest
 left join {{ ref('dim_street') }} as streets on streets.street_id = latest.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = latest.community_id
+{{ label_join('assessment_kind', 'latest.kind', 'kind_label') }}
+{{ label_join('meeting_level', 'latest.level', 'level_label') }}
+{{ label_join('assessment_rating', 'latest.rating', 'rating_label') }}

@@ -2,10 +2,19 @@
 
 -- Counts per Shanghai-local day and community, taken from the facts so that the days add up
 -- to the headline figures. Street-level activity (street joint meetings) has community_id ''.
+-- Dense: every community (and every street's street-level row) has a row for every day of
+-- the calendar spine, from the first day with activity to the day before the as-of day (or
+-- the last day with activity, if later), so a day without events reads 0 rather than being
+-- missing. Trend charts stop at the latest complete day (yesterday, Shanghai) themselves.
 -- Each branch is counted per day and community before the union: the union then holds tens
 -- of thousands of rows instead of every fact and event row (6 M rows at 10 M events).
 with activity as (
     select {{ local_date('registered_at') }} as day, street_id, community_id, 'members_registered' as metric, toFloat64(count()) as value
+    from {{ ref('fct_registrations') }}
+    group by all
+
+    union all
+    select {{ local_date('registered_at') }}, street_id, community_id, 'in_service_members_registered', toFloat64(sum(is_in_service_registered))
     from {{ ref('fct_registrations') }}
     group by all
 
@@ -61,12 +70,13 @@ with activity as (
     group by all
 ),
 
-daily as (
+counted as (
     select
         day,
         street_id,
         community_id,
         toUInt64(sumIf(value, metric = 'members_registered')) as members_registered,
+        toUInt64(sumIf(value, metric = 'in_service_members_registered')) as in_service_members_registered,
         toUInt64(sumIf(value, metric = 'check_ins')) as check_ins,
         toUInt64(sumIf(value, metric = 'wishes_posted')) as wishes_posted,
         toUInt64(sumIf(value, metric = 'wishes_claimed')) as wishes_claimed,
@@ -78,6 +88,42 @@ daily as (
         toUInt64(sumIf(value, metric = 'meetings_held')) as meetings_held
     from activity
     group by day, street_id, community_id
+),
+
+-- The calendar spine: first active day .. max(as-of day - 1, last active day), Shanghai days.
+spine as (
+    select arrayJoin(arrayMap(i -> toDate(first_day + i), range(toUInt32(dateDiff('day', first_day, last_day) + 1)))) as day
+    from (
+        select
+            min(day) as first_day,
+            greatest(max(day), {{ local_date(as_of()) }} - 1) as last_day
+        from counted
+    )
+    where first_day is not null
+),
+
+-- Every community, every street's street-level row, and any other place activity names.
+places as (
+    select street_id, community_id from {{ ref('dim_community') }}
+    union distinct
+    select street_id, '' as community_id from {{ ref('dim_street') }}
+    union distinct
+    select street_id, community_id from counted
+),
+
+daily as (
+    select
+        spine.day as day,
+        places.street_id as street_id,
+        places.community_id as community_id,
+        counted.* except (day, street_id, community_id)
+    from spine
+    cross join places
+    left join counted
+        on counted.day = spine.day
+        and counted.street_id = places.street_id
+        and counted.community_id = places.community_id
+    settings join_use_nulls = 0
 )
 
 select

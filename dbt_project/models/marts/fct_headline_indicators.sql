@@ -17,7 +17,7 @@ org as (
 
 members as (
     select
-        countIf(in_service and project is null) as in_service_members_registered,
+        sum(is_in_service_registered) as in_service_members_registered,
         countIf(project = 'builders_home') as builders_home_members
     from {{ ref('dim_member') }}
 ),

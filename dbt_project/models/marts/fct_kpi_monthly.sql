@@ -2,7 +2,8 @@
 
 -- Numerator and denominator of every versioned KPI per Shanghai month and community, under
 -- the definition version in force that month. Rates over any span are sum(numerator) /
--- sum(denominator), which keeps each month's own definition.
+-- sum(denominator), which keeps each month's own definition. This is the metric layer: the
+-- headline and every dashboard rate read these columns, none recomputes a definition.
 with tickets as (
     select * from {{ ref('int_tickets_kpi_flagged') }}
 ),
@@ -56,19 +57,52 @@ meeting_kpis as (
     group by level, period_start, street_id, community_id
 ),
 
+-- Wishes by their Shanghai posting month: fulfilled / posted.
+wish_kpis as (
+    select
+        'wish_fulfilment_rate' as kpi,
+        wishes.period_start as period_start,
+        wishes.street_id as street_id,
+        wishes.community_id as community_id,
+        any(versions.version) as version,
+        countIf(wishes.fulfilled_at is not null) as numerator,
+        count() as denominator
+    from (
+        select *, toStartOfMonth({{ local_date('posted_at') }}) as period_start from {{ ref('fct_wishes') }}
+    ) as wishes
+    left join (
+        select period_start, version from {{ ref('int_kpi_versions_monthly') }} where kpi = 'wish_fulfilment_rate'
+    ) as versions on versions.period_start = wishes.period_start
+    group by wishes.period_start, wishes.street_id, wishes.community_id
+),
+
 kpis as (
-    select * from ticket_kpis
+    select kpi, period_start, street_id, community_id, toUInt16(version) as version,
+           toUInt64(numerator) as numerator, toUInt64(denominator) as denominator
+    from ticket_kpis
     union all
-    select * from meeting_kpis
+    select kpi, period_start, street_id, community_id, toUInt16(version),
+           toUInt64(numerator), toUInt64(denominator)
+    from meeting_kpis
+    union all
+    select kpi, period_start, street_id, community_id, toUInt16(version),
+           toUInt64(numerator), toUInt64(denominator)
+    from wish_kpis
 )
 
 select
-    kpi,
-    period_start,
-    street_id,
-    community_id,
-    toUInt16(version) as version,
-    toUInt64(numerator) as numerator,
-    toUInt64(denominator) as denominator,
-    if(denominator = 0, NULL, numerator / denominator) as rate
+    kpis.kpi as kpi,
+    {{ label_zh('kpi_label') }} as kpi_zh,
+    kpis.period_start as period_start,
+    kpis.street_id as street_id,
+    streets.street_name as street_name,
+    kpis.community_id as community_id,
+    communities.community_name as community_name,
+    toUInt16(kpis.version) as version,
+    toUInt64(kpis.numerator) as numerator,
+    toUInt64(kpis.denominator) as denominator,
+    if(kpis.denominator = 0, NULL, kpis.numerator / kpis.denominator) as rate
 from kpis
+left join {{ ref('dim_street') }} as streets on streets.street_id = kpis.street_id
+left join {{ ref('dim_community') }} as communities on communities.community_id = kpis.community_id
+{{ label_join('kpi', 'kpis.kpi', 'kpi_label') }}

@@ -12,6 +12,7 @@ versions as (
 
 select
     compliance.level as level,
+    {{ label_zh('level_label') }} as level_zh,
     compliance.street_id as street_id,
     streets.street_name as street_name,
     compliance.community_id as community_id,
@@ -22,6 +23,7 @@ select
     compliance.held as held,
     compliance.on_time as on_time,
     compliance.status as status,
+    {{ label_zh('status_label') }} as status_zh,
     compliance.attending_units as attending_units,
     versions.version as compliance_version,
     -- v1 counts late meetings as held, v2 only on-time ones (kpi_definitions.csv)
@@ -32,3 +34,5 @@ from compliance
 left join versions on versions.period_start = compliance.period_start
 left join {{ ref('dim_street') }} as streets on streets.street_id = compliance.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = compliance.community_id
+{{ label_join('meeting_level', 'compliance.level', 'level_label') }}
+{{ label_join('meeting_status', 'compliance.status', 'status_label') }}

@@ -35,7 +35,10 @@ select
     coalesce(members.in_service, false) as in_service,
     members.unit_id as unit_id,
     members.project as project,
+    {{ label_zh('project_label') }} as project_zh,
     members.registered_at as registered_at,
+    -- 在职党员到社区报到 (the headline figure): in service and not registered through a project
+    toUInt8(coalesce(members.in_service, false) and members.project is null) as is_in_service_registered,
     members.event_refs as event_refs,
     members.last_loaded_at as last_loaded_at,
     -- when this row was (re)computed: untouched rows keep theirs across incremental runs
@@ -43,3 +46,4 @@ select
 from members
 left join {{ ref('dim_street') }} as streets on streets.street_id = members.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = members.community_id
+{{ label_join('member_project', 'members.project', 'project_label') }}

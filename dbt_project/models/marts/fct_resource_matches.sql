@@ -5,7 +5,9 @@ select
     matches.demand_id as demand_id,
     matches.supply_id as supply_id,
     matches.demand_category as demand_category,
+    {{ label_zh('demand_label') }} as demand_category_zh,
     matches.supply_category as supply_category,
+    {{ label_zh('supply_label') }} as supply_category_zh,
     matches.supply_unit_id as supply_unit_id,
     matches.street_id as street_id,
     streets.street_name as street_name,
@@ -19,3 +21,5 @@ select
 from {{ ref('int_resource_matches_joined') }} as matches
 left join {{ ref('dim_street') }} as streets on streets.street_id = matches.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = matches.community_id
+{{ label_join('resource_category', 'matches.demand_category', 'demand_label') }}
+{{ label_join('resource_category', 'matches.supply_category', 'supply_label') }}

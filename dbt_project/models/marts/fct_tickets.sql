@@ -30,13 +30,16 @@ with tickets as (
 select
     tickets.ticket_id as ticket_id,
     tickets.channel as channel,
+    {{ label_zh('channel_label') }} as channel_zh,
     tickets.category as category,
+    {{ label_zh('category_label') }} as category_zh,
     tickets.street_id as street_id,
     streets.street_name as street_name,
     tickets.community_id as community_id,
     communities.community_name as community_name,
     tickets.grid_id as grid_id,
     tickets.project as project,
+    {{ label_zh('project_label') }} as project_zh,
     assumeNotNull(tickets.opened_at) as opened_at,
     tickets.first_assigned_at as first_assigned_at,
     tickets.assignee_unit_id as assignee_unit_id,
@@ -44,10 +47,12 @@ select
     tickets.resolved_at as resolved_at,
     tickets.first_resolved_at as first_resolved_at,
     tickets.rated_satisfaction as rated_satisfaction,
+    {{ label_zh('satisfaction_label') }} as rated_satisfaction_zh,
     tickets.rated_at as rated_at,
     tickets.reopen_count as reopen_count,
     tickets.closed_at as closed_at,
     tickets.status as status,
+    {{ label_zh('status_label') }} as status_zh,
     tickets.is_solved as is_solved,
     tickets.hours_to_respond as hours_to_respond,
     tickets.hours_to_resolve as hours_to_resolve,
@@ -58,3 +63,8 @@ select
 from tickets
 left join {{ ref('dim_street') }} as streets on streets.street_id = tickets.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = tickets.community_id
+{{ label_join('ticket_channel', 'tickets.channel', 'channel_label') }}
+{{ label_join('ticket_category', 'tickets.category', 'category_label') }}
+{{ label_join('ticket_project', 'tickets.project', 'project_label') }}
+{{ label_join('ticket_satisfaction', 'tickets.rated_satisfaction', 'satisfaction_label') }}
+{{ label_join('ticket_status', 'tickets.status', 'status_label') }}

@@ -30,6 +30,7 @@ select
     claims.post_id as post_id,
     claims.member_id as member_id,
     claims.category as category,
+    {{ label_zh('category_label') }} as category_zh,
     claims.street_id as street_id,
     streets.street_name as street_name,
     claims.community_id as community_id,
@@ -43,3 +44,4 @@ select
 from claims
 left join {{ ref('dim_street') }} as streets on streets.street_id = claims.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = claims.community_id
+{{ label_join('volunteer_category', 'claims.category', 'category_label') }}

@@ -29,6 +29,7 @@ with wishes as (
 select
     wishes.wish_id as wish_id,
     wishes.category as category,
+    {{ label_zh('category_label') }} as category_zh,
     wishes.street_id as street_id,
     streets.street_name as street_name,
     wishes.community_id as community_id,
@@ -41,6 +42,7 @@ select
     wishes.fulfilled_at as fulfilled_at,
     wishes.cancelled_at as cancelled_at,
     wishes.status as status,
+    {{ label_zh('status_label') }} as status_zh,
     wishes.hours_to_claim as hours_to_claim,
     wishes.event_refs as event_refs,
     wishes.last_loaded_at as last_loaded_at,
@@ -49,3 +51,5 @@ select
 from wishes
 left join {{ ref('dim_street') }} as streets on streets.street_id = wishes.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = wishes.community_id
+{{ label_join('wish_category', 'wishes.category', 'category_label') }}
+{{ label_join('wish_status', 'wishes.status', 'status_label') }}

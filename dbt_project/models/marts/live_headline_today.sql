@@ -1,18 +1,21 @@
 {{ config(materialized='view') }}
 
--- Today's counters (since 00:00 Asia/Shanghai), read from raw at query time so a tile moves
+-- Today's counters (since 00:00 Asia/Shanghai, up to now: an event stamped later today is not
+-- counted before it happens), read from raw at query time so a tile moves
 -- within seconds of an event landing, without waiting for a dbt run. It reads source()
 -- rather than staging because it must filter on time before deduplicating: the staging
 -- views deduplicate the whole table first. Counted per event (source, event_id).
 with today as (
-    select toDateTime64(toStartOfDay(now('{{ var("report_timezone") }}')), 3, 'UTC') as since
+    select
+        toDateTime64(toStartOfDay(now('{{ var("report_timezone") }}')), 3, 'UTC') as since,
+        now64(3, 'UTC') as until
 ),
 
 events as (
     {% for domain in ['member', 'wish', 'volunteer', 'ticket', 'meeting', 'resources'] %}
     select toString(type) as type, toString(source) as source, event_id
     from {{ source('raw', domain ~ '_events') }}
-    where time >= (select since from today)
+    where time >= (select since from today) and time <= (select until from today)
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

@@ -96,7 +96,8 @@ ENGINE_FUNCTIONS_SQL = "SELECT name, toString(case_insensitive), categories FROM
 
 
 def engine_rows() -> list[tuple[str, str, str]]:
-    """system.functions of the pinned engine, read in a throw-away chdb process directory."""
+    """system.functions of the pinned engine, read in a throw-away chdb data directory (run
+    as this module's command: one process may hold only one chdb data directory)."""
     import tempfile
 
     from chdb import session as chdb_session

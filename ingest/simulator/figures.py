@@ -13,7 +13,7 @@ import yaml
 from ingest.simulator.config import SEED_FILE
 
 # Flat name (what dbt and dashboard tests compare against) -> path under `figures:` in
-# seed.yaml, which is also the path of the same figure in ../shared/seed/figures.yaml.
+# seed.yaml, which is also the path of the same figure in article_figures.yaml.
 FIGURE_PATHS = {
     "streets": "structure.streets",
     "communities": "structure.communities",

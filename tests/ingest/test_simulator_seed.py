@@ -22,7 +22,8 @@ from ingest.simulator.consistency import problems
 from ingest.simulator.figures import FIGURE_PATHS, lookup, seed_year_window
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTICLE_FIGURES = REPO_ROOT.parent / "shared" / "seed" / "figures.yaml"
+# The article's figures, carried by the repository (a copy of the steering repo's seed/figures.yaml).
+ARTICLE_FIGURES = REPO_ROOT / "ingest" / "simulator" / "article_figures.yaml"
 OTHER_SEED = 7
 
 
@@ -107,7 +108,7 @@ def test_figures_hold_for_another_seed(other_events):
 def test_seed_yaml_agrees_with_the_article_figures():
     assert ARTICLE_FIGURES.is_file(), (
         f"the article's figures are missing: expected {ARTICLE_FIGURES} "
-        "(../shared/seed/figures.yaml relative to the repository root)"
+        "(ingest/simulator/article_figures.yaml)"
     )
     article = yaml.safe_load(ARTICLE_FIGURES.read_text(encoding="utf-8"))
     chosen = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))["figures"]

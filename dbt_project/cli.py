@@ -72,8 +72,13 @@ def refresh(
     pause = interval if interval is not None else settings.dbt_refresh_interval
     # dbt in this process, the parsed project kept: a tick pays no import or parse (runner.py).
     dbt = WarmDbt(settings)
+    seeded = False
     while True:
         started = time.monotonic()
+        # The models read the seeds (kpi_definitions, code_labels): on an empty warehouse the
+        # first tick loads them, and every tick tries again until that has worked once.
+        if not seeded:
+            seeded = dbt.invoke(["seed"]).success
         # A failed run is retried on the next tick: a warehouse restart must not end the loop.
         dbt.invoke(["run"])
         time.sleep(max(0.0, pause - (time.monotonic() - started)))

@@ -16,8 +16,11 @@ ATTACKS = [
     f"any(file('{SECRET}'))",
     "count() + length(toString((SELECT groupArray(id) FROM raw.ticket_events)))",
     "any(toString(filesystemAvailable()))",
-    "sum(1) SETTINGS max_execution_time = 0",
+    "any(joinGet('raw.ticket_events', 'id', 1))",
 ]
+# What a refusal looks like: the warehouse's codes, or Superset's own refusal before it asks.
+REFUSALS = ("497", "452", "ACCESS_DENIED", "SETTING_CONSTRAINT", "Not enough privileges",
+            "cannot contain sub-queries", "INVALID_SQL_ERROR")
 
 
 def overview_chart(session: Any) -> dict[str, Any]:
@@ -41,7 +44,7 @@ def test_street_secretary_ad_hoc_metric_cannot_leave_the_marts(login: Any, expre
     except SupersetError as refused:
         text = json.dumps(refused.body, ensure_ascii=False)
     assert SECRET.read_text().strip() not in text.replace(expression, "")
-    assert any(code in text for code in ("497", "452", "ACCESS_DENIED", "SETTING_CONSTRAINT", "not allowed", "Not enough")), text
+    assert any(code in text for code in REFUSALS), text
 
 
 @pytest.mark.parametrize("sql", [f"SELECT file('{SECRET}')", "SELECT 1 INTO OUTFILE '/tmp/lianxi-superset-probe'",

@@ -68,10 +68,7 @@ def _rows(
 @pytest.fixture
 def tickets(open311_warehouse: Warehouse) -> Iterator[tuple[str, str]]:
     """(raw database, marts database) holding three tickets on two streets; the mart has two."""
-    raw, marts = (
-        f"test_o311_raw_{uuid.uuid4().hex[:8]}",
-        f"test_o311_marts_{uuid.uuid4().hex[:8]}",
-    )
+    raw, marts = "raw", "marts"
     opened = {
         "channel": "hotline",
         "category": "road_traffic",
@@ -108,15 +105,16 @@ def tickets(open311_warehouse: Warehouse) -> Iterator[tuple[str, str]]:
     )
     columns = sorted({c for r in rows for c in r})
     client = open311_warehouse.client()
-    client.command(f"CREATE DATABASE {raw}")
-    client.command(f"CREATE TABLE {raw}.ticket_events AS raw.ticket_events")
+    # The API reads as the analyst, who may read the platform's databases only: the private
+    # server's own raw.ticket_events and marts.fct_tickets, emptied before and after.
+    client.command("TRUNCATE TABLE raw.ticket_events")
+    client.command("DROP TABLE IF EXISTS marts.fct_tickets")
     client.insert(
         f"{raw}.ticket_events",
         [[r.get(c) for c in columns] for r in rows],
         column_names=columns,
         settings={"async_insert": 0},
     )
-    client.command(f"CREATE DATABASE {marts}")
     client.command(
         f"CREATE TABLE {marts}.fct_tickets (ticket_id String, status String, street_name Nullable(String), "
         "community_name Nullable(String), refreshed_at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY ticket_id"
@@ -129,8 +127,8 @@ def tickets(open311_warehouse: Warehouse) -> Iterator[tuple[str, str]]:
     try:
         yield raw, marts
     finally:
-        client.command(f"DROP DATABASE IF EXISTS {raw}")
-        client.command(f"DROP DATABASE IF EXISTS {marts}")
+        client.command("TRUNCATE TABLE raw.ticket_events")
+        client.command("DROP TABLE IF EXISTS marts.fct_tickets")
         client.close()
 
 

@@ -13,7 +13,7 @@ export LIANXI_ENV ?= development
 # protocol tests, chromium for dashboard screenshots.
 # package:probe — the probe is a command, or a file path when it starts with /.
 APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickhouse-client \
-  chromium:chromium chromium-driver:chromedriver \
+  chromium:chromium chromium-driver:chromedriver acl:setfacl \
   fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -58,6 +58,13 @@ service-user:
 	  echo "==> creating system user $(SERVICE_USER) (no login, no home)"; \
 	  useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin $(SERVICE_USER); \
 	fi
+	@# The user must reach the interpreter and the checkout: a closed parent directory (pyenv
+	@# under /root, a clone under a private folder) gets a traverse-only ACL for it, nothing more.
+	@if [ "$$(id -u)" = 0 ] && [ -n "$(SERVICE_USER)" ] && getent passwd $(SERVICE_USER) >/dev/null; then \
+	  for dir in $$($(PYTHON) -c 'import pathlib, sys; [print(p) for r in (sys.base_prefix, "$(CURDIR)") for p in pathlib.Path(r).resolve().parents]' | sort -u); do \
+	    runuser -u $(SERVICE_USER) -- test -x "$$dir" 2>/dev/null || { echo "==> traverse-only ACL for $(SERVICE_USER) on $$dir"; setfacl -m u:$(SERVICE_USER):x "$$dir"; }; \
+	  done; \
+	fi
 
 python-env: $(VENV)/.installed
 
@@ -90,7 +97,9 @@ demo-load: up
 	$(LIANXI) simulate seed
 	@echo "==> waiting for the stream worker to load the seed year"
 	$(PY) -m infra.demo_wait
-	$(LIANXI) dbt build
+	@# --full-refresh: the demo rebuilds every fact from raw (seconds at seed scale), so a var/
+	@# from an older version gets the marts' new columns instead of failing on them.
+	$(LIANXI) dbt build --full-refresh
 	$(LIANXI) dashboards import
 	$(LIANXI) dashboards roles
 # ---- END DEMO HOOKS --------------------------------------------------------------------

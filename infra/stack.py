@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from infra import service_user
 from infra.config import InfraSettings
 from infra.errors import StackError
 from infra.health import port_free
@@ -15,7 +16,6 @@ from infra.kafka.broker import require_jars, require_java
 from infra.ports import describe_holders
 from infra.processes import memory_kb
 from infra.services import Service, all_services, lianxi_executable, select
-from infra import service_user
 from infra.supervision import render
 from infra.supervision.control import Supervisord
 from infra.supervision.render import Paths

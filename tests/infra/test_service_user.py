@@ -3,6 +3,7 @@
 import os
 import pwd
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from infra.supervision.render import Paths
 
 
 def _uid(pid: int) -> int:
-    for line in open(f"/proc/{pid}/status", encoding="ascii"):
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
         if line.startswith("Uid:"):
             return int(line.split()[1])
     raise AssertionError(f"no Uid line for pid {pid}")

@@ -349,7 +349,7 @@ class _ChartBuilder:
         columns: list[Any] = []
         orderby: list[Any] = []
         if self.kind in ("trend", "line", "bar"):
-            columns = [_axis_column(self.x, self.x_grain)]
+            columns = [_axis_column(str(self.x), self.x_grain)]
             if not self.x_grain:
                 orderby = [[self.metrics[0], False]]
         elif self.kind in ("table", "pie"):

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from dbt_project.config import PROJECT_DIR, DbtSettings
 
@@ -107,7 +108,7 @@ class WarmDbt:
 
     def __init__(self, settings: DbtSettings | None = None, extra_env: dict[str, str] | None = None) -> None:
         os.environ.update(dbt_environment(settings or DbtSettings(), extra_env))
-        self._manifest = None
+        self._manifest: Any = None  # dbt's parsed Manifest, kept between ticks
         self._fingerprint: tuple[int, int] | None = None
 
     def invoke(self, args: Sequence[str]):

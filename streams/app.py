@@ -37,7 +37,7 @@ def _make_dead_letter_agent(pipeline: Pipeline):
 
     async def load_dead_letters(stream: StreamT) -> None:
         """Loads the dead-letter topic into raw.dead_letters; acked after the insert."""
-        async for events in stream.noack_take(
+        async for events in stream.noack_take(  # type: ignore[attr-defined]  # faust's StreamT stub lacks it
             settings.streams_batch_size, within=settings.streams_batch_seconds
         ):
             records = [_record(e) for e in events]

@@ -47,9 +47,9 @@ def to_message(dl: DeadLetter) -> tuple[bytes | None, bytes, list[tuple[str, byt
         if value is not None:
             headers.append((name, value.encode()))
     # Binary-mode CloudEvents keep their attributes in headers; keep them for replay.
-    for name, value in _headers(r.headers).items():
-        if name.startswith("ce_") or name == "content-type":
-            headers.append((name, value))
+    for header, raw in _headers(r.headers).items():
+        if header.startswith("ce_") or header == "content-type":
+            headers.append((header, raw))
     return r.key, r.value or b"", headers
 
 

@@ -390,7 +390,7 @@ class Engine:
                 # could be lost. A spooled file read by the statement itself fails loudly.
                 with tempfile.NamedTemporaryFile(dir=self.spool_dir, prefix="insert-",
                                                  suffix=".data") as spool:
-                    spool.write(data)
+                    spool.write(data or b"")
                     spool.flush()
                     result = self._run(conn, with_infile(header.query, spool.name, header.fmt)
                                        + _tag(marker))

@@ -50,8 +50,7 @@ def test_a_quota_refuses_the_query_past_its_limit_and_counts_errors() -> None:
         pass
     with pytest.raises(RuntimeError), engine._user_slot(user):
         raise RuntimeError("a failed query counts as an error")
-    with pytest.raises(QueryError) as refused:
-        with engine._user_slot(user):
-            pass
+    with pytest.raises(QueryError) as refused, engine._user_slot(user):
+        pass
     assert refused.value.code == QUOTA_EXCEEDED and "errors = 1/1" in refused.value.message
     assert engine._per_user["quota_user"] == 0

@@ -248,3 +248,35 @@ def test_every_allowed_table_function_was_reviewed(target: WarehouseProcess) -> 
     for name in sorted(names - reviewed_safe)[:200]:
         status, code = http(target, "lianxi_analyst", f"SELECT * FROM {name}('x')")
         assert status == 403 and code == "497", name
+
+
+ORDINARY_SQL = [
+    "SELECT CASE number WHEN 1 THEN 'a' ELSE 'b' END FROM numbers(2)",
+    "SELECT number::Int32 FROM numbers(2)",
+    "SELECT EXISTS(SELECT 1)",
+    "SELECT number % 2 AS k, count(), grouping(k) FROM numbers(4) GROUP BY k WITH ROLLUP",
+    "SELECT number % 2 AS k, count() FROM numbers(4) GROUP BY GROUPING SETS ((k), ())",
+    "SELECT EXTRACT(YEAR FROM today()), SUBSTRING('abc' FROM 1 FOR 2), TRIM(BOTH ' ' FROM ' a '), POSITION('a' IN 'cba')",
+    "SELECT 1 BETWEEN 0 AND 2, NULL IS NOT NULL, 'a' ILIKE 'A', [1, 2][1], (1, 2).1, map('k', 1)['k'], 1 IN (1, 2)",
+    "SELECT DATE '2020-01-01', INTERVAL 1 DAY + now()",
+    "SELECT count(DISTINCT number), quantile(0.5)(number), uniqCombined(number), sumIf(number, number > 1) FROM numbers(5)",
+    "SELECT number, row_number() OVER (ORDER BY number), lagInFrame(number) OVER (ORDER BY number) FROM numbers(3)",
+    "SELECT arrayJoin([1, 2]), untuple((1, 2))",
+    "SELECT number = 1 ? 'a' : 'b', 'a' || 'b' FROM numbers(2)",
+    "SELECT nested(['a'], [1])",
+    "SELECT street_id, count() FROM marts.sec_fct GROUP BY ALL WITH TOTALS",
+    "WITH t AS (SELECT 1 AS a) SELECT a FROM t",
+    "SELECT 1 SETTINGS max_threads = 2, join_use_nulls = 1, max_execution_time = 30",
+    "SHOW TABLES FROM marts",
+    "DESCRIBE TABLE marts.sec_fct",
+    "EXPLAIN SELECT 1",
+    "SELECT name, value, readonly FROM system.settings LIMIT 1",
+    "SELECT * FROM information_schema.columns LIMIT 1",
+]
+
+
+@pytest.mark.parametrize("sql", ORDINARY_SQL)
+def test_ordinary_sql_keeps_working_for_the_limited_roles(target: WarehouseProcess, sql: str) -> None:
+    """The allow-lists fail closed; this is what they must keep open (SQL Lab, Superset, drivers)."""
+    assert http(target, "lianxi_reader", sql) == (200, ""), sql
+    assert native(target, "lianxi_reader", sql) == "", sql

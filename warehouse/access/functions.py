@@ -28,8 +28,11 @@ DENIED_FUNCTIONS = frozenset(
         "currentRequestURL",
     }
 )
-# Parsed into the tree as functions but not listed in system.functions.
-SYNTAX_FUNCTIONS = frozenset({"lambda"})
+# Parsed into the tree as functions but not listed in system.functions: `x -> ...`,
+# GROUPING(...), EXISTS (subquery), untuple(...).
+SYNTAX_FUNCTIONS = frozenset({"lambda", "grouping", "exists", "untuple"})
+# Listed as Internal, but what the parser makes of ordinary syntax: CASE x WHEN, x::T, nested(...).
+INTERNAL_SYNTAX = frozenset({"caseWithExpression", "_CAST", "nested"})
 # Aggregate combinators: sumIf, uniqArrayIf, avgStateIf ... are their base function.
 COMBINATORS = (
     "SimpleState", "MergeState", "ArgMin", "ArgMax", "OrDefault", "OrNull", "Resample", "Distinct",
@@ -52,6 +55,8 @@ ENGINES = frozenset(
 
 
 def is_denied(name: str, categories: str) -> bool:
+    if name in INTERNAL_SYNTAX:
+        return False
     return name in DENIED_FUNCTIONS or categories in DENIED_CATEGORIES or name.startswith("__")
 
 

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PLACEHOLDER_PASSWORDS = frozenset({"", "changeme", "dev-analyst"})
+PLACEHOLDER_PASSWORDS = frozenset({"", "changeme", "dev-analyst", "dev-reader"})
 
 
 class IngestSettings(BaseSettings):
@@ -56,6 +56,10 @@ class IngestSettings(BaseSettings):
     # Open311 reads ticket status with the read-only analyst account.
     warehouse_analyst_user: str = "lianxi_analyst"
     warehouse_analyst_password: str = "dev-analyst"
+    # GET /v1/metrics reads only dbt's marts, so it uses the least-privileged account that can
+    # (lianxi_reader: SELECT on marts.*, the dashboards' account), not the analyst.
+    warehouse_reader_user: str = "lianxi_reader"
+    warehouse_reader_password: str = "dev-reader"
     open311_raw_database: str = "raw"
     # dbt's marts database: Open311 GET reads ticket status from its fct_tickets (raw events
     # when the mart is missing or has not caught up with a ticket yet).
@@ -82,11 +86,13 @@ class IngestSettings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
-        if not self.development and self.warehouse_analyst_password in PLACEHOLDER_PASSWORDS:
-            raise ValueError(
-                "LIANXI_WAREHOUSE_ANALYST_PASSWORD is a placeholder; set a real secret outside "
-                "LIANXI_ENV=development"
-            )
+        if self.development:
+            return
+        for name in ("warehouse_analyst_password", "warehouse_reader_password"):
+            if getattr(self, name) in PLACEHOLDER_PASSWORDS:
+                raise ValueError(
+                    f"LIANXI_{name.upper()} is a placeholder; set a real secret outside LIANXI_ENV=development"
+                )
 
 
 @lru_cache

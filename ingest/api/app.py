@@ -18,7 +18,7 @@ from ingest.api.errors import (
 )
 from ingest.api.kafka_gate import KafkaGate
 from ingest.api.metrics import ApiMetrics
-from ingest.api.routes import events, health, open311
+from ingest.api.routes import events, health, kpi_metrics, open311
 from ingest.config import IngestSettings, get_settings
 from ingest.producer import Producer
 from ingest.tokens import TokenStore
@@ -26,9 +26,11 @@ from ingest.tokens import TokenStore
 DESCRIPTION = """\
 联席（Lianxi）事件接入接口：以 CloudEvents 1.0 发布事件，Open311 GeoReport v2 受理工单。
 每个请求在 Kafka 确认全部事件后才返回 202；错误答复逐条列出事件序号、字段与规则。
+GET /v1/metrics 只读提供各指标（与看板同一口径层）。
 
 Lianxi ingest API: publish CloudEvents 1.0 events; Open311 GeoReport v2 for service tickets.
 202 only after Kafka acknowledged every event; every rejection lists event index, field and rule.
+GET /v1/metrics: read-only KPIs from the same metric layer as the dashboards.
 """
 
 
@@ -41,6 +43,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         app.state.tokens = TokenStore(settings.tokens_path)
         app.state.gate = KafkaGate(producer, settings.api_ack_timeout_s, settings.api_retry_after_s)
         app.state.warehouse = open311.WarehouseReader(settings)
+        app.state.mart_reader = kpi_metrics.MartReader(settings)
         gc_tuning.tune(settings.api_gc_gen0_threshold)
         try:
             yield
@@ -48,6 +51,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             producer.close(timeout=10)
             app.state.tokens.close()
             app.state.warehouse.close()
+            app.state.mart_reader.close()
 
     app = FastAPI(title="Lianxi ingest API / 联席事件接入", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
@@ -67,5 +71,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app.include_router(events.router)
     app.include_router(open311.router)
+    app.include_router(kpi_metrics.router)
     app.include_router(health.router)
     return app

@@ -48,13 +48,14 @@ INSERT INTO marts.fct_headline_indicators VALUES
    107, 0.985, 0.954, 0.932, 26.5, 0.972, 0.941, 312, 41);
 
 CREATE TABLE marts.fct_daily_indicators (day Date, street_id String, street_name String, community_id String,
-  community_name String, members_registered UInt64, check_ins UInt64, wishes_posted UInt64, wishes_claimed UInt64,
+  community_name String, members_registered UInt64, in_service_members_registered UInt64, check_ins UInt64,
+  wishes_posted UInt64, wishes_claimed UInt64,
   wishes_fulfilled UInt64, volunteer_claims UInt64, volunteer_hours Float64, tickets_opened UInt64,
   tickets_resolved UInt64, meetings_held UInt64)
 ENGINE = MergeTree ORDER BY (street_id, community_id, day);
 INSERT INTO marts.fct_daily_indicators
 SELECT toDate('2026-09-27') + intDiv(number, 81) AS day, c.street_id, c.street_name, c.community_id, c.community_name,
-       number % 3, number % 7, number % 4, number % 3, number % 2, number % 5, (number % 5) * 1.5, number % 6,
+       number % 3, number % 2, number % 7, number % 4, number % 3, number % 2, number % 5, (number % 5) * 1.5, number % 6,
        number % 5, if(number % 30 = 0, 1, 0)
 FROM numbers(81 * 60) AS n
 JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));

@@ -262,6 +262,99 @@ def test_kpi_versions_are_applied_per_month(built: DbtWarehouse) -> None:
     assert rows == [("2026-02-01", 1, 2, 4), ("2026-07-01", 2, 0, 1)]
 
 
+def test_ticket_deadlines_and_overdue(built: DbtWarehouse) -> None:
+    """seeds/ticket_deadlines.csv on the scenario, derived by hand. Every ticket is road_traffic,
+    so the category row (v1: 12 h response, 72 h resolution) beats the channel row of t-5's
+    one_key_call (1 h / 48 h). As of 2026-06-15 00:00 UTC: t-2 (reopened) has been open since
+    its deadline 02-08 02:00, 127 days less 2 h = 3046 h; t-4 (never answered) since 02-23 02:00,
+    112 days less 2 h = 2686 h; t-3 was never answered (response overdue) but resolved in time;
+    t-5 answered 30 h after opening (due at 12 h)."""
+    rows = (
+        built.client()
+        .query(
+            "select ticket_id, deadline_version, response_due_at, resolution_due_at, "
+            "is_response_overdue, is_resolution_overdue, hours_overdue, ageing_bucket, ageing_bucket_zh "
+            "from marts.fct_tickets order by ticket_id"
+        )
+        .result_rows
+    )
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+
+    assert [
+        (t, v, r.replace(tzinfo=None), d.replace(tzinfo=None), ro, do, h, b, zh)
+        for t, v, r, d, ro, do, h, b, zh in rows
+    ] == [
+        (
+            "t-1",
+            1,
+            at("2026-02-01T14:00"),
+            at("2026-02-04T02:00"),
+            0,
+            0,
+            0.0,
+            "not_overdue",
+            "未超期",
+        ),
+        (
+            "t-2",
+            1,
+            at("2026-02-05T14:00"),
+            at("2026-02-08T02:00"),
+            0,
+            1,
+            3046.0,
+            "overdue_over_7d",
+            "超期7天以上",
+        ),
+        (
+            "t-3",
+            1,
+            at("2026-02-10T14:00"),
+            at("2026-02-13T02:00"),
+            1,
+            0,
+            0.0,
+            "not_overdue",
+            "未超期",
+        ),
+        (
+            "t-4",
+            1,
+            at("2026-02-20T14:00"),
+            at("2026-02-23T02:00"),
+            1,
+            1,
+            2686.0,
+            "overdue_over_7d",
+            "超期7天以上",
+        ),
+        (
+            "t-5",
+            1,
+            at("2026-07-02T13:00"),
+            at("2026-07-05T01:00"),
+            1,
+            0,
+            0.0,
+            "not_overdue",
+            "未超期",
+        ),
+    ]
+    # 超期率 by the Shanghai month of the deadline, deadlines passed as of the build only:
+    # February: t-2 and t-4 of t-1..t-4; t-5 is due in July, after the as-of.
+    kpi = (
+        built.client()
+        .query(
+            "select toString(period_start), community_id, version, numerator, denominator, kpi_zh "
+            "from marts.fct_kpi_monthly where kpi = 'overdue_rate' order by period_start"
+        )
+        .result_rows
+    )
+    assert kpi == [("2026-02-01", "c-01-01", 1, 2, 4, "超期率")]
+
+
 # Dashboard charts that show a headline figure somewhere else: they must give the headline's value.
 ONE_TRUTH = {
     "tk_response_rate": "response_rate",
@@ -461,6 +554,16 @@ def test_incremental_refresh_updates_touched_rows_only(
         client.query("select ticket_id, status from marts.fct_tickets").result_rows
     )
     assert rows["t-4"] == "resolved" and rows["t-6"] == "open" and len(rows) == 6
+    # t-4 resolved on 02-21, before its 02-23 deadline: no longer overdue. t-6 (environment,
+    # opened 03-05, before the summer rule of 05-15: the 24 h / 120 h default) is open since its
+    # deadline 03-10 02:00: 97 days less 2 h = 2326 h.
+    overdue = {
+        t: (o, h)
+        for t, o, h in client.query(
+            "select ticket_id, is_resolution_overdue, hours_overdue from marts.fct_tickets"
+        ).result_rows
+    }
+    assert overdue["t-4"] == (0, 0.0) and overdue["t-6"] == (1, 2326.0)
     assert client.query("select count() from marts.fct_tickets").result_rows[0][0] == 6
     after = dict(
         client.query(
@@ -520,3 +623,43 @@ def test_refresh_loop_dbt_in_process(built: DbtWarehouse) -> None:
         _row(client, "select * except (as_of) from marts.fct_headline_indicators"),
     )
     assert after == before
+
+
+def test_incremental_run_keeps_overdue_current(built: DbtWarehouse) -> None:
+    """fct_tickets is incremental, overdue depends on the as-of: a run one day later recomputes
+    the tickets still open past their deadline (t-2, t-6: 24 h more overdue) although no event
+    touched them, and keeps the rows whose clocks have stopped (same refreshed_at)."""
+    from dbt_project.runner import run_dbt
+
+    client = built.client()
+
+    def state() -> dict[str, tuple]:
+        return {
+            t: (h, r)
+            for t, h, r in client.query(
+                "select ticket_id, hours_overdue, refreshed_at from marts.fct_tickets"
+            ).result_rows
+        }
+
+    before = state()
+    later = "2026-06-16T00:00:00Z"
+    settings = built.settings(later).model_copy(update={"dbt_lookback_seconds": 0})
+    result = run_dbt(
+        ["run", "--select", "fct_tickets"],
+        settings,
+        extra_env=built.dbt_env(),
+        capture=True,
+    )
+    assert result.returncode == 0, failure_summary(result)
+    after = state()
+    assert after["t-2"][0] == before["t-2"][0] + 24 == 3070.0
+    assert after["t-6"][0] == before["t-6"][0] + 24 == 2350.0
+    assert after["t-2"][1] > before["t-2"][1] and after["t-6"][1] > before["t-6"][1]
+    assert all(after[t] == before[t] for t in ("t-1", "t-3", "t-4", "t-5"))
+    assert client.query("select count() from marts.fct_tickets").result_rows[0][0] == 6
+    assert (
+        client.query(
+            "select count() from marts.fct_tickets where overdue_as_of = '2026-06-16 00:00:00'"
+        ).result_rows[0][0]
+        == 2
+    )

@@ -76,6 +76,30 @@ wish_kpis as (
     group by wishes.period_start, wishes.street_id, wishes.community_id
 ),
 
+-- 超期率 by the Shanghai month the resolution deadline falls in, counting only deadlines that
+-- have passed as of the build (a deadline later this month is not due yet): tickets past their
+-- deadline (resolved or closed after it, or still open after it; fct_tickets'
+-- is_resolution_overdue, evaluated at the same as_of) / tickets due. Lower is better.
+overdue_kpis as (
+    select
+        'overdue_rate' as kpi,
+        due.period_start as period_start,
+        due.street_id as street_id,
+        due.community_id as community_id,
+        any(versions.version) as version,
+        countIf(due.is_resolution_overdue = 1) as numerator,
+        count() as denominator
+    from (
+        select *, toStartOfMonth({{ local_date('assumeNotNull(resolution_due_at)') }}) as period_start
+        from {{ ref('fct_tickets') }}
+        where resolution_due_at <= {{ as_of() }}
+    ) as due
+    left join (
+        select period_start, version from {{ ref('int_kpi_versions_monthly') }} where kpi = 'overdue_rate'
+    ) as versions on versions.period_start = due.period_start
+    group by due.period_start, due.street_id, due.community_id
+),
+
 kpis as (
     select kpi, period_start, street_id, community_id, toUInt16(version) as version,
            toUInt64(numerator) as numerator, toUInt64(denominator) as denominator
@@ -88,6 +112,10 @@ kpis as (
     select kpi, period_start, street_id, community_id, toUInt16(version),
            toUInt64(numerator), toUInt64(denominator)
     from wish_kpis
+    union all
+    select kpi, period_start, street_id, community_id, toUInt16(version),
+           toUInt64(numerator), toUInt64(denominator)
+    from overdue_kpis
 )
 
 select

@@ -49,7 +49,7 @@ def tokens_create(
     note: Annotated[str, typer.Option(help="free text: who holds it")] = "",
     areas: Annotated[
         list[str] | None,
-        typer.Option("--area", help="street s-01 or community c-01-02 whose tickets Open311 GET shows (repeatable)"),
+        typer.Option("--area", help="street s-01 or community c-01-02 this token may read: Open311 GET tickets, GET /v1/metrics (repeatable; none = whole district)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

@@ -13,25 +13,15 @@
 import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from tests.perf.bench_native import FILL, INSERT_SOURCE, SELECT_1M, TABLE_DDL
-from tests.perf.bench_warehouse import _start_server
+from tests.perf.bench_warehouse import _start_server, _timed
 
 PASSWORDS = {"lianxi_admin": "dev-admin", "lianxi_analyst": "dev-analyst", "lianxi_writer": "dev-writer"}
 DASHBOARD = ("SELECT street, count(), avg(value) FROM raw.bench_events WHERE kind IN ('kind-1', 'kind-2') "
              "AND ts >= toDateTime64('2026-01-01 00:00:00', 3, 'UTC') GROUP BY street ORDER BY street")
 TINY = "SELECT count() FROM raw.bench_events WHERE id = 1"
-
-
-def _timed(fn, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def _stats(workload: str, client: str, times: list[float], baseline: list[float] | None) -> dict:

@@ -22,7 +22,7 @@ CHROMIUM_FLAGS = (
     "--window-size=1600,2400", "--lang=zh-CN",
 )
 # A dashboard that never settles is a hang, not a slow page; this bound only stops a stuck run.
-SETTLE_BOUND_SECONDS = 600
+SETTLE_BOUND_SECONDS = 300
 ERROR_SELECTORS = ('[data-test="chart-error"]', ".ant-alert-error", '[data-test="error-tooltip"]')
 
 
@@ -59,25 +59,51 @@ def log_in(driver: Any, base_url: str, user: str, password: str) -> None:
     WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(lambda d: "/login" not in d.current_url)
 
 
-def settled(driver: Any, expected_charts: int) -> bool:
-    from selenium.webdriver.common.by import By
+# Each chart holder's state, read in the page: a chart is settled when it has drawn something,
+# or shows an empty state or an error; a spinner or nothing at all means it is still coming.
+CHART_STATES_JS = """
+return Array.from(document.querySelectorAll('[data-test="dashboard-component-chart-holder"]')).map(h => {
+  const title = (h.querySelector('[data-test="editable-title"], .header-title, [data-test="slice-header"]') || {}).innerText || '';
+  const container = h.querySelector('[data-test="chart-container"]');
+  let state = 'no container';
+  if (container) {
+    if (container.querySelector('[data-test="loading-indicator"]')) state = 'loading';
+    else if (container.querySelector('[data-test="chart-error"], .ant-alert-error')) state = 'error';
+    else if (container.querySelector('canvas, svg, table, .header-line, .big_number, .superset-legacy-chart-big-number')) state = 'rendered';
+    else if (container.querySelector('.ant-empty, [class*="EmptyState"], [class*="empty-state"]') || /没有数据|No results/.test(container.innerText)) state = 'empty';
+    else state = 'blank';
+  }
+  return [title.trim().slice(0, 40), state];
+});
+"""
 
-    holders = driver.find_elements(By.CSS_SELECTOR, '[data-test="dashboard-component-chart-holder"]')
-    spinning = driver.find_elements(By.CSS_SELECTOR, '[data-test="chart-container"] [data-test="loading-indicator"]')
-    rendered = driver.find_elements(By.CSS_SELECTOR, '[data-test="chart-container"] canvas, '
-                                    '[data-test="chart-container"] svg, [data-test="chart-container"] table, '
-                                    '[data-test="chart-container"] .header-line')
-    return len(holders) == expected_charts and not spinning and len(rendered) >= expected_charts // 2
+
+def chart_states(driver: Any) -> list[tuple[str, str]]:
+    return [tuple(item) for item in driver.execute_script(CHART_STATES_JS)]
+
+
+def settled(driver: Any, expected_charts: int) -> bool:
+    states = chart_states(driver)
+    return len(states) == expected_charts and all(state in ("rendered", "empty", "error") for _, state in states)
 
 
 def open_dashboard(driver: Any, base_url: str, slug: str, expected_charts: int) -> None:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f"{base_url}/superset/dashboard/{slug}/?standalone=0")
-    WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
-    # Lazy-loaded charts below the fold render once scrolled into view.
-    driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
-    WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
+    try:
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
+        # Lazy-loaded charts below the fold render once scrolled into view.
+        driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
+    except TimeoutException:
+        waiting = [f"{title or '(untitled)'}: {state}" for title, state in chart_states(driver)
+                   if state not in ("rendered", "empty", "error")]
+        raise AssertionError(
+            f"{slug}: {len(chart_states(driver))} of {expected_charts} charts on the page after "
+            f"{SETTLE_BOUND_SECONDS}s; not settled: {waiting or 'none (a chart holder is missing)'}"
+        ) from None
     driver.execute_script("window.scrollTo(0, 0)")
 
 

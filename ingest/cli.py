@@ -124,13 +124,27 @@ def api_serve(
 
 def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, or CSV (envelope + data.* columns)")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="validate only, send nothing")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="只校验不发送，不连接 Kafka，逐条列出问题 / validate only, no Kafka; exit 0 all valid, 1 some invalid, 2 unreadable file"),
+    ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="send nothing if any line is invalid")] = False,
     report: Annotated[Path | None, typer.Option(help="write rejected lines with reasons as JSON")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (with --dry-run: one JSON object per problem, then the summary)")] = False,
 ) -> None:
     """Validate and publish events from a file. Exit 0: all sent; 2: some lines rejected (the
-    valid ones were sent unless --strict); 1: Kafka did not acknowledge."""
+    valid ones were sent unless --strict); 1: Kafka did not acknowledge.
+    With --dry-run: exit 0 all valid, 1 some invalid, 2 the file cannot be read."""
+    from ingest.publisher import UnreadableFile, check_readable
+
+    try:
+        check_readable(file)
+    except UnreadableFile as exc:
+        raise _fail(json.dumps({"error": "unreadable_file", "file": str(file), "message": str(exc)}, ensure_ascii=False), 2) from None
+    if dry_run:
+        _dry_run(file, report, as_json)
+        return
+
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -162,9 +176,9 @@ def publish(
             return publish_file(file, send if sending else None, lambda n: progress.update(task, completed=n))
 
     try:
-        if dry_run or strict:
+        if strict:
             summary = run("validate", sending=False)
-        if not dry_run and not (strict and summary.rejected):
+        if not (strict and summary.rejected):
             producer = Producer(settings, client_id="lianxi-publish")
             summary = run("publish", sending=True)
     except PublishError as exc:
@@ -197,6 +211,32 @@ def publish(
             console.print(f"  line {r.line}: {first.field or '(event)'} [{first.rule}] {first.message}")
     if summary.rejected:
         raise typer.Exit(2)
+
+
+def _dry_run(file: Path, report: Path | None, as_json: bool) -> None:
+    """`publish --dry-run`: every problem of every line on stdout, no settings, no Kafka."""
+    from ingest.publisher import problems, publish_file
+
+    summary = publish_file(file, None)
+    for problem in problems(summary):
+        if as_json:
+            typer.echo(json.dumps({"kind": "problem", **problem}, ensure_ascii=False))
+        else:
+            where = problem["pointer"] or "（整条）"
+            typer.echo(f"第 {problem['line']} 行  {where}  [{problem['rule']}]  {problem['message']}")
+    invalid = len(summary.rejected)
+    if report is not None:
+        report.write_text(json.dumps([r.as_dict() for r in summary.rejected], ensure_ascii=False, indent=1), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps({
+            "kind": "summary", "file": str(file), "lines": summary.lines, "valid": summary.accepted,
+            "invalid": invalid, "published": 0,
+            "reasons": [{"field": f, "rule": r, "lines": n} for (f, r), n in summary.reasons().items()],
+        }, ensure_ascii=False))
+    else:
+        typer.echo(f"检查 {summary.lines} 条，有效 {summary.accepted} 条，无效 {invalid} 条")
+    if invalid:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ and the pipeline deduplicates them: re-runs are safe.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ CHUNK = 5000
 class Rejected:
     line: int
     violations: list[Violation]
+    event: Any = None  # what the line held (None if it could not be read): for the messages
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "errors": [v.as_dict() for v in self.violations]}
@@ -51,15 +53,54 @@ class PublishSummary:
         return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read (missing, no permission, a CSV that is not UTF-8)."""
+
+
+def check_readable(path: Path) -> None:
+    """Raise UnreadableFile before anything is validated or sent. JSONL lines that are not
+    UTF-8 are reported per line (rule `utf8`); a CSV record may span lines, so it must decode
+    as a whole."""
+    try:
+        with path.open("rb") as fh:
+            if path.suffix.lower() != ".csv":
+                fh.read(1)
+                return
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            line = 1
+            while block := fh.read(1 << 20):
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    at = line + block[: exc.start].count(b"\n")
+                    raise UnreadableFile(f"文件不是 UTF-8 编码（第 {at} 行） / not UTF-8 (line {at})") from None
+                line += block.count(b"\n")
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise UnreadableFile("文件结尾不是完整的 UTF-8 字符 / truncated UTF-8 at the end") from None
+    except OSError as exc:
+        raise UnreadableFile(f"无法读取文件：{exc.strerror or exc} / cannot read the file") from None
+
+
 def _jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, Violation("", "utf8", f"not valid UTF-8: {exc.reason} at byte {exc.start}")
+                continue
+            if number == 1:
+                line = line.removeprefix("\ufeff")
             if not line.strip():
                 continue
             try:
                 yield number, json.loads(line)
             except json.JSONDecodeError as exc:
                 yield number, Violation("", "json", f"not valid JSON: {exc.msg} at column {exc.colno}")
+            except RecursionError:
+                yield number, Violation("", "maxDepth", "JSON nests too deep")
 
 
 def _cell(value: str, prop: dict[str, Any]) -> Any:
@@ -112,8 +153,17 @@ def csv_event(row: dict[str, str]) -> dict[str, Any]:
 
 def _csv(path: Path) -> Iterator[tuple[int, Any]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        for number, row in enumerate(reader, 2):
+        reader = csv.DictReader(fh, restval="")  # a short row: its missing cells are empty
+        reader.fieldnames  # noqa: B018 - reads the header, so line_num counts from the first record
+        while True:
+            number = reader.line_num + 1  # a quoted cell may span lines: report where the record starts
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield number, Violation("", "csv", f"not valid CSV: {exc}")
+                continue
             if None in row:
                 yield number, Violation("", "csv", "the row has more cells than the header")
                 continue
@@ -158,7 +208,7 @@ def publish_file(
         summary.lines += 1
         violations = [event] if isinstance(event, Violation) else validate_event(event)
         if violations:
-            summary.rejected.append(Rejected(number, violations))
+            summary.rejected.append(Rejected(number, violations, None if isinstance(event, Violation) else event))
         else:
             chunk.append(event)
             if len(chunk) >= CHUNK:
@@ -168,3 +218,21 @@ def publish_file(
     flush()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def problems(summary: PublishSummary) -> Iterator[dict[str, Any]]:
+    """Every violation of every rejected line, in file order: line, field (the API's dotted
+    path), pointer (the same as a JSON pointer), rule (the API's rule names), message (Chinese)
+    and detail (the validator's English)."""
+    from ingest.contracts.messages_zh import describe, pointer
+
+    for r in summary.rejected:
+        for v in r.violations:
+            yield {
+                "line": r.line,
+                "field": v.field,
+                "pointer": pointer(v.field),
+                "rule": v.rule,
+                "message": describe(v, r.event),
+                "detail": v.message,
+            }

@@ -1,4 +1,5 @@
-"""`lianxi publish FILE` and `lianxi tokens|topics` through the real CLI, against the real broker."""
+"""`lianxi publish FILE` and `lianxi tokens|topics` through the real CLI, against a real broker of
+the session's own (`--dry-run` alone: test_publish_dry_run.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ from typer.testing import CliRunner
 
 from infra.cli import app
 from ingest.config import IngestSettings, get_settings
+
+
+@pytest.fixture
+def kafka_bootstrap(private_kafka: str) -> str:
+    return private_kafka
 
 
 @pytest.fixture
@@ -93,11 +99,14 @@ def test_dry_run_and_strict_send_nothing_when_invalid(cli_env: IngestSettings, t
     bad = event("lianxi.ticket.opened")
     bad["subject"] = "not-the-ticket"
     path.write_text("\n".join(json.dumps(e) for e in [*tickets(3), bad]) + "\n", encoding="utf-8")
-    for flag in ("--dry-run", "--strict"):
-        code, out = _run("publish", str(path), flag, "--json")
-        summary = json.loads(out.strip().splitlines()[-1])
-        assert code == 2 and summary["published"] == 0
-        assert summary["reasons"] == [{"field": "subject", "rule": "subject_matches_aggregate", "lines": 1}]
+    code, out = _run("publish", str(path), "--strict", "--json")
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert code == 2 and summary["published"] == 0
+    assert summary["reasons"] == [{"field": "subject", "rule": "subject_matches_aggregate", "lines": 1}]
+    code, out = _run("publish", str(path), "--dry-run", "--json")
+    *problems, summary = [json.loads(line) for line in out.strip().splitlines()]
+    assert code == 1 and summary["published"] == 0 and summary["invalid"] == 1
+    assert [(p["line"], p["field"], p["rule"]) for p in problems] == [(4, "subject", "subject_matches_aggregate")]
     assert read_events(cli_env.kafka_bootstrap, f"{cli_env.kafka_topic_prefix}lianxi.ticket") == []
     ok = tmp_path / "ok.jsonl"
     ok.write_text("\n".join(json.dumps(e) for e in tickets(4)) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from ingest.api.errors import ApiError, item
 STRUCTURED_TYPES = frozenset({"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"})
 # Binary mode carries the data's own media type; the catalogue's data is always JSON.
 BINARY_DATA_TYPES = frozenset({"application/json"})
+BINARY_DEFAULT_TYPE = "application/json"
 _decode = msgspec.json.Decoder().decode
 # Far deeper than any event of the catalogue (batch > event > data > array is 4), far below the
 # parsers' recursion limits: `[[[[…` 100k deep must be a 400, not a RecursionError.
@@ -130,8 +131,12 @@ def is_binary(request: Request) -> bool:
 
 
 def binary_event(request: Request, body: bytes) -> dict[str, Any]:
-    """CloudEvents HTTP binding, binary mode: attributes in ce- headers (percent-encoded), data is the body."""
-    mt = media_type(request)
+    """CloudEvents HTTP binding, binary mode: attributes in ce- headers (percent-encoded), data is the body.
+
+    No Content-Type means JSON: the official Python SDK (`to_binary` with a dict payload, both
+    its v1 and core APIs) sends none, and reads such data as JSON itself when receiving. An
+    explicit type other than application/json is still refused (415)."""
+    mt = media_type(request) or BINARY_DEFAULT_TYPE
     if mt not in BINARY_DATA_TYPES:
         raise ApiError(
             415, "unsupported_media_type", "binary-mode data must be application/json",

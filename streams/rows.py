@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from ingest import contracts
+from ingest.contracts.registry import RULE_DATASCHEMA, RULE_SUBJECT
 from streams import envelope as env
 from streams.enrichment import OrgRegistry
 from streams.rawschema import RawTable, raw_tables
@@ -101,6 +102,12 @@ def _reject(code: str, field_name: str, rule: str, message: str, event: dict) ->
     return env.Rejection(code, [env.violation(field_name, rule, message)], **env.rejection_ids(event))
 
 
+# Catalogue rules name an envelope attribute (subject, dataschema) but are about the data: a
+# subject that is not the aggregate id, a dataschema of another type. schema_violation, as the
+# README's table says; only a missing or malformed attribute is invalid_envelope.
+CATALOGUE_RULES = frozenset({RULE_SUBJECT, RULE_DATASCHEMA})
+
+
 def parse_record(record: Record, domain: str, max_bytes: int) -> env.Envelope:
     """The validated envelope of one record, or env.Rejection saying why it cannot load."""
     event = env.decode(record.value, record.headers, max_bytes)
@@ -110,8 +117,8 @@ def parse_record(record: Record, domain: str, max_bytes: int) -> env.Envelope:
         rules = {v["rule"] for v in found}
         if rules & {"known_type", "known_version"}:
             code = env.UNKNOWN_TYPE
-        elif any(v["field"] in env.ENVELOPE_STRINGS or v["field"] in ("", "data")
-                 for v in found):
+        elif any((v["field"] in env.ENVELOPE_STRINGS or v["field"] in ("", "data"))
+                 and v["rule"] not in CATALOGUE_RULES for v in found):
             code = env.INVALID_ENVELOPE
         else:
             code = env.SCHEMA_VIOLATION

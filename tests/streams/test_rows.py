@@ -80,9 +80,19 @@ def test_org_batch_teaches_the_registry_before_later_events():
          envelope.INVALID_ENVELOPE, "time"),
         (encode(make_event("lianxi.wish.posted")), envelope.WRONG_TOPIC, "type"),
         (b"x" * (MAX + 1), envelope.OVERSIZED, ""),
+        # catalogue rules name an envelope attribute but are schema violations (README)
+        (encode(make_event("lianxi.ticket.opened") | {"subject": "t-someone-else"}),
+         envelope.SCHEMA_VIOLATION, "subject"),
+        (encode(make_event("lianxi.ticket.opened")
+                | {"dataschema": contracts.dataschema_for("lianxi.ticket.closed")}),
+         envelope.SCHEMA_VIOLATION, "dataschema"),
+        # ... unless an attribute is also missing or malformed
+        (encode(make_event("lianxi.ticket.opened") | {"subject": "t-else", "time": "yesterday"}),
+         envelope.INVALID_ENVELOPE, "subject"),
     ],
     ids=["not_json", "not_object", "unknown_type", "bad_enum", "bad_time", "wrong_topic",
-         "oversized"],
+         "oversized", "subject_not_aggregate", "dataschema_of_other_type",
+         "subject_and_bad_time"],
 )
 def test_poison_records_become_dead_letters_with_field_and_rule(value, code, field):
     batch = prepare("ticket", [rec(value, 7)], OrgRegistry(), MAX)

@@ -37,6 +37,8 @@ VIZ = {
     "pivot": "pivot_table_v2",
     "pie": "pie",
 }
+# Superset's "X Axis Label Interval: All" (the default "auto" drops labels that would overlap).
+ALL_LABELS = "0"
 CHART_HEIGHT = {"number": 26, "trend": 40}
 DEFAULT_HEIGHT = 60
 
@@ -286,12 +288,20 @@ class _ChartBuilder:
             if self.x_grain:
                 data["time_grain_sqla"] = self.x_grain
             else:
+                # Bars over a category (street, community, channel…) lie horizontal, every
+                # label shown: nine street names never fit side by side. ECharts draws the
+                # first category at the bottom, so ascending puts the largest on top.
                 data |= {
                     "x_axis_sort": self.metrics[0]["label"],
-                    "x_axis_sort_asc": False,
+                    "x_axis_sort_asc": self.kind == "bar",
+                    "xAxisLabelInterval": ALL_LABELS,
                 }
             if self.kind == "bar":
-                data |= {"orientation": "vertical", "show_value": True}
+                horizontal = self.x_grain is None
+                data |= {
+                    "orientation": "horizontal" if horizontal else "vertical",
+                    "show_value": True,
+                }
             else:
                 data |= {"markerEnabled": True, "seriesType": "line"}
         elif self.kind == "table":

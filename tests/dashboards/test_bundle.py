@@ -376,3 +376,51 @@ def test_time_never_runs_ahead() -> None:
     for table, spec in datasets.items():
         for name, (expression, _, _) in (spec.get("derived") or {}).items():
             assert not re.search(r"\d{4}-\d{2}-\d{2}", expression), (table, name)
+
+
+# --- Readable charts (issue #13: dashboards a district leader can read) -------------------
+
+
+def _column_type(dataset: dict, name: str) -> str:
+    if name in dataset["columns"]:
+        return str(dataset["columns"][name][0])
+    return str(dataset["derived"][name][1])
+
+
+def _built_params() -> dict[str, dict]:
+    """Each chart's Superset form data (what the chart renders with), by spec key."""
+    return {
+        path.removeprefix("charts/").removesuffix(".yaml"): doc["params"]
+        for path, doc in bundle_build.build().items()
+        if path.startswith("charts/")
+    }
+
+
+def _category_bars() -> list[tuple[dict, dict]]:
+    datasets, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    return [
+        (chart, params[chart["key"]])
+        for chart in bundle_build.iter_charts(dashboards)
+        if chart["kind"] == "bar"
+        and not _column_type(datasets[chart["dataset"]], chart["x"]).startswith(
+            bundle_build.TEMPORAL_TYPES
+        )
+    ]
+
+
+def test_bars_over_streets_show_every_label() -> None:
+    """Nine street names side by side do not fit: ECharts drops every other one. A bar over a
+    category lies horizontal (or rotates its labels) and shows all labels, not "auto"."""
+    bars = _category_bars()
+    over_places = [c for c, _ in bars if c["x"] in ("street_name", "community_name")]
+    assert len(over_places) >= 2
+    for chart, params in bars:
+        assert params.get("orientation") == "horizontal" or params.get(
+            "xAxisLabelRotation"
+        ) in (45, 90), (
+            f"{chart['key']}: category labels overlap; horizontal bars or rotated labels"
+        )
+        assert params.get("xAxisLabelInterval") == "0", (
+            f"{chart['key']}: the default interval hides labels that would overlap"
+        )

@@ -6,6 +6,7 @@ The spec is the single source of truth; dashboards/bundle/ is its generated, com
 
 import hashlib
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,14 @@ VIZ = {
     "pivot": "pivot_table_v2",
     "pie": "pie",
 }
+# Number formats follow what a metric measures (`metric_kind`); a chart's `format` overrides.
+COUNT, RATE, MEASURE = "count", "rate", "measure"
+FORMATS = {COUNT: ",d", RATE: ".1%", MEASURE: ",.1f"}
+# On a value axis ECharts puts ticks between integers when counts are small (0, 0.5, 1, …),
+# and `,d` rounds those into 0, 1, 1, 2, 2. `,~f` writes whole numbers as `,d` does (1,234)
+# and an in-between tick as 0.5, so no two ticks read the same.
+AXIS_FORMATS = {**FORMATS, COUNT: ",~f"}
+INTEGER_TYPES = ("UInt", "Int", "Bool")
 # Superset's "X Axis Label Interval: All" (the default "auto" drops labels that would overlap).
 ALL_LABELS = "0"
 CHART_HEIGHT = {"number": 26, "trend": 40}
@@ -183,6 +192,20 @@ def _metric(sql: str, label: str) -> dict[str, Any]:
     }
 
 
+def metric_kind(sql: str, label: str, dataset: dict[str, Any]) -> str:
+    """count (whole numbers), rate (a fraction shown as a percentage) or measure (hours, averages)."""
+    if "/" in sql or label.endswith("率"):
+        return RATE
+    if re.fullmatch(r"count(If)?\(.*\)", sql, re.DOTALL):
+        return COUNT
+    column = re.fullmatch(r"(?:sum|max|min)\((\w+)\)", sql)
+    if column and column[1] in dataset["columns"]:
+        ch_type = str(dataset["columns"][column[1]][0]).removeprefix("Nullable(")
+        if ch_type.startswith(INTEGER_TYPES):
+            return COUNT
+    return MEASURE
+
+
 def _axis_column(name: str, grain: str | None) -> dict[str, Any] | str:
     if grain is None:
         return name
@@ -205,6 +228,7 @@ class _ChartBuilder:
         self.dttm = dataset.get("dttm")
         pairs = chart.get("metrics") or [chart["metric"]]
         self.metrics = [_metric(sql, label) for sql, label in pairs]
+        self.kinds = {label: metric_kind(sql, label, dataset) for sql, label in pairs}
         self.x = chart.get("x")
         self.x_grain = None
         if self.x is not None and self._column_type(self.x).startswith(TEMPORAL_TYPES):
@@ -214,6 +238,18 @@ class _ChartBuilder:
         if name in self.dataset["columns"]:
             return str(self.dataset["columns"][name][0])
         return str(self.dataset["derived"][name][1])
+
+    def number_format(self, formats: dict[str, str] = FORMATS) -> str:
+        """The chart's one number format: its metrics share a kind (one axis, one unit)."""
+        if self.chart.get("format"):
+            return str(self.chart["format"])
+        kinds = set(self.kinds.values())
+        if len(kinds) != 1:
+            raise ValueError(
+                f"{self.chart['key']}: metrics of different kinds {sorted(kinds)} on one "
+                "axis; split the chart, use a table or set `format`"
+            )
+        return formats[kinds.pop()]
 
     def adhoc_filters(self) -> list[dict[str, Any]]:
         filters: list[dict[str, Any]] = []
@@ -239,7 +275,8 @@ class _ChartBuilder:
         return filters
 
     def form_data(self) -> dict[str, Any]:
-        chart, fmt = self.chart, self.chart["format"]
+        chart = self.chart
+        fmt = "" if self.kind == "table" else self.number_format()
         data: dict[str, Any] = {
             "adhoc_filters": self.adhoc_filters(),
             "annotation_layers": [],
@@ -275,7 +312,7 @@ class _ChartBuilder:
                 "x_axis": self.x,
                 "groupby": [],
                 "row_limit": 10000,
-                "y_axis_format": fmt,
+                "y_axis_format": self.number_format(AXIS_FORMATS),
                 "x_axis_time_format": "%Y-%m-%d",
                 "show_legend": True,
                 "legendType": "scroll",
@@ -317,7 +354,12 @@ class _ChartBuilder:
                 "table_timestamp_format": "%Y-%m-%d",
                 "show_cell_bars": False,
                 "column_config": {
-                    m["label"]: {"d3NumberFormat": formats.get(m["label"], fmt)}
+                    m["label"]: {
+                        "d3NumberFormat": formats.get(
+                            m["label"],
+                            chart.get("format") or FORMATS[self.kinds[m["label"]]],
+                        )
+                    }
                     for m in self.metrics
                 },
             }

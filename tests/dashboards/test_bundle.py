@@ -424,3 +424,51 @@ def test_bars_over_streets_show_every_label() -> None:
         assert params.get("xAxisLabelInterval") == "0", (
             f"{chart['key']}: the default interval hides labels that would overlap"
         )
+
+
+def _kind(sql: str, label: str, dataset: dict) -> str:
+    """What a metric measures, decided here independently of the builder."""
+    if sql == KPI_RATE or label.endswith("率"):
+        return "rate"
+    if re.fullmatch(r"count(If)?\(.*\)", sql):
+        return "count"
+    column = re.fullmatch(r"(?:sum|max)\((\w+)\)", sql)
+    if column and re.match(
+        r"(Nullable\()?(U?Int|Bool)", _column_type(dataset, column[1])
+    ):
+        return "count"
+    return "measure"
+
+
+def test_counts_are_whole_numbers_and_rates_percentages() -> None:
+    """Counts read as whole numbers (`,d`), rates as percentages (`.1%`). On a value axis ECharts
+    ticks small counts at 0, 0.5, 1, …, which `,d` (or `.0f`) rounds into 0, 1, 1, 2, 2: an
+    axis of counts uses a format that keeps whole numbers whole and does not round ticks."""
+    datasets, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    axes = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        dataset, p = datasets[chart["dataset"]], params[chart["key"]]
+        pairs = chart.get("metrics") or [chart["metric"]]
+        kinds = {label: _kind(sql, label, dataset) for sql, label in pairs}
+        if chart["kind"] == "table":
+            shown = {
+                label: config["d3NumberFormat"]
+                for label, config in p["column_config"].items()
+            }
+        else:
+            fmt = p.get("y_axis_format") or p.get("valueFormat") or p["number_format"]
+            shown = dict.fromkeys(kinds, fmt)
+        for label, kind in kinds.items():
+            fmt = shown[label]
+            if kind == "rate":
+                assert fmt.endswith("%"), (chart["key"], label, fmt)
+            elif kind == "count" and chart["kind"] in ("line", "bar"):
+                # whole numbers unchanged, ticks between them not rounded to a repeat
+                assert fmt == ",~f", (chart["key"], label, fmt)
+                axes += 1
+            elif kind == "count":
+                assert fmt == ",d", (chart["key"], label, fmt)
+            else:
+                assert not fmt.endswith("%"), (chart["key"], label, fmt)
+    assert axes >= 8

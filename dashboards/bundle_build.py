@@ -333,14 +333,14 @@ class _ChartBuilder:
                     "x_axis_sort_asc": self.kind == "bar",
                     "xAxisLabelInterval": ALL_LABELS,
                 }
+            # Values are written on bars over a category (a handful); over time (a bar or
+            # point per day or month) they would cover each other: the tooltip has them.
+            over_time = self.x_grain is not None
+            data["show_value"] = not over_time
             if self.kind == "bar":
-                horizontal = self.x_grain is None
-                data |= {
-                    "orientation": "horizontal" if horizontal else "vertical",
-                    "show_value": True,
-                }
+                data["orientation"] = "vertical" if over_time else "horizontal"
             else:
-                data |= {"markerEnabled": True, "seriesType": "line"}
+                data |= {"markerEnabled": self.x_grain != "P1D", "seriesType": "line"}
         elif self.kind == "table":
             formats = chart.get("formats") or {}
             data |= {

@@ -472,3 +472,26 @@ def test_counts_are_whole_numbers_and_rates_percentages() -> None:
             else:
                 assert not fmt.endswith("%"), (chart["key"], label, fmt)
     assert axes >= 8
+
+
+def test_series_over_time_carry_no_value_labels() -> None:
+    """A value on each of 365 daily bars or points is a smear: over time the tooltip carries
+    the values, and a daily line draws no markers."""
+    datasets, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    over_time = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        if chart["kind"] not in ("line", "bar"):
+            continue
+        dataset, p = datasets[chart["dataset"]], params[chart["key"]]
+        if not _column_type(dataset, chart["x"]).startswith(
+            bundle_build.TEMPORAL_TYPES
+        ):
+            continue
+        assert p.get("show_value") is False, (
+            f"{chart['key']}: no value labels over time"
+        )
+        if chart.get("grain", "P1D") == "P1D" and chart["kind"] == "line":
+            assert p.get("markerEnabled") is False, f"{chart['key']}: daily markers"
+        over_time += 1
+    assert over_time >= 6

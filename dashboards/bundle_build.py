@@ -64,6 +64,17 @@ def load_spec() -> tuple[dict[str, Any], dict[str, Any]]:
     return datasets, dashboards
 
 
+def load_label_colors() -> dict[str, str]:
+    """spec/colors.yaml flattened to label → colour; a label has one colour everywhere."""
+    groups = canonical.load((SPEC_DIR / "colors.yaml").read_text(encoding="utf-8"))
+    colors: dict[str, str] = {}
+    for group in groups.values():
+        for label, color in group.items():
+            if colors.setdefault(label, color) != color:
+                raise ValueError(f"colors.yaml: {label} has two colours")
+    return dict(sorted(colors.items()))
+
+
 def iter_charts(dashboards: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         chart for board in dashboards.values() for row in board["rows"] for chart in row
@@ -583,7 +594,7 @@ def _dashboard(
             "color_scheme": "supersetColors",
             "cross_filters_enabled": False,
             "expanded_slices": {},
-            "label_colors": {},
+            "label_colors": load_label_colors(),
             "native_filter_configuration": _native_filters(
                 key, board, datasets, numbers
             ),

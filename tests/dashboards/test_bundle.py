@@ -495,3 +495,57 @@ def test_series_over_time_carry_no_value_labels() -> None:
             assert p.get("markerEnabled") is False, f"{chart['key']}: daily markers"
         over_time += 1
     assert over_time >= 6
+
+
+# The code_labels domain behind each label column a pie may split by.
+PIE_DOMAINS = {
+    ("fct_meeting_compliance", "status_zh"): "meeting_status",
+    ("fct_wishes", "status_zh"): "wish_status",
+    ("fct_tickets", "status_zh"): "ticket_status",
+    ("fct_tickets", "channel_zh"): "ticket_channel",
+    ("fct_tickets", "category_zh"): "ticket_category",
+    ("fct_wishes", "category_zh"): "wish_category",
+    ("fct_registrations", "project_zh"): "member_project",
+}
+
+
+def _code_labels() -> dict[str, set[str]]:
+    text = (REPO / "dbt_project/seeds/code_labels.csv").read_text(encoding="utf-8")
+    domains: dict[str, set[str]] = {}
+    for line in text.splitlines()[1:]:
+        domain, _, label = line.split(",", 2)
+        domains.setdefault(domain, set()).add(label)
+    return domains
+
+
+def test_every_dashboard_fixes_the_colours_of_its_series() -> None:
+    """Superset hands out scheme colours in the order labels arrive, so 办结 may be green on one
+    load and red on the next. Every dashboard's label_colors fixes the colour of the nine
+    streets, of every series of its line and bar charts and of every label its pies can show;
+    within a chart no two series share a colour."""
+    from ingest.simulator.district import STREET_NAMES
+
+    assert len(STREET_NAMES) == 9
+    _, dashboards = bundle_build.load_spec()
+    files = bundle_build.build()
+    domains = _code_labels()
+    for key, board in dashboards.items():
+        colors = files[f"dashboards/{key}.yaml"]["metadata"]["label_colors"]
+        assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in colors.values()), key
+        missing = [name for name in STREET_NAMES if name not in colors]
+        assert missing == [], f"{key}: streets without a colour {missing}"
+        assert len({colors[name] for name in STREET_NAMES}) == 9
+        for chart in (c for row in board["rows"] for c in row):
+            if chart["kind"] in ("line", "bar"):
+                labels = [label for _, label in chart["metrics"]]
+            elif chart["kind"] == "pie":
+                (column,) = chart["groupby"]
+                domain = PIE_DOMAINS[(chart["dataset"], column)]
+                labels = sorted(domains[domain])
+            else:
+                continue
+            missing = [label for label in labels if label not in colors]
+            assert missing == [], f"{chart['key']}: series without a colour {missing}"
+            assert len({colors[label] for label in labels}) == len(labels), (
+                f"{chart['key']}: two series share a colour"
+            )

@@ -384,10 +384,14 @@ class _ChartBuilder:
                 "metricsLayout": "COLUMNS",
                 "rowOrder": "key_a_to_z",
                 "colOrder": "key_a_to_z",
-                # totals re-aggregate cells with aggregateFunction (a sum): wrong for rates,
-                # so a rate pivot sets `totals: false`
-                "rowTotals": chart.get("totals", True),
-                "colTotals": chart.get("totals", True),
+                # No totals: they re-aggregate cells with aggregateFunction (a sum of rates,
+                # or 已开 + 应开 across a row), and Superset heads them "Total (求和)" in
+                # Chinese. A total that means something is its own tile or chart.
+                "rowTotals": False,
+                "colTotals": False,
+                "rowSubTotals": False,
+                "colSubTotals": False,
+                # a cell limit: every street × quarter, every community (81) × month
                 "row_limit": 10000,
                 "combineMetric": False,
                 "date_format": "%Y-%m-%d",

@@ -292,6 +292,7 @@ def test_charts_read_rates_from_the_metric_layer() -> None:
     only for KPIs defined there; no chart aggregates a KPI's raw inputs."""
     datasets, dashboards = bundle_build.load_spec()
     defined = _kpis_defined()
+    params = _built_params()
     assert "fct_kpi_monthly" in datasets
     rate_charts = 0
     for chart in bundle_build.iter_charts(dashboards):
@@ -314,9 +315,9 @@ def test_charts_read_rates_from_the_metric_layer() -> None:
                     kpi,
                 )
             # a pivot's totals would add the rates up
-            assert chart["kind"] != "pivot" or chart.get("totals") is False, chart[
-                "key"
-            ]
+            assert chart["kind"] != "pivot" or not params[chart["key"]]["rowTotals"], (
+                chart["key"]
+            )
             rate_charts += 1
     assert rate_charts >= 6
 
@@ -549,3 +550,25 @@ def test_every_dashboard_fixes_the_colours_of_its_series() -> None:
             assert len({colors[label] for label in labels}) == len(labels), (
                 f"{chart['key']}: two series share a colour"
             )
+
+
+def test_pivots_show_every_row_and_no_total_that_adds_unlike_things() -> None:
+    """A meeting pivot lists all 9 streets (and all 81 communities) for every period; it has
+    no totals: Superset sums the cells of a row or column with aggregateFunction, which adds
+    rates, or 已开 and 应开 together across a row, under the English header "Total (求和)"."""
+    _, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    pivots = [c for c in bundle_build.iter_charts(dashboards) if c["kind"] == "pivot"]
+    assert {c["key"] for c in pivots} >= {"mt_street_quarter", "mt_community_month"}
+    for chart in pivots:
+        p = params[chart["key"]]
+        for total in ("rowTotals", "colTotals", "rowSubTotals", "colSubTotals"):
+            assert p.get(total) is False, f"{chart['key']}: {total}"
+        # rows × columns × metrics cells: 81 communities × 12 months × 2 at the most here
+        cells = 81 * 12 * len(chart["metrics"])
+        assert p["row_limit"] >= cells, chart["key"]
+        context = json.loads(
+            bundle_build.build()[f"charts/{chart['key']}.yaml"]["query_context"]
+        )
+        assert all(q["row_limit"] >= cells for q in context["queries"]), chart["key"]
+        assert not p.get("series_limit"), chart["key"]

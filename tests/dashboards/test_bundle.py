@@ -572,3 +572,28 @@ def test_pivots_show_every_row_and_no_total_that_adds_unlike_things() -> None:
         )
         assert all(q["row_limit"] >= cells for q in context["queries"]), chart["key"]
         assert not p.get("series_limit"), chart["key"]
+
+
+# Code domains where one label holds nearly every row in the seed scenario: a pie over them is
+# one full circle (ingest/simulator/seed.yaml).
+DOMINATED = {
+    "member_project": "未填写 (no project) is ~99% of registrations",
+    "meeting_status": "按时召开 is ~97% of meetings (8 missed, 19 late of ~1,000)",
+}
+
+
+def test_no_chart_kept_for_a_near_constant_figure() -> None:
+    """Issue #13: a chart that always shows the same shape says nothing. Median hours by channel
+    (flat) and pies where one slice is ~99% are gone; the few other rows get their own chart
+    (late and missed meetings by street, project registrations without 未填写)."""
+    _, dashboards = bundle_build.load_spec()
+    charts = bundle_build.iter_charts(dashboards)
+    titles = {chart["title"] for chart in charts}
+    assert not titles & {"各渠道办结时长中位数（小时）", "报到项目分布", "会议状态分布"}
+    for chart in charts:
+        if chart["kind"] == "pie":
+            (column,) = chart["groupby"]
+            domain = PIE_DOMAINS[(chart["dataset"], column)]
+            assert domain not in DOMINATED, f"{chart['key']}: {DOMINATED[domain]}"
+        if "project_zh" in _chart_columns(chart):
+            assert "project IS NOT NULL" in chart.get("where", ""), chart["key"]

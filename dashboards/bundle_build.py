@@ -46,6 +46,9 @@ FORMATS = {COUNT: ",d", RATE: ".1%", MEASURE: ",.1f"}
 # and an in-between tick as 0.5, so no two ticks read the same.
 AXIS_FORMATS = {**FORMATS, COUNT: ",~f"}
 INTEGER_TYPES = ("UInt", "Int", "Bool")
+# Time axes by grain: the title and how a tick reads.
+GRAIN_TITLES = {"P1D": "日期", "P1W": "周", "P1M": "月份", "P3M": "季度"}
+TIME_FORMATS = {"P1D": "%Y-%m-%d", "P1W": "%Y-%m-%d", "P1M": "%Y-%m", "P3M": "%Y-%m"}
 # Superset's "X Axis Label Interval: All" (the default "auto" drops labels that would overlap).
 ALL_LABELS = "0"
 CHART_HEIGHT = {"number": 26, "trend": 40}
@@ -262,6 +265,17 @@ class _ChartBuilder:
             )
         return formats[kinds.pop()]
 
+    def unit(self) -> str:
+        """The value axis title: the chart's `unit`, or 数量 / 比率 by the metrics' kind."""
+        if self.chart.get("unit"):
+            return str(self.chart["unit"])
+        kinds = set(self.kinds.values())
+        if kinds == {COUNT}:
+            return "数量"
+        if kinds == {RATE}:
+            return "比率"
+        raise ValueError(f"{self.chart['key']}: give the axis a `unit` (小时, 个, …)")
+
     def adhoc_filters(self) -> list[dict[str, Any]]:
         filters: list[dict[str, Any]] = []
         if self.dttm:
@@ -324,12 +338,19 @@ class _ChartBuilder:
                 "groupby": [],
                 "row_limit": 10000,
                 "y_axis_format": self.number_format(AXIS_FORMATS),
-                "x_axis_time_format": "%Y-%m-%d",
+                "x_axis_time_format": TIME_FORMATS.get(self.x_grain, "%Y-%m-%d"),
+                # Axis titles in Chinese: the time axis says 日期 / 月份, the value axis its
+                # unit. A category axis needs none: the title says 各街道…, the labels the rest.
+                "x_axis_title": GRAIN_TITLES.get(self.x_grain, ""),
+                "x_axis_title_margin": 30,
+                "y_axis_title": self.unit(),
+                "y_axis_title_margin": 15,
+                "y_axis_title_position": "Top",
                 "show_legend": True,
                 "legendType": "scroll",
                 "legendOrientation": "top",
                 "rich_tooltip": True,
-                "tooltipTimeFormat": "%Y-%m-%d",
+                "tooltipTimeFormat": TIME_FORMATS.get(self.x_grain, "%Y-%m-%d"),
                 "truncate_metric": True,
                 "zoomable": False,
             }

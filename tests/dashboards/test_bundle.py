@@ -597,3 +597,46 @@ def test_no_chart_kept_for_a_near_constant_figure() -> None:
             assert domain not in DOMINATED, f"{chart['key']}: {DOMINATED[domain]}"
         if "project_zh" in _chart_columns(chart):
             assert "project IS NOT NULL" in chart.get("where", ""), chart["key"]
+
+
+def _chinese(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(
+        r"[A-Za-z]", text
+    )
+
+
+def test_everything_a_user_reads_is_chinese() -> None:
+    """Titles, metric and column labels, filter names and axis titles are Chinese: no code, no
+    English default. A line or bar chart titles its value axis with a unit (数量, 比率, 小时…)
+    and its time axis 日期 / 月份. Pivot totals, headed "Total (求和)", are off (see above)."""
+    datasets, dashboards = bundle_build.load_spec()
+    files = bundle_build.build()
+    read: list[tuple[str, str]] = []
+    for path, doc in files.items():
+        if path.startswith("dashboards/"):
+            read.append((path, doc["dashboard_title"]))
+            read += [
+                (path, f["name"])
+                for f in doc["metadata"]["native_filter_configuration"]
+            ]
+        if path.startswith("datasets/"):
+            read += [(path, c["verbose_name"]) for c in doc["columns"]]
+            read += [(path, m["verbose_name"]) for m in doc["metrics"]]
+    for chart in bundle_build.iter_charts(dashboards):
+        doc = files[f"charts/{chart['key']}.yaml"]
+        p, key = doc["params"], chart["key"]
+        read.append((key, doc["slice_name"]))
+        metrics = p.get("metrics") or [p["metric"]]
+        read += [(key, m["label"]) for m in metrics]
+        read += [(key, label) for label in (p.get("column_config") or {})]
+        if chart["kind"] in ("line", "bar"):
+            read.append((key, p.get("y_axis_title", "")))
+            temporal = _column_type(datasets[chart["dataset"]], chart["x"]).startswith(
+                bundle_build.TEMPORAL_TYPES
+            )
+            if temporal or p.get("x_axis_title"):
+                read.append((key, p.get("x_axis_title", "")))
+        if chart["kind"] == "trend":
+            read.append((key, p["compare_suffix"]))
+    not_chinese = [(where, text) for where, text in read if not _chinese(text)]
+    assert not_chinese == []

@@ -6,6 +6,7 @@ The spec is the single source of truth; dashboards/bundle/ is its generated, com
 
 import hashlib
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,19 @@ VIZ = {
     "pivot": "pivot_table_v2",
     "pie": "pie",
 }
+# Number formats follow what a metric measures (`metric_kind`); a chart's `format` overrides.
+COUNT, RATE, MEASURE = "count", "rate", "measure"
+FORMATS = {COUNT: ",d", RATE: ".1%", MEASURE: ",.1f"}
+# On a value axis ECharts puts ticks between integers when counts are small (0, 0.5, 1, …),
+# and `,d` rounds those into 0, 1, 1, 2, 2. `,~f` writes whole numbers as `,d` does (1,234)
+# and an in-between tick as 0.5, so no two ticks read the same.
+AXIS_FORMATS = {**FORMATS, COUNT: ",~f"}
+INTEGER_TYPES = ("UInt", "Int", "Bool")
+# Time axes by grain: the title and how a tick reads.
+GRAIN_TITLES = {"P1D": "日期", "P1W": "周", "P1M": "月份", "P3M": "季度"}
+TIME_FORMATS = {"P1D": "%Y-%m-%d", "P1W": "%Y-%m-%d", "P1M": "%Y-%m", "P3M": "%Y-%m"}
+# Superset's "X Axis Label Interval: All" (the default "auto" drops labels that would overlap).
+ALL_LABELS = "0"
 CHART_HEIGHT = {"number": 26, "trend": 40}
 DEFAULT_HEIGHT = 60
 
@@ -51,6 +65,17 @@ def load_spec() -> tuple[dict[str, Any], dict[str, Any]]:
         (SPEC_DIR / "dashboards.yaml").read_text(encoding="utf-8")
     )
     return datasets, dashboards
+
+
+def load_label_colors() -> dict[str, str]:
+    """spec/colors.yaml flattened to label → colour; a label has one colour everywhere."""
+    groups = canonical.load((SPEC_DIR / "colors.yaml").read_text(encoding="utf-8"))
+    colors: dict[str, str] = {}
+    for group in groups.values():
+        for label, color in group.items():
+            if colors.setdefault(label, color) != color:
+                raise ValueError(f"colors.yaml: {label} has two colours")
+    return dict(sorted(colors.items()))
 
 
 def iter_charts(dashboards: dict[str, Any]) -> list[dict[str, Any]]:
@@ -181,6 +206,20 @@ def _metric(sql: str, label: str) -> dict[str, Any]:
     }
 
 
+def metric_kind(sql: str, label: str, dataset: dict[str, Any]) -> str:
+    """count (whole numbers), rate (a fraction shown as a percentage) or measure (hours, averages)."""
+    if "/" in sql or label.endswith("率"):
+        return RATE
+    if re.fullmatch(r"count(If)?\(.*\)", sql, re.DOTALL):
+        return COUNT
+    column = re.fullmatch(r"(?:sum|max|min)\((\w+)\)", sql)
+    if column and column[1] in dataset["columns"]:
+        ch_type = str(dataset["columns"][column[1]][0]).removeprefix("Nullable(")
+        if ch_type.startswith(INTEGER_TYPES):
+            return COUNT
+    return MEASURE
+
+
 def _axis_column(name: str, grain: str | None) -> dict[str, Any] | str:
     if grain is None:
         return name
@@ -203,6 +242,7 @@ class _ChartBuilder:
         self.dttm = dataset.get("dttm")
         pairs = chart.get("metrics") or [chart["metric"]]
         self.metrics = [_metric(sql, label) for sql, label in pairs]
+        self.kinds = {label: metric_kind(sql, label, dataset) for sql, label in pairs}
         self.x = chart.get("x")
         self.x_grain = None
         if self.x is not None and self._column_type(self.x).startswith(TEMPORAL_TYPES):
@@ -212,6 +252,29 @@ class _ChartBuilder:
         if name in self.dataset["columns"]:
             return str(self.dataset["columns"][name][0])
         return str(self.dataset["derived"][name][1])
+
+    def number_format(self, formats: dict[str, str] = FORMATS) -> str:
+        """The chart's one number format: its metrics share a kind (one axis, one unit)."""
+        if self.chart.get("format"):
+            return str(self.chart["format"])
+        kinds = set(self.kinds.values())
+        if len(kinds) != 1:
+            raise ValueError(
+                f"{self.chart['key']}: metrics of different kinds {sorted(kinds)} on one "
+                "axis; split the chart, use a table or set `format`"
+            )
+        return formats[kinds.pop()]
+
+    def unit(self) -> str:
+        """The value axis title: the chart's `unit`, or 数量 / 比率 by the metrics' kind."""
+        if self.chart.get("unit"):
+            return str(self.chart["unit"])
+        kinds = set(self.kinds.values())
+        if kinds == {COUNT}:
+            return "数量"
+        if kinds == {RATE}:
+            return "比率"
+        raise ValueError(f"{self.chart['key']}: give the axis a `unit` (小时, 个, …)")
 
     def adhoc_filters(self) -> list[dict[str, Any]]:
         filters: list[dict[str, Any]] = []
@@ -237,7 +300,8 @@ class _ChartBuilder:
         return filters
 
     def form_data(self) -> dict[str, Any]:
-        chart, fmt = self.chart, self.chart["format"]
+        chart = self.chart
+        fmt = "" if self.kind == "table" else self.number_format()
         data: dict[str, Any] = {
             "adhoc_filters": self.adhoc_filters(),
             "annotation_layers": [],
@@ -273,27 +337,42 @@ class _ChartBuilder:
                 "x_axis": self.x,
                 "groupby": [],
                 "row_limit": 10000,
-                "y_axis_format": fmt,
-                "x_axis_time_format": "%Y-%m-%d",
+                "y_axis_format": self.number_format(AXIS_FORMATS),
+                "x_axis_time_format": TIME_FORMATS.get(self.x_grain, "%Y-%m-%d"),
+                # Axis titles in Chinese: the time axis says 日期 / 月份, the value axis its
+                # unit. A category axis needs none: the title says 各街道…, the labels the rest.
+                "x_axis_title": GRAIN_TITLES.get(self.x_grain, ""),
+                "x_axis_title_margin": 30,
+                "y_axis_title": self.unit(),
+                "y_axis_title_margin": 15,
+                "y_axis_title_position": "Top",
                 "show_legend": True,
                 "legendType": "scroll",
                 "legendOrientation": "top",
                 "rich_tooltip": True,
-                "tooltipTimeFormat": "%Y-%m-%d",
+                "tooltipTimeFormat": TIME_FORMATS.get(self.x_grain, "%Y-%m-%d"),
                 "truncate_metric": True,
                 "zoomable": False,
             }
             if self.x_grain:
                 data["time_grain_sqla"] = self.x_grain
             else:
+                # Bars over a category (street, community, channel…) lie horizontal, every
+                # label shown: nine street names never fit side by side. ECharts draws the
+                # first category at the bottom, so ascending puts the largest on top.
                 data |= {
                     "x_axis_sort": self.metrics[0]["label"],
-                    "x_axis_sort_asc": False,
+                    "x_axis_sort_asc": self.kind == "bar",
+                    "xAxisLabelInterval": ALL_LABELS,
                 }
+            # Values are written on bars over a category (a handful); over time (a bar or
+            # point per day or month) they would cover each other: the tooltip has them.
+            over_time = self.x_grain is not None
+            data["show_value"] = not over_time
             if self.kind == "bar":
-                data |= {"orientation": "vertical", "show_value": True}
+                data["orientation"] = "vertical" if over_time else "horizontal"
             else:
-                data |= {"markerEnabled": True, "seriesType": "line"}
+                data |= {"markerEnabled": self.x_grain != "P1D", "seriesType": "line"}
         elif self.kind == "table":
             formats = chart.get("formats") or {}
             data |= {
@@ -307,7 +386,12 @@ class _ChartBuilder:
                 "table_timestamp_format": "%Y-%m-%d",
                 "show_cell_bars": False,
                 "column_config": {
-                    m["label"]: {"d3NumberFormat": formats.get(m["label"], fmt)}
+                    m["label"]: {
+                        "d3NumberFormat": formats.get(
+                            m["label"],
+                            chart.get("format") or FORMATS[self.kinds[m["label"]]],
+                        )
+                    }
                     for m in self.metrics
                 },
             }
@@ -321,10 +405,14 @@ class _ChartBuilder:
                 "metricsLayout": "COLUMNS",
                 "rowOrder": "key_a_to_z",
                 "colOrder": "key_a_to_z",
-                # totals re-aggregate cells with aggregateFunction (a sum): wrong for rates,
-                # so a rate pivot sets `totals: false`
-                "rowTotals": chart.get("totals", True),
-                "colTotals": chart.get("totals", True),
+                # No totals: they re-aggregate cells with aggregateFunction (a sum of rates,
+                # or 已开 + 应开 across a row), and Superset heads them "Total (求和)" in
+                # Chinese. A total that means something is its own tile or chart.
+                "rowTotals": False,
+                "colTotals": False,
+                "rowSubTotals": False,
+                "colSubTotals": False,
+                # a cell limit: every street × quarter, every community (81) × month
                 "row_limit": 10000,
                 "combineMetric": False,
                 "date_format": "%Y-%m-%d",
@@ -531,7 +619,7 @@ def _dashboard(
             "color_scheme": "supersetColors",
             "cross_filters_enabled": False,
             "expanded_slices": {},
-            "label_colors": {},
+            "label_colors": load_label_colors(),
             "native_filter_configuration": _native_filters(
                 key, board, datasets, numbers
             ),

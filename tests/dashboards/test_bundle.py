@@ -292,6 +292,7 @@ def test_charts_read_rates_from_the_metric_layer() -> None:
     only for KPIs defined there; no chart aggregates a KPI's raw inputs."""
     datasets, dashboards = bundle_build.load_spec()
     defined = _kpis_defined()
+    params = _built_params()
     assert "fct_kpi_monthly" in datasets
     rate_charts = 0
     for chart in bundle_build.iter_charts(dashboards):
@@ -314,9 +315,9 @@ def test_charts_read_rates_from_the_metric_layer() -> None:
                     kpi,
                 )
             # a pivot's totals would add the rates up
-            assert chart["kind"] != "pivot" or chart.get("totals") is False, chart[
-                "key"
-            ]
+            assert chart["kind"] != "pivot" or not params[chart["key"]]["rowTotals"], (
+                chart["key"]
+            )
             rate_charts += 1
     assert rate_charts >= 6
 
@@ -376,3 +377,266 @@ def test_time_never_runs_ahead() -> None:
     for table, spec in datasets.items():
         for name, (expression, _, _) in (spec.get("derived") or {}).items():
             assert not re.search(r"\d{4}-\d{2}-\d{2}", expression), (table, name)
+
+
+# --- Readable charts (issue #13: dashboards a district leader can read) -------------------
+
+
+def _column_type(dataset: dict, name: str) -> str:
+    if name in dataset["columns"]:
+        return str(dataset["columns"][name][0])
+    return str(dataset["derived"][name][1])
+
+
+def _built_params() -> dict[str, dict]:
+    """Each chart's Superset form data (what the chart renders with), by spec key."""
+    return {
+        path.removeprefix("charts/").removesuffix(".yaml"): doc["params"]
+        for path, doc in bundle_build.build().items()
+        if path.startswith("charts/")
+    }
+
+
+def _category_bars() -> list[tuple[dict, dict]]:
+    datasets, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    return [
+        (chart, params[chart["key"]])
+        for chart in bundle_build.iter_charts(dashboards)
+        if chart["kind"] == "bar"
+        and not _column_type(datasets[chart["dataset"]], chart["x"]).startswith(
+            bundle_build.TEMPORAL_TYPES
+        )
+    ]
+
+
+def test_bars_over_streets_show_every_label() -> None:
+    """Nine street names side by side do not fit: ECharts drops every other one. A bar over a
+    category lies horizontal (or rotates its labels) and shows all labels, not "auto"."""
+    bars = _category_bars()
+    over_places = [c for c, _ in bars if c["x"] in ("street_name", "community_name")]
+    assert len(over_places) >= 2
+    for chart, params in bars:
+        assert params.get("orientation") == "horizontal" or params.get(
+            "xAxisLabelRotation"
+        ) in (45, 90), (
+            f"{chart['key']}: category labels overlap; horizontal bars or rotated labels"
+        )
+        assert params.get("xAxisLabelInterval") == "0", (
+            f"{chart['key']}: the default interval hides labels that would overlap"
+        )
+
+
+def _kind(sql: str, label: str, dataset: dict) -> str:
+    """What a metric measures, decided here independently of the builder."""
+    if sql == KPI_RATE or label.endswith("率"):
+        return "rate"
+    if re.fullmatch(r"count(If)?\(.*\)", sql):
+        return "count"
+    column = re.fullmatch(r"(?:sum|max)\((\w+)\)", sql)
+    if column and re.match(
+        r"(Nullable\()?(U?Int|Bool)", _column_type(dataset, column[1])
+    ):
+        return "count"
+    return "measure"
+
+
+def test_counts_are_whole_numbers_and_rates_percentages() -> None:
+    """Counts read as whole numbers (`,d`), rates as percentages (`.1%`). On a value axis ECharts
+    ticks small counts at 0, 0.5, 1, …, which `,d` (or `.0f`) rounds into 0, 1, 1, 2, 2: an
+    axis of counts uses a format that keeps whole numbers whole and does not round ticks."""
+    datasets, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    axes = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        dataset, p = datasets[chart["dataset"]], params[chart["key"]]
+        pairs = chart.get("metrics") or [chart["metric"]]
+        kinds = {label: _kind(sql, label, dataset) for sql, label in pairs}
+        if chart["kind"] == "table":
+            shown = {
+                label: config["d3NumberFormat"]
+                for label, config in p["column_config"].items()
+            }
+        else:
+            fmt = p.get("y_axis_format") or p.get("valueFormat") or p["number_format"]
+            shown = dict.fromkeys(kinds, fmt)
+        for label, kind in kinds.items():
+            fmt = shown[label]
+            if kind == "rate":
+                assert fmt.endswith("%"), (chart["key"], label, fmt)
+            elif kind == "count" and chart["kind"] in ("line", "bar"):
+                # whole numbers unchanged, ticks between them not rounded to a repeat
+                assert fmt == ",~f", (chart["key"], label, fmt)
+                axes += 1
+            elif kind == "count":
+                assert fmt == ",d", (chart["key"], label, fmt)
+            else:
+                assert not fmt.endswith("%"), (chart["key"], label, fmt)
+    assert axes >= 8
+
+
+def test_series_over_time_carry_no_value_labels() -> None:
+    """A value on each of 365 daily bars or points is a smear: over time the tooltip carries
+    the values, and a daily line draws no markers."""
+    datasets, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    over_time = 0
+    for chart in bundle_build.iter_charts(dashboards):
+        if chart["kind"] not in ("line", "bar"):
+            continue
+        dataset, p = datasets[chart["dataset"]], params[chart["key"]]
+        if not _column_type(dataset, chart["x"]).startswith(
+            bundle_build.TEMPORAL_TYPES
+        ):
+            continue
+        assert p.get("show_value") is False, (
+            f"{chart['key']}: no value labels over time"
+        )
+        if chart.get("grain", "P1D") == "P1D" and chart["kind"] == "line":
+            assert p.get("markerEnabled") is False, f"{chart['key']}: daily markers"
+        over_time += 1
+    assert over_time >= 6
+
+
+# The code_labels domain behind each label column a pie may split by.
+PIE_DOMAINS = {
+    ("fct_meeting_compliance", "status_zh"): "meeting_status",
+    ("fct_wishes", "status_zh"): "wish_status",
+    ("fct_tickets", "status_zh"): "ticket_status",
+    ("fct_tickets", "channel_zh"): "ticket_channel",
+    ("fct_tickets", "category_zh"): "ticket_category",
+    ("fct_wishes", "category_zh"): "wish_category",
+    ("fct_registrations", "project_zh"): "member_project",
+}
+
+
+def _code_labels() -> dict[str, set[str]]:
+    text = (REPO / "dbt_project/seeds/code_labels.csv").read_text(encoding="utf-8")
+    domains: dict[str, set[str]] = {}
+    for line in text.splitlines()[1:]:
+        domain, _, label = line.split(",", 2)
+        domains.setdefault(domain, set()).add(label)
+    return domains
+
+
+def test_every_dashboard_fixes_the_colours_of_its_series() -> None:
+    """Superset hands out scheme colours in the order labels arrive, so 办结 may be green on one
+    load and red on the next. Every dashboard's label_colors fixes the colour of the nine
+    streets, of every series of its line and bar charts and of every label its pies can show;
+    within a chart no two series share a colour."""
+    from ingest.simulator.district import STREET_NAMES
+
+    assert len(STREET_NAMES) == 9
+    _, dashboards = bundle_build.load_spec()
+    files = bundle_build.build()
+    domains = _code_labels()
+    for key, board in dashboards.items():
+        colors = files[f"dashboards/{key}.yaml"]["metadata"]["label_colors"]
+        assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in colors.values()), key
+        missing = [name for name in STREET_NAMES if name not in colors]
+        assert missing == [], f"{key}: streets without a colour {missing}"
+        assert len({colors[name] for name in STREET_NAMES}) == 9
+        for chart in (c for row in board["rows"] for c in row):
+            if chart["kind"] in ("line", "bar"):
+                labels = [label for _, label in chart["metrics"]]
+            elif chart["kind"] == "pie":
+                (column,) = chart["groupby"]
+                domain = PIE_DOMAINS[(chart["dataset"], column)]
+                labels = sorted(domains[domain])
+            else:
+                continue
+            missing = [label for label in labels if label not in colors]
+            assert missing == [], f"{chart['key']}: series without a colour {missing}"
+            assert len({colors[label] for label in labels}) == len(labels), (
+                f"{chart['key']}: two series share a colour"
+            )
+
+
+def test_pivots_show_every_row_and_no_total_that_adds_unlike_things() -> None:
+    """A meeting pivot lists all 9 streets (and all 81 communities) for every period; it has
+    no totals: Superset sums the cells of a row or column with aggregateFunction, which adds
+    rates, or 已开 and 应开 together across a row, under the English header "Total (求和)"."""
+    _, dashboards = bundle_build.load_spec()
+    params = _built_params()
+    pivots = [c for c in bundle_build.iter_charts(dashboards) if c["kind"] == "pivot"]
+    assert {c["key"] for c in pivots} >= {"mt_street_quarter", "mt_community_month"}
+    for chart in pivots:
+        p = params[chart["key"]]
+        for total in ("rowTotals", "colTotals", "rowSubTotals", "colSubTotals"):
+            assert p.get(total) is False, f"{chart['key']}: {total}"
+        # rows × columns × metrics cells: 81 communities × 12 months × 2 at the most here
+        cells = 81 * 12 * len(chart["metrics"])
+        assert p["row_limit"] >= cells, chart["key"]
+        context = json.loads(
+            bundle_build.build()[f"charts/{chart['key']}.yaml"]["query_context"]
+        )
+        assert all(q["row_limit"] >= cells for q in context["queries"]), chart["key"]
+        assert not p.get("series_limit"), chart["key"]
+
+
+# Code domains where one label holds nearly every row in the seed scenario: a pie over them is
+# one full circle (ingest/simulator/seed.yaml).
+DOMINATED = {
+    "member_project": "未填写 (no project) is ~99% of registrations",
+    "meeting_status": "按时召开 is ~97% of meetings (8 missed, 19 late of ~1,000)",
+}
+
+
+def test_no_chart_kept_for_a_near_constant_figure() -> None:
+    """Issue #13: a chart that always shows the same shape says nothing. Median hours by channel
+    (flat) and pies where one slice is ~99% are gone; the few other rows get their own chart
+    (late and missed meetings by street, project registrations without 未填写)."""
+    _, dashboards = bundle_build.load_spec()
+    charts = bundle_build.iter_charts(dashboards)
+    titles = {chart["title"] for chart in charts}
+    assert not titles & {"各渠道办结时长中位数（小时）", "报到项目分布", "会议状态分布"}
+    for chart in charts:
+        if chart["kind"] == "pie":
+            (column,) = chart["groupby"]
+            domain = PIE_DOMAINS[(chart["dataset"], column)]
+            assert domain not in DOMINATED, f"{chart['key']}: {DOMINATED[domain]}"
+        if "project_zh" in _chart_columns(chart):
+            assert "project IS NOT NULL" in chart.get("where", ""), chart["key"]
+
+
+def _chinese(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(
+        r"[A-Za-z]", text
+    )
+
+
+def test_everything_a_user_reads_is_chinese() -> None:
+    """Titles, metric and column labels, filter names and axis titles are Chinese: no code, no
+    English default. A line or bar chart titles its value axis with a unit (数量, 比率, 小时…)
+    and its time axis 日期 / 月份. Pivot totals, headed "Total (求和)", are off (see above)."""
+    datasets, dashboards = bundle_build.load_spec()
+    files = bundle_build.build()
+    read: list[tuple[str, str]] = []
+    for path, doc in files.items():
+        if path.startswith("dashboards/"):
+            read.append((path, doc["dashboard_title"]))
+            read += [
+                (path, f["name"])
+                for f in doc["metadata"]["native_filter_configuration"]
+            ]
+        if path.startswith("datasets/"):
+            read += [(path, c["verbose_name"]) for c in doc["columns"]]
+            read += [(path, m["verbose_name"]) for m in doc["metrics"]]
+    for chart in bundle_build.iter_charts(dashboards):
+        doc = files[f"charts/{chart['key']}.yaml"]
+        p, key = doc["params"], chart["key"]
+        read.append((key, doc["slice_name"]))
+        metrics = p.get("metrics") or [p["metric"]]
+        read += [(key, m["label"]) for m in metrics]
+        read += [(key, label) for label in (p.get("column_config") or {})]
+        if chart["kind"] in ("line", "bar"):
+            read.append((key, p.get("y_axis_title", "")))
+            temporal = _column_type(datasets[chart["dataset"]], chart["x"]).startswith(
+                bundle_build.TEMPORAL_TYPES
+            )
+            if temporal or p.get("x_axis_title"):
+                read.append((key, p.get("x_axis_title", "")))
+        if chart["kind"] == "trend":
+            read.append((key, p["compare_suffix"]))
+    not_chinese = [(where, text) for where, text in read if not _chinese(text)]
+    assert not_chinese == []

@@ -338,10 +338,10 @@ class _ChartBuilder:
                 "groupby": [],
                 "row_limit": 10000,
                 "y_axis_format": self.number_format(AXIS_FORMATS),
-                "x_axis_time_format": TIME_FORMATS.get(self.x_grain, "%Y-%m-%d"),
+                "x_axis_time_format": TIME_FORMATS.get(self.x_grain or "", "%Y-%m-%d"),
                 # Axis titles in Chinese: the time axis says 日期 / 月份, the value axis its
                 # unit. A category axis needs none: the title says 各街道…, the labels the rest.
-                "x_axis_title": GRAIN_TITLES.get(self.x_grain, ""),
+                "x_axis_title": GRAIN_TITLES.get(self.x_grain or "", ""),
                 "x_axis_title_margin": 30,
                 "y_axis_title": self.unit(),
                 "y_axis_title_margin": 15,
@@ -350,7 +350,7 @@ class _ChartBuilder:
                 "legendType": "scroll",
                 "legendOrientation": "top",
                 "rich_tooltip": True,
-                "tooltipTimeFormat": TIME_FORMATS.get(self.x_grain, "%Y-%m-%d"),
+                "tooltipTimeFormat": TIME_FORMATS.get(self.x_grain or "", "%Y-%m-%d"),
                 "truncate_metric": True,
                 "zoomable": False,
             }

@@ -59,6 +59,17 @@ def to_zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def _prune_charts(session: SupersetSession, files: dict[str, str]) -> None:
+    """Charts the platform made (certified by it) that the bundle no longer has: a removed chart
+    must not linger in Superset. Charts someone made by hand are never touched."""
+    import yaml
+
+    names = {yaml.safe_load(text)["slice_name"] for relative, text in files.items() if relative.startswith("charts/")}
+    for chart in session.list_all("chart", ["id", "slice_name", "certified_by"]):
+        if chart.get("certified_by") == bundle_build.CERTIFIED_BY and chart["slice_name"] not in names:
+            session.delete(f"/api/v1/chart/{chart['id']}")
+
+
 def import_bundle(session: SupersetSession, settings: DashboardsSettings,
                   bundle_dir: Path = bundle_build.BUNDLE_DIR) -> dict[str, Any]:
     files = bundle_files(bundle_dir, settings)
@@ -67,6 +78,7 @@ def import_bundle(session: SupersetSession, settings: DashboardsSettings,
         files={"bundle": ("lianxi_bundle.zip", to_zip(files), "application/zip")},
         data={"passwords": json.dumps(passwords(files, settings)), "overwrite": "true"},
     )
+    _prune_charts(session, files)
     counts: dict[str, int] = {}
     for relative in files:
         kind = relative.split("/", 1)[0].removesuffix(".yaml")

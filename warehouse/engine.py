@@ -59,6 +59,11 @@ BASE_SETTINGS: dict[str, str] = {"async_insert": "0", "wait_for_async_insert": "
 PINNED_SETTINGS = frozenset({"wait_for_async_insert", "readonly"})
 _SETTING_NAME = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _STATEFUL_STATEMENTS = frozenset({"SET", "USE", "CREATE", "DROP"})
+# What `lianxi warehouse migrate` sends to bind users to the model's roles (warehouse/users.py).
+_USER_BINDING = re.compile(
+    r"^(?:CREATE USER IF NOT EXISTS|ALTER USER) \w+ IDENTIFIED WITH sha256_hash BY '[0-9a-f]{64}'$"
+    r"|^ALTER USER \w+ DEFAULT ROLE (\w+)$|^GRANT (\w+) TO \w+$"
+)
 
 
 @dataclass
@@ -311,11 +316,9 @@ class Engine:
     def _access_statement(self, query: str, query_id: str) -> QueryResult:
         """The admin re-applying the access model (or binding users to its roles)."""
         text = " ".join(query.split()).rstrip(";")
-        bound = re.match(r"^(CREATE USER IF NOT EXISTS|ALTER USER) \w+ (IDENTIFIED WITH sha256_hash BY '[0-9a-f]{64}'|DEFAULT ROLE (\w+))$|^GRANT (\w+) TO \w+$", text)
-        model_roles = {role_name(r) for r in ROLES}
-        if text in self._model_statements or (
-            bound and (bound.group(3) or bound.group(4) or next(iter(model_roles))) in model_roles
-        ):
+        binding = _USER_BINDING.match(text)
+        role = binding and (binding.group(1) or binding.group(2))
+        if text in self._model_statements or (binding and (role is None or role in {role_name(r) for r in ROLES})):
             return QueryResult(b"", 0, 0, 0, 0, 0.0, DEFAULT_FORMAT, query_id)
         raise QueryError(
             NOT_IMPLEMENTED,

@@ -5,9 +5,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.warehouse import ADMIN, PASSWORDS, REPO, WarehouseProcess, free_tcp_port
-
-__all__ = ["ADMIN", "PASSWORDS", "REPO", "WarehouseProcess", "free_tcp_port"]
+from support.warehouse import WarehouseProcess
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """An acknowledged insert survives kill -9 of the server (async_insert is off on purpose)."""
 
-from conftest import WarehouseProcess
+from support.warehouse import WarehouseProcess
 
 
 def test_acknowledged_inserts_survive_kill_9(private_wh, tmp_path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
-from conftest import WarehouseProcess
+from support.warehouse import WarehouseProcess
 
 ROWS = [
     (i, f"街道{i % 7}", dt.datetime(2026, 1, 1, 8, 30, tzinfo=dt.UTC) + dt.timedelta(minutes=i),

@@ -4,7 +4,7 @@ import gzip
 import json
 import subprocess
 
-from conftest import WarehouseProcess
+from support.warehouse import WarehouseProcess
 
 
 def curl(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

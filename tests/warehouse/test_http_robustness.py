@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import ADMIN, WarehouseProcess
+from support.warehouse import ADMIN, WarehouseProcess
 
 
 def assert_error(response: httpx.Response, status: int, code: int) -> None:

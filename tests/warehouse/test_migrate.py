@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, WarehouseProcess
+from support.warehouse import REPO, WarehouseProcess
 
 from warehouse.errors import QueryError
 from warehouse.migrate import apply_migrations, discover, http_runner, split_statements

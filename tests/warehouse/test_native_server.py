@@ -24,7 +24,7 @@ import httpx
 import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.errors import ServerException
-from conftest import WarehouseProcess
+from support.warehouse import WarehouseProcess
 
 from warehouse.native.wire import Reader, string, varint
 

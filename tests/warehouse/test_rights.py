@@ -2,7 +2,7 @@
 
 import httpx
 import pytest
-from conftest import ADMIN, PASSWORDS, WarehouseProcess
+from support.warehouse import ADMIN, PASSWORDS, WarehouseProcess
 
 from warehouse.config import WarehouseSettings
 from warehouse.users import Users

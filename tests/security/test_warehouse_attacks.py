@@ -63,6 +63,11 @@ READ_OUTSIDE = [
     "SELECT * FROM system.query_log",
     "SELECT * FROM system.processes",
     "SELECT * FROM system.users",
+    "SHOW PROCESSLIST",
+    "SHOW MERGES",
+    "SHOW ACCESS",
+    "SHOW GRANTS",
+    "SHOW CLUSTERS",
 ]
 
 
@@ -268,6 +273,10 @@ ORDINARY_SQL = [
     "WITH t AS (SELECT 1 AS a) SELECT a FROM t",
     "SELECT 1 SETTINGS max_threads = 2, join_use_nulls = 1, max_execution_time = 30",
     "SHOW TABLES FROM marts",
+    "SHOW DATABASES",
+    "SHOW COLUMNS FROM marts.sec_fct",
+    "SHOW CREATE TABLE marts.sec_fct",
+    "SHOW SETTING max_threads",
     "DESCRIBE TABLE marts.sec_fct",
     "EXPLAIN SELECT 1",
     "SELECT name, value, readonly FROM system.settings LIMIT 1",

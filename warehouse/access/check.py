@@ -37,6 +37,10 @@ _ALTER_COMMANDS = frozenset(
      "MODIFY_COMMENT", "MODIFY_ORDER_BY", "MODIFY_TTL", "ADD_PROJECTION", "DROP_PROJECTION",
      "MATERIALIZE_PROJECTION", "APPLY_DELETED_MASK", "MODIFY_SETTING"}
 )
+_SHOW_KINDS = frozenset(
+    {"ShowTables", "ShowColumns", "ShowIndexes", "ShowCreateTableQuery", "ShowCreateDatabaseQuery",
+     "ShowCreateViewQuery", "ShowSetting", "ShowEngineQuery", "ShowFunctions"}
+)
 # Table settings that choose where data lives on the host: a role could point a table at any path.
 _STORAGE_SETTINGS = frozenset({"disk", "storage_policy"})
 _NODE = re.compile(r"^( *)(\S+)(?: (.*?))?(?: \(children \d+\))?$")
@@ -97,6 +101,8 @@ def check(
     modifies_settings = any(n.kind == "AlterCommand" and n.arg == "MODIFY_SETTING" for n in nodes)
     if any(n.kind == "Set" for n in nodes) or kind == "Set" or modifies_settings:
         check_settings(caller, settings_in(formatted()))
+    if kind.startswith("Show"):
+        _check_show(caller, kind, formatted)
     if kind in _READ_KINDS or kind.startswith(("Show", "Exists")) or kind in ("Set", "UseQuery", "CheckQuery"):
         _check_named_databases(caller, nodes, current_db)
         return
@@ -121,6 +127,17 @@ def check(
         _require(caller, privilege, _target(nodes, current_db))
     else:
         raise denied(caller, f"{kind} (reserved for the admin role)")
+
+
+def _check_show(caller: Caller, kind: str, formatted: Callable[[], str]) -> None:
+    """SHOW is rewritten by the engine into a SELECT on a system table that this check never
+    sees, so only the forms that read metadata drivers need are open."""
+    if kind not in _SHOW_KINDS:
+        raise denied(caller, f"{kind} (reserved for the admin role)")
+    if kind == "ShowTables":  # also SHOW MERGES / CLUSTERS / FILESYSTEM CACHES
+        words = formatted().upper().split()[:3]
+        if not any(w in ("TABLES", "DATABASES", "DICTIONARIES", "SETTINGS") for w in words):
+            raise denied(caller, f"{' '.join(words)} (reserved for the admin role)")
 
 
 def _require(caller: Caller, privilege: str, database: str, what: str = "*") -> None:

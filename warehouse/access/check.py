@@ -28,7 +28,7 @@ SYSTEM_TABLES = frozenset(
     {"one", "numbers", "numbers_mt", "zeros", "zeros_mt", "settings", "functions", "table_functions",
      "formats", "data_type_families", "databases", "tables", "columns", "time_zones", "collations",
      "aggregate_function_combinators", "build_options", "table_engines", "contributors", "licenses",
-     "current_roles", "enabled_roles", "keywords", "data_skipping_indices", "parts", "mutations"}
+     "current_roles", "enabled_roles", "keywords", "data_skipping_indices"}
 )
 _READ_KINDS = frozenset({"SelectWithUnionQuery", "SelectIntersectExceptQuery", "SelectQuery", "DescribeQuery", "Explain"})
 _ALTER_COMMANDS = frozenset(

@@ -122,4 +122,4 @@ bench: up
 
 lint: python-env
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy warehouse ingest streams dbt_project dashboards infra
+	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards infra

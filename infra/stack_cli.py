@@ -77,7 +77,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List each service with its URL, supervisor state and health."""
-    from infra.status_details import detail_of
+    from core.status_details import detail_of
 
     with _clear_errors(as_json):
         rows = _stack().status()

@@ -139,7 +139,7 @@ def _worker_detail() -> dict:
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the top-level app."""
-    from infra.status_details import provide
+    from core.status_details import provide
 
     provide("worker", _worker_detail)
     app.command("stream")(stream)

@@ -39,7 +39,7 @@ from datetime import datetime
 
 from tenacity import Retrying, stop_never, wait_exponential
 
-from infra import gc_tuning
+from core import gc_tuning
 from streams import deadletters, rows
 from streams.config import DOMAINS, StreamsSettings
 from streams.enrichment import OrgRegistry

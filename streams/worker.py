@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 
-from infra import gc_tuning
+from core import gc_tuning
 from streams.config import StreamsSettings
 
 

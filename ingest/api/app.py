@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from infra import gc_tuning
+from core import gc_tuning
 from ingest.api.errors import (
     ApiError,
     api_error_handler,

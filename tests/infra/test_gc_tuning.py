@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from infra import gc_tuning
+from core import gc_tuning
 
 
 def test_paused_switches_collection_off_and_restores_it():

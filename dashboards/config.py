@@ -6,8 +6,9 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.secrets import refuse_placeholders
+
 # Documented local defaults; refused unless LIANXI_ENV=development.
-PLACEHOLDERS = {"admin", "dev-reader", "dev-analyst"}
 
 
 class DashboardsSettings(BaseSettings):
@@ -33,12 +34,8 @@ class DashboardsSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> "DashboardsSettings":
-        if self.development:
-            return self
         fields = ("superset_admin_password", "warehouse_reader_password", "warehouse_analyst_password")
-        weak = [f"LIANXI_{name.upper()}" for name in fields if getattr(self, name) in PLACEHOLDERS]
-        if weak:
-            raise ValueError(f"placeholder secrets outside LIANXI_ENV=development: {', '.join(weak)}")
+        refuse_placeholders(self.env, {f"LIANXI_{name.upper()}": getattr(self, name) for name in fields})
         return self
 
     @property

@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.secrets import refuse_placeholders
+
 PROJECT_DIR = Path(__file__).resolve().parent
 
 
@@ -31,7 +33,4 @@ class DbtSettings(BaseSettings):
 
     def check(self) -> None:
         """Refuse the documented development secret anywhere but in development."""
-        if self.env != "development" and self.warehouse_transformer_password in {"", "dev-transformer", "changeme"}:
-            raise ValueError(
-                "LIANXI_WAREHOUSE_TRANSFORMER_PASSWORD: placeholder secret refused outside LIANXI_ENV=development"
-            )
+        refuse_placeholders(self.env, {"LIANXI_WAREHOUSE_TRANSFORMER_PASSWORD": self.warehouse_transformer_password})

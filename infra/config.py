@@ -6,10 +6,11 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.secrets import is_placeholder, refuse_placeholders
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that ship in .env.example and in this file: fine on a laptop, refused anywhere else.
-PLACEHOLDER_SECRETS = frozenset({"", "admin", "changeme", "dev-superset-secret-key"})
 # Superset's own GUEST_TOKEN_JWT_SECRET default is published in its source: anyone can sign
 # guest tokens with it. Shorter secrets than this can be brute-forced offline from one token.
 SUPERSET_DEFAULT_GUEST_SECRET = "test-guest-secret-change-me"
@@ -102,23 +103,14 @@ class InfraSettings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
+        names = ("superset_secret_key", "superset_admin_password", "warehouse_admin_password")
+        refuse_placeholders(self.env, {f"LIANXI_{name.upper()}": getattr(self, name) for name in names})
         if self.development:
             return
-        for name in (
-            "superset_secret_key",
-            "superset_admin_password",
-            "warehouse_admin_password",
-        ):
-            if getattr(self, name) in PLACEHOLDER_SECRETS | {"dev-admin"}:
-                raise ValueError(
-                    f"LIANXI_{name.upper()} is a placeholder; set a real secret outside "
-                    "LIANXI_ENV=development"
-                )
         guest = self.superset_guest_token_secret
         if guest and (
-            guest in PLACEHOLDER_SECRETS
+            is_placeholder(guest)
             or guest == SUPERSET_DEFAULT_GUEST_SECRET
-            or guest.startswith("dev-")
             or len(guest) < MIN_GUEST_SECRET_LENGTH
             or guest == self.superset_secret_key
         ):

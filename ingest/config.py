@@ -7,8 +7,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.secrets import refuse_placeholders
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PLACEHOLDER_PASSWORDS = frozenset({"", "changeme", "dev-analyst", "dev-reader"})
 
 
 class IngestSettings(BaseSettings):
@@ -86,13 +87,8 @@ class IngestSettings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
-        if self.development:
-            return
-        for name in ("warehouse_analyst_password", "warehouse_reader_password"):
-            if getattr(self, name) in PLACEHOLDER_PASSWORDS:
-                raise ValueError(
-                    f"LIANXI_{name.upper()} is a placeholder; set a real secret outside LIANXI_ENV=development"
-                )
+        names = ("warehouse_analyst_password", "warehouse_reader_password")
+        refuse_placeholders(self.env, {f"LIANXI_{name.upper()}": getattr(self, name) for name in names})
 
 
 @lru_cache

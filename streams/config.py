@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.secrets import refuse_placeholders
+
 DOMAINS: tuple[str, ...] = (
     "org",
     "member",
@@ -16,7 +18,6 @@ DOMAINS: tuple[str, ...] = (
     "ticket",
     "assessment",
 )
-PLACEHOLDER_PASSWORDS = {"dev-writer", "dev-admin", "changeme", ""}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -87,14 +88,10 @@ class StreamsSettings(BaseSettings):
         return None
 
     def check_secrets(self) -> None:
-        if self.env == "development":
-            return
-        for role in ("writer", "admin"):
-            if getattr(self, f"warehouse_{role}_password") in PLACEHOLDER_PASSWORDS:
-                raise ValueError(
-                    f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD is a placeholder; set a real "
-                    "secret outside LIANXI_ENV=development"
-                )
+        refuse_placeholders(self.env, {
+            f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD": getattr(self, f"warehouse_{role}_password")
+            for role in ("writer", "admin")
+        })
 
 
 @lru_cache

@@ -7,7 +7,6 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROLES: tuple[str, ...] = ("admin", "writer", "transformer", "reader", "analyst")
-PLACEHOLDER_PASSWORDS = frozenset({"", "changeme"} | {f"dev-{role}" for role in ROLES})
 
 
 class WarehouseSettings(BaseSettings):

@@ -9,8 +9,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from core.secrets import refuse_placeholders
 from warehouse.access import model
-from warehouse.config import PLACEHOLDER_PASSWORDS, ROLES, WarehouseSettings
+from warehouse.config import ROLES, WarehouseSettings
 from warehouse.errors import AUTHENTICATION_FAILED, QueryError
 
 
@@ -38,14 +39,11 @@ class Users:
     @classmethod
     def from_settings(cls, settings: WarehouseSettings) -> "Users":
         roles = model.load()
-        weak = [
-            f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD"
-            for role in ROLES
-            if settings.role_password(role) in PLACEHOLDER_PASSWORDS
-            and (not settings.is_development or not settings.role_password(role))
-        ]
-        if weak:
-            raise ValueError(f"placeholder or empty warehouse passwords: {', '.join(weak)} (set them in the environment)")
+        passwords = {f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD": settings.role_password(role) for role in ROLES}
+        refuse_placeholders(settings.env, passwords)
+        empty = [name for name, value in passwords.items() if not value]
+        if empty:  # no passwordless user, in development either
+            raise ValueError(f"empty warehouse passwords: {', '.join(empty)} (set them in the environment)")
         users = {
             settings.role_user(role): (
                 User(settings.role_user(role), roles[role]),

@@ -7,17 +7,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.secrets import refuse_placeholders
+from ingest import contracts
 
-DOMAINS: tuple[str, ...] = (
-    "org",
-    "member",
-    "meeting",
-    "wish",
-    "volunteer",
-    "resources",
-    "ticket",
-    "assessment",
-)
+# The catalogue's domains and topic names, as ingest's contracts define them: one place.
+DOMAINS: tuple[str, ...] = tuple(contracts.domains())
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,7 +22,8 @@ class StreamsSettings(BaseSettings):
     env: str = "production"  # unset means production: development must be said (make, .ci/run)
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Lets tests and parallel stacks share one broker without seeing each other's topics.
-    streams_topic_prefix: str = ""
+    # The same variable the producers read (LIANXI_KAFKA_TOPIC_PREFIX): tests isolate topics.
+    kafka_topic_prefix: str = ""
     streams_group_id: str = "lianxi-streams"
     streams_replay_group_id: str = "lianxi-replay"
 
@@ -71,7 +65,7 @@ class StreamsSettings(BaseSettings):
     streams_metrics_enabled: bool = True
 
     def topic(self, domain: str) -> str:
-        return f"{self.streams_topic_prefix}lianxi.{domain}"
+        return f"{self.kafka_topic_prefix}{contracts.TYPE_PREFIX}{domain}"
 
     @property
     def deadletter_group_id(self) -> str:
@@ -79,10 +73,10 @@ class StreamsSettings(BaseSettings):
 
     @property
     def deadletter_topic(self) -> str:
-        return f"{self.streams_topic_prefix}lianxi.deadletter"
+        return f"{self.kafka_topic_prefix}{contracts.DEADLETTER_TOPIC}"
 
     def domain_of_topic(self, topic: str) -> str | None:
-        prefix = f"{self.streams_topic_prefix}lianxi."
+        prefix = f"{self.kafka_topic_prefix}{contracts.TYPE_PREFIX}"
         if topic.startswith(prefix) and topic[len(prefix):] in DOMAINS:
             return topic[len(prefix):]
         return None

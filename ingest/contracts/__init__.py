@@ -9,6 +9,7 @@ from ingest.contracts.models import envelope_model, model_for
 from ingest.contracts.registry import (
     DEADLETTER_TOPIC,
     SPECVERSION,
+    TYPE_PREFIX,
     UnknownEventType,
     Violation,
     aggregate_field,
@@ -30,6 +31,7 @@ from ingest.contracts.registry import (
 __all__ = [
     "DEADLETTER_TOPIC",
     "SPECVERSION",
+    "TYPE_PREFIX",
     "UnknownEventType",
     "Violation",
     "aggregate_field",

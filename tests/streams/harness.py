@@ -196,7 +196,7 @@ def worker_env(bootstrap: str, prefix: str, wh: WarehouseServer, metrics_port: i
     return {
         "LIANXI_ENV": "development",
         "LIANXI_KAFKA_BOOTSTRAP": bootstrap,
-        "LIANXI_STREAMS_TOPIC_PREFIX": prefix,
+        "LIANXI_KAFKA_TOPIC_PREFIX": prefix,
         "LIANXI_STREAMS_GROUP_ID": f"{prefix}streams",
         "LIANXI_STREAMS_REPLAY_GROUP_ID": f"{prefix}replay",
         "LIANXI_WAREHOUSE_HOST": "127.0.0.1",

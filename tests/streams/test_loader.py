@@ -35,7 +35,7 @@ def _records(topic: str, values: list[bytes], partitions: int = 3) -> list[Recor
 
 
 def test_duplicates_out_of_order_and_poison_give_exact_rows(sink):
-    settings = StreamsSettings(streams_raw_database="raw_loader", streams_topic_prefix="t1.")
+    settings = StreamsSettings(streams_raw_database="raw_loader", kafka_topic_prefix="t1.")
     dead = []
 
     async def publish(letters):
@@ -77,7 +77,7 @@ def test_duplicates_out_of_order_and_poison_give_exact_rows(sink):
 
 
 def test_a_retried_batch_lands_once(sink):
-    settings = StreamsSettings(streams_raw_database="raw_loader", streams_topic_prefix="t2.")
+    settings = StreamsSettings(streams_raw_database="raw_loader", kafka_topic_prefix="t2.")
     pipeline = Pipeline(settings, sink, publish_dead_letters=None)
     records = _records("t2.lianxi.ticket", [encode(e) for e in ticket_lifecycle(30, "/retry")])
 

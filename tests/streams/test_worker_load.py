@@ -58,7 +58,7 @@ def test_duplicates_and_out_of_order_lifecycles_load_exact_rows(
     # `lianxi status` lag, from the broker: everything committed once it is loaded, and a
     # group that never committed owes every record of the topics.
     settings = StreamsSettings(kafka_bootstrap=topics.bootstrap,
-                               streams_topic_prefix=topics.prefix,
+                               kafka_topic_prefix=topics.prefix,
                                streams_group_id=worker.env["LIANXI_STREAMS_GROUP_ID"])
     wait_until(lambda: consumer_lag(settings)["lag"] == 0, 60, "worker lag 0")
     fresh = consumer_lag(settings.model_copy(update={"streams_group_id": f"{topics.prefix}x"}))

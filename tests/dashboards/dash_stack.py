@@ -8,6 +8,7 @@ database under /tmp/dash_superset (bootstrapped once, then reused: migrations ar
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -183,3 +185,23 @@ def dashboards_settings():  # type: ignore[no-untyped-def]
         warehouse_host="127.0.0.1",
         superset_host="127.0.0.1",
     )
+
+
+def dashboard_charts(session: Any) -> dict[str, list[dict[str, Any]]]:
+    """Charts of each dashboard (by slug) with their stored query context."""
+    result = {}
+    for board in session.list_all("dashboard", ["id", "slug"]):
+        charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
+        result[board["slug"]] = [session.get(f"/api/v1/chart/{chart['id']}")["result"] for chart in charts]
+    return result
+
+
+def chart_rows(session: Any, chart: dict[str, Any], **changes: Any) -> list[dict[str, Any]]:
+    """POST the chart's own query context to /api/v1/chart/data, optionally altering its query."""
+    context = json.loads(chart["query_context"])
+    context["queries"][0].update(changes)
+    context["force"] = True
+    body = session.post("/api/v1/chart/data", json=context)
+    result = body["result"][0]
+    assert result.get("error") is None, result
+    return list(result["data"])

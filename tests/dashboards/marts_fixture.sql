@@ -43,9 +43,7 @@ CREATE TABLE marts.fct_headline_indicators (
   median_hours_to_resolve Float64, street_meeting_compliance Float64, community_meeting_compliance Float64,
   resource_matches UInt64, open_demands UInt64)
 ENGINE = MergeTree ORDER BY as_of;
-INSERT INTO marts.fct_headline_indicators VALUES
-  ('2026-11-25 01:00:00.000', 9, 81, 1155, 45991, 409, 5123, 65, 4400, 4012, 3870, 4618, 18472.5, 2400, 2290,
-   107, 0.985, 0.954, 0.932, 26.5, 0.972, 0.941, 312, 41);
+-- (one row, inserted at the end: derived from the facts below, as dbt derives it)
 
 CREATE TABLE marts.fct_daily_indicators (day Date, street_id String, street_name String, community_id String,
   community_name String, members_registered UInt64, in_service_members_registered UInt64, check_ins UInt64,
@@ -184,6 +182,30 @@ SELECT 'wish_fulfilment_rate', '微心愿实现率', toStartOfMonth(toDate(poste
        street_name, community_id, community_name, 1, countIf(fulfilled_at IS NOT NULL), count(),
        countIf(fulfilled_at IS NOT NULL) / count()
 FROM marts.fct_wishes GROUP BY ALL;
+
+-- The district's headline row, derived from the facts above as dbt's fct_headline_indicators
+-- derives it (rates through fct_kpi_monthly), so the whole district gives exactly the headline
+-- figure on every dashboard. Figures without a stand-in fact here (building party groups,
+-- resource matches, open demands) stay constants.
+INSERT INTO marts.fct_headline_indicators
+SELECT toDateTime64('2026-11-25 01:00:00', 3, 'UTC'),
+       (SELECT count() FROM marts.dim_street), (SELECT count() FROM marts.dim_community),
+       (SELECT countIf(is_linked) FROM marts.dim_unit), (SELECT sumIf(party_members, is_linked) FROM marts.dim_unit),
+       409,
+       (SELECT sum(is_in_service_registered) FROM marts.fct_registrations),
+       (SELECT countIf(project = 'builders_home') FROM marts.fct_registrations),
+       (SELECT count() FROM marts.fct_wishes), (SELECT countIf(claimed_at IS NOT NULL) FROM marts.fct_wishes),
+       (SELECT countIf(fulfilled_at IS NOT NULL) FROM marts.fct_wishes),
+       (SELECT count() FROM marts.fct_volunteering), (SELECT round(sum(hours), 3) FROM marts.fct_volunteering),
+       (SELECT count() FROM marts.fct_tickets), (SELECT countIf(resolved_at IS NOT NULL) FROM marts.fct_tickets),
+       (SELECT countIf(resolved_at IS NOT NULL AND project = 'industrial_park') FROM marts.fct_tickets),
+       (SELECT sumIf(numerator, kpi = 'response_rate') / nullIf(sumIf(denominator, kpi = 'response_rate'), 0) FROM marts.fct_kpi_monthly),
+       (SELECT sumIf(numerator, kpi = 'resolution_rate') / nullIf(sumIf(denominator, kpi = 'resolution_rate'), 0) FROM marts.fct_kpi_monthly),
+       (SELECT sumIf(numerator, kpi = 'satisfaction_rate') / nullIf(sumIf(denominator, kpi = 'satisfaction_rate'), 0) FROM marts.fct_kpi_monthly),
+       (SELECT quantileExactIf(0.5)(hours_to_resolve, resolved_at IS NOT NULL) FROM marts.fct_tickets),
+       (SELECT sumIf(numerator, kpi = 'street_meeting_compliance') / nullIf(sumIf(denominator, kpi = 'street_meeting_compliance'), 0) FROM marts.fct_kpi_monthly),
+       (SELECT sumIf(numerator, kpi = 'community_meeting_compliance') / nullIf(sumIf(denominator, kpi = 'community_meeting_compliance'), 0) FROM marts.fct_kpi_monthly),
+       312, 41;
 
 -- Today's counters since 00:00 Asia/Shanghai, computed at query time like dbt's live view.
 CREATE VIEW marts.live_headline_today AS

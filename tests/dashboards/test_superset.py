@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dash_stack import ROOT, WAREHOUSE_HTTP_PORT, development_env
+from dash_stack import (
+    ROOT,
+    WAREHOUSE_HTTP_PORT,
+    chart_rows,
+    dashboard_charts,
+    development_env,
+)
 
 from dashboards import bundle_build
 from dashboards.superset_api import SupersetError
@@ -42,30 +48,6 @@ def bundle_counts() -> dict[str, int]:
         kind: sum(path.startswith(f"{kind}s/") for path in paths)
         for kind in ("chart", "dashboard", "dataset", "database")
     }
-
-
-def dashboard_charts(session: Any) -> dict[str, list[dict[str, Any]]]:
-    """Charts of each dashboard (by slug) with their stored query context."""
-    result = {}
-    for board in session.list_all("dashboard", ["id", "slug"]):
-        charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
-        result[board["slug"]] = [
-            session.get(f"/api/v1/chart/{chart['id']}")["result"] for chart in charts
-        ]
-    return result
-
-
-def chart_rows(
-    session: Any, chart: dict[str, Any], **changes: Any
-) -> list[dict[str, Any]]:
-    """POST the chart's own query context to /api/v1/chart/data, optionally altering its query."""
-    context = json.loads(chart["query_context"])
-    context["queries"][0].update(changes)
-    context["force"] = True
-    body = session.post("/api/v1/chart/data", json=context)
-    result = body["result"][0]
-    assert result.get("error") is None, result
-    return list(result["data"])
 
 
 def spec_charts() -> dict[str, dict[str, Any]]:

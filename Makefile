@@ -89,7 +89,7 @@ demo: setup up demo-load
 
 # ---- DEMO HOOKS ------------------------------------------------------------------------
 # One line per stage, in data-flow order; each is idempotent (the seed year has fixed ids,
-# which the warehouse deduplicates). The lead extends this list as stages add steps.
+# which the warehouse deduplicates).
 demo-load: up
 	@echo "==> loading the demo scenario"
 	$(LIANXI) warehouse migrate

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from infra.config import REPO_ROOT, InfraSettings
+from infra.config import InfraSettings
 from infra.health import http_ok, kafka_answers
 from infra.superset.bootstrap import bootstrapped
 
@@ -49,11 +49,6 @@ def lianxi_executable() -> str:
 
         raise StackError("the `lianxi` command is not installed", fix="run `make setup`")
     return found
-
-
-def stage_present(relative: str, command: list[str]) -> bool:
-    """The stage's code exists and it registered the command the service runs."""
-    return (REPO_ROOT / relative).exists() and command_registered(command)
 
 
 def command_registered(words: list[str]) -> bool:
@@ -94,19 +89,18 @@ def all_services(settings: InfraSettings) -> list[Service]:
             stopwaitsecs=60,
         )
     ]
-    if stage_present("warehouse/server.py", ["warehouse", "serve"]):
-        services.append(
-            Service(
-                name="warehouse",
-                # The local stack is always at the latest schema: migrate, then listen.
-                command=[lianxi, "warehouse", "serve", "--migrate"],
-                ports=(settings.warehouse_http_port, settings.warehouse_native_port),
-                port_variables=("LIANXI_WAREHOUSE_HTTP_PORT", "LIANXI_WAREHOUSE_NATIVE_PORT"),
-                url=f"http://{host}:{settings.warehouse_http_port}",
-                health=partial(http_ok, f"http://{host}:{settings.warehouse_http_port}/ping"),
-                stopwaitsecs=60,
-            )
+    services.append(
+        Service(
+            name="warehouse",
+            # The local stack is always at the latest schema: migrate, then listen.
+            command=[lianxi, "warehouse", "serve", "--migrate"],
+            ports=(settings.warehouse_http_port, settings.warehouse_native_port),
+            port_variables=("LIANXI_WAREHOUSE_HTTP_PORT", "LIANXI_WAREHOUSE_NATIVE_PORT"),
+            url=f"http://{host}:{settings.warehouse_http_port}",
+            health=partial(http_ok, f"http://{host}:{settings.warehouse_http_port}/ping"),
+            stopwaitsecs=60,
         )
+    )
     services.append(
         Service(
             name="superset",
@@ -121,31 +115,28 @@ def all_services(settings: InfraSettings) -> list[Service]:
             else "the first start creates Superset's metadata database: a few minutes",
         )
     )
-    if stage_present("ingest/api", ["api", "serve"]):
-        services.append(
-            Service(
-                name="api",
-                command=[lianxi, "api", "serve"],
-                ports=(settings.api_port,),
-                port_variables=("LIANXI_API_PORT",),
-                url=f"http://127.0.0.1:{settings.api_port}",
-                health=partial(http_ok, f"http://127.0.0.1:{settings.api_port}/healthz"),
-            )
+    services.append(
+        Service(
+            name="api",
+            command=[lianxi, "api", "serve"],
+            ports=(settings.api_port,),
+            port_variables=("LIANXI_API_PORT",),
+            url=f"http://127.0.0.1:{settings.api_port}",
+            health=partial(http_ok, f"http://127.0.0.1:{settings.api_port}/healthz"),
         )
-    if stage_present("streams/app.py", ["stream"]):
-        services.append(
-            Service(
-                name="worker",
-                command=[lianxi, "stream"],
-                startsecs=5,
-                # The worker subscribes at start: topics created later would go unread.
-                prestart=("topics", "create") if command_registered(["topics", "create"]) else (),
-            )
+    )
+    services.append(
+        Service(
+            name="worker",
+            command=[lianxi, "stream"],
+            startsecs=5,
+            # The worker subscribes at start: topics created later would go unread.
+            prestart=("topics", "create") if command_registered(["topics", "create"]) else (),
         )
-    if stage_present("dbt_project/cli.py", ["dbt", "refresh"]):
-        services.append(
-            Service(name="dbt-refresh", command=[lianxi, "dbt", "refresh", "--loop"], startsecs=5)
-        )
+    )
+    services.append(
+        Service(name="dbt-refresh", command=[lianxi, "dbt", "refresh", "--loop"], startsecs=5)
+    )
     return services
 
 

@@ -6,7 +6,6 @@ lianxi topics create · lianxi tokens create|list|revoke · lianxi publish FILE 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
@@ -245,7 +244,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(api_app, name="api")
     app.command("publish")(publish)
-    if importlib.util.find_spec("ingest.simulator.cli") is not None:
-        from ingest.simulator import cli as simulator_cli
+    from ingest.simulator import cli as simulator_cli
 
-        simulator_cli.register(app)
+    simulator_cli.register(app)

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from warehouse.errors import QueryError
@@ -482,5 +482,3 @@ def _check_columns(block: Block, header: Block) -> None:
         if column.name not in expected:
             raise ProtocolError("INCORRECT_DATA", f"block column {column.name!r} is not in the INSERT header")
 
-
-ConnectionFactory = Callable[[socket.socket], Connection]

@@ -53,20 +53,9 @@ def test_malformed_bootstrap_names_the_rule(
     assert "host:port" in str(error.value)
 
 
-def test_a_stage_joins_the_stack_only_once_it_exists(
-    monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:
-    import infra.services
-
-    # An empty checkout: no warehouse server, no API, no worker, no dbt wrapper yet.
-    monkeypatch.setattr(infra.services, "REPO_ROOT", tmp_path)
+def test_the_stack_runs_every_stage_in_data_flow_order() -> None:
     names = [service.name for service in all_services(InfraSettings())]
-    assert names == ["kafka", "superset"]
-
-    (tmp_path / "streams").mkdir()
-    (tmp_path / "streams" / "app.py").write_text("")
-    names = [service.name for service in all_services(InfraSettings())]
-    assert names == ["kafka", "superset", "worker"]
+    assert names == ["kafka", "warehouse", "superset", "api", "worker", "dbt-refresh"]
 
 
 def test_only_registered_commands_count() -> None:

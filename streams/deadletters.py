@@ -28,7 +28,7 @@ INVALID_DEAD_LETTER = "invalid_dead_letter"
 
 COLUMNS = [
     "topic", "partition", "offset", "key", "raw_value", "error_code", "error",
-    "event_type", "source", "event_id", "failed_at", "replayed_at",
+    "event_type", "source", "event_id", "failed_at", "replayed_at", "headers",
 ]
 
 
@@ -47,10 +47,12 @@ def to_message(dl: DeadLetter) -> tuple[bytes | None, bytes, list[tuple[str, byt
         if value is not None:
             headers.append((name, value.encode()))
     # Binary-mode CloudEvents keep their attributes in headers; keep them for replay.
-    for header, raw in _headers(r.headers).items():
-        if header.startswith("ce_") or header == "content-type":
-            headers.append((header, raw))
+    headers.extend(_event_headers(_headers(r.headers)).items())
     return r.key, r.value or b"", headers
+
+
+def _event_headers(headers: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in headers.items() if k.startswith("ce_") or k == "content-type"}
 
 
 def _headers(headers: Any) -> dict[str, bytes]:
@@ -79,8 +81,16 @@ def to_row(record: Record) -> tuple:
         code = INVALID_DEAD_LETTER
         error = json.dumps([{"field": "headers", "rule": "required",
                              "message": "dead-letter headers missing or malformed"}])
+    # CloudEvents attributes are text (the binary-mode spec has them percent-encoded UTF-8),
+    # so a String map holds them; replay encodes them back.
+    event_headers = {k: v.decode("utf-8", "replace") for k, v in _event_headers(h).items()}
     return (*origin, key, record.value or b"", code, error,
-            text(H_TYPE), text(H_SOURCE), text(H_ID), failed_at, None)
+            text(H_TYPE), text(H_SOURCE), text(H_ID), failed_at, None, event_headers)
+
+
+def original_headers(row: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The ce_* / content-type headers the dead-lettered record came with, as Kafka headers."""
+    return [(k, v.encode()) for k, v in sorted((row.get("headers") or {}).items())]
 
 
 def replay_headers(row: dict[str, Any], original: Sequence[tuple[str, bytes]] = ()) -> list:

@@ -18,7 +18,7 @@ from streams.sink import ClickHouseSink
 
 LIST_COLUMNS = (
     "topic", "partition", "offset", "key", "hex(raw_value)", "error_code", "error",
-    "event_type", "source", "event_id", "failed_at", "replayed_at",
+    "event_type", "source", "event_id", "failed_at", "replayed_at", "headers",
 )
 
 
@@ -62,8 +62,10 @@ def replay_dead_letters(
     still_invalid: list[dict[str, Any]] = []
     for row in pending:
         domain = settings.domain_of_topic(row["topic"])
+        # With its ce_* headers a binary-mode event is checked (and re-sent) as binary mode.
         record = rows.Record(row["topic"], row["partition"], row["offset"],
-                             row["key"].encode(), row["raw_value"])
+                             row["key"].encode(), row["raw_value"],
+                             deadletters.original_headers(row))
         if domain is None:
             still_invalid.append(_failure(row, envelope.Rejection(
                 envelope.WRONG_TOPIC, [envelope.violation("topic", "known_topic",
@@ -84,7 +86,9 @@ def replay_dead_letters(
         try:
             futures = [
                 producer.send(row["topic"], key=row["key"].encode() or None,
-                              value=row["raw_value"], headers=deadletters.replay_headers(row))
+                              value=row["raw_value"],
+                              headers=deadletters.replay_headers(
+                                  row, original=deadletters.original_headers(row)))
                 for row in ready
             ]
             producer.flush()

@@ -1,28 +1,102 @@
 """The raw DDL is derived from the contracts, committed, and means what it says."""
 
+import copy
 import json
+import shutil
+from datetime import UTC, datetime
 
 import pytest
 from chdb import session as chdb_session
 
 from ingest import contracts
 from streams import rawschema
+from warehouse.migrate import split_statements
 
 
-def test_committed_migrations_are_what_the_contracts_generate():
-    files = rawschema.migration_files()
-    assert len(files) == len(rawschema.DOMAINS) + 1
-    for name, content in files.items():
-        path = rawschema.MIGRATIONS_DIR / name
-        assert path.is_file(), f"{name} missing: run python -m streams.rawschema --write"
-        assert path.read_text(encoding="utf-8") == content, (
-            f"{name} is stale: run python -m streams.rawschema --write"
-        )
+def test_committed_migrations_need_nothing_more():
+    assert rawschema.pending_migrations() == {}, "run python -m streams.rawschema --write"
 
 
 def test_check_mode_reports_nothing_stale(capsys):
     assert rawschema.main(["--check"]) == 0
     assert '"stale": []' in capsys.readouterr().out
+
+
+def _with_field(prop: str, node: dict, event_type: str = "lianxi.ticket.opened"):
+    """load_schemas with one more data property on one event type (a contract change)."""
+    real = rawschema.load_schemas
+
+    def load():
+        out = copy.deepcopy(real())
+        for domain_schemas in out.values():
+            for name, _major, schema in domain_schemas:
+                if name == event_type:
+                    rawschema.data_schema_of(schema)["properties"][prop] = node
+        return out
+
+    return load
+
+
+@pytest.fixture
+def migrations_copy(tmp_path, monkeypatch):
+    """A copy of warehouse/migrations that the generator writes into, and fresh raw_tables."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(rawschema.MIGRATIONS_DIR, folder)
+    monkeypatch.setattr(rawschema, "MIGRATIONS_DIR", folder)
+    rawschema.raw_tables.cache_clear()
+    yield folder
+    rawschema.raw_tables.cache_clear()
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_a_new_optional_field_gets_one_new_alter_migration(migrations_copy, monkeypatch, capsys):
+    before = _snapshot(migrations_copy)
+    monkeypatch.setattr(rawschema, "load_schemas", _with_field("escalation_note", {"type": "string"}))
+    now = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
+    monkeypatch.setattr(rawschema, "_next_stamp", lambda d, _now, real=rawschema._next_stamp: real(d, now))
+    assert rawschema.main(["--check"]) == 1
+    assert rawschema.main(["--write"]) == 0
+    after = _snapshot(migrations_copy)
+    [new] = set(after) - set(before)
+    assert new == "20270102030405_alter_raw_ticket_events.sql"
+    assert {n: after[n] for n in before} == before  # every existing file byte-identical
+    sql = after[new].decode()
+    assert "ALTER TABLE raw.ticket_events ADD COLUMN IF NOT EXISTS `escalation_note` " \
+        "Nullable(String) AFTER `description`;" in sql
+    # Written once: the next run sees the column in the ALTER file and wants nothing more.
+    assert rawschema.pending_migrations() == {}
+    assert rawschema.main(["--write"]) == 0 and _snapshot(migrations_copy) == after
+    capsys.readouterr()
+
+
+def test_a_new_stamp_sorts_after_every_existing_migration(tmp_path):
+    (tmp_path / "20300101000000_create_x.sql").write_text("")
+    assert rawschema._next_stamp(tmp_path, datetime(2027, 1, 1, tzinfo=UTC)) == "20300101000001"
+    assert rawschema._next_stamp(tmp_path, datetime(2031, 1, 1, tzinfo=UTC)) == "20310101000000"
+
+
+def test_a_retyped_column_is_refused(migrations_copy, monkeypatch, capsys):
+    before = _snapshot(migrations_copy)
+    # ticket_id may be null in one ticket type now: String -> Nullable(String) would rewrite data.
+    monkeypatch.setattr(rawschema, "load_schemas",
+                        _with_field("ticket_id", {"type": ["string", "null"]}))
+    message = "raw.ticket_events.ticket_id would change from String to Nullable(String)"
+    assert rawschema.main(["--write"]) == 1
+    error = json.loads(capsys.readouterr().err)
+    assert error["error"] == "breaking_change" and message in error["message"]
+    assert "new event version" in error["message"]
+    assert _snapshot(migrations_copy) == before
+
+
+def test_a_removed_column_is_refused(migrations_copy, monkeypatch):
+    # A column that a migration created but no contract derives any more.
+    (migrations_copy / "20990101000000_alter_raw_wish_events.sql").write_text(
+        "ALTER TABLE raw.wish_events ADD COLUMN IF NOT EXISTS `gone` Nullable(String) AFTER `data`;\n")
+    with pytest.raises(rawschema.BreakingChangeError, match=r"raw\.wish_events\.gone .* no longer"):
+        rawschema.pending_migrations()
 
 
 def test_every_data_property_has_exactly_one_column_per_domain():
@@ -51,8 +125,10 @@ def test_nullability_follows_the_layout_rules():
 def chdb(tmp_path_factory):
     sess = chdb_session.Session(str(tmp_path_factory.mktemp("chdb")))
     sess.query("CREATE DATABASE IF NOT EXISTS raw")
-    for name, content in sorted(rawschema.migration_files().items()):
-        sess.query(content.rstrip().rstrip(";"))
+    # The committed files themselves, creates and later ALTERs, in the order migrate applies them.
+    for path in sorted(rawschema.MIGRATIONS_DIR.glob("*_raw_*.sql")):
+        for statement in split_statements(path.read_text(encoding="utf-8")):
+            sess.query(statement)
     yield sess
     sess.close()
 

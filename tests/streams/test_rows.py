@@ -168,3 +168,38 @@ def test_epoch_ms_is_exact_on_both_sides_of_1970():
     assert epoch_ms(envelope.parse_time("1970-01-01T00:00:00.001Z")) == 1
     assert epoch_ms(envelope.parse_time("1969-12-31T23:59:59.250Z")) == -750
     assert epoch_ms(envelope.parse_time("2026-03-31T16:00:00.999+08:00")) == 1774944000999
+
+
+def _binary(event):
+    """A binary-mode CloudEvent: data as the value, the attributes as ce_* headers."""
+    headers = [(f"ce_{k}", str(v).encode()) for k, v in event.items()
+               if k not in ("data", "datacontenttype")] + [("content-type", b"application/json")]
+    return json.dumps(event["data"], ensure_ascii=False).encode(), headers
+
+
+def test_a_binary_mode_dead_letter_keeps_its_event_headers_for_replay():
+    # Issue #17: without its ce_* headers the row cannot be replayed as the event it was.
+    event = make_event("lianxi.ticket.responded", {"ticket_id": "t-9"}, event_id="bin-1")
+    value, headers = _binary(event)
+    [dl] = prepare("ticket", [rec(value, 7, headers=headers)], OrgRegistry(), 8).dead_letters
+    key, dl_value, dl_headers = deadletters.to_message(dl)
+    row = dict(zip(deadletters.COLUMNS, deadletters.to_row(
+        Record("lianxi.deadletter", 0, 3, key, dl_value, dl_headers)), strict=True))
+    assert row["headers"] == {k: v.decode() for k, v in headers}
+    assert not any(k.startswith("lianxi-dl-") for k in row["headers"])
+    # Replay sends the same headers again (plus where it came from), and the record they
+    # make parses as the original event now that the size limit is the default.
+    replayed = deadletters.replay_headers(row, original=deadletters.original_headers(row))
+    assert sorted(replayed[:-1]) == sorted(headers)
+    assert replayed[-1] == (deadletters.H_REPLAYED_FROM, b"lianxi.ticket:0:7")
+    again = prepare("ticket", [rec(dl_value, 8, headers=deadletters.original_headers(row))],
+                    OrgRegistry(), MAX)
+    assert again.dead_letters == [] and len(again.rows) == 1
+
+
+def test_a_structured_dead_letter_has_no_event_headers():
+    batch = prepare("ticket", [rec(b"\xffnot json", 1)], OrgRegistry(), MAX)
+    key, value, headers = deadletters.to_message(batch.dead_letters[0])
+    row = dict(zip(deadletters.COLUMNS, deadletters.to_row(
+        Record("lianxi.deadletter", 0, 1, key, value, headers)), strict=True))
+    assert row["headers"] == {} and deadletters.original_headers(row) == []

@@ -67,3 +67,63 @@ def test_lianxi_warehouse_serve_migrates_serves_and_stops_cleanly(private_wh) ->
     wh = private_wh(LIANXI_WAREHOUSE_NATIVE_ENABLED="false").start(cli=True)
     assert wh.post("SELECT count() FROM system.databases WHERE name IN ('raw', 'staging', 'intermediate', 'marts')").text == "4\n"
     assert wh.stop() == 0
+
+
+def test_a_contract_gaining_a_field_migrates_a_loaded_raw_table(
+    private_wh, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #15: the generator's new ALTER migration upgrades a table that already holds rows."""
+    import copy
+    import shutil
+
+    from streams import rawschema
+
+    wh = private_wh(LIANXI_WAREHOUSE_NATIVE_ENABLED="false").start()  # the committed migrations
+    table = rawschema.raw_tables()["ticket"]
+    old_columns = [name for name, _ in table.columns()]
+    structure = ", ".join(f"`{n}` {t}" for n, t in table.columns() if n != "ingested_at")
+    insert = (
+        f"INSERT INTO raw.ticket_events ({', '.join(table.insert_columns())}) "
+        "SETTINGS async_insert=0, max_partitions_per_insert_block=0 "
+        "SELECT * FROM generateRandom('" + structure.replace("'", "\\'") + "', 15) LIMIT 20"
+    )
+    wh.post(insert).raise_for_status()
+    select = f"SELECT {', '.join(old_columns)} FROM raw.ticket_events ORDER BY event_id, kafka_offset FORMAT TSV"
+    rows_before = wh.post(select).text
+    assert rows_before.count("\n") == 20
+
+    # A contract change: lianxi.ticket.opened gains an optional field.
+    real = rawschema.load_schemas
+
+    def load() -> dict:
+        out = copy.deepcopy(real())
+        for _name, _major, schema in (s for s in out["ticket"] if s[0] == "lianxi.ticket.opened"):
+            rawschema.data_schema_of(schema)["properties"]["escalation_note"] = {"type": "string"}
+        return out
+
+    folder = tmp_path / "migrations"
+    shutil.copytree(rawschema.MIGRATIONS_DIR, folder)
+    originals = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setattr(rawschema, "load_schemas", load)
+    monkeypatch.setattr(rawschema, "MIGRATIONS_DIR", folder)
+    rawschema.raw_tables.cache_clear()
+    try:
+        assert rawschema.main(["--write"]) == 0
+        wanted = rawschema.raw_tables()["ticket"].columns()
+    finally:
+        rawschema.raw_tables.cache_clear()
+    [new] = {p.name for p in folder.iterdir()} - set(originals)
+    assert new.endswith("_alter_raw_ticket_events.sql")
+    assert all((folder / name).read_bytes() == content for name, content in originals.items())
+
+    run = http_runner(wh.url, "lianxi_admin", "dev-admin")
+    applied = list(apply_migrations(run, folder))
+    assert applied[-1] == f"applied     {new}"
+    assert all(line.startswith("up to date") for line in applied[:-1])  # nothing else re-run
+    columns = wh.post(
+        "SELECT name, type FROM system.columns WHERE database = 'raw' AND table = 'ticket_events' "
+        "ORDER BY position FORMAT JSONCompact"
+    ).json()["data"]
+    assert [tuple(c) for c in columns] == wanted
+    assert wh.post(select).text == rows_before  # same rows, same values
+    assert wh.post("SELECT countIf(escalation_note IS NULL), count() FROM raw.ticket_events").text == "20\t20\n"

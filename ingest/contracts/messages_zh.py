@@ -81,6 +81,19 @@ def _type(v: Violation) -> str:
     return f"类型错误：应为{wanted}，实际为 {_value(v.message, ' is not of type')}"
 
 
+
+# Rules whose message is a bound taken from the validator's own message.
+_BOUNDS = {
+    "minimum": "数值过小：须不小于 {}",
+    "maximum": "数值过大：须不大于 {}",
+    "exclusiveMinimum": "数值过小：须大于 {}",
+    "exclusiveMaximum": "数值过大：须小于 {}",
+    "minLength": "文字过短：至少 {} 个字符",
+    "maxLength": "文字过长：最多 {} 个字符",
+    "minItems": "项数过少：至少 {} 项",
+    "maxItems": "项数过多：最多 {} 项",
+}
+
 def describe(v: Violation, event: Any = None) -> str:
     """One Chinese sentence for a violation; `event` (the event it was found in) lets enum
     messages list the allowed values with their Chinese labels."""
@@ -105,22 +118,8 @@ def describe(v: Violation, event: Any = None) -> str:
         found = re.search(r' is not a "(.*)"$', v.message)
         fmt = found.group(1) if found else ""
         return f"格式不符：须为{_FORMATS_ZH.get(fmt, fmt or '规定的格式')}"
-    if rule == "minimum":
-        return f"数值过小：须不小于 {_last_number(v.message)}"
-    if rule == "maximum":
-        return f"数值过大：须不大于 {_last_number(v.message)}"
-    if rule == "exclusiveMinimum":
-        return f"数值过小：须大于 {_last_number(v.message)}"
-    if rule == "exclusiveMaximum":
-        return f"数值过大：须小于 {_last_number(v.message)}"
-    if rule == "minLength":
-        return f"文字过短：至少 {_last_number(v.message)} 个字符"
-    if rule == "maxLength":
-        return f"文字过长：最多 {_last_number(v.message)} 个字符"
-    if rule == "minItems":
-        return f"项数过少：至少 {_last_number(v.message)} 项"
-    if rule == "maxItems":
-        return f"项数过多：最多 {_last_number(v.message)} 项"
+    if rule in _BOUNDS:
+        return _BOUNDS[rule].format(_last_number(v.message))
     if rule == "uniqueItems":
         return "数组中有重复的元素"
     if rule == "known_type":

@@ -72,17 +72,18 @@ class Pipeline:
             await self.publish_dead_letters(batch.dead_letters)
         await self.sink.insert_until_accepted(batch.table.name, batch.columns, batch.rows,
                                               batch.token)
-        self._account(records, len(batch.rows), batch.dead_letters)
+        self._account(records, batch)
         return next_offsets(records)
 
-    def _account(self, records: Sequence[rows.Record], loaded: int, dead) -> None:
-        topic = records[0].topic
+    def _account(self, records: Sequence[rows.Record], batch: rows.Batch) -> None:
+        topic, dead = records[0].topic, batch.dead_letters
         metrics.BATCH_SIZE.labels(topic=topic).observe(len(records))
-        metrics.EVENTS.labels(topic=topic, outcome="loaded").inc(loaded)
+        metrics.EVENTS.labels(topic=topic, outcome="loaded").inc(len(batch.rows))
         if dead:
             metrics.EVENTS.labels(topic=topic, outcome="dead_letter").inc(len(dead))
         for dl in dead:
             metrics.DEAD_LETTERS.labels(reason=dl.rejection.error_code).inc()
+        metrics.count_sources(batch)
         self.rate.add(len(records))
         for r in records:
             key = (r.topic, r.partition)

@@ -203,3 +203,24 @@ def test_a_structured_dead_letter_has_no_event_headers():
     row = dict(zip(deadletters.COLUMNS, deadletters.to_row(
         Record("lianxi.deadletter", 0, 1, key, value, headers)), strict=True))
     assert row["headers"] == {} and deadletters.original_headers(row) == []
+
+
+def test_worker_metrics_count_each_source_and_type_and_bound_the_labels():
+    from prometheus_client import REGISTRY
+
+    from streams import metrics
+
+    def value(**labels: str) -> float:
+        return REGISTRY.get_sample_value("lianxi_stream_source_events_total", labels) or 0.0
+
+    good = [encode(e) for e in ticket_lifecycle(2)]  # 6 events of the hotline's source
+    hostile = make_event("lianxi.ticket.opened", example_data("lianxi.ticket.opened"))
+    hostile["type"], hostile["source"] = "lianxi.ticket.invented", "\x00" * 500
+    batch = prepare("ticket", [rec(v, i) for i, v in enumerate([*good, encode(hostile)])], OrgRegistry(), MAX)
+    source, kind = json.loads(good[0])["source"], json.loads(good[0])["type"]
+    before = value(source=source, type=kind, outcome="loaded", reason="")
+    metrics.count_sources(batch)
+    loaded = sum(1 for v in good if json.loads(v)["type"] == kind)
+    assert value(source=source, type=kind, outcome="loaded", reason="") - before == loaded
+    code = batch.dead_letters[0].rejection.error_code
+    assert value(source="unknown", type="unknown", outcome="dead_letter", reason=code) >= 1

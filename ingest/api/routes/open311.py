@@ -206,7 +206,7 @@ async def create_request(request: Request) -> JSONResponse:
     except ApiError as exc:
         exc.open311 = True
         raise
-    request.app.state.metrics.events.labels("accepted").inc()
+    request.app.state.metrics.count(token.source, "accepted", [event])
     ticket_id = event["data"]["ticket_id"]
     notice = "已受理，办理进度可通过 GET requests/{id}.json 查询 / accepted; follow it with GET requests/{id}.json"
     return JSONResponse([{"service_request_id": ticket_id, "service_notice": notice, "account_id": None}], status_code=201)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter as Tally
 from collections import deque
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -79,13 +80,13 @@ def _label(source: object, kind: object) -> tuple[str, str]:
 
 
 def count_sources(batch: Batch) -> None:
-    """Loaded rows and dead letters of one batch, per (source, type): one pass over the
-    batch's own source and type columns (a dict update per record, ~0.1 us)."""
+    """Loaded rows and dead letters of one batch, per (source, type): the rows are counted in C
+    (itemgetter + Counter), the labels worked out once per distinct pair."""
     tally: Tally[tuple[str, str, str, str]] = Tally()
     if batch.rows:
-        source_at, type_at = batch.columns.index("source"), batch.columns.index("type")
-        for row in batch.rows:
-            tally[(*_label(row[source_at], row[type_at]), "loaded", "")] += 1
+        pairs = Tally(map(itemgetter(batch.columns.index("source"), batch.columns.index("type")), batch.rows))
+        for (source, kind), n in pairs.items():
+            tally[(*_label(source, kind), "loaded", "")] += n
     for dl in batch.dead_letters:
         tally[(*_label(dl.rejection.source, dl.rejection.event_type), "dead_letter", dl.rejection.error_code)] += 1
     for (source, kind, outcome, reason), n in tally.items():

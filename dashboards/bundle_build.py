@@ -4,6 +4,7 @@ The spec is the single source of truth; dashboards/bundle/ is its generated, com
 (`lianxi dashboards build`). UUIDs derive from names so a rebuild never changes them.
 """
 
+import csv
 import hashlib
 import json
 import re
@@ -16,6 +17,17 @@ from dashboards import canonical
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_DIR = PACKAGE_DIR / "spec"
 BUNDLE_DIR = PACKAGE_DIR / "bundle"
+KPI_DEFINITIONS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "kpi_definitions.csv"
+# Headline columns that are KPIs of the metric layer, and the definition each applies.
+HEADLINE_KPIS = {
+    "response_rate": "response_rate", "resolution_rate": "resolution_rate",
+    "satisfaction_rate": "satisfaction_rate", "street_meeting_compliance": "meeting_compliance",
+    "community_meeting_compliance": "meeting_compliance", "overdue_rate": "overdue_rate",
+    "wish_fulfilment_rate": "wish_fulfilment_rate",
+}
+KPI_CHART_NAMES = {"street_meeting_compliance": "meeting_compliance", "community_meeting_compliance": "meeting_compliance"}
+CODE_LABELS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "code_labels.csv"
+KPI_NAMES_ZH = {"meeting_compliance": "联席会议履约率"}  # the definition both meeting KPIs share
 
 EXPORT_VERSION = "1.0.0"
 NAMESPACE = uuid.UUID("6f1d3c2e-5a7b-4c8d-9e0f-1a2b3c4d5e6f")
@@ -473,6 +485,40 @@ class _ChartBuilder:
         }
 
 
+def kpi_versions() -> dict[str, list[dict[str, str]]]:
+    """kpi -> its definition rows (version, effective_from, notes), oldest first."""
+    found: dict[str, list[dict[str, str]]] = {}
+    with KPI_DEFINITIONS.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            found.setdefault(row["kpi"], []).append(row)
+    return {kpi: sorted(rows, key=lambda r: int(r["version"])) for kpi, rows in found.items()}
+
+
+def chart_kpis(chart: dict[str, Any]) -> list[str]:
+    """The versioned definitions a chart shows: its `kpi = '…'` / `kpi IN (…)` filter, or the
+    headline columns its metrics read."""
+    where = chart.get("where") or ""
+    names = re.findall(r"'([a-z_]+)'", where) if "kpi" in where else []
+    sqls = [m[0] for m in chart.get("metrics") or []] + ([chart["metric"][0]] if chart.get("metric") else [])
+    names += [column for sql in sqls for column in HEADLINE_KPIS if re.search(rf"\b{column}\b", sql)]
+    return sorted({HEADLINE_KPIS.get(n, KPI_CHART_NAMES.get(n, n)) for n in names})
+
+
+def definition_note(chart: dict[str, Any], versions: dict[str, list[dict[str, str]]]) -> str | None:
+    """The tile's description (Superset shows it beside the title): which definition and
+    versions the figure applies, and where the as-of time is."""
+    with CODE_LABELS.open(encoding="utf-8") as handle:
+        names = {r["code"]: r["label_zh"] for r in csv.DictReader(handle) if r["domain"] == "kpi"} | KPI_NAMES_ZH
+    parts = []
+    for kpi in chart_kpis(chart):
+        spans = "，".join(f"v{r['version']} 自 {r['effective_from']} 起" for r in versions.get(kpi, []))
+        parts.append(f"{names.get(kpi, kpi)}（{kpi}）{spans}")
+    if not parts:
+        return None
+    return ("口径：" + "；".join(parts) + "。定义见 dbt_project/seeds/kpi_definitions.csv，"
+            "按月适用当月生效的版本；数字截至最近一次 dbt 构建（默认每 5 分钟一次）。")
+
+
 def _chart(chart: dict[str, Any], datasets: dict[str, Any]) -> dict[str, Any]:
     builder = _ChartBuilder(chart, datasets[chart["dataset"]])
     form_data = builder.form_data()
@@ -491,7 +537,7 @@ def _chart(chart: dict[str, Any], datasets: dict[str, Any]) -> dict[str, Any]:
         "certification_details": CERTIFICATION_DETAILS,
         "certified_by": CERTIFIED_BY,
         "dataset_uuid": stable_uuid("dataset", chart["dataset"]),
-        "description": None,
+        "description": definition_note(chart, kpi_versions()),
         "params": form_data,
         "query_context": json.dumps(query_context, ensure_ascii=False, sort_keys=True),
         "slice_name": chart["title"],

@@ -640,3 +640,23 @@ def test_everything_a_user_reads_is_chinese() -> None:
             read.append((key, p["compare_suffix"]))
     not_chinese = [(where, text) for where, text in read if not _chinese(text)]
     assert not_chinese == []
+
+
+def test_every_kpi_tile_names_its_definition_and_versions() -> None:
+    """One truth: a reader can see which versioned definition a figure applies (issue #13)."""
+    _, boards = bundle_build.load_spec()
+    versions = bundle_build.kpi_versions()
+    documents = bundle_build.build()
+    checked = 0
+    for chart in bundle_build.iter_charts(boards):
+        kpis = bundle_build.chart_kpis(chart)
+        built = documents[f"charts/{chart['key']}.yaml"]
+        if not kpis:
+            assert built["description"] is None, chart["key"]
+            continue
+        checked += 1
+        for kpi in kpis:
+            assert kpi in versions, (chart["key"], kpi)
+            for row in versions[kpi]:
+                assert f"v{row['version']} 自 {row['effective_from']} 起" in built["description"], (chart["key"], kpi)
+    assert checked >= 10

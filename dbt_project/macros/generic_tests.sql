@@ -16,3 +16,12 @@
 {% test exactly_one_row(model) %}
     select count() as row_count from {{ model }} having row_count != 1
 {% endtest %}
+
+{#- Weights of each group (e.g. each version of seeds/ranking_weights.csv) add up to 1; a
+    group off by more than rounding fails. -#}
+{% test sums_to_one(model, column, group_by) %}
+    select {{ group_by | join(', ') }}, sum({{ column }}) as total
+    from {{ model }}
+    group by {{ group_by | join(', ') }}
+    having abs(total - 1) > 1e-9
+{% endtest %}

@@ -89,7 +89,7 @@ def test_databases_are_exactly_staging_intermediate_marts(built: DbtWarehouse) -
     counts: dict[str, int] = {}
     for database, _name in tables:
         counts[database] = counts.get(database, 0) + 1
-    assert counts == {"staging": 8, "intermediate": 9, "marts": 16}
+    assert counts == {"staging": 8, "intermediate": 9, "marts": 17}
 
 
 def test_headline_indicators_match_the_scenario(built: DbtWarehouse) -> None:
@@ -398,6 +398,69 @@ def test_dashboard_charts_agree_with_the_headline(built: DbtWarehouse) -> None:
     assert math.isclose(
         rate, head["micro_wishes_fulfilled"] / head["micro_wishes_posted"]
     )
+
+
+def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) -> None:
+    """fct_street_rankings on the scenario equals a recomputation in Python from
+    fct_kpi_monthly and seeds/ranking_weights.csv / ranking_thresholds.csv: quarter rates as
+    sum(numerator) / sum(denominator), weights re-normalised over KPIs with data, competition
+    ranks, rank_change against the previous quarter, RAG bands."""
+    import csv
+    from collections import defaultdict
+
+    seeds = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+    weights = list(csv.DictReader((seeds / "ranking_weights.csv").open(encoding="utf-8")))
+    bands = sorted(
+        ((float(r["min_score"]), r["rag"]) for r in csv.DictReader((seeds / "ranking_thresholds.csv").open(encoding="utf-8"))),
+        reverse=True,
+    )
+    client = built.client()
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for kpi, quarter, street, num, den in client.query(
+        "select kpi, toStartOfQuarter(period_start), street_id, numerator, denominator "
+        "from marts.fct_kpi_monthly where street_id != ''"
+    ).result_rows:
+        sums[(quarter, street, kpi)][0] += num
+        sums[(quarter, street, kpi)][1] += den
+    expected: dict[tuple, dict] = {}
+    for quarter in sorted({q for q, _, _ in sums}):
+        in_force = max(
+            (r for r in weights if r["effective_from"] <= quarter.isoformat()),
+            key=lambda r: r["effective_from"],
+        )["version"]
+        version = {r["kpi"]: r for r in weights if r["version"] == in_force}
+        for street in sorted({s for q, s, _ in sums if q == quarter}):
+            total = weighted = 0.0
+            for (q, s, kpi), (num, den) in sums.items():
+                if q != quarter or s != street or den == 0 or kpi not in version:
+                    continue
+                rate = num / den
+                w = float(version[kpi]["weight"])
+                total += w
+                weighted += w * (1 - rate if version[kpi]["direction"] == "lower_better" else rate)
+            score = round(100 * weighted / total, 2) if total else None
+            expected[(quarter, street)] = {"version": int(in_force), "score": score}
+    for quarter in {q for q, _ in expected}:
+        scores = [e["score"] for (q, _), e in expected.items() if q == quarter and e["score"] is not None]
+        for (q, _), e in expected.items():
+            if q == quarter and e["score"] is not None:
+                e["rank"] = 1 + sum(1 for other in scores if other > e["score"])
+                e["rag"] = next(rag for low, rag in bands if e["score"] >= low)
+    rows = client.query(
+        "select period_start, street_id, weights_version, score, rank, previous_rank, rank_change, rag, rag_zh "
+        "from marts.fct_street_rankings order by period_start, street_id"
+    ).result_rows
+    assert rows, "no rankings on the scenario"
+    assert {(q, s) for q, s, *_ in rows} == set(expected)
+    labels = {"green": "绿", "amber": "黄", "red": "红"}
+    for quarter, street, version, score, rank, previous_rank, rank_change, rag, rag_zh in rows:
+        e = expected[(quarter, street)]
+        assert (version, score) == (e["version"], e["score"]), (quarter, street)
+        assert (rank, rag) == (e.get("rank"), e.get("rag")), (quarter, street)
+        assert rag_zh == labels.get(rag)
+        before = expected.get((quarter.replace(month=quarter.month - 3) if quarter.month > 3 else quarter.replace(year=quarter.year - 1, month=10), street), {})
+        assert previous_rank == before.get("rank")
+        assert rank_change == (None if previous_rank is None or rank is None else previous_rank - rank)
 
 
 def test_live_headline_today_reads_raw_directly(built: DbtWarehouse) -> None:

@@ -215,13 +215,18 @@ def test_an_analyst_saturating_their_share_leaves_the_reader_served(target: Ware
     share = 8  # lianxi_analyst_profile: max_concurrent_queries_for_user = 8 CONST
     answers: list[tuple[int, str]] = []
 
-    def slow() -> None:
-        answers.append(http(target, "lianxi_analyst", "SELECT sleepEachRow(0.5) FROM numbers(6) SETTINGS max_block_size = 1"))
+    def slow() -> None:  # ~10 s: long enough for a loaded machine to start all of them
+        answers.append(http(target, "lianxi_analyst", "SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1"))
 
     threads = [threading.Thread(target=slow) for _ in range(share)]
     for thread in threads:
         thread.start()
-    time.sleep(1.0)
+    # Wait (bounded) until the engine runs all of them, then ask for one more.
+    running_sql = ("SELECT count() FROM system.processes WHERE query LIKE '%sleepEachRow(0.5)%' "
+                   "AND query NOT LIKE '%system.processes%'")
+    deadline = time.monotonic() + 8
+    while target.post(running_sql).text.strip() != str(share) and time.monotonic() < deadline:
+        time.sleep(0.05)
     refused = http(target, "lianxi_analyst", "SELECT 1")
     reader = http(target, "lianxi_reader", "SELECT count() FROM marts.sec_fct")
     for thread in threads:

@@ -22,7 +22,7 @@ CHROMIUM_FLAGS = (
     "--window-size=1600,2400", "--lang=zh-CN",
 )
 # A dashboard that never settles is a hang, not a slow page; this bound only stops a stuck run.
-SETTLE_BOUND_SECONDS = 300
+SETTLE_BOUND_SECONDS = 600
 ERROR_SELECTORS = ('[data-test="chart-error"]', ".ant-alert-error", '[data-test="error-tooltip"]')
 
 

@@ -74,7 +74,8 @@ def serve(port: int) -> None:
 
 
 def _label(source: object, kind: object) -> tuple[str, str]:
-    known = kind if kind in _KNOWN_TYPES else "unknown"
+    # A dead letter's type is whatever the record claimed (a list is unhashable): a known str only.
+    known = kind if isinstance(kind, str) and kind in _KNOWN_TYPES else "unknown"
     plain = isinstance(source, str) and 0 < len(source) <= 100 and source.isprintable()
     return (str(source) if plain else "unknown"), str(known)
 

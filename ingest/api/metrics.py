@@ -58,6 +58,8 @@ class ApiMetrics:
         for index, event in enumerate(events):
             kind = event.get("type") if isinstance(event, dict) else None
             rule = "" if outcome == "accepted" else rules.get(index, "request")
-            tally[(kind if kind in _KNOWN_TYPES else "unknown", rule)] += 1
+            # Anything a caller sent may sit in "type" (a list is unhashable): only a known str counts.
+            known = isinstance(kind, str) and kind in _KNOWN_TYPES
+            tally[(str(kind) if known else "unknown", rule)] += 1
         for (kind, rule), n in tally.items():
             self.source_events.labels(source, kind, outcome, rule).inc(n)

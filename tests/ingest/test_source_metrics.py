@@ -55,3 +55,13 @@ def test_events_are_counted_per_source_type_outcome_and_rule(api: RunningApi) ->
     assert "invented_" not in text
     assert sum(_counter(text, source=HOTLINE, type="unknown", outcome="rejected", rule=r)
                for r in ("token_type", "known_type", "type", "enum", "request")) >= 1
+
+
+def test_a_type_of_any_json_shape_is_counted_not_a_crash(api: RunningApi) -> None:
+    """Found by the schema fuzzer: a list in "type" must be a 422, counted as unknown."""
+    with api.client(api.token(HOTLINE, ["lianxi.*"])) as client:
+        odd = tickets(1)
+        odd[0]["type"] = ["lianxi.ticket.opened"]
+        r = client.post("/v1/events", json=odd)
+        assert r.status_code in (403, 422), r.text
+        assert 'type="unknown"' in client.get("/metrics").text

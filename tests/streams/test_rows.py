@@ -224,3 +224,13 @@ def test_worker_metrics_count_each_source_and_type_and_bound_the_labels():
     assert value(source=source, type=kind, outcome="loaded", reason="") - before == loaded
     code = batch.dead_letters[0].rejection.error_code
     assert value(source="unknown", type="unknown", outcome="dead_letter", reason=code) >= 1
+
+
+def test_worker_metrics_take_a_dead_letter_whose_type_is_not_a_string():
+    from streams import metrics
+
+    odd = make_event("lianxi.ticket.opened", example_data("lianxi.ticket.opened"))
+    odd["type"] = ["lianxi.ticket.opened"]
+    batch = prepare("ticket", [rec(encode(odd), 0)], OrgRegistry(), MAX)
+    assert len(batch.dead_letters) == 1
+    metrics.count_sources(batch)  # no TypeError: an unhashable claimed type counts as unknown

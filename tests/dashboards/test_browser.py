@@ -78,13 +78,35 @@ return Array.from(document.querySelectorAll('[data-test="dashboard-component-cha
 """
 
 
+SCROLL_TO_UNDRAWN_JS = """
+const holder = Array.from(document.querySelectorAll('[data-test="dashboard-component-chart-holder"]'))
+  .find(h => !h.querySelector('[data-test="chart-container"]'));
+if (holder) holder.scrollIntoView();
+"""
+
+
 def chart_states(driver: Any) -> list[tuple[str, str]]:
     return [tuple(item) for item in driver.execute_script(CHART_STATES_JS)]
 
 
-def settled(driver: Any, expected_charts: int) -> bool:
-    states = chart_states(driver)
-    return len(states) == expected_charts and all(state in ("rendered", "empty", "error") for _, state in states)
+class Settled:
+    """A WebDriverWait condition: every chart holder is there and none is loading, and either
+    each drew, shows an empty state or an error, or nothing has been loading for QUIET polls
+    (a chart whose drawing this probe does not recognise must not hang the run)."""
+
+    QUIET = 5
+
+    def __init__(self, expected_charts: int) -> None:
+        self.expected = expected_charts
+        self.quiet = 0
+
+    def __call__(self, driver: Any) -> bool:
+        states = [state for _, state in chart_states(driver)]
+        if "no container" in states:  # a chart not drawn until it is in view: bring it there
+            driver.execute_script(SCROLL_TO_UNDRAWN_JS)
+        idle = len(states) == self.expected and not {"loading", "no container"} & set(states)
+        self.quiet = self.quiet + 1 if idle else 0
+        return idle and (all(s in ("rendered", "empty", "error") for s in states) or self.quiet >= self.QUIET)
 
 
 def open_dashboard(driver: Any, base_url: str, slug: str, expected_charts: int) -> None:
@@ -93,10 +115,10 @@ def open_dashboard(driver: Any, base_url: str, slug: str, expected_charts: int) 
 
     driver.get(f"{base_url}/superset/dashboard/{slug}/?standalone=0")
     try:
-        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(Settled(expected_charts))
         # Lazy-loaded charts below the fold render once scrolled into view.
         driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
-        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(lambda d: settled(d, expected_charts))
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(Settled(expected_charts))
     except TimeoutException:
         waiting = [f"{title or '(untitled)'}: {state}" for title, state in chart_states(driver)
                    if state not in ("rendered", "empty", "error")]

@@ -47,16 +47,25 @@ def browser() -> Iterator[Any]:
 
 
 def log_in(driver: Any, base_url: str, user: str, password: str) -> None:
+    """Superset's login form is drawn by React: keys typed before it has hydrated can be lost
+    and the submit does nothing, so a login that did not leave /login is tried again."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.delete_all_cookies()
-    driver.get(f"{base_url}/login/")
-    WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(lambda d: d.find_elements(By.ID, "password"))
-    driver.find_element(By.ID, "username").send_keys(user)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(lambda d: "/login" not in d.current_url)
+    for _attempt in range(3):
+        driver.get(f"{base_url}/login/")
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(lambda d: d.find_elements(By.ID, "password"))
+        driver.find_element(By.ID, "username").send_keys(user)
+        driver.find_element(By.ID, "password").send_keys(password)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        try:
+            WebDriverWait(driver, 60).until(lambda d: "/login" not in d.current_url)
+            return
+        except TimeoutException:
+            continue
+    raise AssertionError(f"{user} could not log in to Superset (still on {driver.current_url})")
 
 
 # Each chart holder's state, read in the page: a chart is settled when it has drawn something,

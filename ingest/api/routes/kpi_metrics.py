@@ -21,6 +21,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from ingest.api import warehouse_client
 from ingest.api.auth import CurrentToken
 from ingest.api.errors import ApiError, ErrorBody, item
 from ingest.config import IngestSettings
@@ -156,17 +157,8 @@ class MartReader:
         with self._lock:
             try:
                 if self._client is None:
-                    import clickhouse_connect
-
                     s = self.settings
-                    self._client = clickhouse_connect.get_client(
-                        host=s.warehouse_host,
-                        port=s.warehouse_http_port,
-                        username=s.warehouse_reader_user,
-                        password=s.warehouse_reader_password,
-                        connect_timeout=3,
-                        send_receive_timeout=15,
-                    )
+                    self._client = warehouse_client.connect(s, s.warehouse_reader_user, s.warehouse_reader_password)
                 # parameters=: values are bound by the client, never pasted into the SQL text.
                 return list(self._client.query(sql, parameters=params).named_results())
             except Exception as exc:  # noqa: BLE001 - down, mart not built yet, refused: all "unavailable"

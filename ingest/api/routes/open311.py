@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from ingest.api import warehouse_client
 from ingest.api.auth import authenticate, store_of
 from ingest.api.body import parse_json, read_body
 from ingest.api.errors import ApiError, item
@@ -225,17 +226,8 @@ class WarehouseReader:
         self._mart_ok: bool | None = None  # logged when it changes, not on every request
 
     def _connect(self) -> Any:
-        import clickhouse_connect
-
         s = self.settings
-        return clickhouse_connect.get_client(
-            host=s.warehouse_host,
-            port=s.warehouse_http_port,
-            username=s.warehouse_analyst_user,
-            password=s.warehouse_analyst_password,
-            connect_timeout=3,
-            send_receive_timeout=15,
-        )
+        return warehouse_client.connect(s, s.warehouse_analyst_user, s.warehouse_analyst_password)
 
     def tickets(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         sql = _QUERY.replace("{database}", self.settings.open311_raw_database)

@@ -7,7 +7,7 @@ rules this command made earlier for org units that no longer exist are removed.
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards import bundle_build, rls
+from dashboards import bundle_build, rls, sqllab
 from dashboards.config import DashboardsSettings
 from dashboards.org_tree import Street
 from dashboards.superset_api import SupersetSession
@@ -55,7 +55,7 @@ class RoleProvisioner:
         rows = self.session.get(f"/api/v1/security/roles/{self.roles[name]}/permissions/")["result"]
         return {(row["permission_name"], row["view_menu_name"]) for row in rows}
 
-    def _database_id(self, name: str) -> int:
+    def database_id(self, name: str) -> int:
         for row in self.session.list_all("database", ["id", "database_name"]):
             if row["database_name"] == name:
                 return int(row["id"])
@@ -68,7 +68,7 @@ class RoleProvisioner:
         return rights
 
     def analyst_rights(self) -> set[tuple[str, str]]:
-        analyst_db = self._database_id(bundle_build.ANALYST_DB)
+        analyst_db = self.database_id(bundle_build.ANALYST_DB)
         rights = self.viewer_rights() | self._role_rights("sql_lab")
         rights.add(("database_access", f"[{bundle_build.ANALYST_DB}].(id:{analyst_db})"))
         return rights
@@ -152,4 +152,11 @@ def provision(session: SupersetSession, settings: DashboardsSettings, streets: l
     if demo_users:
         users = [DemoUser(spec.login, spec.name, settings.demo_password(spec.login)) for spec in specs]
         result["demo_users"] = provisioner.ensure_users(users, reset_passwords)
+        # Analysts open SQL Lab on the metric layer, not on an empty "Untitled Query 1".
+        analyst_db = provisioner.database_id(bundle_build.ANALYST_DB)
+        analysts = {spec.login for spec in specs if spec.analyst}
+        result["sqllab_tabs"] = sum(
+            sqllab.ensure_tab(settings.superset_url, user.login, user.password, analyst_db)
+            for user in users if user.login in analysts
+        )
     return result

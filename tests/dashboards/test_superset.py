@@ -304,3 +304,26 @@ def test_roles_command_is_idempotent(admin_session: Any) -> None:
     assert report == {"roles": 2 + 9 + 81, "rls_rules": 9 + 81 * 2, "demo_users": 92}
     rules_after = admin_session.list_all("rowlevelsecurity", ["id", "name"])
     assert sorted(r["id"] for r in rules_after) == sorted(r["id"] for r in rules_before)
+
+
+def test_analyst_opens_sql_lab_on_a_ready_chinese_tab_on_marts(
+    login: Any, admin_session: Any, provisioned: dict[str, Any], private_superset: Any, settings: Any
+) -> None:
+    from dashboards import sqllab as starter
+
+    analyst = login("analyst")
+    state = analyst.get("/api/v1/sqllab/")["result"]
+    assert [tab["label"] for tab in state["tab_state_ids"]] == [starter.TAB_LABEL]
+    tab = state["active_tab"]
+    database_id = analyst_database_id(admin_session)
+    assert (tab["database_id"], tab["schema"]) == (database_id, "marts")
+    # The starter query runs for the analyst and answers in Chinese column names.
+    result = sqllab(analyst, database_id, tab["sql"])
+    assert result["data"], "the starter query returned no rows"
+    assert set(result["data"][0]) == {"指标", "口径版本", "街道", "季度", "分子", "分母", "比率（%）"}
+    # Provisioning again leaves the analyst's tabs as they are (never overwrites work).
+    assert not starter.ensure_tab(
+        private_superset.url, "analyst", settings.demo_password("analyst"), database_id
+    )
+    again = analyst.get("/api/v1/sqllab/")["result"]["tab_state_ids"]
+    assert [tab["label"] for tab in again] == [starter.TAB_LABEL]

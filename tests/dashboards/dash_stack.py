@@ -115,6 +115,8 @@ class PrivateWarehouse:
             for statement in (s.strip() for s in sql.split(";")):
                 if statement:
                     client.command(statement)
+            for seed in SEEDS:
+                load_seed(client, seed)
         finally:
             client.close()
 
@@ -122,6 +124,22 @@ class PrivateWarehouse:
         _stop(self.process)
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.log.unlink(missing_ok=True)
+
+
+# dbt seeds the marts read (GET /v1/metrics reads its catalogue from them), loaded from the
+# seed files themselves with the column types dbt_project.yml gives them.
+SEEDS = ("kpi_definitions", "code_labels")
+
+
+def load_seed(client: Any, seed: str) -> None:
+    import yaml
+
+    project = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
+    types: dict[str, str] = project["seeds"]["lianxi"][seed]["+column_types"]
+    columns = ", ".join(f"`{name}` {kind}" for name, kind in types.items())
+    client.command(f"CREATE TABLE IF NOT EXISTS marts.{seed} ({columns}) ENGINE = MergeTree ORDER BY tuple()")
+    csv = (ROOT / "dbt_project" / "seeds" / f"{seed}.csv").read_bytes()
+    client.raw_insert(f"marts.{seed}", list(types), insert_block=csv, fmt="CSVWithNames")
 
 
 class PrivateSuperset:

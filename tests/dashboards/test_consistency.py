@@ -13,13 +13,24 @@ headline row every role sees). The period is the charts' default, the whole time
 import json
 import math
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from dash_stack import chart_rows, dashboard_charts
+import uvicorn
+from dash_stack import WAREHOUSE_HTTP_PORT, chart_rows, dashboard_charts
 
 from dashboards import bundle_build
+from ingest.config import IngestSettings
+from ingest.tokens import TokenStore
 
+# persona -> the unit their /v1/metrics token is scoped to (None: the district, no areas)
+UNITS = {"leader": None, "street-s-03": "s-03", "community-c-05-2": "c-05-2"}
 # persona -> (their scope, the same scope as a WHERE clause on a mart)
 PERSONAS = {
     "leader": ("全区", "1"),
@@ -195,3 +206,85 @@ def test_a_rate_that_does_not_exist_at_a_level_shows_no_data_not_zero(
         value for _, _, value in community[("街道联席会议履约率", "社区 c-05-2")]
     ] == [None]
     assert all(value > 0 for _, _, value in street[("街道联席会议履约率", "街道 s-03")])
+
+
+class MetricsApi:
+    """The real ingest API (uvicorn, in a thread) reading the dashboards' private warehouse with
+    the account the API uses in production (lianxi_reader), and a token per persona scoped to
+    the persona's unit, as the dashboards' row-level security scopes the persona."""
+
+    def __init__(self, var_dir: Path) -> None:
+        from ingest.api.app import create_app
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.settings = IngestSettings(var_dir=var_dir, warehouse_http_port=WAREHOUSE_HTTP_PORT)
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            assert self.thread.is_alive(), "the ingest API did not start (see the log above)"
+            time.sleep(0.05)
+        store = TokenStore(self.settings.tokens_path)
+        try:
+            self.tokens = {
+                user: store.create("consistency-test", ["lianxi.ticket.opened"], areas=[unit] if unit else [])[0]
+                for user, unit in UNITS.items()
+            }
+        finally:
+            store.close()
+
+    def value(self, user: str, kpi: str) -> float | None:
+        unit = UNITS[user]
+        response = httpx.get(
+            f"{self.url}/v1/metrics/{kpi}",
+            params={"unit": unit} if unit else {},
+            headers={"Authorization": f"Bearer {self.tokens[user]}"},
+            timeout=60,
+        )
+        assert response.status_code == 200, (user, kpi, response.text)
+        body = response.json()
+        assert body["unit"] == unit, body
+        value: float | None = body["value"]
+        return value
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(60)
+
+
+@pytest.fixture(scope="module")
+def metrics_api(private_warehouse: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetricsApi]:
+    api = MetricsApi(tmp_path_factory.mktemp("metrics-api"))
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@pytest.mark.parametrize("user", list(PERSONAS))
+def test_each_rate_on_the_dashboards_equals_the_metrics_api(
+    login: Any, metrics_api: MetricsApi, user: str
+) -> None:
+    """The same persona reads the same rate from GET /v1/metrics/{kpi} (token scoped to the
+    persona's unit) as from every dashboard: one truth for other systems too."""
+    shown, _ = single_figures(login(user), user)
+    own_scope = PERSONAS[user][0]
+    compared = []
+    for code, kpi in RATES.items():
+        figures = shown.get((kpi, own_scope))
+        if not figures:
+            continue
+        api_value = metrics_api.value(user, code)
+        assert same(figures[0][2], api_value), (
+            f"{kpi} for {user}: dashboards show {figures}, /v1/metrics/{code} {api_value}"
+        )
+        compared.append(kpi)
+    # A district-wide figure the persona sees (the headline row) equals the leader's API value.
+    for code, kpi in RATES.items():
+        if own_scope != DISTRICT[0] and (kpi, DISTRICT[0]) in shown:
+            assert same(shown[(kpi, DISTRICT[0])][0][2], metrics_api.value("leader", code)), kpi
+    assert {"办结率", "满意率", "响应率"} <= set(compared), (user, compared)

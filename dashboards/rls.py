@@ -2,7 +2,10 @@
 
 Each dataset in spec/datasets.yaml declares its finest scope column (`scope`): a secretary is
 limited by the finest column the dataset has. fct_headline_indicators is district-wide (one row,
-the district's published figures) and so carries no clause.
+the district's published figures) and so carries no clause. `community_and_street` is for marts
+that hold rows of the street itself (community_id ''), such as the street's own joint meetings:
+a community secretary sees their community's rows and their street's own rows (the community
+sits in its street's joint meeting), never a sibling community's.
 """
 
 import re
@@ -39,6 +42,11 @@ def clause_for(scope: str, street_id: str, community_id: str | None) -> str | No
         return None
     if community_id is not None and scope == "community":
         return f"community_id = {_literal(community_id)}"
+    if community_id is not None and scope == "community_and_street":
+        return (
+            f"(community_id = {_literal(community_id)} "
+            f"OR (street_id = {_literal(street_id)} AND community_id = ''))"
+        )
     return f"street_id = {_literal(street_id)}"
 
 

@@ -6,13 +6,15 @@
 -- grouping() for the admin role.) The sums are named *_sum: an alias named like
 -- the column would replace it inside the value's sum().
 -- Units: a street's rows are its own (e.g. its quarterly meetings, community_id '') and its
--- communities'; a community's rows carry its community_id.
+-- communities'; a community's rows carry its community_id, plus its street's own rows (the
+-- community sits in its street's joint meeting), the same rule as the dashboards' row-level
+-- security (dashboards/rls.py, scope community_and_street). %(street)s is set for both.
 WITH selected AS (
     SELECT version, period_start, numerator, denominator
     FROM marts.fct_kpi_monthly
     WHERE kpi = %(kpi)s
       AND (%(street)s = '' OR street_id = %(street)s)
-      AND (%(community)s = '' OR community_id = %(community)s)
+      AND (%(community)s = '' OR community_id = %(community)s OR community_id = '')
       AND period_start >= toDate(%(start)s)
       AND period_start < toDate(%(end)s)
 )

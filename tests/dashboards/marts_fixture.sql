@@ -81,11 +81,11 @@ FROM (SELECT number, toDateTime64('2026-09-26 16:00:00', 3, 'UTC') + toIntervalM
 JOIN marts.dim_community AS c ON c.community_id = concat('c-0', toString(intDiv(n.number % 81, 9) + 1), '-', toString(n.number % 9 + 1));
 
 CREATE TABLE marts.fct_meeting_compliance (level LowCardinality(String), street_id String, street_name String,
-  community_id Nullable(String), community_name Nullable(String), period String, period_start Date,
+  community_id String, community_name String, period String, period_start Date,
   required UInt8, held UInt8, on_time UInt8, status LowCardinality(String), attending_units UInt32)
 ENGINE = MergeTree ORDER BY (level, street_id, period_start);
 INSERT INTO marts.fct_meeting_compliance
-SELECT 'street', s.street_id, s.street_name, NULL, NULL, concat('2026-Q', toString(q + 1)),
+SELECT 'street', s.street_id, s.street_name, '', '', concat('2026-Q', toString(q + 1)),
        toDate('2026-01-01') + toIntervalMonth(q * 3), 1, if((q + k) % 7 = 6, 0, 1), if((q + k) % 5 = 4, 0, 1) * if((q + k) % 7 = 6, 0, 1),
        multiIf((q + k) % 7 = 6, 'missed', (q + k) % 5 = 4, 'late', 'held'), if((q + k) % 7 = 6, 0, 8 + (q * 3 + k) % 9)
 FROM (SELECT number % 4 AS q, intDiv(number, 4) AS k FROM numbers(36)) AS n

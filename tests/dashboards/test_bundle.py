@@ -157,6 +157,7 @@ def test_rls_clauses_follow_the_finest_scope_column_of_each_dataset() -> None:
     )
     scopes = {
         "fct_tickets": "community",
+        "fct_meeting_compliance": "community_and_street",
         "dim_street": "street",
         "fct_headline_indicators": "district",
     }
@@ -172,10 +173,12 @@ def test_rls_clauses_follow_the_finest_scope_column_of_each_dataset() -> None:
     assert specs["leader"].clauses == {} and specs["analyst"].analyst
     assert specs["street-s-02"].clauses == {
         "fct_tickets": "street_id = 's-02'",
+        "fct_meeting_compliance": "street_id = 's-02'",
         "dim_street": "street_id = 's-02'",
     }
     assert specs["community-c-01-2"].clauses == {
         "fct_tickets": "community_id = 'c-01-2'",
+        "fct_meeting_compliance": "(community_id = 'c-01-2' OR (street_id = 's-01' AND community_id = ''))",
         "dim_street": "street_id = 's-01'",
     }
 

@@ -441,6 +441,15 @@ def test_value_is_the_mart_formula(
             "toStartOfQuarter(period_start) = '2026-04-01'",
             {},
         ),
+        # A community sits in its street's joint meeting: its figure is its street's own rows
+        # (community_id ''), as a community secretary sees on the dashboards.
+        (
+            "street_meeting_compliance",
+            "c-01-02",
+            None,
+            "street_id = 's-01' AND community_id IN ({u:String}, '')",
+            {"u": "c-01-02"},
+        ),
         ("satisfaction_rate", None, None, "1", {}),
     ]
     with api.client(_token(api)) as client:

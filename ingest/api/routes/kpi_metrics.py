@@ -348,7 +348,8 @@ async def get_kpi(
     level: Level = found[0]["level"] if found else "district"
     params = {
         "kpi": kpi,
-        "street": unit if level == "street" else "",
+        # A community's figure includes its street's own rows: its street id bounds them.
+        "street": found[0]["street_id"] if level != "district" else "",
         "community": unit if level == "community" else "",
         "start": start.isoformat(),
         "end": end.isoformat(),

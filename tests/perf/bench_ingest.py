@@ -8,9 +8,8 @@ Rows:
 - bare_kafka_python_send: the stock kafka-python path, KafkaProducer.send() per record (default
   partitioner, same acks/idempotence/compression/linger as ingest's producer), one flush at the
   end and every future checked: the baseline; `ratio_to_kafka_send` is against it.
-- bare_producer_stream: one Producer.publish of all events (ingest's producer: same client, own
-  partitioning and one check per call instead of per record, every ack awaited); `ratio_to_bare`
-  is against it.
+- bare_producer_stream: one Producer.publish of all events (ingest's producer: same client and
+  send(), the partition given by its C murmur2, every ack awaited); `ratio_to_bare` is against it.
 - bare_producer_batch500: Producer.publish per 500-event chunk, one after the other (what one
   API connection does, minus HTTP).
 - api_batch500_cN_wW: POST /v1/events with 500-event batches from N client connections against
@@ -18,6 +17,8 @@ Rows:
   acked. Latency per request.
 - ref_kafka_python_gzip / ref_aiokafka_gzip: the same stream with both Kafka clients (see
   bench_reference_clients).
+- `--clients` (a run of its own, bench_ingest_clients.jsonl): api_client_<variant>_cN, the API
+  (1 process) with each Kafka client of tests/perf/ingest_api_clients.py.
 Targets (DESIGN.md): >= 20,000 events/s, p99 <= 100 ms. Every row records whether kafka-python
 found the C `crc32c` package (`crc32c`: "c" or "python"): without it each record batch is
 checksummed in pure Python.
@@ -53,7 +54,7 @@ SOURCE = "/bench/ingest"
 # (uvicorn workers, client connections per run): one request in flight per connection, so with
 # c connections a request waits behind up to c-1 others (latency ~ c x 500 / throughput).
 API_RUNS = ((1, (1, 2, 4)), (2, (2, 4)))
-CLIENT_VARIANTS = ("current", "public_send", "public_send_partition", "aiokafka")
+CLIENT_VARIANTS = ("current", "public_send", "aiokafka")
 TYPES = ["lianxi.ticket.opened", "lianxi.wish.posted", "lianxi.volunteer.hours_logged", "lianxi.member.checked_in"]
 
 

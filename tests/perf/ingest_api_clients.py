@@ -2,11 +2,9 @@
 
 `python -m tests.perf.ingest_api_clients VARIANT` serves `lianxi api serve`'s app (settings from
 the environment, one process) with the gate's producer swapped:
-- `current`: ingest.producer.Producer as the API uses it;
-- `public_send`: kafka-python, KafkaProducer.send() per record (public API only), default
-  partitioner;
-- `public_send_partition`: the same, with the partition given to send() (C murmur2,
-  ingest.producer.partition_for);
+- `current`: ingest.producer.Producer as the API uses it (kafka-python's send() per record,
+  the partition given: C murmur2, ingest.producer.partition_for);
+- `public_send`: the same without the partition: kafka-python's own (pure-Python) partitioner;
 - `aiokafka`: AIOKafkaProducer.send() per record on the API's event loop, partition given.
 Same acks, idempotence, compression, linger and batch size in every variant.
 """
@@ -33,9 +31,7 @@ from ingest.producer import (
 
 
 class PublicSendProducer(Producer):
-    """Producer.submit through KafkaProducer.send() only."""
-
-    give_partition = False
+    """Producer.submit through KafkaProducer.send() with kafka-python's default partitioner."""
 
     def submit(
         self, events: Iterable[dict[str, Any]], acks: Acks | None = None
@@ -43,37 +39,18 @@ class PublicSendProducer(Producer):
         acks = acks or Acks()
         send = self._kafka.send
         headers = [CONTENT_TYPE_HEADER]
-        layout: dict[str, list[int]] = {}
         try:
             for index, event in enumerate(events):
                 try:
                     topic, key, value = encode(event, self.prefix)
-                    partition = None
-                    if self.give_partition:
-                        partitions = layout.get(topic)
-                        if partitions is None:
-                            partitions = layout[topic] = sorted(
-                                self._kafka.partitions_for(topic)
-                            )
-                        partition = partition_for(key, partitions)
-                    future = send(
-                        topic,
-                        value=value,
-                        key=key,
-                        headers=headers,
-                        partition=partition,
-                    )
+                    future = send(topic, value=value, key=key, headers=headers)
                 except Exception as exc:  # noqa: BLE001
-                    acks._track(_Failed(exc), index)
+                    acks.track(_Failed(exc), index)
                     continue
-                acks._track(future, index)
+                acks.track(future, index)
         finally:
             acks.seal()
         return acks
-
-
-class PublicSendPartitionProducer(PublicSendProducer):
-    give_partition = True
 
 
 class AioGate(KafkaGate):
@@ -160,8 +137,6 @@ def main(variant: str) -> None:
     settings = IngestSettings()
     if variant == "public_send":
         api_app.Producer = PublicSendProducer  # type: ignore[misc]
-    elif variant == "public_send_partition":
-        api_app.Producer = PublicSendPartitionProducer  # type: ignore[misc]
     elif variant == "aiokafka":
         api_app.Producer = lambda s, client_id: type(
             "Closed", (), {"close": lambda self, timeout=None: None}

@@ -3,12 +3,11 @@
 Events go to "lianxi.<domain>" (plus the configured prefix) in structured mode (the whole
 envelope as UTF-8 JSON), keyed by `subject` so one aggregate's events keep their order.
 
-The client is kafka-python. Its per-record `send()` re-validates arguments, re-reads metadata
-and runs the pure-Python murmur2 partitioner for every record (about half of its CPU per
-event); `submit` does those checks once per call, computes Kafka's default partition with a C
-murmur2 (`partition_for`, bit-identical: tests/ingest/test_partitioner.py) and appends to the
-client's record accumulator directly. Batching, sequence numbers, retries and acknowledgements
-stay kafka-python's own. The C `crc32c` package, when installed, replaces kafka-python's
+The client is kafka-python, used through its public API only: `KafkaProducer.send()` per
+record, with the partition given — Kafka's default partition for the key, computed with a C
+murmur2 (`partition_for`, bit-identical: tests/ingest/test_partitioner.py) instead of
+kafka-python's pure-Python one. Batching, sequence numbers, retries and acknowledgements are
+kafka-python's own. The C `crc32c` package, when installed, replaces kafka-python's
 pure-Python CRC of every record batch (kafka-python picks it up by itself).
 """
 
@@ -34,8 +33,6 @@ _encode = msgspec.json.Encoder().encode
 # Seed of Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2, kafka-python's
 # kafka.partitioner.default.murmur2): the hash is standard 32-bit MurmurHash2 with this seed.
 KAFKA_MURMUR2_SEED = 0x9747B28C
-# kafka-python 3.0 private API used by Producer.submit / connected (the version is pinned).
-KAFKA_PYTHON_VERSION = "3.0.12"
 
 
 def partition_for(key: bytes, partitions: list[int]) -> int:
@@ -78,7 +75,7 @@ class Acks:
         self._sealed = False
         self._listeners: list[Callable[[], None]] = []
 
-    def _track(self, future: Any, index: int) -> None:
+    def track(self, future: Any, index: int) -> None:
         # Only the submitting thread counts `sent`, and callbacks read it only once sealed.
         self.sent += 1
         future.add_callback(self._ok)
@@ -146,9 +143,7 @@ class Producer:
 
     def __init__(self, settings: IngestSettings | None = None, client_id: str = "lianxi-ingest") -> None:
         from kafka import KafkaProducer
-        from kafka.structs import TopicPartition
 
-        self._topic_partition = TopicPartition
         self.settings = settings or get_settings()
         s = self.settings
         self._kafka = KafkaProducer(
@@ -168,26 +163,22 @@ class Producer:
             allow_auto_create_topics=False,
         )
         self.prefix = s.kafka_topic_prefix
-        # Key + value sizes from which a record could exceed max_request_size once framed
-        # (record and batch overhead is well under 1 KiB); below it the check is skipped.
-        self._size_check_from = self._kafka.config["max_request_size"] - 1024
+        # Topics whose partitions this producer has obtained: send() finds their metadata
+        # without waiting for the broker.
+        self._known: set[str] = set()
 
     def submit(self, events: Iterable[dict[str, Any]], acks: Acks | None = None) -> Acks:
         """Hand events to the producer without waiting; the returned Acks tracks them.
 
         A record that cannot even be buffered (no metadata for its topic within max_block_ms,
         larger than max_request_size, producer closed) is recorded as a failure of that event;
-        events already handed over stay in flight. What `KafkaProducer.send` checks per record
-        is checked here once per topic and call (metadata, partitions) or only when it can
-        matter (record size); the partition is Kafka's default one for the key.
+        events already handed over stay in flight. A topic's partitions are looked up once per
+        call; each record goes to Kafka's default partition for its key.
         """
         acks = acks or Acks()
-        kafka = self._kafka
-        append = kafka._accumulator.append
+        send = self._kafka.send
         headers = [CONTENT_TYPE_HEADER]
-        clock = time.time
         layout: dict[str, list[int] | BaseException] = {}
-        wake = False
         try:
             for index, event in enumerate(events):
                 try:
@@ -197,25 +188,12 @@ class Producer:
                         partitions = layout[topic] = self._partitions(topic)
                     if isinstance(partitions, BaseException):
                         raise partitions
-                    if len(key) + len(value) > self._size_check_from:
-                        kafka._ensure_valid_record_size(kafka._estimate_size_in_bytes(key, value, headers))
-                    tp = self._topic_partition(topic, partition_for(key, partitions))
-                    # Clocks read per record as send() does: a publish() of millions of events
-                    # runs for minutes, and batch creation times drive delivery_timeout_ms.
-                    future, full, new_batch, _ = append(tp, int(clock() * 1000), key, value, headers)
+                    future = send(topic, value=value, key=key, headers=headers, partition=partition_for(key, partitions))
                 except Exception as exc:  # noqa: BLE001 - any failure to buffer is reported per event
-                    acks._track(_Failed(exc), index)
+                    acks.track(_Failed(exc), index)
                     continue
-                acks._track(future, index)
-                if full:
-                    kafka._sender.wakeup()
-                    wake = False
-                elif new_batch:
-                    wake = True
+                acks.track(future, index)
         finally:
-            # Like send(): a new batch must reach the sender so that linger_ms starts counting.
-            if wake:
-                kafka._sender.wakeup()
             acks.seal()
         return acks
 
@@ -225,15 +203,18 @@ class Producer:
         try:
             known = self._kafka.partitions_for(topic)
         except Exception as exc:  # noqa: BLE001 - reported for every event of the topic
+            self._known.discard(topic)
             return exc
         if not known:
+            self._known.discard(topic)
             return ValueError(f"no partitions known for topic {topic}")
+        self._known.add(topic)
         return sorted(known)
 
     def ready_for(self, topics: Iterable[str]) -> bool:
-        """True if metadata of every topic is known, so `submit` will not block on it."""
-        metadata = self._kafka._metadata
-        return all(metadata.partitions_for_topic(t) for t in topics)
+        """True if this producer has obtained the partitions of every topic before, so
+        `submit` finds them without waiting for the broker."""
+        return all(t in self._known for t in topics)
 
     def publish(
         self,
@@ -277,24 +258,11 @@ class Producer:
             )
         return PublishResult(acks.acked, dict(by_topic), time.perf_counter() - started)
 
-    def idempotence(self) -> dict[str, Any]:
-        """What the client really runs with: idempotence flag, acks, and the producer id the
-        broker assigned through InitProducerId (-1 until the first send)."""
-        tm = self._kafka._transaction_manager
-        pid = tm.producer_id_and_epoch if tm is not None else None
-        return {
-            "enable_idempotence": bool(self._kafka.config["enable_idempotence"]),
-            "acks": self._kafka.config["acks"],
-            "producer_id": pid.producer_id if pid else -1,
-            "producer_epoch": pid.epoch if pid else -1,
-        }
-
     def connected(self) -> bool:
-        """True if the client currently holds a connection to at least one broker (read-only
-        look at the client's state; it never initiates a connection)."""
-        # kafka-python 3.0 keeps its network client on the sender thread (pinned version).
-        client = self._kafka._sender._client
-        return any(client.connected(broker.node_id) for broker in client.cluster.brokers())
+        """True if the client holds a connection to a broker (or is opening one): the
+        `connection-count` metric Kafka clients report. Read-only; never connects."""
+        metrics = self._kafka.metrics() or {}
+        return any(group.get("connection-count", 0) > 0 for group in metrics.values())
 
     def metrics(self) -> dict[str, Any]:
         return self._kafka.metrics()

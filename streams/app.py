@@ -1,5 +1,11 @@
-"""The Faust worker: the domain loader (streams.loader) loads lianxi.<domain> into
-raw.<domain>_events; a Faust agent loads the dead-letter topic into raw.dead_letters.
+"""The Faust worker: the Loader (streams.loader), its only consumer, loads every domain topic
+into raw.<domain>_events and the dead-letter topic into raw.dead_letters.
+
+Why Faust still runs it: `faust.Worker` is the service around the loader — start-up, the
+SIGTERM/SIGINT handlers that stop it with its batches drained, the producer that publishes
+dead letters (aiokafka, acks from every in-sync replica), the lag timer. Faust's own consumer
+is not started (WorkerApp.BootStrategy): the loader reads every topic in one group, so there
+is one drain rule and one commit rule for all of them.
 
 Delivery: at least once, made exactly once in effect by the sink. Nothing is committed to
 Kafka before ClickHouse accepted it (and Kafka acknowledged the batch's dead letters); a crash
@@ -15,87 +21,46 @@ import time
 
 import faust
 from clickhouse_driver.errors import Error as ClickHouseError
-from faust.types import StreamT
+from faust.app.base import BootStrategy
 
 from streams import deadletters, metrics, rows
 from streams.config import StreamsSettings
-from streams.loader import DomainLoader, Pipeline
+from streams.loader import Loader, Pipeline
 from streams.sink import ClickHouseSink
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Pipeline", "create_app", "load_registry"]
+__all__ = ["Pipeline", "WorkerApp", "create_app", "load_registry"]
 
 
-def _record(event) -> rows.Record:
-    m = event.message
-    return rows.Record(m.topic, m.partition, m.offset, m.key, m.value, m.headers)
+class _WithoutFaustConsumer(BootStrategy):
+    # The loader is the worker's consumer; Faust would join a second group for nothing.
+    enable_kafka_consumer = False
 
 
-def _make_dead_letter_agent(pipeline: Pipeline):
-    settings = pipeline.settings
+class WorkerApp(faust.App):
+    """A Faust app whose services are the producer, timers and tasks, not a consumer."""
 
-    async def load_dead_letters(stream: StreamT) -> None:
-        """Loads the dead-letter topic into raw.dead_letters; acked after the insert."""
-        async for events in stream.noack_take(  # type: ignore[attr-defined]  # faust's StreamT stub lacks it
-            settings.streams_batch_size, within=settings.streams_batch_seconds
-        ):
-            records = [_record(e) for e in events]
-            await _drained(
-                pipeline.sink.insert_until_accepted(
-                    "dead_letters", deadletters.COLUMNS,
-                    [deadletters.to_row(r) for r in records], rows.dedup_token(records),
-                ),
-                settings.streams_drain_seconds,
-            )
-            for e in events:
-                await stream.ack(e)
-
-    return load_dead_letters
-
-
-async def _drained(work, drain_seconds: float) -> None:
-    """Run `work`; when the worker is stopping (SIGTERM cancels the agent) give the batch in
-    flight up to drain_seconds to land so it can still be acked, instead of redoing it."""
-    task = asyncio.ensure_future(work)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        try:
-            await asyncio.wait_for(task, drain_seconds)
-        except (TimeoutError, asyncio.CancelledError):
-            task.cancel()
-            raise asyncio.CancelledError from None
-        # Landed: let the caller ack the batch; the next await re-raises the cancellation.
-        cur = asyncio.current_task()
-        if cur is not None:
-            cur.cancel()
+    BootStrategy = _WithoutFaustConsumer
 
 
 def create_app(settings: StreamsSettings, pipeline: Pipeline | None = None) -> faust.App:
     pipeline = pipeline or Pipeline(settings, ClickHouseSink(settings))
     settings.streams_data_dir.mkdir(parents=True, exist_ok=True)  # Faust makes one level only
-    app = faust.App(
-        # Its own consumer group: Faust's group protocol cannot share a group with the
-        # loader's plain aiokafka consumer (streams_group_id).
-        settings.deadletter_group_id,
+    app = WorkerApp(
+        settings.streams_group_id,
         broker=[f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
-        processing_guarantee="at_least_once",
         key_serializer="raw",
         value_serializer="raw",
         # Topics belong to the platform (explicit partitions, auto-creation off); the worker
         # has no tables or leader tasks, so it needs to create nothing.
         topic_allow_declare=False,
         topic_disable_leader=True,
-        consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        broker_commit_interval=1.0,
-        broker_session_timeout=settings.streams_session_timeout_seconds,
-        broker_heartbeat_interval=settings.streams_session_timeout_seconds / 4,
         web_enabled=False,
         store="memory://",
-        # Not the working directory, which Faust would fill with one "<app id>-data" per group.
-        datadir=str(settings.streams_data_dir / settings.deadletter_group_id),
+        # Not the working directory, which Faust would fill with one "<app id>-data".
+        datadir=str(settings.streams_data_dir / settings.streams_group_id),
     )
     app.pipeline = pipeline  # type: ignore[attr-defined]
 
@@ -106,15 +71,13 @@ def create_app(settings: StreamsSettings, pipeline: Pipeline | None = None) -> f
         for dl in dead:
             key, value, headers = deadletters.to_message(dl)
             futures.append(await dl_topic.send(key=key, value=value, headers=headers))
-        # Wait for the broker's acknowledgement of each: only then may the source be acked.
+        # Wait for the broker's acknowledgement of each: only then may the source be committed.
         await asyncio.gather(*futures)
 
     if pipeline.publish_dead_letters is None:
         pipeline.publish_dead_letters = publish
 
-    app.agent(dl_topic, name="load_dead_letters")(_make_dead_letter_agent(pipeline))
-
-    loader = DomainLoader(pipeline, loop=app.loop, beacon=app.beacon)
+    loader = Loader(pipeline, loop=app.loop, beacon=app.beacon)
     app.loader = loader  # type: ignore[attr-defined]
 
     @app.task

@@ -9,6 +9,7 @@ listed, with today's violations.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,8 +56,6 @@ def replay_dead_letters(
     settings: StreamsSettings, error_code: str | None = None, dry_run: bool = False,
     limit: int = 100_000,
 ) -> dict[str, Any]:
-    from kafka import KafkaProducer
-
     pending = list_dead_letters(settings, error_code=error_code, limit=limit)
     ready: list[dict[str, Any]] = []
     still_invalid: list[dict[str, Any]] = []
@@ -79,23 +78,7 @@ def replay_dead_letters(
         ready.append(row)
 
     if ready and not dry_run:
-        producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all",
-            enable_idempotence=True, linger_ms=5,
-        )
-        try:
-            futures = [
-                producer.send(row["topic"], key=row["key"].encode() or None,
-                              value=row["raw_value"],
-                              headers=deadletters.replay_headers(
-                                  row, original=deadletters.original_headers(row)))
-                for row in ready
-            ]
-            producer.flush()
-            for f in futures:
-                f.get(timeout=30)
-        finally:
-            producer.close()
+        asyncio.run(_publish(settings, ready))
         _mark_replayed(settings, ready)
     return {
         "dry_run": dry_run,
@@ -103,6 +86,29 @@ def replay_dead_letters(
         "still_invalid": still_invalid,
         "replayed_offsets": [f"{r['topic']}:{r['partition']}:{r['offset']}" for r in ready],
     }
+
+
+async def _publish(settings: StreamsSettings, ready: list[dict[str, Any]]) -> None:
+    """Each record back on its topic with its key; returns once Kafka acknowledged them all
+    (they are marked replayed only then)."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lianxi-dlq",
+        acks="all", enable_idempotence=True, linger_ms=5,
+    )
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(row["topic"], key=row["key"].encode() or None,
+                                value=row["raw_value"],
+                                headers=deadletters.replay_headers(
+                                    row, original=deadletters.original_headers(row)))
+            for row in ready
+        ]
+        await asyncio.wait_for(asyncio.gather(*sent), 60)
+    finally:
+        await producer.stop()
 
 
 def _failure(row: dict[str, Any], rejection: envelope.Rejection) -> dict[str, Any]:

@@ -1,21 +1,28 @@
-"""The worker's hot path: domain topics -> raw.<domain>_events in bulk, one lane per domain.
+"""The worker's one consumer: every domain topic -> raw.<domain>_events in bulk, one lane per
+domain, and the dead-letter topic -> raw.dead_letters as one more lane.
 
 Why not a Faust agent per topic: Faust hands records to an agent one event at a time (Message,
 Event, channel queue, stream iterator). Measured on this 2-core machine, an agent that does
 nothing but `noack_take` and ack tops out near 6,000 events/s, five times short of the worker's
 target. The loader reads with aiokafka — the Kafka client Faust itself runs on — a fetch at a
-time (`getmany`, ~3 µs a record), inside the Faust worker, and keeps the agents' contract:
+time (`getmany`, ~3 µs a record), inside the Faust worker. One consumer group
+(`streams_group_id`) for every topic the worker reads, and one rule for all lanes:
 
-- one lane per domain topic, batching by size (`streams_batch_size`) and time
+- one lane per topic, batching by size (`streams_batch_size`) and time
   (`streams_batch_seconds`);
 - a batch's dead letters are acknowledged by Kafka and its rows accepted by ClickHouse before
   its offsets are committed, explicitly, per partition: a crash redelivers the uncommitted
   tail, and redelivery is harmless (same-batch retries carry the same deduplication token;
-  the raw tables collapse duplicates on (source, id));
+  the raw tables collapse duplicates on (source, id), raw.dead_letters on the dead letter's
+  origin (topic, partition, offset));
 - a lane that falls behind pauses its partitions (bounded memory) until it catches up;
 - on a rebalance and on SIGTERM the batches in flight land and commit first (within
   `streams_drain_seconds`); what is buffered but not in flight is dropped, to be fetched again
   from the committed offsets.
+
+Upgrade from the worker that loaded dead letters in a group of its own
+(`<streams_group_id>-deadletters`): a dead-letter partition this group has never committed
+starts where that group stopped (see `Loader.adopt_dead_letter_offsets`).
 """
 
 from __future__ import annotations
@@ -28,10 +35,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import ConsumerStoppedError
 from mode import Service
 
-from streams import metrics, rows
+from streams import deadletters, metrics, rows
 from streams.config import DOMAINS, StreamsSettings
 from streams.enrichment import OrgRegistry
 from streams.sink import ClickHouseSink
@@ -39,6 +47,8 @@ from streams.sink import ClickHouseSink
 log = logging.getLogger(__name__)
 
 DeadLetterPublisher = Callable[[list[rows.DeadLetter]], Awaitable[None]]
+# The lane of the dead-letter topic, named for the table it loads (no domain has this name).
+DEAD_LETTERS = "dead_letters"
 # A lane holding this many batches' worth of records pauses its partitions until it drains.
 BUFFERED_BATCHES = 2
 # Parsing is pure Python: lanes parsing in parallel threads would only fight over the GIL
@@ -59,9 +69,26 @@ class Pipeline:
     # Highest offset loaded per (topic, partition), for the lag gauge.
     positions: dict[tuple[str, int], int] = field(default_factory=dict)
 
-    async def load(self, domain: str, records: Sequence[rows.Record]) -> dict[TopicPartition, int]:
-        """Land one batch (dead letters in Kafka, rows in ClickHouse) and return the offsets
-        it makes safe to commit."""
+    async def load(self, lane: str, records: Sequence[rows.Record]) -> dict[TopicPartition, int]:
+        """Land one batch of a lane (a domain, or DEAD_LETTERS) and return the offsets it
+        makes safe to commit."""
+        if lane == DEAD_LETTERS:
+            return await self.load_dead_letters(records)
+        return await self.load_domain(lane, records)
+
+    async def load_dead_letters(self, records: Sequence[rows.Record]) -> dict[TopicPartition, int]:
+        """Messages of the dead-letter topic -> raw.dead_letters. Never refuses one: a message
+        this worker did not write is kept under its own coordinates (deadletters.to_row)."""
+        await self.sink.insert_until_accepted(
+            DEAD_LETTERS, deadletters.COLUMNS, [deadletters.to_row(r) for r in records],
+            rows.dedup_token(records),
+        )
+        metrics.BATCH_SIZE.labels(topic=records[0].topic).observe(len(records))
+        self._advance(records)
+        return next_offsets(records)
+
+    async def load_domain(self, domain: str, records: Sequence[rows.Record]) -> dict[TopicPartition, int]:
+        """Dead letters acknowledged by Kafka, then rows accepted by ClickHouse."""
         settings = self.settings
         batch = await asyncio.get_running_loop().run_in_executor(
             _PARSER, rows.prepare, domain, records, self.registry,
@@ -85,6 +112,9 @@ class Pipeline:
             metrics.DEAD_LETTERS.labels(reason=dl.rejection.error_code).inc()
         metrics.count_sources(batch)
         self.rate.add(len(records))
+        self._advance(records)
+
+    def _advance(self, records: Sequence[rows.Record]) -> None:
         for r in records:
             key = (r.topic, r.partition)
             if r.offset > self.positions.get(key, -1):
@@ -102,10 +132,10 @@ def next_offsets(records: Sequence[rows.Record]) -> dict[TopicPartition, int]:
 
 
 class Lane:
-    """The records of one domain topic waiting to be loaded, and the one batch in flight."""
+    """The records of one topic waiting to be loaded, and the one batch in flight."""
 
-    def __init__(self, domain: str) -> None:
-        self.domain = domain
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.records: list[rows.Record] = []
         self.oldest = 0.0  # monotonic time the oldest buffered record arrived
         self.arrived = asyncio.Event()
@@ -132,13 +162,16 @@ class Lane:
         return dropped
 
 
-class DomainLoader(Service):
-    """One consumer (group `streams_group_id`) over every domain topic, one lane per domain."""
+class Loader(Service):
+    """One consumer (group `streams_group_id`) over every domain topic and the dead-letter
+    topic, one lane per topic."""
 
     def __init__(self, pipeline: Pipeline, **kwargs) -> None:
         self.pipeline = pipeline
-        self.settings = pipeline.settings
-        self.lanes = {d: Lane(d) for d in DOMAINS}
+        self.settings = s = pipeline.settings
+        self.lanes = {name: Lane(name) for name in (*DOMAINS, DEAD_LETTERS)}
+        self.lane_of_topic = {s.topic(d): self.lanes[d] for d in DOMAINS}
+        self.lane_of_topic[s.deadletter_topic] = self.lanes[DEAD_LETTERS]
         self.consumer: AIOKafkaConsumer | None = None
         self.committed: dict[TopicPartition, int] = {}
         self._commit_lock: asyncio.Lock | None = None
@@ -163,7 +196,7 @@ class DomainLoader(Service):
             fetch_max_bytes=s.streams_fetch_partition_bytes * 8,
         )
         await self.consumer.start()
-        self.consumer.subscribe([s.topic(d) for d in DOMAINS], listener=_Rebalance(self))
+        self.consumer.subscribe(list(self.lane_of_topic), listener=_Rebalance(self))
         self.add_future(self._poll())
         for lane in self.lanes.values():
             self.add_future(self._run_lane(lane))
@@ -187,19 +220,17 @@ class DomainLoader(Service):
             except ConsumerStoppedError:
                 return
             for tp, messages in fetched.items():
-                domain = s.domain_of_topic(tp.topic)
-                if domain is None or not messages:
+                lane = self.lane_of_topic.get(tp.topic)
+                if lane is None or not messages:
                     continue
-                lane = self.lanes[domain]
                 lane.add([rows.Record(m.topic, m.partition, m.offset, m.key, m.value,
                                       m.headers) for m in messages])
                 if len(lane.records) >= high_water:
-                    consumer.pause(*self._partitions_of(domain))
+                    consumer.pause(*self._partitions_of(tp.topic))
             await asyncio.sleep(0)  # let lanes run between fetches
 
-    def _partitions_of(self, domain: str) -> list[TopicPartition]:
+    def _partitions_of(self, topic: str) -> list[TopicPartition]:
         assert self.consumer is not None
-        topic = self.settings.topic(domain)
         return [tp for tp in self.consumer.assignment() if tp.topic == topic]
 
     async def _run_lane(self, lane: Lane) -> None:
@@ -221,13 +252,13 @@ class DomainLoader(Service):
 
     async def _load_and_commit(self, lane: Lane, batch: list[rows.Record]) -> None:
         try:
-            offsets = await self.pipeline.load(lane.domain, batch)
+            offsets = await self.pipeline.load(lane.name, batch)
             await self._commit(offsets)
         finally:
             lane.idle.set()
         if len(lane.records) < self.settings.streams_batch_size and self.consumer is not None:
             paused = set(self.consumer.paused())
-            resume = [tp for tp in self._partitions_of(lane.domain) if tp in paused]
+            resume = [tp for tp in self._partitions_of(batch[0].topic) if tp in paused]
             if resume:
                 self.consumer.resume(*resume)
 
@@ -261,6 +292,36 @@ class DomainLoader(Service):
         finally:
             self._holding = False
 
+    async def adopt_dead_letter_offsets(self, assigned: Sequence[TopicPartition]) -> None:
+        """Upgrade: a dead-letter partition this group never committed starts at the offset
+        the former dead-letter group (`deadletter_group_id`) committed, and that offset is
+        committed here at once, so dead letters loaded before the upgrade are neither
+        loaded again (which would also undo `dlq replay`'s marks) nor skipped. A partition
+        neither group committed starts from the earliest offset, like every other."""
+        assert self.consumer is not None
+        s, consumer = self.settings, self.consumer
+        fresh = [tp for tp in assigned if tp.topic == s.deadletter_topic
+                 and await consumer.committed(tp) is None]
+        if not fresh:
+            return
+        admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap.split(","),
+                                    client_id=f"{s.streams_group_id}-loader")
+        await admin.start()
+        try:
+            former = await admin.list_consumer_group_offsets(s.deadletter_group_id,
+                                                             partitions=fresh)
+        finally:
+            await admin.close()
+        adopted = {tp: meta.offset for tp, meta in former.items()
+                   if tp in fresh and meta is not None and meta.offset >= 0}
+        if not adopted:
+            return
+        for tp, offset in adopted.items():
+            consumer.seek(tp, offset)
+        await self._commit(adopted)
+        log.info("dead letters continue where group %s stopped: %s", s.deadletter_group_id,
+                 {f"{tp.topic}:{tp.partition}": o for tp, o in adopted.items()})
+
     # --- observability --------------------------------------------------------------
 
     def lag(self) -> dict[TopicPartition, int]:
@@ -280,7 +341,7 @@ class DomainLoader(Service):
 
 
 class _Rebalance(ConsumerRebalanceListener):
-    def __init__(self, loader: DomainLoader) -> None:
+    def __init__(self, loader: Loader) -> None:
         self.loader = loader
 
     async def on_partitions_revoked(self, revoked) -> None:
@@ -288,4 +349,5 @@ class _Rebalance(ConsumerRebalanceListener):
             await self.loader.on_revoked()
 
     async def on_partitions_assigned(self, assigned) -> None:
+        await self.loader.adopt_dead_letter_offsets(list(assigned))
         log.info("loading %d partitions", len(assigned))

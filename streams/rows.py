@@ -1,6 +1,6 @@
 """Turn a batch of Kafka records from one domain topic into raw-table rows and dead letters.
 
-Pure and synchronous: the Faust agents, `lianxi replay` and the benchmark's baseline all call
+Pure and synchronous: the worker's loader, `lianxi replay` and the benchmark's baseline all call
 it, so every path loads exactly the same rows.
 """
 

@@ -43,7 +43,7 @@ class ClickHouseSink:
         self.settings = settings
         self.role = role
         self.database = settings.streams_raw_database
-        # One connection per table: the agents insert concurrently from worker threads, and
+        # One connection per table: the lanes insert concurrently from worker threads, and
         # a clickhouse-driver Client must never be used by two threads at once.
         self._clients: dict[str, Client] = {}
         self._lock = threading.Lock()

@@ -34,7 +34,7 @@ def run(settings: StreamsSettings, loglevel: str = "info") -> None:
     app = create_app(settings, pipeline)
     if settings.streams_metrics_enabled:
         metrics.serve(settings.streams_metrics_port)
-    # faust.Worker installs the SIGTERM/SIGINT handlers that stop the agents (draining the
+    # faust.Worker installs the SIGTERM/SIGINT handlers that stop the loader (draining the
     # batch in flight) and close the consumer.
     worker = faust.Worker(app, loglevel=loglevel, override_logging=False)
     worker.execute_from_commandline()

@@ -8,9 +8,8 @@ Rows:
 - bare_kafka_python_send: the stock kafka-python path, KafkaProducer.send() per record (default
   partitioner, same acks/idempotence/compression/linger as ingest's producer), one flush at the
   end and every future checked: the baseline; `ratio_to_kafka_send` is against it.
-- bare_producer_stream: one Producer.publish of all events (ingest's producer: same client, own
-  partitioning and one check per call instead of per record, every ack awaited); `ratio_to_bare`
-  is against it.
+- bare_producer_stream: one Producer.publish of all events (ingest's producer: same client and
+  send(), the partition given by its C murmur2, every ack awaited); `ratio_to_bare` is against it.
 - bare_producer_batch500: Producer.publish per 500-event chunk, one after the other (what one
   API connection does, minus HTTP).
 - api_batch500_cN_wW: POST /v1/events with 500-event batches from N client connections against
@@ -18,6 +17,8 @@ Rows:
   acked. Latency per request.
 - ref_kafka_python_gzip / ref_aiokafka_gzip: the same stream with both Kafka clients (see
   bench_reference_clients).
+- `--clients` (a run of its own, bench_ingest_clients.jsonl): api_client_<variant>_cN, the API
+  (1 process) with each Kafka client of tests/perf/ingest_api_clients.py.
 Targets (DESIGN.md): >= 20,000 events/s, p99 <= 100 ms. Every row records whether kafka-python
 found the C `crc32c` package (`crc32c`: "c" or "python"): without it each record batch is
 checksummed in pure Python.
@@ -53,6 +54,7 @@ SOURCE = "/bench/ingest"
 # (uvicorn workers, client connections per run): one request in flight per connection, so with
 # c connections a request waits behind up to c-1 others (latency ~ c x 500 / throughput).
 API_RUNS = ((1, (1, 2, 4)), (2, (2, 4)))
+CLIENT_VARIANTS = ("current", "public_send", "aiokafka")
 TYPES = ["lianxi.ticket.opened", "lianxi.wish.posted", "lianxi.volunteer.hours_logged", "lianxi.member.checked_in"]
 
 
@@ -216,7 +218,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_api(settings: IngestSettings, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_api(
+    settings: IngestSettings, port: int, workers: int, command: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "LIANXI_API_WORKERS": str(workers),
@@ -226,7 +230,7 @@ def start_api(settings: IngestSettings, port: int, workers: int) -> subprocess.P
         "LIANXI_API_PORT": str(port),
     }
     lianxi = Path(sys.executable).with_name("lianxi")
-    process = subprocess.Popen([str(lianxi), "api", "serve"], env=env)
+    process = subprocess.Popen(command or [str(lianxi), "api", "serve"], env=env)
     give_up = time.monotonic() + 120
     while True:
         try:
@@ -290,7 +294,30 @@ def stop_api(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def bench_api_clients(settings: IngestSettings, token: str) -> list[dict[str, Any]]:
+    """The API (1 process) with each Kafka client of tests/perf/ingest_api_clients.py, the
+    variants interleaved per connection count so machine load hits them alike."""
+    rows = []
+    for connections in (1, 2, 4):
+        for variant in CLIENT_VARIANTS:
+            port = _free_port()
+            command = [sys.executable, "-m", "tests.perf.ingest_api_clients", variant]
+            api = start_api(settings, port, 1, command)
+            try:
+                row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), connections, api.pid)
+            finally:
+                stop_api(api)
+            row["row"] = f"api_client_{variant}_c{connections}"
+            rows.append(row)
+    base = {r["row"].rsplit("_c", 1)[1]: r["events_per_s"] for r in rows if r["row"].startswith("api_client_current_")}
+    for row in rows:
+        row["ratio_to_current"] = row["events_per_s"] / base[row["row"].rsplit("_c", 1)[1]]
+    return rows
+
+
 def main() -> None:
+    if "--clients" in sys.argv:
+        return main_clients()
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
         settings = IngestSettings(var_dir=Path(tmp), kafka_topic_prefix=f"bench.ingest.{uuid.uuid4().hex[:8]}.")
         create_topics(settings)
@@ -332,6 +359,24 @@ def main() -> None:
         if row["row"].startswith("api_"):
             row["target_met"] = row["events_per_s"] >= 20_000 and row["p99_ms"] <= 100
     record("bench_ingest", rows)
+
+
+def main_clients() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
+        settings = IngestSettings(var_dir=Path(tmp), kafka_topic_prefix=f"bench.ingest.{uuid.uuid4().hex[:8]}.")
+        create_topics(settings)
+        try:
+            store = TokenStore(settings.tokens_path)
+            token = store.create(SOURCE, ["lianxi.*"], note="bench")[0]
+            store.close()
+            rows = bench_api_clients(settings, token)
+        finally:
+            delete_topics(settings)
+    load = os.getloadavg()[0]
+    for row in rows:
+        row["loadavg_1m"] = load
+        row["target_met"] = row["events_per_s"] >= 20_000 and row["p99_ms"] <= 100
+    record("bench_ingest_clients", rows)
 
 
 if __name__ == "__main__":

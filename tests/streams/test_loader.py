@@ -9,8 +9,9 @@ import random
 
 import pytest
 
+from streams import deadletters
 from streams.config import StreamsSettings
-from streams.loader import Lane, Pipeline, next_offsets
+from streams.loader import DEAD_LETTERS, Lane, Pipeline, next_offsets
 from streams.rows import Record
 from tests.streams.chdb_sink import ChdbSink
 from tests.streams.events import encode, ticket_lifecycle
@@ -89,6 +90,37 @@ def test_a_retried_batch_lands_once(sink):
     [[rows]] = sink.query(
         "SELECT count() FROM raw_loader.ticket_events WHERE source = '/retry'")
     assert rows == 90  # the second insert carried the same token: dropped, not merged later
+
+
+def test_dead_letters_are_a_lane_loaded_once_per_origin(sink):
+    """A domain batch's dead letters, as the dead-letter topic carries them, load through the
+    DEAD_LETTERS lane of the same pipeline; a redelivered batch collapses on the dead letter's
+    origin (raw.dead_letters is a ReplacingMergeTree on topic, partition, offset)."""
+    settings = StreamsSettings(streams_raw_database="raw_loader", kafka_topic_prefix="t3.")
+    dead = []
+
+    async def publish(letters):
+        dead.extend(letters)
+
+    pipeline = Pipeline(settings, sink, publish_dead_letters=publish)
+    poison = [b"not json", b"{}", b"[1]"]
+    domain = _records("t3.lianxi.wish", [encode(e) for e in ticket_lifecycle(2)] + poison, 1)
+
+    async def run():
+        await pipeline.load("wish", domain)  # tickets on the wish topic: dead letters too
+        messages = [deadletters.to_message(d) for d in dead]
+        on_topic = [Record(settings.deadletter_topic, 0, i, k, v, h) for i, (k, v, h) in enumerate(messages)]
+        first = await pipeline.load(DEAD_LETTERS, on_topic)
+        again = await pipeline.load(DEAD_LETTERS, on_topic)  # the commit was lost
+        return on_topic, first, again
+
+    on_topic, first, again = asyncio.run(run())
+    assert len(dead) == len(domain)  # 6 ticket events on the wrong topic + 3 poisons
+    assert first == again == next_offsets(on_topic)
+    [[rows, origins]] = sink.query(
+        "SELECT count(), uniqExact(topic, partition, offset) FROM raw_loader.dead_letters FINAL "
+        "WHERE topic = 't3.lianxi.wish'")
+    assert rows == origins == len(domain)
 
 
 def test_next_offsets_is_one_past_the_highest_per_partition():

@@ -65,6 +65,9 @@ class RoleProvisioner:
         gamma = self._role_rights("Gamma")
         rights = {r for r in gamma if r not in WRITE_RIGHTS and r[1] not in ADMIN_VIEWS}
         rights.add(("schema_access", f"[{bundle_build.MARTS_DB}].[marts]"))
+        # Drill to detail (from a street's bar to the tickets behind it) reads the dataset's
+        # rows through /datasource/samples, under the same row-level security as the charts.
+        rights.add(("can_samples", "Datasource"))
         return rights
 
     def analyst_rights(self) -> set[tuple[str, str]]:

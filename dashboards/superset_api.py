@@ -1,5 +1,8 @@
 """A logged-in session on Superset's REST API (JWT for the API, session cookie + CSRF for writes)."""
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
 import httpx
@@ -70,3 +73,22 @@ class SupersetSession:
             if len(body["result"]) < 100:
                 return rows
             page += 1
+
+
+@contextmanager
+def browser_session(base_url: str, username: str, password: str, timeout: float = 60.0) -> Iterator[httpx.Client]:
+    """A client logged in through Superset's own login form, as a browser is: the views outside
+    /api/v1 (SQL Lab's tabs, drill to detail's samples) take the session cookie, not the JWT.
+    Its headers carry the CSRF token and Referer that writes need."""
+    with httpx.Client(base_url=base_url, timeout=timeout) as client:
+        form = client.get("/login/").text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+        if token is None:
+            raise RuntimeError(f"{base_url}/login/ has no CSRF token: is this Superset?")
+        done = client.post("/login/", data={"username": username, "password": password, "csrf_token": token[1]})
+        # A good login redirects to the welcome page; a bad one renders the form again.
+        if done.status_code != 302:
+            raise SupersetError("POST", "/login/", done.status_code, f"Superset refused the login of {username!r}")
+        client.headers["X-CSRFToken"] = client.get("/api/v1/security/csrf_token/").json()["result"]
+        client.headers["Referer"] = base_url
+        yield client

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,31 @@ def chart_rows(session: Any, chart: dict[str, Any], **changes: Any) -> list[dict
     result = body["result"][0]
     assert result.get("error") is None, result
     return list(result["data"])
+
+
+@contextmanager
+def provisioned_stack(
+    prepare: Callable[[PrivateWarehouse], Any] | None = None,
+) -> Iterator[tuple[PrivateWarehouse, PrivateSuperset, Any]]:
+    """For benchmarks: the private warehouse with the stand-in marts (then `prepare(warehouse)`,
+    e.g. to grow them), Superset with the bundle imported and the roles provisioned; both
+    stopped at the end. Yields (warehouse, superset, dashboards settings)."""
+    from dashboards import importer, org_tree, roles
+    from dashboards.superset_api import SupersetSession
+
+    warehouse = PrivateWarehouse().start()
+    superset = None
+    try:
+        warehouse.load_marts()
+        if prepare is not None:
+            prepare(warehouse)
+        superset = PrivateSuperset().start()
+        settings = dashboards_settings()
+        with SupersetSession(superset.url, *ADMIN) as admin:
+            importer.import_bundle(admin, settings)
+            roles.provision(admin, settings, org_tree.read(settings))
+        yield warehouse, superset, settings
+    finally:
+        if superset is not None:
+            superset.stop()
+        warehouse.stop()

@@ -221,3 +221,9 @@ SELECT now64(3, 'UTC') AS as_of, toDate(since, 'Asia/Shanghai') AS day,
        (SELECT count() FROM marts.fct_tickets WHERE resolved_at >= since) AS tickets_resolved,
        toUInt64(0) AS meetings_held,
        toUInt64(0) AS resource_matches;
+
+-- The Shanghai day of each fact, a physical column of the marts (dbt's local_date macro).
+ALTER TABLE marts.fct_tickets ADD COLUMN opened_day Date DEFAULT toDate(opened_at, 'Asia/Shanghai');
+ALTER TABLE marts.fct_wishes ADD COLUMN posted_day Date DEFAULT toDate(posted_at, 'Asia/Shanghai');
+ALTER TABLE marts.fct_volunteering ADD COLUMN claimed_day Date DEFAULT toDate(claimed_at, 'Asia/Shanghai');
+ALTER TABLE marts.fct_registrations ADD COLUMN registered_day Date DEFAULT toDate(registered_at, 'Asia/Shanghai');

@@ -26,8 +26,9 @@ SETTLE_BOUND_SECONDS = 600
 ERROR_SELECTORS = ('[data-test="chart-error"]', ".ant-alert-error", '[data-test="error-tooltip"]')
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def chromium() -> tuple[Any, Path]:
+    """A headless Chromium with a profile of its own (a cold browser cache); quit the driver
+    and remove the profile when done."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -37,8 +38,13 @@ def browser() -> Iterator[Any]:
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
-                              options=options)
+    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(service=service, options=options), profile
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    driver, profile = chromium()
     try:
         yield driver
     finally:

@@ -327,3 +327,54 @@ def test_analyst_opens_sql_lab_on_a_ready_chinese_tab_on_marts(
     )
     again = analyst.get("/api/v1/sqllab/")["result"]["tab_state_ids"]
     assert [tab["label"] for tab in again] == [starter.TAB_LABEL]
+
+
+def drill_to_detail(
+    client: Any, dataset_id: int, dashboard_id: int, filters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What Superset's 钻取详情 asks when a person drills from a chart: the dataset's rows under
+    the clicked filters, through /datasource/samples (the browser's session, not the API's JWT)."""
+    response = client.post(
+        f"/datasource/samples?force=true&datasource_type=table&datasource_id={dataset_id}"
+        f"&dashboard_id={dashboard_id}&per_page=500&page=1",
+        json={"filters": filters, "extras": {}},
+    )
+    assert response.status_code == 200, response.text[:500]
+    result: dict[str, Any] = response.json()["result"]
+    return result
+
+
+def test_drill_from_street_to_community_to_the_ticket_list_stays_in_scope(
+    admin_session: Any, private_superset: Any, private_warehouse: Any, settings: Any
+) -> None:
+    from dashboards.superset_api import browser_session
+
+    datasets = {d["table_name"]: d["id"] for d in admin_session.list_all("dataset", ["id", "table_name"])}
+    board = next(d["id"] for d in admin_session.list_all("dashboard", ["id", "slug"]) if d["slug"] == "lianxi-tickets")
+    client = private_warehouse.admin_client()
+    try:
+        street_name, community_name, in_community = client.query(
+            "SELECT street_name, community_name, count() FROM marts.fct_tickets WHERE street_id = 's-02' "
+            "GROUP BY street_name, community_name ORDER BY community_name LIMIT 1"
+        ).result_rows[0]
+        in_street = client.query("SELECT count() FROM marts.fct_tickets WHERE street_id = 's-02'").result_rows[0][0]
+    finally:
+        client.close()
+    street = [{"col": "street_name", "op": "==", "val": street_name}]
+    community = street + [{"col": "community_name", "op": "==", "val": community_name}]
+    with browser_session(private_superset.url, "leader", settings.demo_password("leader")) as leader:
+        drilled = drill_to_detail(leader, datasets["fct_tickets"], board, street)
+        assert drilled["total_count"] == in_street > 0
+        drilled = drill_to_detail(leader, datasets["fct_tickets"], board, community)
+        assert drilled["total_count"] == in_community > 0
+        assert {row["community_name"] for row in drilled["data"]} == {community_name}
+        assert all(row["ticket_id"] and row["opened_day"] for row in drilled["data"])  # the ticket list
+    with browser_session(private_superset.url, "street-s-02", settings.demo_password("street-s-02")) as own:
+        assert drill_to_detail(own, datasets["fct_tickets"], board, community)["total_count"] == in_community
+        # Drilling without a filter still shows only the secretary's street (row-level security).
+        everything = drill_to_detail(own, datasets["fct_tickets"], board, [])
+        assert everything["total_count"] == in_street
+        assert {row["street_id"] for row in everything["data"]} == {"s-02"}
+    with browser_session(private_superset.url, "street-s-01", settings.demo_password("street-s-01")) as other:
+        # Another street's secretary drilling into s-02's community gets no rows of it.
+        assert drill_to_detail(other, datasets["fct_tickets"], board, community)["total_count"] == 0

@@ -21,11 +21,9 @@ import time
 from typing import Any
 
 from tests.dashboards.dash_stack import (
-    ADMIN,
     WAREHOUSE_HTTP_PORT,
-    PrivateSuperset,
     PrivateWarehouse,
-    dashboards_settings,
+    provisioned_stack,
 )
 
 FACT_TABLES = ("fct_daily_indicators", "fct_tickets", "fct_meeting_compliance", "fct_wishes",
@@ -57,19 +55,15 @@ def grow(warehouse: PrivateWarehouse, doublings: int) -> int:
 def measure(repeats: int, doublings: int) -> list[dict[str, Any]]:
     import clickhouse_connect
 
-    from dashboards import importer, org_tree, roles
     from dashboards.superset_api import SupersetSession
 
-    warehouse = PrivateWarehouse().start()
-    superset = None
-    try:
-        warehouse.load_marts()
+    fact_rows = 0
+
+    def prepare(warehouse: PrivateWarehouse) -> None:
+        nonlocal fact_rows
         fact_rows = grow(warehouse, doublings)
-        superset = PrivateSuperset().start()
-        settings = dashboards_settings()
-        with SupersetSession(superset.url, *ADMIN) as admin:
-            importer.import_bundle(admin, settings)
-            roles.provision(admin, settings, org_tree.read(settings))
+
+    with provisioned_stack(prepare) as (_warehouse, superset, _settings):
         reader = clickhouse_connect.get_client(host="127.0.0.1", port=WAREHOUSE_HTTP_PORT,
                                                username="lianxi_reader", password="dev-reader")
         rows: list[dict[str, Any]] = []
@@ -100,10 +94,6 @@ def measure(repeats: int, doublings: int) -> list[dict[str, Any]]:
                     })
         reader.close()
         return rows
-    finally:
-        if superset is not None:
-            superset.stop()
-        warehouse.stop()
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ select
     members.project as project,
     {{ label_zh('project_label') }} as project_zh,
     members.registered_at as registered_at,
+    {{ local_date('members.registered_at') }} as registered_day,
     -- 在职党员到社区报到 (the headline figure): in service and not registered through a project
     toUInt8(coalesce(members.in_service, false) and members.project is null) as is_in_service_registered,
     members.event_refs as event_refs,

@@ -135,6 +135,7 @@ select
     tickets.project as project,
     {{ label_zh('project_label') }} as project_zh,
     assumeNotNull(tickets.opened_at) as opened_at,
+    {{ local_date('tickets.opened_at') }} as opened_day,
     tickets.first_assigned_at as first_assigned_at,
     tickets.assignee_unit_id as assignee_unit_id,
     tickets.first_responded_at as first_responded_at,

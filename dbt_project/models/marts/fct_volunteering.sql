@@ -36,6 +36,7 @@ select
     claims.community_id as community_id,
     communities.community_name as community_name,
     assumeNotNull(claims.claimed_at) as claimed_at,
+    {{ local_date('claims.claimed_at') }} as claimed_day,
     claims.hours as hours,
     claims.event_refs as event_refs,
     claims.last_loaded_at as last_loaded_at,

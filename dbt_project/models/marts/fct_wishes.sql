@@ -36,6 +36,7 @@ select
     communities.community_name as community_name,
     wishes.resident_id as resident_id,
     assumeNotNull(wishes.posted_at) as posted_at,
+    {{ local_date('wishes.posted_at') }} as posted_day,
     wishes.claimed_at as claimed_at,
     wishes.claimed_by_member_id as claimed_by_member_id,
     wishes.claimed_by_unit_id as claimed_by_unit_id,

@@ -1,0 +1,93 @@
+"""Benchmark: what a person waits for. Headless Chromium opens every dashboard as each persona
+and times until every chart has rendered (the browser test's own "settled" rule).
+
+`python -m tests.perf.bench_browser [--repeats N]`
+
+Starts the private warehouse and Superset of tests/dashboards (ports 58123 / 58088), loads the
+stand-in marts (seed scale), imports the bundle and the roles, then per persona (district
+leader, a street secretary, a community secretary, the analyst) and dashboard:
+  - cold: the dashboard opened with `force=true` (every chart query runs on the warehouse, no
+    Superset cache) — the first look of the morning;
+  - warm: opened again without it (Superset's data cache and the browser's caches are warm).
+Each is repeated N times; p50/p95 per persona and mode, with the load average of the machine
+(the goal, p95 ≤ 2 s warm and ≤ 4 s cold, is for an idle stack: read the load with the times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboards"))
+
+from tests.dashboards.dash_stack import provisioned_stack
+from tests.dashboards.test_browser import Settled, boards, chromium, log_in
+
+PERSONAS = ("leader", "street-s-02", "community-c-05-2", "analyst")
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def time_to_settled(driver: Any, url: str, expected_charts: int) -> float:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    began = time.perf_counter()
+    driver.get(url)
+    WebDriverWait(driver, 600, poll_frequency=0.05).until(Settled(expected_charts))
+    driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    WebDriverWait(driver, 600, poll_frequency=0.05).until(Settled(expected_charts))
+    return (time.perf_counter() - began) * 1000
+
+
+def measure(repeats: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with provisioned_stack() as (_warehouse, superset, settings):
+        for persona in PERSONAS:
+            driver, profile = chromium()
+            try:
+                log_in(driver, superset.url, persona, settings.demo_password(persona))
+                times: dict[str, list[float]] = {"cold": [], "warm": []}
+                for _key, slug, expected in boards():
+                    base = f"{superset.url}/superset/dashboard/{slug}/?standalone=0"
+                    for _ in range(repeats):
+                        times["cold"].append(time_to_settled(driver, f"{base}&force=true", expected))
+                        times["warm"].append(time_to_settled(driver, base, expected))
+                    print(f"  {persona} {slug}: cold {times['cold'][-1]:.0f} ms, warm {times['warm'][-1]:.0f} ms",
+                          flush=True)
+                for mode, samples in times.items():
+                    rows.append({
+                        "persona": persona, "mode": mode, "dashboards": len(boards()), "loads": len(samples),
+                        "p50_ms": statistics.median(samples), "p95_ms": p95(samples), "max_ms": max(samples),
+                        "load_avg_1m": os.getloadavg()[0],
+                    })
+            finally:
+                driver.quit()
+                shutil.rmtree(profile, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="loads per dashboard, persona and mode")
+    args = parser.parse_args()
+    rows = measure(args.repeats)
+    for row in rows:
+        if row["mode"] == "warm":
+            cold = next(r for r in rows if r["persona"] == row["persona"] and r["mode"] == "cold")
+            row["warm_vs_cold"] = row["p95_ms"] / cold["p95_ms"]
+    from tests.perf.report import record
+
+    record("browser", rows)
+
+
+if __name__ == "__main__":
+    main()

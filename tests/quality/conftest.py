@@ -1,20 +1,20 @@
-"""Fixtures of the data-quality tests: a private migrated warehouse, topics of the test's own on
-the stack's broker, the real stream worker (`lianxi stream`) and the ingest API on free ports."""
+"""Fixtures of the data-quality tests: a private migrated warehouse (with dbt pointed at it),
+topics of the test's own on the stack's broker, the real stream worker (`lianxi stream`) and
+the ingest API on a free port."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from ingest.config import IngestSettings
 from tests.conftest import _free_port
+from tests.dbt.private_warehouse import DbtWarehouse
 from tests.ingest.conftest import RunningApi
 from tests.streams.harness import (
     Topics,
-    WarehouseServer,
     Worker,
     create_topics,
     delete_topics,
@@ -25,46 +25,46 @@ from tests.streams.harness import (
 @pytest.fixture(scope="module")
 def warehouse_server(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WarehouseServer]:
-    tmp = tmp_path_factory.mktemp("warehouse")
-    server = WarehouseServer(
-        tmp / "data", _free_port(), _free_port(), tmp / "server.log"
-    )
-    server.start()
+) -> Iterator[DbtWarehouse]:
+    """A migrated warehouse of the module's own: the worker loads it, dbt builds in it."""
+    server = DbtWarehouse(tmp_path_factory.mktemp("quality_wh")).start()
     try:
-        server.migrate()
         yield server
     finally:
         server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def topics(kafka_bootstrap: str) -> Iterator[Topics]:
     """Every lianxi topic (the domains, quality included, and the dead letters) under a prefix
-    no other test uses, on the shared broker."""
+    no other module uses, on the shared broker."""
     prefix = f"q{uuid.uuid4().hex[:10]}."
     names = create_topics(kafka_bootstrap, prefix)
     yield Topics(kafka_bootstrap, prefix, names)
     delete_topics(kafka_bootstrap, names)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def worker(
-    tmp_path: Path, topics: Topics, warehouse_server: WarehouseServer
+    tmp_path_factory: pytest.TempPathFactory,
+    topics: Topics,
+    warehouse_server: DbtWarehouse,
 ) -> Iterator[Worker]:
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
     w = Worker(
-        worker_env(topics.bootstrap, topics.prefix, warehouse_server, _free_port()),
-        tmp_path / "worker.log",
+        worker_env(topics.bootstrap, topics.prefix, warehouse_server, _free_port()), log
     ).start()
     w.wait_ready()
     yield w
     w.kill()
 
 
-@pytest.fixture
-def api(tmp_path: Path, topics: Topics) -> Iterator[RunningApi]:
+@pytest.fixture(scope="module")
+def api(
+    tmp_path_factory: pytest.TempPathFactory, topics: Topics
+) -> Iterator[RunningApi]:
     settings = IngestSettings(
-        var_dir=tmp_path / "var",
+        var_dir=tmp_path_factory.mktemp("api") / "var",
         kafka_bootstrap=topics.bootstrap,
         kafka_topic_prefix=topics.prefix,
     )

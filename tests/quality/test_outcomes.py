@@ -5,45 +5,19 @@ and dead-lettered by the worker (raw.dead_letters)."""
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import httpx
 
 from ingest import contracts
 from tests.ingest.ingest_events import event
-from tests.streams.harness import DOMAINS, WarehouseServer, publish, wait_until
+from tests.quality.raw_counts import counts_per_source as _counts
+from tests.quality.raw_counts import tickets as _tickets
+from tests.streams.harness import publish, wait_until
 
 HOTLINE = "/systems/q-hotline"
 GRID = "/systems/q-grid"
 STRANGER = "/systems/q-stranger"
-
-
-def _tickets(n: int, source: str) -> list[dict[str, Any]]:
-    tag = uuid.uuid4().hex[:8]
-    return [
-        event("lianxi.ticket.opened", source, ticket_id=f"t-{tag}-{i}")
-        for i in range(n)
-    ]
-
-
-def _counts(wh: WarehouseServer) -> dict[str, dict[str, int]]:
-    """source -> {accepted, rejected, dead_lettered} as raw holds them (FINAL: exact before merges)."""
-    client = wh.client()
-    accepted = " UNION ALL ".join(
-        f"SELECT source FROM raw.{d}_events FINAL" for d in DOMAINS if d != "quality"
-    )
-    out: dict[str, dict[str, int]] = {}
-    for outcome, sql in {
-        "accepted": f"SELECT source, count() FROM ({accepted}) GROUP BY source",
-        "rejected": "SELECT publisher_source, count() FROM raw.quality_events FINAL GROUP BY publisher_source",
-        "dead_lettered": "SELECT assumeNotNull(source), count() FROM raw.dead_letters FINAL GROUP BY source",
-    }.items():
-        for source, n in client.execute(sql):
-            out.setdefault(source, {"accepted": 0, "rejected": 0, "dead_lettered": 0})[
-                outcome
-            ] = n
-    return out
 
 
 def test_accepted_rejected_and_dead_lettered_add_up_per_source(
@@ -140,10 +114,14 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     assert STRANGER not in counts
 
     # What a rejection keeps: rule, field, type, the excerpt without the unexpected value.
-    rows = warehouse_server.client().execute(
-        "SELECT http_status, error, rule, field, rejected_type, excerpt, mode, event_index, request_events "
-        "FROM raw.quality_events FINAL WHERE publisher_source = %(s)s",
-        {"s": HOTLINE},
+    rows = (
+        warehouse_server.client()
+        .query(
+            "SELECT http_status, error, rule, field, rejected_type, excerpt, mode, event_index, request_events "
+            "FROM raw.quality_events FINAL WHERE publisher_source = {s:String}",
+            parameters={"s": HOTLINE},
+        )
+        .result_rows
     )
     by_rule: dict[tuple[int, str], int] = {}
     for status, _error, rule, _field, *_ in rows:

@@ -172,7 +172,7 @@ def test_hourly_counts_rules_and_issues_per_source(loaded, warehouse_server) -> 
 
     issues = _rows(warehouse_server, "SELECT * FROM marts.fct_feed_issues")
     new_codes = sorted(
-        (i["source"], i["rule"], i["owner_zh"])
+        (i["source"], i["rule"], i["owner_name"])
         for i in issues
         if i["kind"] == "new_error_code"
     )
@@ -207,7 +207,7 @@ def test_hourly_counts_rules_and_issues_per_source(loaded, warehouse_server) -> 
     }
     assert (
         boards["tickets"]["late_sources"] == 0
-        and boards["tickets"]["warning_zh"] == "各数据源均按约定频率送达"
+        and boards["tickets"]["warning_text"] == "各数据源均按约定频率送达"
     )
 
 
@@ -243,7 +243,7 @@ def test_a_source_that_stops_is_late_after_its_cadence(
     }
     tickets_board = boards["tickets"]
     assert tickets_board["late_sources"] == 2
-    assert "测试热线 已 25 分钟未送数（约定每 10 分钟）" in tickets_board["warning_zh"]
+    assert "测试热线 已 25 分钟未送数（约定每 10 分钟）" in tickets_board["warning_text"]
     assert tickets_board["complete_to"] <= freshness[HOTLINE]["last_received_at"]
     assert boards["wishes"]["late_sources"] == 0  # no late system feeds the wish domain
 
@@ -253,5 +253,5 @@ def test_a_source_that_stops_is_late_after_its_cadence(
     }
     assert (
         streets["s-01"]["late_sources"] == 2
-        and "测试热线" in streets["s-01"]["late_sources_zh"]
+        and "测试热线" in streets["s-01"]["late_sources_text"]
     )

@@ -4,7 +4,7 @@
 -- complete_to: the instant its figures are complete to. A dashboard built by dbt is complete
 -- to its last build (fct_headline_indicators.as_of; live dashboards: now), unless a system
 -- that feeds it is late (fct_source_freshness): then only up to the last thing that system
--- sent. warning_zh names the late systems, how long they have been silent and their cadence;
+-- sent. warning_text names the late systems, how long they have been silent and their cadence;
 -- empty when none is late. A view: the header of every dashboard reads it at query time.
 with feeds as (
     select distinct f.dashboard as dashboard, f.title_zh as title_zh, f.live as live, o.publisher_source as source
@@ -43,7 +43,7 @@ built as (
 dated as (
     select
         b.dashboard as dashboard,
-        b.title_zh as title_zh,
+        b.title_zh as title,
         -- Live dashboards read raw at query time; the others are as fresh as the last build.
         if(b.live, {{ as_of() }}, (select built_at from built)) as built_at,
         l.dashboard != '' as any_late,
@@ -56,10 +56,10 @@ dated as (
 
 select
     dashboard,
-    title_zh,
+    title,
     if(any_late, least(built_at, oldest_late_received_at), built_at) as complete_to,
-    {{ shanghai_text("if(any_late, least(built_at, oldest_late_received_at), built_at)") }} as complete_to_zh,
+    {{ shanghai_text("if(any_late, least(built_at, oldest_late_received_at), built_at)") }} as complete_to_text,
     if(any_late, late_sources, 0) as late_sources,
-    if(any_late, concat('注意：', late_text, '，本页数据可能不完整'), '各数据源均按约定频率送达') as warning_zh,
+    if(any_late, concat('注意：', late_text, '，本页数据可能不完整'), '各数据源均按约定频率送达') as warning_text,
     {{ as_of() }} as as_of
 from dated

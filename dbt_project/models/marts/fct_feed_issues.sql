@@ -16,7 +16,7 @@ with cadences as (
 ),
 
 owners as (
-    select source, source_zh, owner_zh, owner_contact from {{ ref('fct_source_freshness') }}
+    select source, source_zh, owner_name, owner_contact from {{ ref('fct_source_freshness') }}
 ),
 
 new_codes as (
@@ -29,7 +29,7 @@ new_codes as (
         max(loaded_at) as last_seen_at,
         uniqExact(outcome_key) as events,
         concat(if(outcome = 'rejected', '接口拒收', '入库失败'), '：首次出现错误规则 ', rule,
-               '（已 ', toString(uniqExact(outcome_key)), ' 条）') as detail_zh
+               '（已 ', toString(uniqExact(outcome_key)), ' 条）') as detail_text
     from {{ ref('int_source_outcomes') }}
     where outcome in ('rejected', 'dead_lettered') and loaded_at <= {{ as_of() }}
     group by publisher_source, outcome, rule
@@ -47,7 +47,7 @@ rates as (
         concat('拒收率 ', toString(round(h.rejection_rate * 100, 1)), '%（', toString(h.rejected + h.dead_lettered), '/',
                toString(h.accepted + h.rejected + h.dead_lettered), '），超过阈值 ',
                toString(round(if(c.source != '', c.rejection_rate_threshold,
-                                 {{ var('quality_default_rejection_rate', 0.05) }}) * 100, 1)), '%') as detail_zh
+                                 {{ var('quality_default_rejection_rate', 0.05) }}) * 100, 1)), '%') as detail_text
     from {{ ref('fct_source_quality_hourly') }} as h
     left join cadences as c on c.source = h.source
     where h.accepted + h.rejected + h.dead_lettered >= {{ var('quality_min_events_for_rate', 10) }}
@@ -65,7 +65,7 @@ silences as (
         assumeNotNull(last_received_at) as last_seen_at,
         toUInt64(0) as events,
         concat('已 ', toString(toUInt64(floor(silence_minutes))), ' 分钟未送数（约定每 ', toString(cadence_minutes),
-               ' 分钟；最后收到 ', last_received_zh, '）') as detail_zh
+               ' 分钟；最后收到 ', last_received_text, '）') as detail_text
     from {{ ref('fct_source_freshness') }}
     where is_late
 ),
@@ -85,15 +85,15 @@ select
     transform(i.kind, ['new_error_code', 'rejection_rate', 'silent'], ['新错误类型', '拒收率超阈值', '数据源静默'], '') as kind_zh,
     i.source as source,
     if(o.source != '' or i.source = '', o.source_zh, i.source) as source_zh,
-    if(o.source != '', o.owner_zh, '（未登记）') as owner_zh,
+    if(o.source != '', o.owner_name, '（未登记）') as owner_name,
     if(o.source != '', o.owner_contact, '') as owner_contact,
     i.outcome as outcome,
     i.rule as rule,
     i.opened_at as opened_at,
-    {{ shanghai_text('i.opened_at') }} as opened_zh,
+    {{ shanghai_text('i.opened_at') }} as opened_text,
     i.last_seen_at as last_seen_at,
     i.events as events,
-    i.detail_zh as detail_zh,
+    i.detail_text as detail_text,
     {{ as_of() }} as as_of
 from issues as i
 left join owners as o on o.source = i.source

@@ -39,7 +39,7 @@ select
     toDateTime64(h.hour_start, 3, 'UTC') as hour_start,
     -- Shanghai wall-clock hour, for axes and tables (Superset shows a DateTime as stored).
     toDateTime(formatDateTime(h.hour_start, '%Y-%m-%d %H:00:00', '{{ var("report_timezone") }}'), 'UTC') as hour_local,
-    {{ shanghai_text('h.hour_start') }} as hour_zh,
+    {{ shanghai_text('h.hour_start') }} as hour_text,
     h.accepted,
     h.rejected,
     h.dead_lettered,

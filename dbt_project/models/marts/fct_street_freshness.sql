@@ -31,10 +31,10 @@ select
     if(d.street_id != '', d.street_name, j.street_id) as street_name,
     max(j.last_event_time) as last_event_time,
     max(j.last_loaded_at) as last_loaded_at,
-    {{ shanghai_text('max(j.last_event_time)') }} as last_event_zh,
+    {{ shanghai_text('max(j.last_event_time)') }} as last_event_text,
     count() as sources,
     countIf(j.is_late) as late_sources,
-    arrayStringConcat(arraySort(groupArrayIf(j.source_zh, j.is_late)), '、') as late_sources_zh,
+    arrayStringConcat(arraySort(groupArrayIf(j.source_zh, j.is_late)), '、') as late_sources_text,
     {{ as_of() }} as as_of
 from judged as j
 left join {{ ref('dim_street') }} as d on d.street_id = j.street_id

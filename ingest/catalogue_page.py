@@ -73,8 +73,7 @@ def _field(name: str, node: dict[str, Any], required: bool) -> dict[str, Any]:
         "name": name,
         "type": _type_text(node),
         "required": required,
-        "nullable": "null"
-        in (node.get("type") if isinstance(node.get("type"), list) else []),
+        "nullable": isinstance(node.get("type"), list) and "null" in node["type"],
         "description": zh(node.get("description", "")),
         "constraints": [
             text.format(node[key]) for key, text in CONSTRAINTS if key in node

@@ -243,7 +243,9 @@ def test_a_source_that_stops_is_late_after_its_cadence(
     }
     tickets_board = boards["tickets"]
     assert tickets_board["late_sources"] == 2
-    assert "测试热线 已 25 分钟未送数（约定每 10 分钟）" in tickets_board["warning_text"]
+    assert (
+        "测试热线 已 25 分钟未送数（约定每 10 分钟）" in tickets_board["warning_text"]
+    )
     assert tickets_board["complete_to"] <= freshness[HOTLINE]["last_received_at"]
     assert boards["wishes"]["late_sources"] == 0  # no late system feeds the wish domain
 

@@ -30,7 +30,7 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     def post(
         client: httpx.Client, source: str, status: int, counted: int, **kwargs: Any
     ) -> httpx.Response:
-        response = client.post("/v1/events", **kwargs)
+        response = client.post(kwargs.pop("url", "/v1/events"), **kwargs)
         assert response.status_code == status, response.text
         sent[source] += counted
         return response
@@ -81,6 +81,11 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
         content=json.dumps({**bad["data"], "channel": "fax"}).encode(),
         headers=headers,
     )
+    # Open311: one ticket accepted, one refused for personal data, one for an unknown category.
+    form = {"service_code": "environment", "description": "垃圾未清运", "address_id": "c-02-01"}
+    post(hotline, HOTLINE, 201, 1, url="/open311/v2/requests.json", data=form)
+    post(hotline, HOTLINE, 400, 1, url="/open311/v2/requests.json", data={**form, "phone": "13900000000"})
+    post(hotline, HOTLINE, 400, 1, url="/open311/v2/requests.json", data={**form, "service_code": "fax"})
     # Without a token nothing is recorded (no source is known; a flood would be free).
     assert (
         httpx.post(f"{api.url}/v1/events", json=_tickets(1, STRANGER)).status_code
@@ -96,7 +101,7 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     sent[GRID] += 24
 
     expected = {
-        HOTLINE: {"accepted": 30, "rejected": 11, "dead_lettered": 0},
+        HOTLINE: {"accepted": 31, "rejected": 13, "dead_lettered": 0},
         GRID: {"accepted": 30, "rejected": 0, "dead_lettered": 4},
     }
     assert {s: sum(v.values()) for s, v in expected.items()} == sent
@@ -134,10 +139,14 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
         (403, "token_scope"): 1,
         (415, "media_type"): 1,
         (400, "json"): 1,
+        (400, "no_personal_data"): 1,
+        (400, "enum"): 1,
     }
     [phone_row] = [r for r in rows if r[2] == "additionalProperties"]
     assert phone_row[3] == "data.phone" and phone_row[4] == "lianxi.ticket.opened"
     assert "13800000000" not in phone_row[5] and '"phone":"<已删除>"' in phone_row[5]
-    assert {r[6] for r in rows if r[2] == "enum"} == {"structured", "binary"}
+    assert {r[6] for r in rows if r[2] == "enum"} == {"structured", "binary", "open311"}
+    [personal] = [r for r in rows if r[2] == "no_personal_data"]
+    assert personal[3] == "phone" and "13900000000" not in personal[5] and '"phone":"<已删除>"' in personal[5]
     assert sorted((r[7], r[8]) for r in rows if r[0] == 415) == [(None, 0)]
     assert contracts.domain_of("lianxi.quality.event_rejected") == "quality"

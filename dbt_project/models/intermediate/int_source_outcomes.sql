@@ -7,7 +7,9 @@
 --   rejected       a refusal of the ingest API (raw.quality_events, publisher_source)
 --   dead_lettered  a record the stream worker could not load (raw.dead_letters, its claimed source)
 --   replayed       a dead letter sent again by `lianxi dlq replay` (replayed_at set)
--- outcome_key counts each outcome once however often raw holds it before merges.
+-- outcome_key counts each outcome once however often raw holds it before merges: a 64-bit hash
+-- of its key (uniqExact over UInt64 is twice as fast as over the key text; a collision, ~1e-6
+-- at 10 M events, would undercount by one).
 {% for domain in event_domains() %}
 select
     toString(source) as publisher_source,
@@ -17,7 +19,7 @@ select
     '' as rule,
     time as event_time,
     ingested_at as loaded_at,
-    concat(toString(source), '|', event_id) as outcome_key,
+    cityHash64(toString(source), event_id) as outcome_key,
     dateDiff('millisecond', time, ingested_at) / 1000.0 as lag_seconds
 from {{ source('raw', domain ~ '_events') }}
 union all
@@ -30,7 +32,7 @@ select
     rule,
     time as event_time,
     ingested_at as loaded_at,
-    event_id as outcome_key,
+    cityHash64(event_id) as outcome_key,
     -- Time from the API's refusal to the row in raw: the rejection path's own lag.
     dateDiff('millisecond', time, ingested_at) / 1000.0 as lag_seconds
 from {{ source('raw', 'quality_events') }}
@@ -44,7 +46,7 @@ select
     toString(error_code) as rule,
     failed_at as event_time,
     failed_at as loaded_at,
-    concat(toString(topic), ':', toString(partition), ':', toString(offset)) as outcome_key,
+    cityHash64(toString(topic), partition, offset) as outcome_key,
     0.0 as lag_seconds
 from {{ source('raw', 'dead_letters') }}
 union all
@@ -56,7 +58,7 @@ select
     toString(error_code) as rule,
     failed_at as event_time,
     assumeNotNull(replayed_at) as loaded_at,
-    concat(toString(topic), ':', toString(partition), ':', toString(offset)) as outcome_key,
+    cityHash64(toString(topic), partition, offset) as outcome_key,
     dateDiff('millisecond', failed_at, assumeNotNull(replayed_at)) / 1000.0 as lag_seconds
 from {{ source('raw', 'dead_letters') }}
 where replayed_at is not null

@@ -162,7 +162,10 @@ def test_leader_sees_every_dashboard_render_without_errors(browser: Any, private
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{key}.png"))
     assert errors_on_page(browser) == []
-    assert bundle_build.load_spec()[1][key]["title"] in browser.page_source
+    title = bundle_build.load_spec()[1][key]["title"]
+    assert title in browser.page_source
+    # 数据截至 (issue #17): the header row every dashboard opens with is drawn.
+    assert f"数据截至（{title}）" in browser.page_source
 
 
 def test_street_secretary_overview_renders(browser: Any, private_superset: Any, provisioned: dict[str, Any]) -> None:
@@ -173,3 +176,5 @@ def test_street_secretary_overview_renders(browser: Any, private_superset: Any, 
     browser.save_screenshot(str(SCREENSHOTS / "tickets_street-s-02.png"))
     assert errors_on_page(browser) == []
     assert "西兰路街道" in browser.page_source and "人民路街道" not in browser.page_source
+    # The late hotline of the fixture (fct_dashboard_freshness) is a warning every role sees.
+    assert "12345热线 已 60 分钟未送数" in browser.page_source

@@ -1,6 +1,7 @@
 """Command-line commands of this stage; registered on the `lianxi` app by infra/cli.py.
 
-lianxi topics create · lianxi tokens create|list|revoke · lianxi publish FILE · lianxi api serve
+lianxi topics create · lianxi tokens create|list|revoke · lianxi publish FILE · lianxi api serve ·
+lianxi catalogue --out FILE
 (+ the simulator's commands, registered by ingest/simulator/cli.py when present).
 """
 
@@ -238,12 +239,23 @@ def _dry_run(file: Path, report: Path | None, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def catalogue(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write")] = Path("catalogue.html"),
+) -> None:
+    """Write the Chinese event catalogue (the page GET /v1/catalogue serves) to a file."""
+    from ingest.catalogue_page import render
+
+    out.write_text(render(), encoding="utf-8")
+    typer.echo(json.dumps({"written": str(out)}))
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the top-level app."""
     app.add_typer(topics_app, name="topics")
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(api_app, name="api")
     app.command("publish")(publish)
+    app.command("catalogue")(catalogue)
     from ingest.simulator import cli as simulator_cli
 
     simulator_cli.register(app)

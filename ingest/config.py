@@ -49,6 +49,13 @@ class IngestSettings(BaseSettings):
     api_retry_after_s: int = Field(5, ge=1)
     # gen0 threshold of the garbage collector in API processes (0: Python's default, 700).
     api_gc_gen0_threshold: int = Field(50_000, ge=0)
+    # Every refused event of a token's request becomes a lianxi.quality.event_rejected event
+    # (topic lianxi.quality, raw.quality_events) before the 4xx is answered. Off only to measure
+    # what recording costs (tests/perf/bench_quality.py).
+    api_record_rejections: bool = True
+    # How much of a refused event (or of a refused body) a rejection keeps: enough to see what
+    # the publisher sent, bounded so a flood of bad 5 MB bodies cannot fill the topic.
+    api_rejection_excerpt_bytes: int = Field(2048, ge=0, le=16384)
     # Empty means <var_dir>/ingest/tokens.sqlite3.
     tokens_db: Path | None = None
 

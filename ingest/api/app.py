@@ -18,7 +18,7 @@ from ingest.api.errors import (
 )
 from ingest.api.kafka_gate import KafkaGate
 from ingest.api.metrics import ApiMetrics
-from ingest.api.routes import events, health, kpi_metrics, open311
+from ingest.api.routes import catalogue, events, health, kpi_metrics, open311
 from ingest.config import IngestSettings, get_settings
 from ingest.producer import Producer
 from ingest.tokens import TokenStore
@@ -73,4 +73,5 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(kpi_metrics.router)
     app.include_router(health.router)
+    app.include_router(catalogue.router)
     return app

@@ -227,3 +227,75 @@ ALTER TABLE marts.fct_tickets ADD COLUMN opened_day Date DEFAULT toDate(opened_a
 ALTER TABLE marts.fct_wishes ADD COLUMN posted_day Date DEFAULT toDate(posted_at, 'Asia/Shanghai');
 ALTER TABLE marts.fct_volunteering ADD COLUMN claimed_day Date DEFAULT toDate(claimed_at, 'Asia/Shanghai');
 ALTER TABLE marts.fct_registrations ADD COLUMN registered_day Date DEFAULT toDate(registered_at, 'Asia/Shanghai');
+
+-- 数据质量 (issue #17): stand-ins for dbt's quality views (views over raw in dbt), shaped as
+-- dashboards/spec/datasets.yaml describes them. Two systems on time, one late (the hotline).
+CREATE TABLE marts.fct_source_quality_hourly (source String, source_zh String, hour_start DateTime64(3, 'UTC'),
+  hour_local DateTime('UTC'), hour_text String, accepted UInt64, rejected UInt64, dead_lettered UInt64, replayed UInt64,
+  rejection_rate Nullable(Float64), last_event_time Nullable(DateTime64(3, 'UTC')), last_loaded_at DateTime64(3, 'UTC'),
+  lag_p50_seconds Nullable(Float64), lag_p95_seconds Nullable(Float64), lag_max_seconds Nullable(Float64),
+  as_of DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY (source, hour_start);
+INSERT INTO marts.fct_source_quality_hourly
+SELECT ['/systems/hotline-12345', '/systems/grid', '/systems/party-members'][number % 3 + 1] AS source,
+       ['12345热线', '网格化管理系统', '党员管理系统'][number % 3 + 1],
+       toDateTime64('2026-03-02 00:00:00', 3, 'UTC') + toIntervalHour(intDiv(number, 3)) AS h,
+       toDateTime(h + toIntervalHour(8), 'UTC'), formatDateTime(h, '%Y-%m-%d %H:00', 'Asia/Shanghai'),
+       100 + number, number % 3 = 0 ? 2 : 0, number % 5 = 0 ? 1 : 0, number % 10 = 0 ? 1 : 0,
+       (number % 3 = 0 ? 2 : 0) / (100 + number + 2), h, h + toIntervalMinute(59), 1.5, 4.0, 9.0,
+       toDateTime64('2026-03-03 00:00:00', 3, 'UTC')
+FROM numbers(72);
+
+CREATE TABLE marts.fct_source_rejections (source String, source_zh String, hour_start DateTime64(3, 'UTC'),
+  hour_local DateTime('UTC'), outcome String, outcome_zh String, rule String, event_type String, events UInt64,
+  last_seen_at DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY (source, hour_start);
+INSERT INTO marts.fct_source_rejections VALUES
+  ('/systems/hotline-12345', '12345热线', '2026-03-02 01:00:00', '2026-03-02 09:00:00', 'rejected', '接口拒收', 'enum', 'lianxi.ticket.opened', 12, '2026-03-02 01:30:00'),
+  ('/systems/hotline-12345', '12345热线', '2026-03-02 02:00:00', '2026-03-02 10:00:00', 'rejected', '接口拒收', 'required', 'lianxi.ticket.opened', 3, '2026-03-02 02:10:00'),
+  ('/systems/grid', '网格化管理系统', '2026-03-02 03:00:00', '2026-03-02 11:00:00', 'dead_lettered', '入库失败', 'schema_violation', 'lianxi.ticket.assigned', 5, '2026-03-02 03:40:00');
+
+CREATE TABLE marts.fct_source_freshness (source String, source_zh String, configured Bool,
+  cadence_version Nullable(UInt16), cadence_effective_from Nullable(Date), cadence_minutes Nullable(UInt32),
+  rejection_rate_threshold Nullable(Float64), owner_name String, owner_contact String, domains String,
+  last_received_at Nullable(DateTime64(3, 'UTC')), last_accepted_at Nullable(DateTime64(3, 'UTC')),
+  last_event_time Nullable(DateTime64(3, 'UTC')), last_received_text String, silence_minutes Nullable(Float64),
+  status String, is_late Bool, status_zh String, as_of DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY source;
+INSERT INTO marts.fct_source_freshness VALUES
+  ('/systems/hotline-12345', '12345热线', true, 1, '2026-01-01', 15, 0.01, '区12345热线中心', 'hotline-ops@qindu.local', 'ticket',
+   '2026-03-02 23:00:00', '2026-03-02 23:00:00', '2026-03-02 22:59:00', '2026-03-03 07:00', 60, 'late', true, '迟到', '2026-03-03 00:00:00'),
+  ('/systems/grid', '网格化管理系统', true, 1, '2026-01-01', 60, 0.02, '区网格化服务管理中心', 'grid-ops@qindu.local', 'ticket|member',
+   '2026-03-02 23:50:00', '2026-03-02 23:50:00', '2026-03-02 23:49:00', '2026-03-03 07:50', 10, 'on_time', false, '正常', '2026-03-03 00:00:00'),
+  ('/systems/party-members', '党员管理系统', true, 1, '2026-01-01', 1440, 0.01, '区委组织部', 'party-system@qindu.local', 'org|member|meeting|assessment',
+   '2026-03-02 20:00:00', '2026-03-02 20:00:00', '2026-03-02 19:00:00', '2026-03-03 04:00', 240, 'on_time', false, '正常', '2026-03-03 00:00:00');
+
+CREATE TABLE marts.fct_street_freshness (street_id String, street_name String, last_event_time DateTime64(3, 'UTC'),
+  last_loaded_at DateTime64(3, 'UTC'), last_event_text String, sources UInt64, late_sources UInt64,
+  late_sources_text String, as_of DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY street_id;
+INSERT INTO marts.fct_street_freshness
+SELECT street_id, street_name, toDateTime64('2026-03-02 22:59:00', 3, 'UTC'), toDateTime64('2026-03-02 23:00:00', 3, 'UTC'),
+       '2026-03-03 06:59', 3, 1, '12345热线', toDateTime64('2026-03-03 00:00:00', 3, 'UTC')
+FROM marts.dim_street;
+
+CREATE TABLE marts.fct_dashboard_freshness (dashboard String, title String, complete_to DateTime64(3, 'UTC'),
+  complete_to_text String, late_sources UInt64, warning_text String, as_of DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY dashboard;
+INSERT INTO marts.fct_dashboard_freshness VALUES
+  ('overview', '全区总览', '2026-03-02 23:00:00', '2026-03-03 07:00', 1, '注意：12345热线 已 60 分钟未送数（约定每 15 分钟），本页数据可能不完整', '2026-03-03 00:00:00'),
+  ('tickets', '接诉即办', '2026-03-02 23:00:00', '2026-03-03 07:00', 1, '注意：12345热线 已 60 分钟未送数（约定每 15 分钟），本页数据可能不完整', '2026-03-03 00:00:00'),
+  ('meetings', '联席会议', '2026-03-03 00:00:00', '2026-03-03 08:00', 0, '各数据源均按约定频率送达', '2026-03-03 00:00:00'),
+  ('volunteering', '双报到与志愿服务', '2026-03-03 00:00:00', '2026-03-03 08:00', 0, '各数据源均按约定频率送达', '2026-03-03 00:00:00'),
+  ('wishes', '微心愿', '2026-03-03 00:00:00', '2026-03-03 08:00', 0, '各数据源均按约定频率送达', '2026-03-03 00:00:00'),
+  ('quality', '数据质量', '2026-03-02 23:00:00', '2026-03-03 07:00', 1, '注意：12345热线 已 60 分钟未送数（约定每 15 分钟），本页数据可能不完整', '2026-03-03 00:00:00');
+
+CREATE TABLE marts.fct_feed_issues (issue_id String, kind String, kind_zh String, source String, source_zh String,
+  owner_name String, owner_contact String, outcome String, rule String, opened_at DateTime64(3, 'UTC'), opened_text String,
+  last_seen_at DateTime64(3, 'UTC'), events UInt64, detail_text String, as_of DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY issue_id;
+INSERT INTO marts.fct_feed_issues VALUES
+  ('new_error_code-0a', 'new_error_code', '新错误类型', '/systems/hotline-12345', '12345热线', '区12345热线中心', 'hotline-ops@qindu.local',
+   'rejected', 'enum', '2026-03-02 01:10:00', '2026-03-02 09:10', '2026-03-02 01:30:00', 12, '接口拒收：首次出现错误规则 enum（已 12 条）', '2026-03-03 00:00:00'),
+  ('silent-0b', 'silent', '数据源静默', '/systems/hotline-12345', '12345热线', '区12345热线中心', 'hotline-ops@qindu.local',
+   '', '', '2026-03-02 23:00:00', '2026-03-03 07:00', '2026-03-02 23:00:00', 0, '已 60 分钟未送数（约定每 15 分钟；最后收到 2026-03-03 07:00）', '2026-03-03 00:00:00');

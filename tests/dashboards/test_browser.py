@@ -17,9 +17,16 @@ from dashboards import bundle_build
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1600,2400", "--lang=zh-CN",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1600,2400",
+    "--lang=zh-CN",
 )
 # A dashboard that never settles is a hang, not a slow page; this bound only stops a stuck run.
 SETTLE_BOUND_SECONDS = 600
@@ -62,7 +69,9 @@ def log_in(driver: Any, base_url: str, user: str, password: str) -> None:
     driver.delete_all_cookies()
     for _attempt in range(3):
         driver.get(f"{base_url}/login/")
-        WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(lambda d: d.find_elements(By.ID, "password"))
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS).until(
+            lambda d: d.find_elements(By.ID, "password")
+        )
         driver.find_element(By.ID, "username").send_keys(user)
         driver.find_element(By.ID, "password").send_keys(password)
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -122,7 +131,9 @@ class Settled:
             driver.execute_script(SCROLL_TO_UNDRAWN_JS)
         idle = len(states) == self.expected and not {"loading", "no container"} & set(states)
         self.quiet = self.quiet + 1 if idle else 0
-        return idle and (all(s in ("rendered", "empty", "error") for s in states) or self.quiet >= self.QUIET)
+        return idle and (
+            all(s in ("rendered", "empty", "error") for s in states) or self.quiet >= self.QUIET
+        )
 
 
 def open_dashboard(driver: Any, base_url: str, slug: str, expected_charts: int) -> None:
@@ -131,13 +142,20 @@ def open_dashboard(driver: Any, base_url: str, slug: str, expected_charts: int) 
 
     driver.get(f"{base_url}/superset/dashboard/{slug}/?standalone=0")
     try:
-        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(Settled(expected_charts))
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(
+            Settled(expected_charts)
+        )
         # Lazy-loaded charts below the fold render once scrolled into view.
         driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
-        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(Settled(expected_charts))
+        WebDriverWait(driver, SETTLE_BOUND_SECONDS, poll_frequency=1).until(
+            Settled(expected_charts)
+        )
     except TimeoutException:
-        waiting = [f"{title or '(untitled)'}: {state}" for title, state in chart_states(driver)
-                   if state not in ("rendered", "empty", "error")]
+        waiting = [
+            f"{title or '(untitled)'}: {state}"
+            for title, state in chart_states(driver)
+            if state not in ("rendered", "empty", "error")
+        ]
         raise AssertionError(
             f"{slug}: {len(chart_states(driver))} of {expected_charts} charts on the page after "
             f"{SETTLE_BOUND_SECONDS}s; not settled: {waiting or 'none (a chart holder is missing)'}"
@@ -150,29 +168,44 @@ def errors_on_page(driver: Any) -> list[str]:
 
     found = []
     for selector in ERROR_SELECTORS:
-        found += [element.text or selector for element in driver.find_elements(By.CSS_SELECTOR, selector)]
+        found += [
+            element.text or selector for element in driver.find_elements(By.CSS_SELECTOR, selector)
+        ]
     return found
 
 
 def boards() -> list[tuple[str, str, int]]:
     _, dashboards = bundle_build.load_spec()
-    return [(key, board["slug"], sum(len(row) for row in board["rows"])) for key, board in dashboards.items()]
+    return [
+        (key, board["slug"], sum(len(row) for row in board["rows"]))
+        for key, board in dashboards.items()
+    ]
 
 
 @pytest.mark.parametrize(("key", "slug", "expected_charts"), boards())
-def test_leader_sees_every_dashboard_render_without_errors(browser: Any, private_superset: Any,
-                                                           provisioned: dict[str, Any], key: str, slug: str,
-                                                           expected_charts: int) -> None:
+def test_leader_sees_every_dashboard_render_without_errors(
+    browser: Any,
+    private_superset: Any,
+    provisioned: dict[str, Any],
+    key: str,
+    slug: str,
+    expected_charts: int,
+) -> None:
     if "/login" in browser.current_url or not browser.get_cookies():
         log_in(browser, private_superset.url, "leader", "dev-leader")
     open_dashboard(browser, private_superset.url, slug, expected_charts)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{key}.png"))
     assert errors_on_page(browser) == []
-    assert bundle_build.load_spec()[1][key]["title"] in browser.page_source
+    title = bundle_build.load_spec()[1][key]["title"]
+    assert title in browser.page_source
+    # 数据截至 (issue #17): the header row every dashboard opens with is drawn.
+    assert f"数据截至（{title}）" in browser.page_source
 
 
-def test_street_secretary_overview_renders(browser: Any, private_superset: Any, provisioned: dict[str, Any]) -> None:
+def test_street_secretary_overview_renders(
+    browser: Any, private_superset: Any, provisioned: dict[str, Any]
+) -> None:
     log_in(browser, private_superset.url, "street-s-02", "dev-street-s-02")
     expected = next(count for key, _, count in boards() if key == "tickets")
     open_dashboard(browser, private_superset.url, "lianxi-tickets", expected)
@@ -180,6 +213,8 @@ def test_street_secretary_overview_renders(browser: Any, private_superset: Any, 
     browser.save_screenshot(str(SCREENSHOTS / "tickets_street-s-02.png"))
     assert errors_on_page(browser) == []
     assert "西兰路街道" in browser.page_source and "人民路街道" not in browser.page_source
+    # The late hotline of the fixture (fct_dashboard_freshness) is a warning every role sees.
+    assert "12345热线 已 60 分钟未送数" in browser.page_source
 
 
 # Raw codes of ours that must never reach a person: every ASCII code the labels seed translates
@@ -188,7 +223,11 @@ def raw_codes() -> set[str]:
     import csv
 
     with (ROOT / "dbt_project" / "seeds" / "code_labels.csv").open(encoding="utf-8") as f:
-        return {row["code"] for row in csv.DictReader(f) if row["code"].isascii() and len(row["code"]) > 3}
+        return {
+            row["code"]
+            for row in csv.DictReader(f)
+            if row["code"].isascii() and len(row["code"]) > 3
+        }
 
 
 def visible_text(driver: Any) -> str:
@@ -203,7 +242,12 @@ SECRETARIES = {"street-s-02": "西兰路街道", "community-c-05-2": None}
 @pytest.mark.parametrize("user", list(SECRETARIES))
 @pytest.mark.parametrize(("key", "slug", "expected_charts"), boards())
 def test_secretaries_see_every_dashboard_in_chinese_with_no_empty_chart(
-    browser: Any, private_superset: Any, provisioned: dict[str, Any], user: str, key: str, slug: str,
+    browser: Any,
+    private_superset: Any,
+    provisioned: dict[str, Any],
+    user: str,
+    key: str,
+    slug: str,
     expected_charts: int,
 ) -> None:
     import re

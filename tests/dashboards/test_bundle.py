@@ -59,6 +59,7 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
         "联席会议",
         "双报到与志愿服务",
         "微心愿",
+        "数据质量",
     }
     placed = set()
     for doc in dashboards.values():
@@ -663,3 +664,20 @@ def test_every_kpi_tile_names_its_definition_and_versions() -> None:
             for row in versions[kpi]:
                 assert f"v{row['version']} 自 {row['effective_from']} 起" in built["description"], (chart["key"], kpi)
     assert checked >= 10
+
+
+def test_every_dashboard_opens_with_its_data_as_of() -> None:
+    """数据截至 (issue #17): the first row of every dashboard is its own row of
+    fct_dashboard_freshness (complete-to time in Shanghai and the late-source warning), and the
+    dashboard_feeds seed names which domains each dashboard reads."""
+    _, dashboards = bundle_build.load_spec()
+    feeds = (REPO / "dbt_project/seeds/dashboard_feeds.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert {line.split(",")[0] for line in feeds} == set(dashboards)
+    files = bundle_build.build()
+    for key, board in dashboards.items():
+        [header] = board["rows"][0]
+        assert header["dataset"] == "fct_dashboard_freshness" and header["where"] == f"dashboard = '{key}'"
+        assert header["groupby"] == ["complete_to_text", "warning_text"]
+        position = files[f"dashboards/{key}.yaml"]["position"]
+        first_row = position[position["GRID_ID"]["children"][0]]
+        assert first_row["children"] == [f"CHART-{header['key']}"]

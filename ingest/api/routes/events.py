@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -18,7 +19,9 @@ from ingest.api.body import (
     structured_events,
 )
 from ingest.api.errors import ApiError, item, responses
+from ingest.api.rejections import rejection_events
 from ingest.contracts import envelope_schema, validate_event
+from ingest.tokens import Token
 
 router = APIRouter(tags=["events"])
 _encode = msgspec.json.Encoder().encode
@@ -57,11 +60,37 @@ def _openapi_body() -> dict[str, Any]:
 async def post_events(request: Request, token: CurrentToken) -> Response:
     """All or nothing: if any event is rejected, none is published and every failing event is
     listed (index, field, rule). Re-sending the same (source, id) is accepted; the pipeline
-    deduplicates downstream."""
+    deduplicates downstream. A refusal (4xx) is answered only once Kafka acknowledged its
+    rejection records (lianxi.quality.event_rejected); if it cannot, the answer is the 503 a
+    valid request would get, so every 4xx a publisher saw is counted in raw.quality_events."""
+    attempt = _Attempt(mode="binary" if is_binary(request) else "structured")
+    try:
+        return await _publish(request, token, attempt)
+    except ApiError as refused:
+        settings = request.app.state.settings
+        if 400 <= refused.status < 500 and settings.api_record_rejections:
+            records = rejection_events(
+                token.source, refused.status, refused.error, refused.errors, attempt.events,
+                attempt.body, attempt.mode, settings.api_rejection_excerpt_bytes,
+            )
+            await request.app.state.gate.publish(records)
+        raise
+
+
+@dataclass
+class _Attempt:
+    """What a request got as far as before it was refused (for its rejection records)."""
+
+    mode: str
+    body: bytes | None = None
+    events: list[Any] | None = None
+
+
+async def _publish(request: Request, token: Token, attempt: _Attempt) -> Response:
     settings = request.app.state.settings
     metrics = request.app.state.metrics
-    if is_binary(request):
-        body = await read_body(request, settings.api_max_body_bytes)
+    if attempt.mode == "binary":
+        body = attempt.body = await read_body(request, settings.api_max_body_bytes)
         events: list[Any] = [binary_event(request, body)]
     else:
         mt = media_type(request)
@@ -71,8 +100,9 @@ async def post_events(request: Request, token: CurrentToken) -> Response:
                 "send application/json (or application/cloudevents+json / -batch+json), or binary mode with ce- headers",
                 [item(None, "Content-Type", "media_type", f"got {mt or 'nothing'!r}")],
             )
-        body = await read_body(request, settings.api_max_body_bytes)
+        body = attempt.body = await read_body(request, settings.api_max_body_bytes)
         events, _ = structured_events(body, settings.api_max_batch_events)
+    attempt.events = events
 
     denied = scope_errors(token, events)
     if denied:

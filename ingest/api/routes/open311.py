@@ -6,6 +6,7 @@ the warehouse (raw.ticket_events), so it shows what the pipeline has loaded.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -22,6 +23,7 @@ from ingest.api import warehouse_client
 from ingest.api.auth import authenticate, store_of
 from ingest.api.body import parse_json, read_body
 from ingest.api.errors import ApiError, item
+from ingest.api.rejections import REMOVED, rejection_events
 from ingest.config import IngestSettings
 from ingest.contracts import dataschema_for, event_types, schema_for, validate_event
 from ingest.tokens import Token
@@ -183,6 +185,44 @@ async def create_request(request: Request) -> JSONResponse:
     except ApiError as exc:
         exc.open311 = True
         raise
+    try:
+        event = _ticket_or_refusal(fields, token)
+    except ApiError as refused:
+        # Recorded like /v1/events refusals (issue #17): 4xx only once Kafka has the record.
+        if request.app.state.settings.api_record_rejections:
+            try:
+                settings = request.app.state.settings
+                await request.app.state.gate.publish(_rejection(refused, fields, token, settings.api_rejection_excerpt_bytes))
+            except ApiError as exc:
+                exc.open311 = True
+                raise
+        raise
+    try:
+        await request.app.state.gate.publish([event])
+    except ApiError as exc:
+        exc.open311 = True
+        raise
+    request.app.state.metrics.count(token.source, "accepted", [event])
+    ticket_id = event["data"]["ticket_id"]
+    notice = "已受理，办理进度可通过 GET requests/{id}.json 查询 / accepted; follow it with GET requests/{id}.json"
+    return JSONResponse([{"service_request_id": ticket_id, "service_notice": notice, "account_id": None}], status_code=201)
+
+
+def _rejection(refused: ApiError, fields: dict[str, Any], token: Token, excerpt_bytes: int) -> list[dict[str, Any]]:
+    """The rejection record of a refused POST. Its excerpt is the submitted fields without the
+    api_key and with the values of personal fields (name, phone, e-mail) removed: what the
+    publisher needs to fix the request, never the person."""
+    sent = {
+        name: (REMOVED if name in PERSONAL_FIELDS and value else value)
+        for name, value in sorted(fields.items()) if name != "api_key"
+    }
+    body = json.dumps(sent, ensure_ascii=False, separators=(",", ":")).encode()
+    return rejection_events(
+        token.source, refused.status, refused.error, refused.errors, None, body, "open311", excerpt_bytes
+    )
+
+
+def _ticket_or_refusal(fields: dict[str, Any], token: Token) -> dict[str, Any]:
     if not token.allows(TICKET_OPENED):
         raise ApiError(
             403, "forbidden", "token does not cover lianxi.ticket.opened",
@@ -202,15 +242,7 @@ async def create_request(request: Request) -> JSONResponse:
             400, "invalid_request", "the request does not make a valid ticket",
             [item(None, FIELD_NAMES.get(v.field, v.field), v.rule, v.message) for v in violations], open311=True,
         )
-    try:
-        await request.app.state.gate.publish([event])
-    except ApiError as exc:
-        exc.open311 = True
-        raise
-    request.app.state.metrics.count(token.source, "accepted", [event])
-    ticket_id = event["data"]["ticket_id"]
-    notice = "已受理，办理进度可通过 GET requests/{id}.json 查询 / accepted; follow it with GET requests/{id}.json"
-    return JSONResponse([{"service_request_id": ticket_id, "service_notice": notice, "account_id": None}], status_code=201)
+    return event
 
 
 class WarehouseReader:

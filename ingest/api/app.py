@@ -18,7 +18,7 @@ from ingest.api.errors import (
 )
 from ingest.api.kafka_gate import KafkaGate
 from ingest.api.metrics import ApiMetrics
-from ingest.api.routes import events, health, kpi_metrics, open311
+from ingest.api.routes import alerts, events, health, kpi_metrics, open311
 from ingest.config import IngestSettings, get_settings
 from ingest.producer import Producer
 from ingest.tokens import TokenStore
@@ -44,6 +44,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         app.state.gate = KafkaGate(producer, settings.api_ack_timeout_s, settings.api_retry_after_s)
         app.state.warehouse = open311.WarehouseReader(settings)
         app.state.mart_reader = kpi_metrics.MartReader(settings)
+        app.state.alerts = alerts.AlertReader(settings)
         gc_tuning.tune(settings.api_gc_gen0_threshold)
         try:
             yield
@@ -52,6 +53,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             app.state.tokens.close()
             app.state.warehouse.close()
             app.state.mart_reader.close()
+            app.state.alerts.close()
 
     app = FastAPI(title="Lianxi ingest API / 联席事件接入", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
@@ -72,5 +74,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(open311.router)
     app.include_router(kpi_metrics.router)
+    app.include_router(alerts.router)
     app.include_router(health.router)
     return app

@@ -71,6 +71,11 @@ class SmtpSink:
 
                 if sink.delay:
                     await asyncio.sleep(sink.delay)
+                    transport = getattr(server, "transport", None)
+                    if transport is None or transport.is_closing():
+                        # the client died while we "queued": like a real relay, a message is
+                        # accepted only by the 250 the client is still there to read
+                        return "451 client gone"
                 msg = message_from_bytes(envelope.content, policy=policy.default)
                 body = msg.get_body(preferencelist=("plain",))
                 with sink._lock:

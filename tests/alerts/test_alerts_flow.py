@@ -128,3 +128,24 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(clean, smtp, hooks
         a: ["community"], b: ["community", "district", "street"], c: ["community", "district", "street"]}
     resolved = alert_rows(stack.wh, "type = 'lianxi.alert.resolved'")
     assert {r[8] for r in resolved} == {"ticket_resolved"}
+
+    # the audit as dbt builds it: fct_alerts holds the same alerts with time to acknowledge
+    from dbt_project.config import DbtSettings
+    from dbt_project.runner import run_dbt
+
+    settings = DbtSettings(env="development", warehouse_host="127.0.0.1", warehouse_http_port=stack.wh.http_port,
+                           warehouse_native_port=stack.wh.native_port)
+    work = stack.api_settings.var_dir.parent
+    built = run_dbt(["build", "--select", "+fct_alerts", "--exclude", "ticket_deadlines", "--indirect-selection", "cautious"], settings, capture=True,
+                    extra_env={"DBT_TARGET_PATH": str(work / "dbt-target"), "DBT_LOG_PATH": str(work / "dbt-logs")})
+    assert built.returncode == 0, built.stdout[-4000:]
+    facts = {r[0]: r[1:] for r in stack.wh.client().execute(
+        "SELECT ticket_id || '/' || stage, status, deliveries, hours_to_acknowledge >= 0, acknowledged_via "
+        "FROM marts.fct_alerts")}
+    assert facts == {
+        f"{a}/community": ("acknowledged", 2, True, "link"),
+        f"{b}/community": ("resolved", 1, None, None), f"{b}/street": ("resolved", 2, None, None),
+        f"{b}/district": ("resolved", 2, None, None),
+        f"{c}/community": ("open", 1, None, None), f"{c}/street": ("open", 1, None, None),
+        f"{c}/district": ("open", 2, None, None),
+    }

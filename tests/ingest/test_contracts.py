@@ -22,6 +22,7 @@ CATALOGUE = {
     "resources": ["demand_listed", "supply_listed", "matched"],
     "ticket": ["opened", "assigned", "responded", "resolved", "rated", "reopened", "closed"],
     "assessment": ["quarterly_scored", "secretary_reviewed"],
+    "alert": ["raised", "delivered", "failed", "acknowledged", "resolved"],
 }
 ALL_TYPES = sorted(f"lianxi.{d}.{n}" for d, names in CATALOGUE.items() for n in names)
 SCHEMA_FILES = sorted(SCHEMA_DIR.glob("*/*.v1.json"))

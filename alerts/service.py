@@ -409,9 +409,12 @@ class AlertService:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                # /livez: the process serves (the stack's start probe); /health: the last pass
+                # succeeded recently (`lianxi status` shows its JSON either way).
                 status = service.status()
                 body = json.dumps(status).encode()
-                self.send_response(200 if status["healthy"] and self.path == "/health" else 503)
+                ok = self.path == "/livez" or (self.path == "/health" and status["healthy"])
+                self.send_response(200 if ok else 503)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -59,6 +59,14 @@ class InfraSettings(BaseSettings):
     superset_workers: int = Field(default=1, ge=1)
     superset_threads: int = Field(default=4, ge=1)
 
+    # The local mailbox (Mailpit, infra/mailbox.py): the alerts service's SMTP relay in
+    # development (LIANXI_ALERTS_SMTP_PORT points at it) and its web UI.
+    mailpit_version: str = "v1.33.1"
+    mailpit_smtp_port: int = Field(default=1025, ge=1, le=65535)
+    mailpit_http_port: int = Field(default=8025, ge=1, le=65535)
+    # The alerts service's health endpoint (the same variable the alerts service reads).
+    alerts_health_port: int = Field(default=9470, ge=1, le=65535)
+
     # Seconds a service may take to answer its health probe on `lianxi up`.
     stack_start_timeout: float = Field(default=600.0, gt=0)
 

@@ -61,7 +61,9 @@ class InfraSettings(BaseSettings):
 
     # The local mailbox (Mailpit, infra/mailbox.py): the alerts service's SMTP relay in
     # development (LIANXI_ALERTS_SMTP_PORT points at it) and its web UI.
-    mailpit_version: str = "v1.33.1"
+    # v1.27.11: its web UI builds from the npm registry these machines use; the newest,
+    # v1.33.1, locks sass-embedded 1.108.1 and rapidoc 12, which that registry lacks.
+    mailpit_version: str = "v1.27.11"
     mailpit_smtp_port: int = Field(default=1025, ge=1, le=65535)
     mailpit_http_port: int = Field(default=8025, ge=1, le=65535)
     # The alerts service's health endpoint (the same variable the alerts service reads).

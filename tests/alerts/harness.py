@@ -51,6 +51,7 @@ class Mail:
     body: str
     message_id: str
     alert_id: str
+    received_at: float = 0.0  # time.time() when the sink accepted it
 
 
 class SmtpSink:
@@ -81,7 +82,7 @@ class SmtpSink:
                 with sink._lock:
                     sink.mails.append(Mail(list(envelope.rcpt_tos), str(msg["Subject"]),
                                            body.get_content() if body else "", str(msg["Message-ID"]),
-                                           str(msg["X-Lianxi-Alert-Id"])))
+                                           str(msg["X-Lianxi-Alert-Id"]), time.time()))
                 return "250 OK"
 
         self.port = free_port()

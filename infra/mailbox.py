@@ -71,10 +71,10 @@ def fetch(settings: InfraSettings, echo: object = print) -> bool:
     return True
 
 
-def command(settings: InfraSettings) -> list[str]:
+def command(settings: InfraSettings, program: Path | None = None) -> list[str]:
     """Mailpit bound to 127.0.0.1, its store under var/mailpit, no call home."""
     return [
-        str(binary(settings)),
+        str(program or binary(settings)),
         "--listen", f"127.0.0.1:{settings.mailpit_http_port}",
         "--smtp", f"127.0.0.1:{settings.mailpit_smtp_port}",
         "--database", str(settings.var_dir / "mailpit" / "mailpit.db"),

@@ -38,7 +38,13 @@ def message_id(alert: Alert, recipient: str) -> str:
     return f"<{alert.alert_id}.{recipient}@lianxi.local>"
 
 
-def send_email(settings: AlertsSettings, target: Target, alert: Alert, recipient: str, message: Message) -> None:
+def send_email(
+    settings: AlertsSettings,
+    target: Target,
+    alert: Alert,
+    recipient: str,
+    message: Message,
+) -> None:
     mail = EmailMessage()
     mail["From"] = settings.alerts_smtp_from
     mail["To"] = target.address
@@ -48,8 +54,11 @@ def send_email(settings: AlertsSettings, target: Target, alert: Alert, recipient
     mail["X-Lianxi-Alert-Id"] = alert.alert_id
     mail.set_content(message.text, charset="utf-8")
     try:
-        with smtplib.SMTP(settings.alerts_smtp_host, settings.alerts_smtp_port,
-                          timeout=settings.alerts_smtp_timeout_seconds) as smtp:
+        with smtplib.SMTP(
+            settings.alerts_smtp_host,
+            settings.alerts_smtp_port,
+            timeout=settings.alerts_smtp_timeout_seconds,
+        ) as smtp:
             if settings.alerts_smtp_starttls:
                 smtp.starttls()
             if settings.alerts_smtp_user:
@@ -64,17 +73,24 @@ def dingtalk_url(url: str, secret: str, now_ms: int | None = None) -> str:
     if not secret:
         return url
     timestamp = str(now_ms if now_ms is not None else round(time.time() * 1000))
-    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256
+    ).digest()
     sign = quote_plus(base64.b64encode(digest))
     return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
 
 
-def payload(channel: str, alert: Alert, recipient: str, message: Message) -> dict[str, Any]:
+def payload(
+    channel: str, alert: Alert, recipient: str, message: Message
+) -> dict[str, Any]:
     if channel == "wecom":
         # WeCom limits markdown content to 4096 bytes; ours stay far below.
         return {"msgtype": "markdown", "markdown": {"content": message.markdown}}
     if channel == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": message.subject, "text": message.markdown}}
+        return {
+            "msgtype": "markdown",
+            "markdown": {"title": message.subject, "text": message.markdown},
+        }
     return {
         "alert_id": alert.alert_id,
         "kind": alert.kind,
@@ -93,12 +109,27 @@ def payload(channel: str, alert: Alert, recipient: str, message: Message) -> dic
     }
 
 
-def send_webhook(settings: AlertsSettings, target: Target, alert: Alert, recipient: str, message: Message) -> None:
-    url = dingtalk_url(target.address, target.secret) if target.channel == "dingtalk" else target.address
+def send_webhook(
+    settings: AlertsSettings,
+    target: Target,
+    alert: Alert,
+    recipient: str,
+    message: Message,
+) -> None:
+    url = (
+        dingtalk_url(target.address, target.secret)
+        if target.channel == "dingtalk"
+        else target.address
+    )
     try:
-        response = httpx.post(url, json=payload(target.channel, alert, recipient, message),
-                              timeout=settings.alerts_webhook_timeout_seconds,
-                              headers={"Idempotency-Key": f"{alert.alert_id}.{recipient}.{target.channel}"})
+        response = httpx.post(
+            url,
+            json=payload(target.channel, alert, recipient, message),
+            timeout=settings.alerts_webhook_timeout_seconds,
+            headers={
+                "Idempotency-Key": f"{alert.alert_id}.{recipient}.{target.channel}"
+            },
+        )
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
     if response.status_code // 100 != 2:
@@ -113,7 +144,13 @@ def send_webhook(settings: AlertsSettings, target: Target, alert: Alert, recipie
             raise DeliveryError(f"{target.channel} refused: {response.text[:200]}")
 
 
-def send(settings: AlertsSettings, target: Target, alert: Alert, recipient: str, message: Message) -> None:
+def send(
+    settings: AlertsSettings,
+    target: Target,
+    alert: Alert,
+    recipient: str,
+    message: Message,
+) -> None:
     if target.channel == "email":
         send_email(settings, target, alert, recipient, message)
     else:

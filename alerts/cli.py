@@ -11,11 +11,15 @@ from typing import Annotated, NoReturn
 
 import typer
 
-alerts_app = typer.Typer(help="Overdue-ticket and missed-meeting alerts (预警).", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Overdue-ticket and missed-meeting alerts (预警).", no_args_is_help=True
+)
 
 
 def _fail(code: str, message: str, exit_code: int = 2) -> NoReturn:
-    sys.stderr.write(json.dumps({"error": code, "message": message}, ensure_ascii=False) + "\n")
+    sys.stderr.write(
+        json.dumps({"error": code, "message": message}, ensure_ascii=False) + "\n"
+    )
     raise typer.Exit(exit_code)
 
 
@@ -27,14 +31,22 @@ def _service():
     try:
         return AlertService(get_settings())
     except ValueError as exc:  # placeholder secrets, unreadable recipients file
-        code = "invalid_recipients" if isinstance(exc, RoutingError) else "invalid_settings"
+        code = (
+            "invalid_recipients"
+            if isinstance(exc, RoutingError)
+            else "invalid_settings"
+        )
         _fail(code, str(exc))
 
 
 @alerts_app.command("run")
-def run(loglevel: Annotated[str, typer.Option(help="debug, info, warning")] = "info") -> None:
+def run(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning")] = "info",
+) -> None:
     """Run the alerts service: detect every few seconds, route, deliver, publish events."""
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("kafka").setLevel(logging.WARNING)
     service = _service()
     signal.signal(signal.SIGTERM, lambda *_: service.stop())
@@ -43,15 +55,29 @@ def run(loglevel: Annotated[str, typer.Option(help="debug, info, warning")] = "i
 
 
 @alerts_app.command("check")
-def check(once: Annotated[bool, typer.Option("--once", help="one detection and delivery pass")] = True) -> None:
+def check(
+    once: Annotated[
+        bool, typer.Option("--once", help="one detection and delivery pass")
+    ] = True,
+) -> None:
     """One pass (detect, escalate, deliver, publish), then print the ledger's counts as JSON."""
     service = _service()
     try:
         service.tick()
         service._pool.shutdown(wait=True)
         service.flush()
-        sys.stdout.write(json.dumps({**service.status(), "raised": service.stats.raised,
-                                     "delivered": service.stats.delivered}, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    **service.status(),
+                    "raised": service.stats.raised,
+                    "delivered": service.stats.delivered,
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+            + "\n"
+        )
     except Exception as exc:  # noqa: BLE001 - one JSON line, not a traceback
         _fail("pass_failed", f"{type(exc).__name__}: {exc}", exit_code=1)
     finally:
@@ -65,7 +91,9 @@ def _detail() -> dict:
     from alerts.config import AlertsSettings
 
     port = AlertsSettings().alerts_health_port
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{port}/health", timeout=2
+    ) as response:
         return dict(json.loads(response.read()))
 
 

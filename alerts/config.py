@@ -16,7 +16,9 @@ class AlertsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
 
-    env: str = "production"  # unset means production: development must be said (make, .ci/run)
+    env: str = (
+        "production"  # unset means production: development must be said (make, .ci/run)
+    )
     var_dir: Path = Field(default=REPO_ROOT / "var")
 
     # The warehouse account of the service: SELECT on raw and marts only, read-only
@@ -80,10 +82,13 @@ class AlertsSettings(BaseSettings):
         return self.alerts_ledger_path
 
     def check_secrets(self) -> None:
-        refuse_placeholders(self.env, {
-            "LIANXI_WAREHOUSE_ALERTS_PASSWORD": self.warehouse_alerts_password,
-            "LIANXI_ALERTS_ACK_SECRET": self.alerts_ack_secret,
-        })
+        refuse_placeholders(
+            self.env,
+            {
+                "LIANXI_WAREHOUSE_ALERTS_PASSWORD": self.warehouse_alerts_password,
+                "LIANXI_ALERTS_ACK_SECRET": self.alerts_ack_secret,
+            },
+        )
 
 
 @lru_cache

@@ -16,7 +16,9 @@ def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _event(name: str, event_id: str, alert: Alert, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+def _event(
+    name: str, event_id: str, alert: Alert, at: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
     event_type = f"lianxi.alert.{name}"
     event = {
         "id": event_id,
@@ -36,34 +38,68 @@ def _event(name: str, event_id: str, alert: Alert, at: datetime, data: dict[str,
         },
     }
     problems = validate_event(event)
-    if problems:  # a bug here, never the recipient's fault: stop before it reaches Kafka
+    if (
+        problems
+    ):  # a bug here, never the recipient's fault: stop before it reaches Kafka
         raise ValueError(f"invalid {event_type}: {[p.as_dict() for p in problems]}")
     return event
 
 
 def raised(alert: Alert, at: datetime) -> dict[str, Any]:
-    return _event("raised", f"{alert.alert_id}.raised", alert, at, {
-        "kind": alert.kind,
-        "ticket_id": alert.ticket_id,
-        "period": alert.period,
-        "due_at": _iso(alert.due_at),
-        "definition_version": alert.definition_version,
-        "recipients": list(alert.recipients),
-        "escalated_from": alert.escalated_from,
-    })
+    return _event(
+        "raised",
+        f"{alert.alert_id}.raised",
+        alert,
+        at,
+        {
+            "kind": alert.kind,
+            "ticket_id": alert.ticket_id,
+            "period": alert.period,
+            "due_at": _iso(alert.due_at),
+            "definition_version": alert.definition_version,
+            "recipients": list(alert.recipients),
+            "escalated_from": alert.escalated_from,
+        },
+    )
 
 
-def delivered(alert: Alert, recipient: str, channel: str, attempts: int, at: datetime) -> dict[str, Any]:
-    return _event("delivered", f"{alert.alert_id}.delivered.{recipient}.{channel}", alert, at,
-                  {"recipient": recipient, "channel": channel, "attempts": attempts})
+def delivered(
+    alert: Alert, recipient: str, channel: str, attempts: int, at: datetime
+) -> dict[str, Any]:
+    return _event(
+        "delivered",
+        f"{alert.alert_id}.delivered.{recipient}.{channel}",
+        alert,
+        at,
+        {"recipient": recipient, "channel": channel, "attempts": attempts},
+    )
 
 
-def failed(alert: Alert, recipient: str, channel: str, attempts: int, error: str, final: bool,
-           at: datetime) -> dict[str, Any]:
-    return _event("failed", f"{alert.alert_id}.failed.{recipient}.{channel}.{attempts}", alert, at, {
-        "recipient": recipient, "channel": channel, "attempts": attempts, "error": error[:2000], "final": final,
-    })
+def failed(
+    alert: Alert,
+    recipient: str,
+    channel: str,
+    attempts: int,
+    error: str,
+    final: bool,
+    at: datetime,
+) -> dict[str, Any]:
+    return _event(
+        "failed",
+        f"{alert.alert_id}.failed.{recipient}.{channel}.{attempts}",
+        alert,
+        at,
+        {
+            "recipient": recipient,
+            "channel": channel,
+            "attempts": attempts,
+            "error": error[:2000],
+            "final": final,
+        },
+    )
 
 
 def resolved(alert: Alert, reason: str, at: datetime) -> dict[str, Any]:
-    return _event("resolved", f"{alert.alert_id}.resolved", alert, at, {"reason": reason})
+    return _event(
+        "resolved", f"{alert.alert_id}.resolved", alert, at, {"reason": reason}
+    )

@@ -14,9 +14,14 @@ from core import ack_links
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CATEGORY_ZH = {
-    "road_traffic": "道路交通", "environment": "环境卫生", "property": "物业管理",
-    "public_safety": "公共安全", "utilities": "水电气暖", "enterprise_service": "企业服务",
-    "social_service": "社会事务", "other": "其他",
+    "road_traffic": "道路交通",
+    "environment": "环境卫生",
+    "property": "物业管理",
+    "public_safety": "公共安全",
+    "utilities": "水电气暖",
+    "enterprise_service": "企业服务",
+    "social_service": "社会事务",
+    "other": "其他",
 }
 
 
@@ -37,7 +42,9 @@ def shanghai(ts: datetime) -> str:
     return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def render(alert: Alert, recipient: str, now: datetime, base_url: str, secret: str) -> Message:
+def render(
+    alert: Alert, recipient: str, now: datetime, base_url: str, secret: str
+) -> Message:
     url = ack_url(base_url, secret, alert.alert_id, recipient)
     hours = max(0.0, (now - alert.due_at).total_seconds() / 3600)
     unit = alert.community_id or alert.street_id
@@ -64,8 +71,23 @@ def render(alert: Alert, recipient: str, now: datetime, base_url: str, secret: s
         ]
     lines.append(f"通知对象：{STAGE_ZH[alert.stage]}")
     subject = f"【联席预警】{kind}：{what}"
-    text = "\n".join([subject, "", *lines, "", f"确认收到（确认后不再向上级督办）：{url}", f"预警编号：{alert.alert_id}"])
+    text = "\n".join(
+        [
+            subject,
+            "",
+            *lines,
+            "",
+            f"确认收到（确认后不再向上级督办）：{url}",
+            f"预警编号：{alert.alert_id}",
+        ]
+    )
     markdown = "\n".join(
-        [f"### {subject}", *[f"> {line}" for line in lines], "", f"[确认收到]({url})", f"预警编号：{alert.alert_id}"]
+        [
+            f"### {subject}",
+            *[f"> {line}" for line in lines],
+            "",
+            f"[确认收到]({url})",
+            f"预警编号：{alert.alert_id}",
+        ]
     )
     return Message(subject, text, markdown, url)

@@ -18,8 +18,10 @@ def lines(settings: InfraSettings) -> list[str]:
         f"  Warehouse HTTP                  http://{warehouse}",
         f"  Warehouse native (clickhouse-client --port {settings.warehouse_native_port})",
         f"  Ingest API                      http://127.0.0.1:{settings.api_port}/docs",
-        f"  Mailbox (预警邮件, Mailpit)     http://127.0.0.1:{settings.mailpit_http_port}   "
-        f"SMTP 127.0.0.1:{settings.mailpit_smtp_port}",
+        (
+            f"  Mailbox (预警邮件, Mailpit)     http://127.0.0.1:{settings.mailpit_http_port}   "
+            f"SMTP 127.0.0.1:{settings.mailpit_smtp_port}"
+        ),
         "  Warehouse users (user / password):",
     ]
     for role in ("admin", "writer", "transformer", "reader", "analyst", "alerts"):

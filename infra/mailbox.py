@@ -34,10 +34,14 @@ def binary(settings: InfraSettings) -> Path:
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
-        raise StackError(f"{what} failed: {(done.stderr or done.stdout)[-1500:]}",
-                         fix="check that Go and npm reach their registries (GOPROXY, npm config get registry)")
+        raise StackError(
+            f"{what} failed: {(done.stderr or done.stdout)[-1500:]}",
+            fix="check that Go and npm reach their registries (GOPROXY, npm config get registry)",
+        )
 
 
 def fetch(settings: InfraSettings, echo: object = print) -> bool:
@@ -47,27 +51,54 @@ def fetch(settings: InfraSettings, echo: object = print) -> bool:
         return False
     missing = [tool for tool in ("go", "npm") if shutil.which(tool) is None]
     if missing:
-        raise StackError(f"{' and '.join(missing)} not found: the local mailbox (Mailpit) is built from source",
-                         fix="install Go (https://go.dev/dl) and npm (apt-get install npm), then `make setup`")
+        raise StackError(
+            f"{' and '.join(missing)} not found: the local mailbox (Mailpit) is built from source",
+            fix="install Go (https://go.dev/dl) and npm (apt-get install npm), then `make setup`",
+        )
     version = settings.mailpit_version
-    env = {**os.environ, "GOFLAGS": "-mod=mod", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1", "CGO_ENABLED": "0"}
+    env = {
+        **os.environ,
+        "GOFLAGS": "-mod=mod",
+        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+        "CGO_ENABLED": "0",
+    }
     with tempfile.TemporaryDirectory(prefix="lianxi-mailpit-") as tmp:
         work = Path(tmp)
         say = echo if callable(echo) else print
         say(f"==> Mailpit {version}: module source from the Go proxy")
-        _run(["go", "mod", "download", "-json", f"{MODULE}@{version}"], work, env, "go mod download")
-        cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True).stdout.strip()
+        _run(
+            ["go", "mod", "download", "-json", f"{MODULE}@{version}"],
+            work,
+            env,
+            "go mod download",
+        )
+        cache = subprocess.run(
+            ["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True
+        ).stdout.strip()
         src = work / "src"
         shutil.copytree(Path(cache) / f"{MODULE}@{version}", src)
         for path in [src, *src.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)  # the module cache is read-only
-        say("==> Mailpit web UI: npm ci && npm run package (a few minutes the first time)")
+        say(
+            "==> Mailpit web UI: npm ci && npm run package (a few minutes the first time)"
+        )
         _run(["npm", "ci", "--no-audit", "--no-fund"], src, env, "npm ci")
         _run(["npm", "run", "package"], src, env, "npm run package")
         say("==> Mailpit: go build")
         target.parent.mkdir(parents=True, exist_ok=True)
-        _run(["go", "build", "-ldflags", f"-s -w -X {MODULE}/config.Version={version}", "-o", str(target)],
-             src, env, "go build")
+        _run(
+            [
+                "go",
+                "build",
+                "-ldflags",
+                f"-s -w -X {MODULE}/config.Version={version}",
+                "-o",
+                str(target),
+            ],
+            src,
+            env,
+            "go build",
+        )
     return True
 
 
@@ -75,11 +106,15 @@ def command(settings: InfraSettings, program: Path | None = None) -> list[str]:
     """Mailpit bound to 127.0.0.1, its store under var/mailpit, no call home."""
     return [
         str(program or binary(settings)),
-        "--listen", f"127.0.0.1:{settings.mailpit_http_port}",
-        "--smtp", f"127.0.0.1:{settings.mailpit_smtp_port}",
-        "--database", str(settings.var_dir / "mailpit" / "mailpit.db"),
+        "--listen",
+        f"127.0.0.1:{settings.mailpit_http_port}",
+        "--smtp",
+        f"127.0.0.1:{settings.mailpit_smtp_port}",
+        "--database",
+        str(settings.var_dir / "mailpit" / "mailpit.db"),
         # plain SMTP on loopback: the alerts service is the only sender
         "--smtp-auth-allow-insecure",
         "--disable-version-check",
-        "--max", "5000",
+        "--max",
+        "5000",
     ]

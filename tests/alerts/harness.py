@@ -67,7 +67,9 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_DATA(
+                self, server: Any, session: Any, envelope: Any
+            ) -> str:
                 import asyncio
 
                 if sink.delay:
@@ -80,9 +82,16 @@ class SmtpSink:
                 msg = message_from_bytes(envelope.content, policy=policy.default)
                 body = msg.get_body(preferencelist=("plain",))
                 with sink._lock:
-                    sink.mails.append(Mail(list(envelope.rcpt_tos), str(msg["Subject"]),
-                                           body.get_content() if body else "", str(msg["Message-ID"]),
-                                           str(msg["X-Lianxi-Alert-Id"]), time.time()))
+                    sink.mails.append(
+                        Mail(
+                            list(envelope.rcpt_tos),
+                            str(msg["Subject"]),
+                            body.get_content() if body else "",
+                            str(msg["Message-ID"]),
+                            str(msg["X-Lianxi-Alert-Id"]),
+                            time.time(),
+                        )
+                    )
                 return "250 OK"
 
         self.port = free_port()
@@ -124,7 +133,7 @@ class HookReceiver:
         lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 url = urlparse(self.path)
                 with lock:
@@ -132,7 +141,11 @@ class HookReceiver:
                     left = receiver.fail.get(url.path, 0)
                     if left:
                         receiver.fail[url.path] = left - 1 if left > 0 else -1
-                status, answer = (500, {"errcode": 500}) if left else (200, {"errcode": 0, "errmsg": "ok"})
+                status, answer = (
+                    (500, {"errcode": 500})
+                    if left
+                    else (200, {"errcode": 0, "errmsg": "ok"})
+                )
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -161,7 +174,9 @@ class HookReceiver:
 def dingtalk_sign_ok(hook: Hook, secret: str) -> bool:
     """The receiving side of DingTalk's 加签: recompute sign from timestamp and the secret."""
     timestamp = hook.query["timestamp"][0]
-    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256
+    ).digest()
     return hook.query["sign"][0] == base64.b64encode(digest).decode()
 
 
@@ -175,30 +190,53 @@ CREATE TABLE IF NOT EXISTS marts.ticket_deadlines (
 ) ENGINE = MergeTree ORDER BY (version, category, channel)"""
 
 
-def set_rules(wh: WarehouseServer, rules: list[tuple[int, str, str, date, date | None, float, float]]) -> None:
+def set_rules(
+    wh: WarehouseServer,
+    rules: list[tuple[int, str, str, date, date | None, float, float]],
+) -> None:
     """The seed's table as dbt would load it, with the test's own rules."""
     client = wh.client()
     client.execute("CREATE DATABASE IF NOT EXISTS marts")
     client.execute(RULES_DDL)
     client.execute("TRUNCATE TABLE marts.ticket_deadlines")
-    client.execute("INSERT INTO marts.ticket_deadlines VALUES", [(*r, "test") for r in rules])
+    client.execute(
+        "INSERT INTO marts.ticket_deadlines VALUES", [(*r, "test") for r in rules]
+    )
 
 
 # --- events -------------------------------------------------------------------------------
 
 
-def ticket_event(name: str, ticket_id: str, at: datetime, **data: Any) -> dict[str, Any]:
+def ticket_event(
+    name: str, ticket_id: str, at: datetime, **data: Any
+) -> dict[str, Any]:
     return {
-        "id": f"{ticket_id}.{name}.{iso(at)}", "source": "/systems/test-hotline", "type": f"lianxi.ticket.{name}",
-        "specversion": "1.0", "time": iso(at), "subject": ticket_id,
+        "id": f"{ticket_id}.{name}.{iso(at)}",
+        "source": "/systems/test-hotline",
+        "type": f"lianxi.ticket.{name}",
+        "specversion": "1.0",
+        "time": iso(at),
+        "subject": ticket_id,
         "data": {"ticket_id": ticket_id, **data},
     }
 
 
-def opened(ticket_id: str, community: str, at: datetime, category: str = "other",
-           channel: str = "hotline") -> dict[str, Any]:
-    return ticket_event("opened", ticket_id, at, channel=channel, category=category, community_id=community,
-                        description="测试工单")
+def opened(
+    ticket_id: str,
+    community: str,
+    at: datetime,
+    category: str = "other",
+    channel: str = "hotline",
+) -> dict[str, Any]:
+    return ticket_event(
+        "opened",
+        ticket_id,
+        at,
+        channel=channel,
+        category=category,
+        community_id=community,
+        description="测试工单",
+    )
 
 
 # --- the service --------------------------------------------------------------------------
@@ -212,9 +250,14 @@ class AlertsProcess:
 
     def start(self) -> AlertsProcess:
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen([LIANXI, "alerts", "run", "--loglevel", "info"],
-                                            env={**os.environ, **self.env}, cwd=ROOT, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [LIANXI, "alerts", "run", "--loglevel", "info"],
+                env={**os.environ, **self.env},
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def kill(self) -> None:
@@ -241,16 +284,23 @@ def alert_rows(wh: WarehouseServer, where: str = "1") -> list[tuple[Any, ...]]:
     """(type, alert_id, stage, ticket_id-or-recipient...) as the worker loaded them, deduplicated."""
     return wh.client().execute(
         "SELECT type, alert_id, stage, ticket_id, recipient, channel, attempts, final, reason, definition_version, "
-        f"due_at, escalated_from, via FROM raw.alert_events FINAL WHERE {where} ORDER BY time, event_id")
+        f"due_at, escalated_from, via FROM raw.alert_events FINAL WHERE {where} ORDER BY time, event_id"
+    )
 
 
 def count_types(wh: WarehouseServer, where: str = "1") -> dict[str, int]:
     rows = wh.client().execute(
-        f"SELECT type, uniqExact(source, event_id) FROM raw.alert_events WHERE {where} GROUP BY type")
+        f"SELECT type, uniqExact(source, event_id) FROM raw.alert_events WHERE {where} GROUP BY type"
+    )
     return {t.rsplit(".", 1)[1]: n for t, n in rows}
 
 
-def wait_types(wh: WarehouseServer, expected: dict[str, int], where: str = "1", timeout: float = 180) -> None:
+def wait_types(
+    wh: WarehouseServer,
+    expected: dict[str, int],
+    where: str = "1",
+    timeout: float = 180,
+) -> None:
     seen: dict[str, int] = {}
 
     def done() -> bool:
@@ -264,4 +314,4 @@ def wait_types(wh: WarehouseServer, expected: dict[str, int], where: str = "1", 
         raise AssertionError(f"alert events: wanted {expected}, have {seen}") from exc
 
 
-__all__ = ["LIANXI", "ROOT", "publish", "wait_until", "timedelta"]
+__all__ = ["LIANXI", "ROOT", "publish", "timedelta", "wait_until"]

@@ -15,7 +15,14 @@ import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from tests.alerts.harness import SmtpSink, count_types, ms, opened, set_rules, wait_types
+from tests.alerts.harness import (
+    SmtpSink,
+    count_types,
+    ms,
+    opened,
+    set_rules,
+    wait_types,
+)
 from tests.streams.harness import LIANXI, ROOT, publish, wait_until, worker_env
 
 TICKETS = 24
@@ -24,7 +31,9 @@ TICKETS = 24
 def _ticks(process) -> int:
     port = process.env["LIANXI_ALERTS_HEALTH_PORT"]
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/health", timeout=2
+        ) as response:
             return int(json.loads(response.read())["ticks"])
     except OSError as exc:
         if hasattr(exc, "read"):
@@ -34,10 +43,14 @@ def _ticks(process) -> int:
 
 def _passes(process, count: int) -> None:
     """Until the service has made `count` full passes since it (re)started."""
-    wait_until(lambda: _ticks(process) >= count, 180, f"{count} passes of the alerts service")
+    wait_until(
+        lambda: _ticks(process) >= count, 180, f"{count} passes of the alerts service"
+    )
 
 
-def test_kill_9_restart_without_ledger_and_replay_never_repeat(clean, start_alerts, tmp_path: Path) -> None:
+def test_kill_9_restart_without_ledger_and_replay_never_repeat(
+    clean, start_alerts, tmp_path: Path
+) -> None:
     import os
 
     stack = clean
@@ -48,23 +61,35 @@ def test_kill_9_restart_without_ledger_and_replay_never_repeat(clean, start_aler
         now = ms(datetime.now(UTC))
         # deadlines every 0.4 s from 3 s on: alerts keep being raised while the kills happen
         events = [
-            opened(f"t-crash-{run}-{i:02d}", f"c-04-{i % 6 + 1:02d}",
-                   now - timedelta(hours=1) + timedelta(seconds=3 + 0.4 * i))
+            opened(
+                f"t-crash-{run}-{i:02d}",
+                f"c-04-{i % 6 + 1:02d}",
+                now - timedelta(hours=1) + timedelta(seconds=3 + 0.4 * i),
+            )
             for i in range(TICKETS)
         ]
         publish(stack.bootstrap, stack.prefix, events)
-        recipients = {"district": [{"id": "district-leader", "email": "leader@lianxi.local"}],
-                      "units": {}, "defaults": {"id": "secretary-{unit}", "email": "{unit}@lianxi.local"}}
+        recipients = {
+            "district": [{"id": "district-leader", "email": "leader@lianxi.local"}],
+            "units": {},
+            "defaults": {"id": "secretary-{unit}", "email": "{unit}@lianxi.local"},
+        }
         process = start_alerts(smtp, recipients)
         ledger = Path(process.env["LIANXI_VAR_DIR"]) / "alerts" / "ledger.sqlite3"
-        cut_short = 0  # deliveries a kill left recorded but not done: the case under test
+        cut_short = (
+            0  # deliveries a kill left recorded but not done: the case under test
+        )
         for _ in range(3):
             # kill -9 once some of the mails are in (sends are in flight: 0.8 s each, 4 at once)
             have = len(smtp.all())
-            wait_until(lambda: len(smtp.all()) >= have + 2, 180, "two more mails")
+            wait_until(
+                lambda have=have: len(smtp.all()) >= have + 2, 180, "two more mails"
+            )
             process.kill()
             with sqlite3.connect(ledger) as db:
-                cut_short += db.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]
+                cut_short += db.execute(
+                    "SELECT count(*) FROM deliveries WHERE state = 'pending'"
+                ).fetchone()[0]
             process.start()
         assert cut_short > 0
         wait_until(lambda: len(smtp.all()) >= TICKETS, 300, f"{TICKETS} mails")
@@ -80,8 +105,14 @@ def test_kill_9_restart_without_ledger_and_replay_never_repeat(clean, start_aler
 
         # raw rebuilt from Kafka (lianxi replay --from-beginning), ledger lost again
         env = {**os.environ, **worker_env(stack.bootstrap, stack.prefix, stack.wh, 0)}
-        subprocess.run([LIANXI, "replay", "--from-beginning", "--processes", "1"], env=env, cwd=ROOT,
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [LIANXI, "replay", "--from-beginning", "--processes", "1"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         wait_types(stack.wh, {"raised": TICKETS, "delivered": TICKETS})
         shutil.rmtree(Path(process.env["LIANXI_VAR_DIR"]) / "alerts")
         process.start()
@@ -95,7 +126,8 @@ def test_kill_9_restart_without_ledger_and_replay_never_repeat(clean, start_aler
         assert len(mails) == TICKETS and len({m.message_id for m in mails}) == TICKETS
         assert count_types(stack.wh) == {"raised": TICKETS, "delivered": TICKETS}
         rows = stack.wh.client().execute(
-            "SELECT count(), uniqExact(alert_id) FROM raw.alert_events FINAL WHERE type = 'lianxi.alert.raised'")
+            "SELECT count(), uniqExact(alert_id) FROM raw.alert_events FINAL WHERE type = 'lianxi.alert.raised'"
+        )
         assert rows == [(TICKETS, TICKETS)]
     finally:
         smtp.stop()

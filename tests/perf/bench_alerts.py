@@ -20,7 +20,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from infra.config import InfraSettings
-from tests.alerts.harness import AlertsProcess, SmtpSink, free_port, ms, opened, set_rules
+from tests.alerts.harness import (
+    AlertsProcess,
+    SmtpSink,
+    free_port,
+    ms,
+    opened,
+    set_rules,
+)
 from tests.perf.report import record
 from tests.streams.harness import (
     WarehouseServer,
@@ -41,38 +48,73 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _raw_latency(wh: WarehouseServer, bootstrap: str, prefix: str, samples: int = 20) -> list[float]:
+def _raw_latency(
+    wh: WarehouseServer, bootstrap: str, prefix: str, samples: int = 20
+) -> list[float]:
     """publish → queryable in raw.ticket_events, one event at a time."""
     out = []
     for i in range(samples):
         tid = f"t-bench-raw-{uuid.uuid4().hex[:8]}-{i}"
         started = time.time()
         publish(bootstrap, prefix, [opened(tid, "c-09-01", datetime.now(UTC))])
-        wait_until(lambda t=tid: wh.scalar(f"SELECT count() FROM raw.ticket_events WHERE subject = '{t}'") > 0,
-                   60, "the event in raw")
+        wait_until(
+            lambda t=tid: (
+                wh.scalar(
+                    f"SELECT count() FROM raw.ticket_events WHERE subject = '{t}'"
+                )
+                > 0
+            ),
+            60,
+            "the event in raw",
+        )
         out.append(time.time() - started)
     return out
 
 
-def _run(wh: WarehouseServer, bootstrap: str, prefix: str, tmp: Path, interval: float) -> list[float]:
+def _run(
+    wh: WarehouseServer, bootstrap: str, prefix: str, tmp: Path, interval: float
+) -> list[float]:
     smtp = SmtpSink()
     tag = uuid.uuid4().hex[:6]
     now = ms(datetime.now(UTC))
     first_due = now + timedelta(seconds=8)
-    dues = {f"t-bench-{tag}-{i:02d}": first_due + timedelta(seconds=SPACING * i) for i in range(TICKETS)}
-    publish(bootstrap, prefix, [opened(t, f"c-08-{i % 9 + 1:02d}", due - timedelta(hours=1))
-                                for i, (t, due) in enumerate(dues.items())])
+    dues = {
+        f"t-bench-{tag}-{i:02d}": first_due + timedelta(seconds=SPACING * i)
+        for i in range(TICKETS)
+    }
+    publish(
+        bootstrap,
+        prefix,
+        [
+            opened(t, f"c-08-{i % 9 + 1:02d}", due - timedelta(hours=1))
+            for i, (t, due) in enumerate(dues.items())
+        ],
+    )
     (tmp / "recipients.yaml").write_text(
-        'district: []\nunits: {}\ndefaults: {id: "secretary-{unit}", email: "{unit}@lianxi.local"}\n', encoding="utf-8")
-    process = AlertsProcess({
-        "LIANXI_ENV": "development", "LIANXI_VAR_DIR": str(tmp / f"var-{tag}"),
-        "LIANXI_KAFKA_BOOTSTRAP": bootstrap, "LIANXI_KAFKA_TOPIC_PREFIX": prefix,
-        "LIANXI_WAREHOUSE_HTTP_PORT": str(wh.http_port), "LIANXI_ALERTS_INTERVAL_SECONDS": str(interval),
-        "LIANXI_ALERTS_SMTP_PORT": str(smtp.port), "LIANXI_ALERTS_RECIPIENTS_FILE": str(tmp / "recipients.yaml"),
-        "LIANXI_ALERTS_HEALTH_PORT": str(free_port()), "LIANXI_ALERTS_MEETING_WARN_HOURS": "0",
-    }, tmp / f"alerts-{tag}.log").start()
+        'district: []\nunits: {}\ndefaults: {id: "secretary-{unit}", email: "{unit}@lianxi.local"}\n',
+        encoding="utf-8",
+    )
+    process = AlertsProcess(
+        {
+            "LIANXI_ENV": "development",
+            "LIANXI_VAR_DIR": str(tmp / f"var-{tag}"),
+            "LIANXI_KAFKA_BOOTSTRAP": bootstrap,
+            "LIANXI_KAFKA_TOPIC_PREFIX": prefix,
+            "LIANXI_WAREHOUSE_HTTP_PORT": str(wh.http_port),
+            "LIANXI_ALERTS_INTERVAL_SECONDS": str(interval),
+            "LIANXI_ALERTS_SMTP_PORT": str(smtp.port),
+            "LIANXI_ALERTS_RECIPIENTS_FILE": str(tmp / "recipients.yaml"),
+            "LIANXI_ALERTS_HEALTH_PORT": str(free_port()),
+            "LIANXI_ALERTS_MEETING_WARN_HOURS": "0",
+        },
+        tmp / f"alerts-{tag}.log",
+    ).start()
     try:
-        wait_until(lambda: sum(1 for m in smtp.all() if tag in m.body) >= TICKETS, 300, "every alert")
+        wait_until(
+            lambda: sum(1 for m in smtp.all() if tag in m.body) >= TICKETS,
+            300,
+            "every alert",
+        )
         latencies = []
         for mail in smtp.all():
             ticket = next((t for t in dues if t in mail.body), None)
@@ -88,11 +130,15 @@ def main() -> None:
     bootstrap = InfraSettings().kafka_bootstrap
     with tempfile.TemporaryDirectory(prefix="bench-alerts-") as tmpdir:
         tmp = Path(tmpdir)
-        wh = WarehouseServer(tmp / "data", free_port(), free_port(), tmp / "warehouse.log")
+        wh = WarehouseServer(
+            tmp / "data", free_port(), free_port(), tmp / "warehouse.log"
+        )
         wh.start()
         prefix = f"ba{uuid.uuid4().hex[:8]}."
         names = create_topics(bootstrap, prefix)
-        worker = Worker(worker_env(bootstrap, prefix, wh, free_port()), tmp / "worker.log")
+        worker = Worker(
+            worker_env(bootstrap, prefix, wh, free_port()), tmp / "worker.log"
+        )
         try:
             wh.migrate()
             set_rules(wh, [(1, "*", "*", date(2020, 1, 1), None, 1.0, 1000.0)])
@@ -100,14 +146,28 @@ def main() -> None:
             worker.wait_ready()
             baseline = _raw_latency(wh, bootstrap, prefix)
             base_p95 = _quantile(baseline, 0.95)
-            rows = [{"what": "publish → raw (baseline)", "n": len(baseline), "p50_s": statistics.median(baseline),
-                     "p95_s": base_p95, "ratio_p95": 1.0}]
+            rows = [
+                {
+                    "what": "publish → raw (baseline)",
+                    "n": len(baseline),
+                    "p50_s": statistics.median(baseline),
+                    "p95_s": base_p95,
+                    "ratio_p95": 1.0,
+                }
+            ]
             for interval in (5.0, 1.0):
                 lat = _run(wh, bootstrap, prefix, tmp, interval)
-                rows.append({"what": f"deadline → mail (interval {interval:g} s)", "n": len(lat),
-                             "p50_s": statistics.median(lat), "p95_s": _quantile(lat, 0.95),
-                             "ratio_p95": _quantile(lat, 0.95) / base_p95,
-                             "target_p95_s": 60, "goal_p95_s": 10})
+                rows.append(
+                    {
+                        "what": f"deadline → mail (interval {interval:g} s)",
+                        "n": len(lat),
+                        "p50_s": statistics.median(lat),
+                        "p95_s": _quantile(lat, 0.95),
+                        "ratio_p95": _quantile(lat, 0.95) / base_p95,
+                        "target_p95_s": 60,
+                        "goal_p95_s": 10,
+                    }
+                )
             record("alerts", rows)
         finally:
             worker.kill()

@@ -37,7 +37,9 @@ log = logging.getLogger("lianxi.api.alerts")
 ALERT_ID = re.compile(r"^al-[0-9a-f]{32}$")
 ACK_TYPE = "lianxi.alert.acknowledged"
 SOURCE = "/systems/lianxi-api"
-_QUERY = (Path(__file__).resolve().parents[2] / "sql" / "alert_scope.sql").read_text(encoding="utf-8")
+_QUERY = (Path(__file__).resolve().parents[2] / "sql" / "alert_scope.sql").read_text(
+    encoding="utf-8"
+)
 
 
 class AlertReader:
@@ -54,14 +56,23 @@ class AlertReader:
             try:
                 if self._client is None:
                     s = self.settings
-                    self._client = warehouse_client.connect(s, s.warehouse_analyst_user, s.warehouse_analyst_password)
-                rows = list(self._client.query(sql, parameters={"alert_id": alert_id}).named_results())
+                    self._client = warehouse_client.connect(
+                        s, s.warehouse_analyst_user, s.warehouse_analyst_password
+                    )
+                rows = list(
+                    self._client.query(
+                        sql, parameters={"alert_id": alert_id}
+                    ).named_results()
+                )
             except Exception as exc:  # noqa: BLE001 - any failure to read means "unavailable"
                 log.warning("alerts: reading alert %s failed: %s", alert_id, exc)
                 self._client = None
-                raise ApiError(503, "warehouse_unavailable",
-                               f"the warehouse cannot be read right now ({type(exc).__name__})",
-                               headers={"Retry-After": "10"}) from None
+                raise ApiError(
+                    503,
+                    "warehouse_unavailable",
+                    f"the warehouse cannot be read right now ({type(exc).__name__})",
+                    headers={"Retry-After": "10"},
+                ) from None
         return rows[0] if rows else None
 
     def close(self) -> None:
@@ -70,43 +81,107 @@ class AlertReader:
 
 
 def _alert(request: Request, alert_id: str) -> dict[str, Any]:
-    found = request.app.state.alerts.scope(alert_id) if ALERT_ID.match(alert_id) else None
+    found = (
+        request.app.state.alerts.scope(alert_id) if ALERT_ID.match(alert_id) else None
+    )
     if found is None:
-        raise ApiError(404, "not_found", f"no alert {alert_id!r} (ids look like al-<32 hex>)",
-                       [item(None, "alert_id", "known_alert", "no raised alert has this id")])
+        raise ApiError(
+            404,
+            "not_found",
+            f"no alert {alert_id!r} (ids look like al-<32 hex>)",
+            [item(None, "alert_id", "known_alert", "no raised alert has this id")],
+        )
     return found
 
 
-def _who(request: Request, alert_id: str, secret: str | None, recipient: str | None,
-         sig: str | None) -> tuple[dict[str, Any], str, str]:
+def _who(
+    request: Request,
+    alert_id: str,
+    secret: str | None,
+    recipient: str | None,
+    sig: str | None,
+) -> tuple[dict[str, Any], str, str]:
     """(alert, acknowledged_by, via), or ApiError: credentials are checked before the alert is
     looked up, so a caller without them learns nothing about which alerts exist (401/403
     before 404)."""
     if sig is not None or recipient is not None:
         key = request.app.state.settings.alerts_ack_secret
-        if not recipient or not sig or not ack_links.verify(key, alert_id, recipient, sig):
-            raise ApiError(403, "forbidden", "this link is not valid for this alert",
-                           [item(None, "sig", "link_signature", "the signature does not match this alert and recipient")])
+        if (
+            not recipient
+            or not sig
+            or not ack_links.verify(key, alert_id, recipient, sig)
+        ):
+            raise ApiError(
+                403,
+                "forbidden",
+                "this link is not valid for this alert",
+                [
+                    item(
+                        None,
+                        "sig",
+                        "link_signature",
+                        "the signature does not match this alert and recipient",
+                    )
+                ],
+            )
         alert = _alert(request, alert_id)
         if recipient not in alert["recipients"]:
-            raise ApiError(403, "forbidden", "this link is not valid for this alert",
-                           [item(None, "recipient", "alert_recipient", "the alert was not sent to this recipient")])
+            raise ApiError(
+                403,
+                "forbidden",
+                "this link is not valid for this alert",
+                [
+                    item(
+                        None,
+                        "recipient",
+                        "alert_recipient",
+                        "the alert was not sent to this recipient",
+                    )
+                ],
+            )
         return alert, recipient, "link"
     token = authenticate(store_of(request), secret)
     if not token.allows(ACK_TYPE):
-        raise ApiError(403, "forbidden", f"this token covers only {', '.join(token.types)}",
-                       [item(None, "Authorization", "token_scope", f"the token must cover {ACK_TYPE}")])
+        raise ApiError(
+            403,
+            "forbidden",
+            f"this token covers only {', '.join(token.types)}",
+            [
+                item(
+                    None,
+                    "Authorization",
+                    "token_scope",
+                    f"the token must cover {ACK_TYPE}",
+                )
+            ],
+        )
     alert = _alert(request, alert_id)
-    if token.areas and alert["street_id"] not in token.streets and alert["community_id"] not in token.communities:
-        raise ApiError(403, "forbidden", "this alert belongs to a unit the token does not cover",
-                       [item(None, "alert_id", "token_area", f"the token covers only {', '.join(token.areas)}")])
+    if (
+        token.areas
+        and alert["street_id"] not in token.streets
+        and alert["community_id"] not in token.communities
+    ):
+        raise ApiError(
+            403,
+            "forbidden",
+            "this alert belongs to a unit the token does not cover",
+            [
+                item(
+                    None,
+                    "alert_id",
+                    "token_area",
+                    f"the token covers only {', '.join(token.areas)}",
+                )
+            ],
+        )
     return alert, token.token_id, "token"
 
 
 @router.post(
     "/v1/alerts/{alert_id}/ack",
     status_code=202,
-    responses=responses(401, 403, 503) | {404: {"description": "没有此预警 / no such alert"}},
+    responses=responses(401, 403, 503)
+    | {404: {"description": "没有此预警 / no such alert"}},
     summary="确认预警 / acknowledge an alert",
 )
 async def ack(
@@ -117,13 +192,21 @@ async def ack(
     sig: Annotated[str | None, Query(max_length=128)] = None,
 ) -> JSONResponse:
     """202 once Kafka acknowledged the `lianxi.alert.acknowledged` event."""
-    alert, by, via = _who(request, alert_id, credentials.credentials if credentials else None, recipient, sig)
+    alert, by, via = _who(
+        request,
+        alert_id,
+        credentials.credentials if credentials else None,
+        recipient,
+        sig,
+    )
     event = {
         "id": f"{alert_id}.acknowledged",
         "source": SOURCE,
         "type": ACK_TYPE,
         "specversion": "1.0",
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": datetime.now(UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
         "subject": alert_id,
         "dataschema": dataschema_for(ACK_TYPE),
         "datacontenttype": "application/json",
@@ -137,11 +220,21 @@ async def ack(
         },
     }
     await request.app.state.gate.publish([event])
-    return JSONResponse({"alert_id": alert_id, "acknowledged": True, "by": by, "via": via,
-                         "message": "已确认，本预警不再向上级督办"}, status_code=202)
+    return JSONResponse(
+        {
+            "alert_id": alert_id,
+            "acknowledged": True,
+            "by": by,
+            "via": via,
+            "message": "已确认，本预警不再向上级督办",
+        },
+        status_code=202,
+    )
 
 
-@router.get("/v1/alerts/{alert_id}/ack", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/v1/alerts/{alert_id}/ack", response_class=HTMLResponse, include_in_schema=False
+)
 async def ack_page(
     request: Request,
     alert_id: str,
@@ -153,7 +246,7 @@ async def ack_page(
     target = html.escape(str(request.url), quote=True)
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>确认预警</title></head>
 <body><h1>确认预警 {html.escape(alert_id)}</h1>
-<p>单位：{html.escape(alert['community_id'] or alert['street_id'])}；通知对象：{html.escape(recipient)}</p>
+<p>单位：{html.escape(alert["community_id"] or alert["street_id"])}；通知对象：{html.escape(recipient)}</p>
 <form method="post" action="{target}"><button type="submit">确认收到（不再向上级督办）</button></form>
 </body></html>"""
     return HTMLResponse(page)

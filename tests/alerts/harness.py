@@ -63,6 +63,9 @@ class SmtpSink:
 
         self.mails: list[Mail] = []
         self.delay = delay
+        self.in_flight = (
+            0  # messages whose DATA is being "queued" (inside the delay) right now
+        )
         self._lock = threading.Lock()
         sink = self
 
@@ -73,7 +76,11 @@ class SmtpSink:
                 import asyncio
 
                 if sink.delay:
-                    await asyncio.sleep(sink.delay)
+                    sink.in_flight += 1
+                    try:
+                        await asyncio.sleep(sink.delay)
+                    finally:
+                        sink.in_flight -= 1
                     transport = getattr(server, "transport", None)
                     if transport is None or transport.is_closing():
                         # the client died while we "queued": like a real relay, a message is

@@ -39,6 +39,13 @@ alerts as (
     from events
     group by alert_id
     having raised_at is not null
+),
+
+statused as (
+    select
+        *,
+        multiIf(resolved_at is not null, 'resolved', acknowledged_at is not null, 'acknowledged', 'open') as status
+    from alerts
 )
 
 select
@@ -65,18 +72,15 @@ select
     {{ hours_between('alerts.raised_at', 'alerts.acknowledged_at') }} as hours_to_acknowledge,
     alerts.resolved_at as resolved_at,
     alerts.resolved_reason as resolved_reason,
-    multiIf(alerts.resolved_at is not null, 'resolved',
-            alerts.acknowledged_at is not null, 'acknowledged',
-            'open') as status,
-    multiIf(alerts.resolved_at is not null, '已结束',
-            alerts.acknowledged_at is not null, '已确认',
-            '待确认') as status_zh,
-    multiIf(alerts.kind = 'ticket_response_overdue', '响应超期',
-            alerts.kind = 'ticket_resolution_overdue', '办结超期',
-            '联席会议未按期召开') as kind_zh,
-    multiIf(alerts.stage = 'community', '社区书记', alerts.stage = 'street', '街道书记', '区级') as stage_zh,
+    alerts.status as status,
+    {{ label_zh('status_label') }} as status_zh,
+    {{ label_zh('kind_label') }} as kind_zh,
+    {{ label_zh('stage_label') }} as stage_zh,
     {{ as_of() }} as as_of,
     alerts.last_loaded_at as last_loaded_at
-from alerts
+from statused as alerts
 left join {{ ref('dim_street') }} as streets on streets.street_id = alerts.street_id
 left join {{ ref('dim_community') }} as communities on communities.community_id = alerts.community_id
+{{ label_join('alert_status', 'alerts.status', 'status_label') }}
+{{ label_join('alert_kind', 'alerts.kind', 'kind_label') }}
+{{ label_join('alert_stage', 'alerts.stage', 'stage_label') }}

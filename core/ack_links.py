@@ -16,4 +16,8 @@ def signature(secret: str, alert_id: str, recipient: str) -> str:
 
 
 def verify(secret: str, alert_id: str, recipient: str, given: str) -> bool:
-    return hmac.compare_digest(signature(secret, alert_id, recipient), given)
+    # bytes: compare_digest refuses non-ASCII str (a forged link may carry anything)
+    return hmac.compare_digest(
+        signature(secret, alert_id, recipient).encode(),
+        given.encode("utf-8", "replace"),
+    )

@@ -121,6 +121,14 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
             forged.status_code == 403
             and forged.json()["errors"][0]["rule"] == "link_signature"
         )
+        odd = api.post(
+            f"/v1/alerts/{mail_a.alert_id}/ack",
+            params={"recipient": "secretary-c-01-01", "sig": "签名"},
+        )
+        assert (
+            odd.status_code == 403
+            and odd.json()["errors"][0]["rule"] == "link_signature"
+        )
         other_street = stack.token(["lianxi.alert.acknowledged"], ["s-02"])
         wrong = api.post(
             f"/v1/alerts/{mail_a.alert_id}/ack",

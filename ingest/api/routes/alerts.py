@@ -65,12 +65,24 @@ class AlertReader:
                     ).named_results()
                 )
             except Exception as exc:  # noqa: BLE001 - any failure to read means "unavailable"
+                if "UNKNOWN_TABLE" in str(
+                    exc
+                ):  # no alert was ever loaded on this warehouse
+                    return None
                 log.warning("alerts: reading alert %s failed: %s", alert_id, exc)
                 self._client = None
                 raise ApiError(
                     503,
                     "warehouse_unavailable",
                     f"the warehouse cannot be read right now ({type(exc).__name__})",
+                    [
+                        item(
+                            None,
+                            "",
+                            "warehouse_available",
+                            "retry after the Retry-After delay",
+                        )
+                    ],
                     headers={"Retry-After": "10"},
                 ) from None
         return rows[0] if rows else None

@@ -64,6 +64,8 @@ class InfraSettings(BaseSettings):
     # v1.27.11: its web UI builds from the npm registry these machines use; the newest,
     # v1.33.1, locks sass-embedded 1.108.1 and rapidoc 12, which that registry lacks.
     mailpit_version: str = "v1.27.11"
+    # Where `lianxi mailbox fetch` builds it; empty means <var_dir>/mailpit/<version>/mailpit.
+    mailpit_binary: Path | None = None
     mailpit_smtp_port: int = Field(default=1025, ge=1, le=65535)
     mailpit_http_port: int = Field(default=8025, ge=1, le=65535)
     # The alerts service's health endpoint (the same variable the alerts service reads).

@@ -30,6 +30,8 @@ MODULE = "github.com/axllent/mailpit"
 
 
 def binary(settings: InfraSettings) -> Path:
+    if settings.mailpit_binary is not None:
+        return settings.mailpit_binary.expanduser().resolve()
     return settings.var_dir / "mailpit" / settings.mailpit_version / "mailpit"
 
 

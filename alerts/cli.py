@@ -64,8 +64,7 @@ def check(
     service = _service()
     try:
         service.tick()
-        service._pool.shutdown(wait=True)
-        service.flush()
+        service.drain()
         sys.stdout.write(
             json.dumps(
                 {
@@ -86,15 +85,19 @@ def check(
 
 
 def _detail() -> dict:
+    import urllib.error
     import urllib.request
 
     from alerts.config import AlertsSettings
 
     port = AlertsSettings().alerts_health_port
-    with urllib.request.urlopen(
-        f"http://127.0.0.1:{port}/health", timeout=2
-    ) as response:
-        return dict(json.loads(response.read()))
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/health", timeout=2
+        ) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:  # 503: unhealthy, and the body says why
+        return dict(json.loads(exc.read()))
 
 
 def register(app: typer.Typer) -> None:

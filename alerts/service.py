@@ -170,6 +170,11 @@ class AlertService:
     def stop(self) -> None:
         self._stop.set()
 
+    def drain(self) -> None:
+        """Wait for the sends in flight, then publish what they queued (`check --once`)."""
+        self._pool.shutdown(wait=True)
+        self.flush()
+
     def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         if not self._rebuilt:

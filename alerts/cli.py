@@ -78,7 +78,9 @@ def check(
             + "\n"
         )
     except Exception as exc:  # noqa: BLE001 - one JSON line, not a traceback
-        _fail("pass_failed", f"{type(exc).__name__}: {exc}", exit_code=1)
+        from alerts.service import explain
+
+        _fail("pass_failed", explain(exc), exit_code=1)
     finally:
         service.publisher.close()
         service.ledger.close()

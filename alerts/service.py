@@ -51,6 +51,27 @@ def _sql(name: str, settings: AlertsSettings) -> str:
     )
 
 
+def explain(exc: BaseException) -> str:
+    """The failure of a pass, with what to do about the usual causes."""
+    text = f"{type(exc).__name__}: {exc}"
+    if "AUTHENTICATION_FAILED" in text:
+        return (
+            text
+            + " — run `lianxi warehouse migrate` (it binds LIANXI_WAREHOUSE_ALERTS_USER/_PASSWORD)"
+        )
+    if "UNKNOWN_TABLE" in text and "ticket_deadlines" in text:
+        return (
+            text
+            + " — the deadline rules are a dbt seed: run `lianxi dbt build` (or `lianxi dbt seed`)"
+        )
+    if "UNKNOWN_TABLE" in text:
+        return (
+            text
+            + " — run `lianxi warehouse migrate` (raw.alert_events comes with the migrations)"
+        )
+    return text
+
+
 def _utc(value: Any) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -146,7 +167,7 @@ class AlertService:
                 try:
                     self.tick()
                 except Exception as exc:  # noqa: BLE001 - one failed pass must not end the service
-                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    self.stats.last_error = explain(exc)
                     log.warning(
                         "alerts: pass failed (%s); retrying in %.1f s",
                         self.stats.last_error,

@@ -127,4 +127,4 @@ bench: up
 
 lint: python-env
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards infra
+	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards alerts infra

@@ -17,7 +17,7 @@ APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickho
   fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-packages service-user python-env kafka-jars demo demo-load up down status test bench lint
+.PHONY: help setup system-packages service-user python-env kafka-jars mailbox demo demo-load up down status test bench lint
 
 help:
 	@echo "make setup   install everything (idempotent: fast when done)"
@@ -29,7 +29,7 @@ help:
 	@echo "make bench   run every tests/perf/bench_*.py, results in var/bench/"
 	@echo "make lint    ruff + mypy"
 
-setup: system-packages service-user python-env kafka-jars
+setup: system-packages service-user python-env kafka-jars mailbox
 	@echo "==> setup done"
 
 system-packages:
@@ -83,6 +83,11 @@ kafka-jars: python-env
 	@echo "==> Kafka broker jars (Maven)"
 	$(LIANXI) kafka fetch
 
+# The local mailbox for the alerts (Mailpit built with its web UI; needs Go and npm).
+mailbox: python-env
+	@echo "==> local mailbox (Mailpit)"
+	$(LIANXI) mailbox fetch
+
 demo: setup up demo-load
 	@$(LIANXI) status
 	@$(PY) -m infra.endpoints
@@ -122,4 +127,4 @@ bench: up
 
 lint: python-env
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards infra
+	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards alerts infra

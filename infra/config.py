@@ -59,6 +59,18 @@ class InfraSettings(BaseSettings):
     superset_workers: int = Field(default=1, ge=1)
     superset_threads: int = Field(default=4, ge=1)
 
+    # The local mailbox (Mailpit, infra/mailbox.py): the alerts service's SMTP relay in
+    # development (LIANXI_ALERTS_SMTP_PORT points at it) and its web UI.
+    # v1.27.11: its web UI builds from the npm registry these machines use; the newest,
+    # v1.33.1, locks sass-embedded 1.108.1 and rapidoc 12, which that registry lacks.
+    mailpit_version: str = "v1.27.11"
+    # Where `lianxi mailbox fetch` builds it; empty means <var_dir>/mailpit/<version>/mailpit.
+    mailpit_binary: Path | None = None
+    mailpit_smtp_port: int = Field(default=1025, ge=1, le=65535)
+    mailpit_http_port: int = Field(default=8025, ge=1, le=65535)
+    # The alerts service's health endpoint (the same variable the alerts service reads).
+    alerts_health_port: int = Field(default=9470, ge=1, le=65535)
+
     # Seconds a service may take to answer its health probe on `lianxi up`.
     stack_start_timeout: float = Field(default=600.0, gt=0)
 

@@ -18,9 +18,13 @@ def lines(settings: InfraSettings) -> list[str]:
         f"  Warehouse HTTP                  http://{warehouse}",
         f"  Warehouse native (clickhouse-client --port {settings.warehouse_native_port})",
         f"  Ingest API                      http://127.0.0.1:{settings.api_port}/docs",
+        (
+            f"  Mailbox (预警邮件, Mailpit)     http://127.0.0.1:{settings.mailpit_http_port}   "
+            f"SMTP 127.0.0.1:{settings.mailpit_smtp_port}"
+        ),
         "  Warehouse users (user / password):",
     ]
-    for role in ("admin", "writer", "transformer", "reader", "analyst"):
+    for role in ("admin", "writer", "transformer", "reader", "analyst", "alerts"):
         user = _env_or_default(f"LIANXI_WAREHOUSE_{role.upper()}_USER", f"lianxi_{role}")
         password = _env_or_default(f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD", f"dev-{role}")
         rows.append(f"    {role:<12} {user} / {_shown(settings, password)}")

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from infra import mailbox
 from infra.config import InfraSettings
 from infra.health import http_ok, kafka_answers
 from infra.superset.bootstrap import bootstrapped
@@ -136,6 +137,30 @@ def all_services(settings: InfraSettings) -> list[Service]:
     )
     services.append(
         Service(name="dbt-refresh", command=[lianxi, "dbt", "refresh", "--loop"], startsecs=5)
+    )
+    services.append(
+        Service(
+            name="mailbox",
+            command=[lianxi, "mailbox", "serve"],
+            ports=(settings.mailpit_smtp_port, settings.mailpit_http_port),
+            port_variables=("LIANXI_MAILPIT_SMTP_PORT", "LIANXI_MAILPIT_HTTP_PORT"),
+            url=f"http://127.0.0.1:{settings.mailpit_http_port}",
+            health=partial(http_ok, f"http://127.0.0.1:{settings.mailpit_http_port}/livez"),
+            note="" if mailbox.binary(settings).exists() else "Mailpit not built yet: `make setup` builds it",
+        )
+    )
+    services.append(
+        Service(
+            name="alerts",
+            command=[lianxi, "alerts", "run"],
+            ports=(settings.alerts_health_port,),
+            port_variables=("LIANXI_ALERTS_HEALTH_PORT",),
+            url=f"http://127.0.0.1:{settings.alerts_health_port}/health",
+            # /livez: the loop runs (a pass may still fail until the demo's marts exist; its
+            # error shows in `lianxi status`)
+            health=partial(http_ok, f"http://127.0.0.1:{settings.alerts_health_port}/livez"),
+            startsecs=5,
+        )
     )
     return services
 

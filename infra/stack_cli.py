@@ -190,6 +190,41 @@ def superset_serve() -> None:
         serve(get_settings(), _echo)
 
 
+mailbox_app = typer.Typer(help="The local mailbox (Mailpit): SMTP sink + web UI for the alerts.",
+                          no_args_is_help=True)
+
+
+@mailbox_app.command("fetch")
+def mailbox_fetch() -> None:
+    """Build the pinned Mailpit with its web UI into var/mailpit/ (idempotent; needs Go and npm)."""
+    from infra import mailbox
+    from infra.config import get_settings
+
+    with _clear_errors():
+        settings = get_settings()
+        built = mailbox.fetch(settings, _echo)
+        typer.echo(f"mailpit in {mailbox.binary(settings)}" + ("" if built else " (already there)"))
+
+
+@mailbox_app.command("serve")
+def mailbox_serve() -> None:
+    """Run Mailpit in the foreground on 127.0.0.1 (what supervisor runs)."""
+    import os
+
+    from infra import mailbox
+    from infra.config import get_settings
+
+    with _clear_errors():
+        settings = get_settings()
+        if not mailbox.binary(settings).exists():
+            from infra.errors import StackError
+
+            raise StackError("Mailpit is not built", fix="run `make setup` (or `lianxi mailbox fetch`)")
+        (settings.var_dir / "mailpit").mkdir(parents=True, exist_ok=True)
+        argv = mailbox.command(settings)
+        os.execv(argv[0], argv)
+
+
 COMMANDS: tuple[Callable[..., None], ...] = (up, down, status, logs)
 
 
@@ -199,5 +234,6 @@ def register(app: typer.Typer) -> None:
         app.command()(command)
     app.add_typer(kafka_app, name="kafka")
     app.add_typer(superset_app, name="superset")
+    app.add_typer(mailbox_app, name="mailbox")
 
 

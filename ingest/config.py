@@ -75,6 +75,9 @@ class IngestSettings(BaseSettings):
     # Open311 GET without a token: off answers 401; on shows only category, status, times and
     # street/community names (no description, unit, resolution or ids of people).
     open311_public_read: bool = False
+    # POST /v1/alerts/{id}/ack: the key the alerts service signs acknowledgement links with
+    # (the same variable the alerts service reads); the alert is looked up in raw.
+    alerts_ack_secret: str = "dev-alerts-ack-secret"
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> "IngestSettings":
@@ -94,7 +97,7 @@ class IngestSettings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
-        names = ("warehouse_analyst_password", "warehouse_reader_password")
+        names = ("warehouse_analyst_password", "warehouse_reader_password", "alerts_ack_secret")
         refuse_placeholders(self.env, {f"LIANXI_{name.upper()}": getattr(self, name) for name in names})
 
 

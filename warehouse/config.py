@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROLES: tuple[str, ...] = ("admin", "writer", "transformer", "reader", "analyst")
+ROLES: tuple[str, ...] = ("admin", "writer", "transformer", "reader", "analyst", "alerts")
 
 
 class WarehouseSettings(BaseSettings):
@@ -48,6 +48,9 @@ class WarehouseSettings(BaseSettings):
     reader_password: str = "dev-reader"
     analyst_user: str = "lianxi_analyst"
     analyst_password: str = "dev-analyst"
+    # The alerts service: reads raw and the marts' definitions (migration create_alerts_role).
+    alerts_user: str = "lianxi_alerts"
+    alerts_password: str = "dev-alerts"
 
     @property
     def is_development(self) -> bool:

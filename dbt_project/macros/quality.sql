@@ -2,7 +2,7 @@
     quality, which holds the API's refusals). A new domain is added here and in
     _raw__sources.yml. -#}
 {% macro event_domains() -%}
-    {{ return(['org', 'member', 'meeting', 'wish', 'volunteer', 'resources', 'ticket', 'assessment']) }}
+    {{ return(['org', 'member', 'meeting', 'wish', 'volunteer', 'resources', 'ticket', 'assessment', 'alert']) }}
 {%- endmacro %}
 
 {#- A maxIf over no row gives the epoch, not NULL: say "never" as NULL. -#}

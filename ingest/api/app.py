@@ -18,7 +18,7 @@ from ingest.api.errors import (
 )
 from ingest.api.kafka_gate import KafkaGate
 from ingest.api.metrics import ApiMetrics
-from ingest.api.routes import catalogue, events, health, kpi_metrics, open311
+from ingest.api.routes import alerts, catalogue, events, health, kpi_metrics, open311
 from ingest.config import IngestSettings, get_settings
 from ingest.producer import Producer
 from ingest.tokens import TokenStore
@@ -44,6 +44,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         app.state.gate = KafkaGate(producer, settings.api_ack_timeout_s, settings.api_retry_after_s)
         app.state.warehouse = open311.WarehouseReader(settings)
         app.state.mart_reader = kpi_metrics.MartReader(settings)
+        app.state.alerts = alerts.AlertReader(settings)
         gc_tuning.tune(settings.api_gc_gen0_threshold)
         try:
             yield
@@ -52,8 +53,14 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             app.state.tokens.close()
             app.state.warehouse.close()
             app.state.mart_reader.close()
+            app.state.alerts.close()
 
-    app = FastAPI(title="Lianxi ingest API / 联席事件接入", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Lianxi ingest API / 联席事件接入",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.metrics = ApiMetrics()
     app.add_exception_handler(ApiError, api_error_handler)
@@ -61,7 +68,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, unexpected_handler)
 
     @app.middleware("http")
-    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         path = getattr(request.scope.get("route"), "path", "unmatched")
@@ -72,6 +81,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(open311.router)
     app.include_router(kpi_metrics.router)
+    app.include_router(alerts.router)
     app.include_router(health.router)
     app.include_router(catalogue.router)
     return app

@@ -299,3 +299,29 @@ INSERT INTO marts.fct_feed_issues VALUES
    'rejected', 'enum', '2026-03-02 01:10:00', '2026-03-02 09:10', '2026-03-02 01:30:00', 12, '接口拒收：首次出现错误规则 enum（已 12 条）', '2026-03-03 00:00:00'),
   ('silent-0b', 'silent', '数据源静默', '/systems/hotline-12345', '12345热线', '区12345热线中心', 'hotline-ops@qindu.local',
    '', '', '2026-03-02 23:00:00', '2026-03-03 07:00', '2026-03-02 23:00:00', 0, '已 60 分钟未送数（约定每 15 分钟；最后收到 2026-03-03 07:00）', '2026-03-03 00:00:00');
+
+-- Alerts (预警): a community-stage alert for every 10th ticket, escalated to the street for
+-- every 20th; every third acknowledged, every fourth ended.
+CREATE TABLE marts.fct_alerts (alert_id String, kind LowCardinality(String), kind_zh Nullable(String),
+  stage LowCardinality(String), stage_zh Nullable(String), street_id String, street_name Nullable(String),
+  community_id String, community_name Nullable(String), ticket_id Nullable(String), period Nullable(String),
+  due_at Nullable(DateTime64(3, 'UTC')), definition_version Nullable(Int64), raised_at DateTime64(3, 'UTC'),
+  first_delivered_at Nullable(DateTime64(3, 'UTC')), deliveries UInt32, deliveries_failed UInt32,
+  acknowledged_at Nullable(DateTime64(3, 'UTC')), hours_to_acknowledge Nullable(Float64),
+  resolved_at Nullable(DateTime64(3, 'UTC')), status LowCardinality(String), status_zh Nullable(String),
+  as_of DateTime64(3, 'UTC'))
+ENGINE = MergeTree ORDER BY (street_id, community_id, raised_at, alert_id);
+INSERT INTO marts.fct_alerts
+SELECT concat('al-', toString(n), '-', stage), kind, if(kind = 'ticket_response_overdue', '响应超期', '办结超期'),
+       stage, if(stage = 'community', '社区书记', '街道书记'), t.street_id, t.street_name, t.community_id, t.community_name,
+       t.ticket_id, NULL, t.opened_at + toIntervalHour(24), 1, t.opened_at + toIntervalHour(25),
+       t.opened_at + toIntervalHour(25), 1, toUInt32(n % 70 = 0),
+       if(n % 3 = 0, t.opened_at + toIntervalHour(27), NULL), if(n % 3 = 0, 2.0, NULL),
+       if(n % 4 = 0, t.opened_at + toIntervalHour(30), NULL),
+       multiIf(n % 4 = 0, 'resolved', n % 3 = 0, 'acknowledged', 'open'),
+       multiIf(n % 4 = 0, '已结束', n % 3 = 0, '已确认', '待确认'),
+       toDateTime64('2027-01-01 00:00:00', 3, 'UTC')
+FROM (SELECT toUInt64(substring(ticket_id, 3)) AS n, * FROM marts.fct_tickets WHERE n % 10 = 0) AS t
+ARRAY JOIN if(n % 20 = 0, ['community', 'street'], ['community']) AS stage,
+           if(n % 20 = 0, ['ticket_resolution_overdue', 'ticket_resolution_overdue'],
+              [if(n % 30 = 0, 'ticket_response_overdue', 'ticket_resolution_overdue')]) AS kind;

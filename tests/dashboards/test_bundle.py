@@ -20,9 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_committed_bundle_is_what_the_spec_generates() -> None:
     rendered = bundle_build.render()
     on_disk = {
-        path.relative_to(bundle_build.BUNDLE_DIR).as_posix(): path.read_text(
-            encoding="utf-8"
-        )
+        path.relative_to(bundle_build.BUNDLE_DIR).as_posix(): path.read_text(encoding="utf-8")
         for path in bundle_build.BUNDLE_DIR.rglob("*.yaml")
     }
     assert sorted(on_disk) == sorted(rendered), "run `lianxi dashboards build`"
@@ -44,15 +42,9 @@ def test_every_file_is_versioned_with_a_unique_uuid_and_no_secret() -> None:
 
 def test_dashboards_reference_existing_charts_and_datasets() -> None:
     files = bundle_build.build()
-    charts = {
-        doc["uuid"]: doc for path, doc in files.items() if path.startswith("charts/")
-    }
-    datasets = {
-        doc["uuid"] for path, doc in files.items() if path.startswith("datasets/")
-    }
-    dashboards = {
-        path: doc for path, doc in files.items() if path.startswith("dashboards/")
-    }
+    charts = {doc["uuid"]: doc for path, doc in files.items() if path.startswith("charts/")}
+    datasets = {doc["uuid"] for path, doc in files.items() if path.startswith("datasets/")}
+    dashboards = {path: doc for path, doc in files.items() if path.startswith("dashboards/")}
     assert {doc["dashboard_title"] for doc in dashboards.values()} == {
         "全区总览",
         "接诉即办",
@@ -60,6 +52,7 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
         "双报到与志愿服务",
         "微心愿",
         "数据质量",
+        "预警",
     }
     placed = set()
     for doc in dashboards.values():
@@ -69,8 +62,7 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
                 placed.add(component["meta"]["uuid"])
             if isinstance(component, dict) and component.get("type") == "ROW":
                 widths = [
-                    doc["position"][child]["meta"]["width"]
-                    for child in component["children"]
+                    doc["position"][child]["meta"]["width"] for child in component["children"]
                 ]
                 assert sum(widths) <= 12
     assert placed == set(charts)
@@ -87,9 +79,7 @@ def test_every_dashboard_has_street_community_and_date_filters_scoped_to_compati
     numbers = bundle_build.chart_numbers(dashboards)
     files = bundle_build.build()
     for key, board in dashboards.items():
-        filters = files[f"dashboards/{key}.yaml"]["metadata"][
-            "native_filter_configuration"
-        ]
+        filters = files[f"dashboards/{key}.yaml"]["metadata"]["native_filter_configuration"]
         assert [f["name"] for f in filters] == ["街道", "社区", "日期范围"]
         street, community, when = filters
         assert community["cascadeParentIds"] == [street["id"]]
@@ -139,12 +129,8 @@ def test_normaliser_undoes_what_an_instance_adds_on_export() -> None:
             )
         if path == "metadata.yaml":
             doc["timestamp"] = "2026-11-25T09:27:50+00:00"
-        exported[
-            path.replace(".yaml", "_7.yaml") if path.startswith("charts/") else path
-        ] = doc
-    normalised = {
-        path: canonical.dump(doc) for path, doc in Normaliser().files(exported).items()
-    }
+        exported[path.replace(".yaml", "_7.yaml") if path.startswith("charts/") else path] = doc
+    normalised = {path: canonical.dump(doc) for path, doc in Normaliser().files(exported).items()}
     assert normalised == bundle_build.render()
 
 
@@ -213,9 +199,7 @@ def test_cli_reports_an_unreachable_superset_as_one_json_line(
     from dashboards.cli import dashboards_app
 
     monkeypatch.setenv("LIANXI_ENV", "development")
-    monkeypatch.setenv(
-        "LIANXI_SUPERSET_PORT", "9"
-    )  # discard port: nothing listens there
+    monkeypatch.setenv("LIANXI_SUPERSET_PORT", "9")  # discard port: nothing listens there
     result = CliRunner().invoke(dashboards_app, ["import"])
     assert result.exit_code == 1
     error = json.loads(result.stderr.strip().splitlines()[-1])
@@ -247,9 +231,7 @@ def test_charts_show_chinese_labels_never_codes() -> None:
     beside it: bars read 物业管理, 道路交通, a missing project 未填写, never property or <NULL>."""
     datasets, dashboards = bundle_build.load_spec()
     marts_yml = canonical.load(
-        (REPO / "dbt_project/models/marts/_marts__models.yml").read_text(
-            encoding="utf-8"
-        )
+        (REPO / "dbt_project/models/marts/_marts__models.yml").read_text(encoding="utf-8")
     )
     tested = {
         (model["name"], column["name"])
@@ -319,9 +301,7 @@ def test_charts_read_rates_from_the_metric_layer() -> None:
                     kpi,
                 )
             # a pivot's totals would add the rates up
-            assert chart["kind"] != "pivot" or not params[chart["key"]]["rowTotals"], (
-                chart["key"]
-            )
+            assert chart["kind"] != "pivot" or not params[chart["key"]]["rowTotals"], chart["key"]
             rate_charts += 1
     assert rate_charts >= 6
 
@@ -330,11 +310,7 @@ def test_metric_layer_test_catches_a_chart_computing_its_own_rate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     datasets, dashboards = bundle_build.load_spec()
-    tile = next(
-        c
-        for c in bundle_build.iter_charts(dashboards)
-        if c["key"] == "tk_response_rate"
-    )
+    tile = next(c for c in bundle_build.iter_charts(dashboards) if c["key"] == "tk_response_rate")
     tile.update(
         dataset="fct_tickets",
         where=None,
@@ -421,11 +397,10 @@ def test_bars_over_streets_show_every_label() -> None:
     over_places = [c for c, _ in bars if c["x"] in ("street_name", "community_name")]
     assert len(over_places) >= 2
     for chart, params in bars:
-        assert params.get("orientation") == "horizontal" or params.get(
-            "xAxisLabelRotation"
-        ) in (45, 90), (
-            f"{chart['key']}: category labels overlap; horizontal bars or rotated labels"
-        )
+        assert params.get("orientation") == "horizontal" or params.get("xAxisLabelRotation") in (
+            45,
+            90,
+        ), f"{chart['key']}: category labels overlap; horizontal bars or rotated labels"
         assert params.get("xAxisLabelInterval") == "0", (
             f"{chart['key']}: the default interval hides labels that would overlap"
         )
@@ -438,9 +413,7 @@ def _kind(sql: str, label: str, dataset: dict) -> str:
     if re.fullmatch(r"count(If)?\(.*\)", sql):
         return "count"
     column = re.fullmatch(r"(?:sum|max)\((\w+)\)", sql)
-    if column and re.match(
-        r"(Nullable\()?(U?Int|Bool)", _column_type(dataset, column[1])
-    ):
+    if column and re.match(r"(Nullable\()?(U?Int|Bool)", _column_type(dataset, column[1])):
         return "count"
     return "measure"
 
@@ -458,8 +431,7 @@ def test_counts_are_whole_numbers_and_rates_percentages() -> None:
         kinds = {label: _kind(sql, label, dataset) for sql, label in pairs}
         if chart["kind"] == "table":
             shown = {
-                label: config["d3NumberFormat"]
-                for label, config in p["column_config"].items()
+                label: config["d3NumberFormat"] for label, config in p["column_config"].items()
             }
         else:
             fmt = p.get("y_axis_format") or p.get("valueFormat") or p["number_format"]
@@ -489,13 +461,9 @@ def test_series_over_time_carry_no_value_labels() -> None:
         if chart["kind"] not in ("line", "bar"):
             continue
         dataset, p = datasets[chart["dataset"]], params[chart["key"]]
-        if not _column_type(dataset, chart["x"]).startswith(
-            bundle_build.TEMPORAL_TYPES
-        ):
+        if not _column_type(dataset, chart["x"]).startswith(bundle_build.TEMPORAL_TYPES):
             continue
-        assert p.get("show_value") is False, (
-            f"{chart['key']}: no value labels over time"
-        )
+        assert p.get("show_value") is False, f"{chart['key']}: no value labels over time"
         if chart.get("grain", "P1D") == "P1D" and chart["kind"] == "line":
             assert p.get("markerEnabled") is False, f"{chart['key']}: daily markers"
         over_time += 1
@@ -571,9 +539,7 @@ def test_pivots_show_every_row_and_no_total_that_adds_unlike_things() -> None:
         # rows × columns × metrics cells: 81 communities × 12 months × 2 at the most here
         cells = 81 * 12 * len(chart["metrics"])
         assert p["row_limit"] >= cells, chart["key"]
-        context = json.loads(
-            bundle_build.build()[f"charts/{chart['key']}.yaml"]["query_context"]
-        )
+        context = json.loads(bundle_build.build()[f"charts/{chart['key']}.yaml"]["query_context"])
         assert all(q["row_limit"] >= cells for q in context["queries"]), chart["key"]
         assert not p.get("series_limit"), chart["key"]
 
@@ -604,9 +570,7 @@ def test_no_chart_kept_for_a_near_constant_figure() -> None:
 
 
 def _chinese(text: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(
-        r"[A-Za-z]", text
-    )
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(r"[A-Za-z]", text)
 
 
 def test_everything_a_user_reads_is_chinese() -> None:
@@ -619,10 +583,7 @@ def test_everything_a_user_reads_is_chinese() -> None:
     for path, doc in files.items():
         if path.startswith("dashboards/"):
             read.append((path, doc["dashboard_title"]))
-            read += [
-                (path, f["name"])
-                for f in doc["metadata"]["native_filter_configuration"]
-            ]
+            read += [(path, f["name"]) for f in doc["metadata"]["native_filter_configuration"]]
         if path.startswith("datasets/"):
             read += [(path, c["verbose_name"]) for c in doc["columns"]]
             read += [(path, m["verbose_name"]) for m in doc["metrics"]]
@@ -662,7 +623,10 @@ def test_every_kpi_tile_names_its_definition_and_versions() -> None:
         for kpi in kpis:
             assert kpi in versions, (chart["key"], kpi)
             for row in versions[kpi]:
-                assert f"v{row['version']} 自 {row['effective_from']} 起" in built["description"], (chart["key"], kpi)
+                assert f"v{row['version']} 自 {row['effective_from']} 起" in built["description"], (
+                    chart["key"],
+                    kpi,
+                )
     assert checked >= 10
 
 
@@ -671,12 +635,19 @@ def test_every_dashboard_opens_with_its_data_as_of() -> None:
     fct_dashboard_freshness (complete-to time in Shanghai and the late-source warning), and the
     dashboard_feeds seed names which domains each dashboard reads."""
     _, dashboards = bundle_build.load_spec()
-    feeds = (REPO / "dbt_project/seeds/dashboard_feeds.csv").read_text(encoding="utf-8").splitlines()[1:]
+    feeds = (
+        (REPO / "dbt_project/seeds/dashboard_feeds.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[1:]
+    )
     assert {line.split(",")[0] for line in feeds} == set(dashboards)
     files = bundle_build.build()
     for key, board in dashboards.items():
         [header] = board["rows"][0]
-        assert header["dataset"] == "fct_dashboard_freshness" and header["where"] == f"dashboard = '{key}'"
+        assert (
+            header["dataset"] == "fct_dashboard_freshness"
+            and header["where"] == f"dashboard = '{key}'"
+        )
         assert header["groupby"] == ["complete_to_text", "warning_text"]
         position = files[f"dashboards/{key}.yaml"]["position"]
         first_row = position[position["GRID_ID"]["children"][0]]

@@ -59,14 +59,11 @@ def test_import_is_idempotent_and_export_round_trips_without_diff(
     admin_session: Any, tmp_path: Path
 ) -> None:
     before = counts(admin_session)
-    assert (
-        lianxi("import")["imported"]["charts"] == before["chart"] == len(spec_charts())
-    )
+    assert lianxi("import")["imported"]["charts"] == before["chart"] == len(spec_charts())
     assert counts(admin_session) == before == bundle_counts()
     report = lianxi("export", "--out", str(tmp_path))
     assert (
-        report["added"] == sorted(report["added"])
-        and report["changed"] == report["removed"] == []
+        report["added"] == sorted(report["added"]) and report["changed"] == report["removed"] == []
     )
     for path in bundle_build.BUNDLE_DIR.rglob("*.yaml"):
         relative = path.relative_to(bundle_build.BUNDLE_DIR)
@@ -91,6 +88,7 @@ def test_every_chart_of_every_dashboard_returns_data(login: Any) -> None:
         "lianxi-volunteering",
         "lianxi-wishes",
         "lianxi-quality",
+        "lianxi-alerts",
     }
     for slug, charts in boards.items():
         assert charts, slug
@@ -189,9 +187,7 @@ def test_secretaries_see_only_their_own_rows(
             ):
                 seen_datasets.add(specs[chart["slice_name"]]["dataset"])
                 # Every row the secretary can reach through this dataset belongs to their unit.
-                assert distinct_values(session, chart, column) == {value}, chart[
-                    "slice_name"
-                ]
+                assert distinct_values(session, chart, column) == {value}, chart["slice_name"]
                 assert len(distinct_values(admin_session, chart, column)) > 1
     scoped = {
         table
@@ -206,9 +202,7 @@ def test_street_secretary_totals_equal_their_street_in_the_warehouse(
 ) -> None:
     session = login("street-s-03")
     tickets = next(
-        c
-        for c in dashboard_charts(session)["lianxi-tickets"]
-        if c["slice_name"] == "受理诉求"
+        c for c in dashboard_charts(session)["lianxi-tickets"] if c["slice_name"] == "受理诉求"
     )
     [row] = chart_rows(session, tickets)
     client = private_warehouse.admin_client()
@@ -258,9 +252,9 @@ def test_analyst_queries_in_sql_lab_but_cannot_write(
         with pytest.raises(SupersetError) as refused:
             sqllab(analyst, database_id, statement)
         # Superset answers 500 here, but says why in a machine-readable error type.
-        assert (
-            refused.value.body["errors"][0]["error_type"] == "DML_NOT_ALLOWED_ERROR"
-        ), refused.value.body
+        assert refused.value.body["errors"][0]["error_type"] == "DML_NOT_ALLOWED_ERROR", (
+            refused.value.body
+        )
     # The warehouse itself refuses too, whatever client the analyst uses.
     import clickhouse_connect
     from clickhouse_connect.driver.exceptions import DatabaseError
@@ -284,9 +278,7 @@ def test_viewers_cannot_edit_or_create_dashboards(login: Any, user: str) -> None
     session = login(user)
     board = session.list_all("dashboard", ["id", "dashboard_title"])[0]
     with pytest.raises(SupersetError) as refused:
-        session.put(
-            f"/api/v1/dashboard/{board['id']}", json={"dashboard_title": "改名"}
-        )
+        session.put(f"/api/v1/dashboard/{board['id']}", json={"dashboard_title": "改名"})
     assert refused.value.status == 403
     with pytest.raises(SupersetError) as refused:
         session.post("/api/v1/dashboard/", json={"dashboard_title": "新看板"})
@@ -308,7 +300,11 @@ def test_roles_command_is_idempotent(admin_session: Any) -> None:
 
 
 def test_analyst_opens_sql_lab_on_a_ready_chinese_tab_on_marts(
-    login: Any, admin_session: Any, provisioned: dict[str, Any], private_superset: Any, settings: Any
+    login: Any,
+    admin_session: Any,
+    provisioned: dict[str, Any],
+    private_superset: Any,
+    settings: Any,
 ) -> None:
     from dashboards import sqllab as starter
 
@@ -321,7 +317,15 @@ def test_analyst_opens_sql_lab_on_a_ready_chinese_tab_on_marts(
     # The starter query runs for the analyst and answers in Chinese column names.
     result = sqllab(analyst, database_id, tab["sql"])
     assert result["data"], "the starter query returned no rows"
-    assert set(result["data"][0]) == {"指标", "口径版本", "街道", "季度", "分子", "分母", "比率（%）"}
+    assert set(result["data"][0]) == {
+        "指标",
+        "口径版本",
+        "街道",
+        "季度",
+        "分子",
+        "分母",
+        "比率（%）",
+    }
     # Provisioning again leaves the analyst's tabs as they are (never overwrites work).
     assert not starter.ensure_tab(
         private_superset.url, "analyst", settings.demo_password("analyst"), database_id
@@ -350,32 +354,51 @@ def test_drill_from_street_to_community_to_the_ticket_list_stays_in_scope(
 ) -> None:
     from dashboards.superset_api import browser_session
 
-    datasets = {d["table_name"]: d["id"] for d in admin_session.list_all("dataset", ["id", "table_name"])}
-    board = next(d["id"] for d in admin_session.list_all("dashboard", ["id", "slug"]) if d["slug"] == "lianxi-tickets")
+    datasets = {
+        d["table_name"]: d["id"] for d in admin_session.list_all("dataset", ["id", "table_name"])
+    }
+    board = next(
+        d["id"]
+        for d in admin_session.list_all("dashboard", ["id", "slug"])
+        if d["slug"] == "lianxi-tickets"
+    )
     client = private_warehouse.admin_client()
     try:
         street_name, community_name, in_community = client.query(
             "SELECT street_name, community_name, count() FROM marts.fct_tickets WHERE street_id = 's-02' "
             "GROUP BY street_name, community_name ORDER BY community_name LIMIT 1"
         ).result_rows[0]
-        in_street = client.query("SELECT count() FROM marts.fct_tickets WHERE street_id = 's-02'").result_rows[0][0]
+        in_street = client.query(
+            "SELECT count() FROM marts.fct_tickets WHERE street_id = 's-02'"
+        ).result_rows[0][0]
     finally:
         client.close()
     street = [{"col": "street_name", "op": "==", "val": street_name}]
     community = street + [{"col": "community_name", "op": "==", "val": community_name}]
-    with browser_session(private_superset.url, "leader", settings.demo_password("leader")) as leader:
+    with browser_session(
+        private_superset.url, "leader", settings.demo_password("leader")
+    ) as leader:
         drilled = drill_to_detail(leader, datasets["fct_tickets"], board, street)
         assert drilled["total_count"] == in_street > 0
         drilled = drill_to_detail(leader, datasets["fct_tickets"], board, community)
         assert drilled["total_count"] == in_community > 0
         assert {row["community_name"] for row in drilled["data"]} == {community_name}
-        assert all(row["ticket_id"] and row["opened_day"] for row in drilled["data"])  # the ticket list
-    with browser_session(private_superset.url, "street-s-02", settings.demo_password("street-s-02")) as own:
-        assert drill_to_detail(own, datasets["fct_tickets"], board, community)["total_count"] == in_community
+        assert all(
+            row["ticket_id"] and row["opened_day"] for row in drilled["data"]
+        )  # the ticket list
+    with browser_session(
+        private_superset.url, "street-s-02", settings.demo_password("street-s-02")
+    ) as own:
+        assert (
+            drill_to_detail(own, datasets["fct_tickets"], board, community)["total_count"]
+            == in_community
+        )
         # Drilling without a filter still shows only the secretary's street (row-level security).
         everything = drill_to_detail(own, datasets["fct_tickets"], board, [])
         assert everything["total_count"] == in_street
         assert {row["street_id"] for row in everything["data"]} == {"s-02"}
-    with browser_session(private_superset.url, "street-s-01", settings.demo_password("street-s-01")) as other:
+    with browser_session(
+        private_superset.url, "street-s-01", settings.demo_password("street-s-01")
+    ) as other:
         # Another street's secretary drilling into s-02's community gets no rows of it.
         assert drill_to_detail(other, datasets["fct_tickets"], board, community)["total_count"] == 0

@@ -89,8 +89,9 @@ def test_databases_are_exactly_staging_intermediate_marts(built: DbtWarehouse) -
     counts: dict[str, int] = {}
     for database, _name in tables:
         counts[database] = counts.get(database, 0) + 1
-    # intermediate + int_source_outcomes; marts + the six 数据质量 views (issue #17)
-    assert counts == {"staging": 8, "intermediate": 10, "marts": 23}
+    # + stg_raw__alert_events (#14); intermediate + int_source_outcomes; marts + the six
+    # 数据质量 views (#17) and fct_alerts (#14)
+    assert counts == {"staging": 9, "intermediate": 10, "marts": 24}
 
 
 def test_headline_indicators_match_the_scenario(built: DbtWarehouse) -> None:
@@ -113,9 +114,7 @@ def test_meeting_compliance_uses_shanghai_periods(built: DbtWarehouse) -> None:
         )
         .result_rows
     )
-    statuses = {
-        (level, entity, period): status for level, entity, period, status in rows
-    }
+    statuses = {(level, entity, period): status for level, entity, period, status in rows}
     for key, expected in scenario.EXPECTED_MEETING_STATUS.items():
         assert statuses[key] == expected, key
     # 2 streets x 2 quarters + 3 communities x 6 months, nothing else.
@@ -187,14 +186,8 @@ def test_daily_indicators_have_every_day_with_zeros(built: DbtWarehouse) -> None
         "select min(day), max(day), uniqExact(day), uniqExact(street_id, community_id), count() "
         "from marts.fct_daily_indicators"
     ).result_rows[0]
-    assert (
-        first.isoformat() == "2026-01-15"
-    )  # m-1's registration, the first counted activity
-    as_of_day = (
-        datetime.fromisoformat(scenario.AS_OF)
-        .astimezone(ZoneInfo("Asia/Shanghai"))
-        .date()
-    )
+    assert first.isoformat() == "2026-01-15"  # m-1's registration, the first counted activity
+    as_of_day = datetime.fromisoformat(scenario.AS_OF).astimezone(ZoneInfo("Asia/Shanghai")).date()
     last_event = client.query(
         "select max(toDate(time, 'Asia/Shanghai')) from merge('raw', '_events$')"
     ).result_rows[0][0]
@@ -207,9 +200,7 @@ def test_daily_indicators_have_every_day_with_zeros(built: DbtWarehouse) -> None
         " + volunteer_claims + tickets_opened + tickets_resolved + meetings_held = 0 and volunteer_hours = 0)"
         " from marts.fct_daily_indicators where day = '2026-05-20'"
     ).result_rows[0]
-    assert (
-        quiet[0] == places and quiet[1] >= 1
-    )  # every place has the day, quiet ones with zeros
+    assert quiet[0] == places and quiet[1] >= 1  # every place has the day, quiet ones with zeros
 
 
 def test_every_fact_row_traces_back_to_raw_events(built: DbtWarehouse) -> None:
@@ -383,9 +374,7 @@ def test_dashboard_charts_agree_with_the_headline(built: DbtWarehouse) -> None:
         chart = charts[key]
         sql, _ = chart["metric"]
         where = f" where {chart['where']}" if chart.get("where") else ""
-        value = client.query(
-            f"select {sql} from marts.{chart['dataset']}{where}"
-        ).result_rows[0][0]
+        value = client.query(f"select {sql} from marts.{chart['dataset']}{where}").result_rows[0][0]
         assert math.isclose(value, head[column], rel_tol=1e-9), (
             key,
             value,
@@ -396,9 +385,7 @@ def test_dashboard_charts_agree_with_the_headline(built: DbtWarehouse) -> None:
         "select sum(numerator) / sum(denominator) as r from marts.fct_kpi_monthly "
         "where kpi = 'wish_fulfilment_rate'",
     )["r"]
-    assert math.isclose(
-        rate, head["micro_wishes_fulfilled"] / head["micro_wishes_posted"]
-    )
+    assert math.isclose(rate, head["micro_wishes_fulfilled"] / head["micro_wishes_posted"])
 
 
 def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) -> None:
@@ -412,7 +399,10 @@ def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) ->
     seeds = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
     weights = list(csv.DictReader((seeds / "ranking_weights.csv").open(encoding="utf-8")))
     bands = sorted(
-        ((float(r["min_score"]), r["rag"]) for r in csv.DictReader((seeds / "ranking_thresholds.csv").open(encoding="utf-8"))),
+        (
+            (float(r["min_score"]), r["rag"])
+            for r in csv.DictReader((seeds / "ranking_thresholds.csv").open(encoding="utf-8"))
+        ),
         reverse=True,
     )
     client = built.client()
@@ -442,7 +432,9 @@ def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) ->
             score = round(100 * weighted / total, 2) if total else None
             expected[(quarter, street)] = {"version": int(in_force), "score": score}
     for quarter in {q for q, _ in expected}:
-        scores = [e["score"] for (q, _), e in expected.items() if q == quarter and e["score"] is not None]
+        scores = [
+            e["score"] for (q, _), e in expected.items() if q == quarter and e["score"] is not None
+        ]
         for (q, _), e in expected.items():
             if q == quarter and e["score"] is not None:
                 e["rank"] = 1 + sum(1 for other in scores if other > e["score"])
@@ -459,9 +451,19 @@ def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) ->
         assert (version, score) == (e["version"], e["score"]), (quarter, street)
         assert (rank, rag) == (e.get("rank"), e.get("rag")), (quarter, street)
         assert rag_zh == labels.get(rag)
-        before = expected.get((quarter.replace(month=quarter.month - 3) if quarter.month > 3 else quarter.replace(year=quarter.year - 1, month=10), street), {})
+        before = expected.get(
+            (
+                quarter.replace(month=quarter.month - 3)
+                if quarter.month > 3
+                else quarter.replace(year=quarter.year - 1, month=10),
+                street,
+            ),
+            {},
+        )
         assert previous_rank == before.get("rank")
-        assert rank_change == (None if previous_rank is None or rank is None else previous_rank - rank)
+        assert rank_change == (
+            None if previous_rank is None or rank is None else previous_rank - rank
+        )
 
 
 def test_live_headline_today_reads_raw_directly(built: DbtWarehouse) -> None:
@@ -562,11 +564,7 @@ def test_incremental_refresh_updates_touched_rows_only(
     from dbt_project.cli import register
 
     client = built.client()
-    before = dict(
-        client.query(
-            "select ticket_id, refreshed_at from marts.fct_tickets"
-        ).result_rows
-    )
+    before = dict(client.query("select ticket_id, refreshed_at from marts.fct_tickets").result_rows)
     t4_resolved = scenario.event(
         "lianxi.ticket.resolved",
         "t-4",
@@ -614,9 +612,7 @@ def test_incremental_refresh_updates_touched_rows_only(
     result = CliRunner().invoke(app, ["dbt", "refresh"])
     assert result.exit_code == 0, result.output
 
-    rows = dict(
-        client.query("select ticket_id, status from marts.fct_tickets").result_rows
-    )
+    rows = dict(client.query("select ticket_id, status from marts.fct_tickets").result_rows)
     assert rows["t-4"] == "resolved" and rows["t-6"] == "open" and len(rows) == 6
     # t-4 resolved on 02-21, before its 02-23 deadline: no longer overdue. t-6 (environment,
     # opened 03-05, before the summer rule of 05-15: the 24 h / 120 h default) is open since its
@@ -629,11 +625,7 @@ def test_incremental_refresh_updates_touched_rows_only(
     }
     assert overdue["t-4"] == (0, 0.0) and overdue["t-6"] == (1, 2326.0)
     assert client.query("select count() from marts.fct_tickets").result_rows[0][0] == 6
-    after = dict(
-        client.query(
-            "select ticket_id, refreshed_at from marts.fct_tickets"
-        ).result_rows
-    )
+    after = dict(client.query("select ticket_id, refreshed_at from marts.fct_tickets").result_rows)
     # Untouched tickets keep their rows (not rebuilt), touched ones were replaced.
     assert all(after[t] == before[t] for t in ("t-1", "t-2", "t-3", "t-5"))
     head = _row(client, "select * from marts.fct_headline_indicators")

@@ -14,7 +14,13 @@ from ingest import contracts
 from ingest.contracts.registry import SCHEMA_DIR
 
 CATALOGUE = {
-    "org": ["street_registered", "community_registered", "unit_linked", "unit_unlinked", "building_group_formed"],
+    "org": [
+        "street_registered",
+        "community_registered",
+        "unit_linked",
+        "unit_unlinked",
+        "building_group_formed",
+    ],
     "member": ["registered", "checked_in"],
     "meeting": ["scheduled", "held", "resolution_recorded"],
     "wish": ["posted", "claimed", "fulfilled", "cancelled"],
@@ -23,6 +29,7 @@ CATALOGUE = {
     "ticket": ["opened", "assigned", "responded", "resolved", "rated", "reopened", "closed"],
     "assessment": ["quarterly_scored", "secretary_reviewed"],
     "quality": ["event_rejected"],
+    "alert": ["raised", "delivered", "failed", "acknowledged", "resolved"],
 }
 ALL_TYPES = sorted(f"lianxi.{d}.{n}" for d, names in CATALOGUE.items() for n in names)
 SCHEMA_FILES = sorted(SCHEMA_DIR.glob("*/*.v1.json"))
@@ -100,16 +107,24 @@ def test_catalogue_rules_beyond_json_schema() -> None:
         ("subject", "subject_matches_aggregate")
     ]
     wrong_schema = {**ok, "dataschema": "urn:lianxi:schema:ticket.opened:v1"}
-    assert ("dataschema", "dataschema_matches_type") in {(v.field, v.rule) for v in contracts.validate_event(wrong_schema)}
+    assert ("dataschema", "dataschema_matches_type") in {
+        (v.field, v.rule) for v in contracts.validate_event(wrong_schema)
+    }
     unknown = {**ok, "type": "lianxi.ticket.teleported"}
-    assert [(v.field, v.rule) for v in contracts.validate_event(unknown)] == [("type", "known_type")]
+    assert [(v.field, v.rule) for v in contracts.validate_event(unknown)] == [
+        ("type", "known_type")
+    ]
     future = {**ok, "dataschema": "urn:lianxi:schema:ticket.resolved:v9"}
-    assert [(v.field, v.rule) for v in contracts.validate_event(future)] == [("dataschema", "known_version")]
+    assert [(v.field, v.rule) for v in contracts.validate_event(future)] == [
+        ("dataschema", "known_version")
+    ]
     assert [(v.field, v.rule) for v in contracts.validate_event([ok])] == [("", "type")]
 
 
 def test_violations_name_field_and_rule() -> None:
-    bad = event("lianxi.meeting.held", attending_unit_ids=["u-1", 7], agenda_items=-1, minutes="secret")
+    bad = event(
+        "lianxi.meeting.held", attending_unit_ids=["u-1", 7], agenda_items=-1, minutes="secret"
+    )
     bad["time"] = "2026-02-30T10:00:00Z"
     found = {(v.field, v.rule) for v in contracts.validate_event(bad)}
     assert found == {
@@ -126,9 +141,13 @@ def test_level_decides_community_id() -> None:
     street = event("lianxi.org.unit_linked")
     assert contracts.validate_event(street) == []
     community_without_id = event("lianxi.org.unit_linked", level="community")
-    assert ("data.community_id", "type") in {(v.field, v.rule) for v in contracts.validate_event(community_without_id)}
+    assert ("data.community_id", "type") in {
+        (v.field, v.rule) for v in contracts.validate_event(community_without_id)
+    }
     del community_without_id["data"]["community_id"]
-    assert ("data.community_id", "required") in {(v.field, v.rule) for v in contracts.validate_event(community_without_id)}
+    assert ("data.community_id", "required") in {
+        (v.field, v.rule) for v in contracts.validate_event(community_without_id)
+    }
 
 
 def test_street_id_may_be_left_to_enrichment() -> None:
@@ -178,17 +197,27 @@ def test_fast_path_never_hides_a_violation() -> None:
         schema = contracts.schema_for(event_type)
         agg = contracts.aggregate_field(event_type)
         base = {
-            "id": "e-1", "source": "/s", "type": event_type, "specversion": "1.0",
-            "time": "2026-03-02T08:15:00+08:00", "dataschema": contracts.dataschema_for(event_type),
+            "id": "e-1",
+            "source": "/s",
+            "type": event_type,
+            "specversion": "1.0",
+            "time": "2026-03-02T08:15:00+08:00",
+            "dataschema": contracts.dataschema_for(event_type),
             "datacontenttype": "application/json",
         }
         for data in schema.get("examples", []):
             good = {**base, "subject": data[agg], "data": data}
             cases += [
-                good, {**good, "subject": "other"}, {**good, "dataschema": "urn:x"}, {**good, "type": ["x"]},
+                good,
+                {**good, "subject": "other"},
+                {**good, "dataschema": "urn:x"},
+                {**good, "type": ["x"]},
                 {**good, "dataschema": contracts.dataschema_for(event_type)[:-1] + "9"},
-                {**good, "time": "yesterday"}, {k: v for k, v in good.items() if k != "data"},
-                {**good, "data": []}, {**good, "extra": 1}, {k: v for k, v in good.items() if k != "dataschema"},
+                {**good, "time": "yesterday"},
+                {k: v for k, v in good.items() if k != "data"},
+                {**good, "data": []},
+                {**good, "extra": 1},
+                {k: v for k, v in good.items() if k != "dataschema"},
             ]
         for bad in schema.get("x-invalid-examples", []):
             cases.append({**base, "subject": bad["data"].get(agg, "s"), "data": bad["data"]})

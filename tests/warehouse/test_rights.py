@@ -4,7 +4,7 @@ import httpx
 import pytest
 from support.warehouse import ADMIN, PASSWORDS, WarehouseProcess
 
-from warehouse.config import WarehouseSettings
+from warehouse.config import ROLES, WarehouseSettings
 from warehouse.users import Users
 
 
@@ -100,7 +100,7 @@ def test_no_passwordless_user_in_development_either(monkeypatch: pytest.MonkeyPa
 def test_placeholder_secrets_refused_outside_development() -> None:
     import os
 
-    strong = {f"LIANXI_WAREHOUSE_{r}_PASSWORD": f"s3cret-{r}" for r in ("ADMIN", "WRITER", "TRANSFORMER", "READER", "ANALYST")}
+    strong = {f"LIANXI_WAREHOUSE_{r.upper()}_PASSWORD": f"s3cret-{r.upper()}" for r in ROLES}
     old = dict(os.environ)
     try:
         os.environ.pop("LIANXI_ENV", None)  # unset means production

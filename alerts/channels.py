@@ -1,0 +1,157 @@
+"""Delivery over one channel: SMTP e-mail, WeCom and DingTalk group robots, a generic JSON
+webhook. Each function sends once and raises on failure; retries are the caller's.
+
+Formats: WeCom group robot `{"msgtype": "markdown", "markdown": {"content": …}}` (answers
+`{"errcode": 0}`); DingTalk custom robot `{"msgtype": "markdown", "markdown": {"title", "text"}}`,
+signed when the robot has a secret (加签: `timestamp` in ms and `sign` = base64 of
+HMAC-SHA256(secret, "<timestamp>\\n<secret>") as URL parameters; answers `{"errcode": 0}`);
+the generic webhook gets the alert as JSON and must answer 2xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import smtplib
+import time
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import quote_plus
+
+import httpx
+
+from alerts.config import AlertsSettings
+from alerts.messages import Message, shanghai
+from alerts.model import Alert
+from alerts.routing import Target
+
+
+class DeliveryError(RuntimeError):
+    """One attempt failed; the message says why (recorded in the failed event)."""
+
+
+def message_id(alert: Alert, recipient: str) -> str:
+    # The same alert to the same recipient always carries the same Message-ID, so a mail
+    # client shows a rare re-send (see README, "Delivery guarantee") as one message.
+    return f"<{alert.alert_id}.{recipient}@lianxi.local>"
+
+
+def send_email(
+    settings: AlertsSettings,
+    target: Target,
+    alert: Alert,
+    recipient: str,
+    message: Message,
+) -> None:
+    mail = EmailMessage()
+    mail["From"] = settings.alerts_smtp_from
+    mail["To"] = target.address
+    mail["Subject"] = message.subject
+    mail["Message-ID"] = message_id(alert, recipient)
+    mail["Date"] = formatdate(localtime=False)
+    mail["X-Lianxi-Alert-Id"] = alert.alert_id
+    mail.set_content(message.text, charset="utf-8")
+    try:
+        with smtplib.SMTP(
+            settings.alerts_smtp_host,
+            settings.alerts_smtp_port,
+            timeout=settings.alerts_smtp_timeout_seconds,
+        ) as smtp:
+            if settings.alerts_smtp_starttls:
+                smtp.starttls()
+            if settings.alerts_smtp_user:
+                smtp.login(settings.alerts_smtp_user, settings.alerts_smtp_password)
+            smtp.send_message(mail)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def dingtalk_url(url: str, secret: str, now_ms: int | None = None) -> str:
+    """The robot URL with timestamp and sign appended (unchanged without a secret)."""
+    if not secret:
+        return url
+    timestamp = str(now_ms if now_ms is not None else round(time.time() * 1000))
+    digest = hmac.new(
+        secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    sign = quote_plus(base64.b64encode(digest))
+    return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
+
+
+def payload(
+    channel: str, alert: Alert, recipient: str, message: Message
+) -> dict[str, Any]:
+    if channel == "wecom":
+        # WeCom limits markdown content to 4096 bytes; ours stay far below.
+        return {"msgtype": "markdown", "markdown": {"content": message.markdown}}
+    if channel == "dingtalk":
+        return {
+            "msgtype": "markdown",
+            "markdown": {"title": message.subject, "text": message.markdown},
+        }
+    return {
+        "alert_id": alert.alert_id,
+        "kind": alert.kind,
+        "stage": alert.stage,
+        "street_id": alert.street_id,
+        "community_id": alert.community_id or None,
+        "ticket_id": alert.ticket_id,
+        "period": alert.period,
+        "due_at": alert.due_at.isoformat().replace("+00:00", "Z"),
+        "due_at_shanghai": shanghai(alert.due_at),
+        "definition_version": alert.definition_version,
+        "recipient": recipient,
+        "title": message.subject,
+        "text": message.text,
+        "ack_url": message.ack_url,
+    }
+
+
+def send_webhook(
+    settings: AlertsSettings,
+    target: Target,
+    alert: Alert,
+    recipient: str,
+    message: Message,
+) -> None:
+    url = (
+        dingtalk_url(target.address, target.secret)
+        if target.channel == "dingtalk"
+        else target.address
+    )
+    try:
+        response = httpx.post(
+            url,
+            json=payload(target.channel, alert, recipient, message),
+            timeout=settings.alerts_webhook_timeout_seconds,
+            headers={
+                "Idempotency-Key": f"{alert.alert_id}.{recipient}.{target.channel}"
+            },
+        )
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+    if response.status_code // 100 != 2:
+        raise DeliveryError(f"HTTP {response.status_code}: {response.text[:200]}")
+    if target.channel in ("wecom", "dingtalk"):
+        # Both robots answer 200 with an error code in the body when they refuse a message.
+        try:
+            code = response.json().get("errcode")
+        except ValueError:
+            code = None
+        if code != 0:
+            raise DeliveryError(f"{target.channel} refused: {response.text[:200]}")
+
+
+def send(
+    settings: AlertsSettings,
+    target: Target,
+    alert: Alert,
+    recipient: str,
+    message: Message,
+) -> None:
+    if target.channel == "email":
+        send_email(settings, target, alert, recipient, message)
+    else:
+        send_webhook(settings, target, alert, recipient, message)

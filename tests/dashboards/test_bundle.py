@@ -59,6 +59,7 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
         "联席会议",
         "双报到与志愿服务",
         "微心愿",
+        "考核排名",
     }
     placed = set()
     for doc in dashboards.values():

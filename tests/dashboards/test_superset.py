@@ -90,6 +90,7 @@ def test_every_chart_of_every_dashboard_returns_data(login: Any) -> None:
         "lianxi-meetings",
         "lianxi-volunteering",
         "lianxi-wishes",
+        "lianxi-rankings",
     }
     for slug, charts in boards.items():
         assert charts, slug

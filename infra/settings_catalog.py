@@ -18,6 +18,7 @@ CONFIG_MODULES = (
     "streams.config",
     "dbt_project.config",
     "dashboards.config",
+    "reports.config",
 )
 
 

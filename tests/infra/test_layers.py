@@ -15,7 +15,8 @@ ALLOWED = {
     "streams": {"core", "ingest", "warehouse"},
     "dbt_project": {"core"},
     "dashboards": {"core"},
-    "infra": {"core", "warehouse", "ingest", "streams", "dbt_project", "dashboards"},
+    "reports": {"core"},
+    "infra": {"core", "warehouse", "ingest", "streams", "dbt_project", "dashboards", "reports"},
 }
 
 

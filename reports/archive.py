@@ -59,9 +59,9 @@ def archive(settings: ReportsSettings, quarter: Quarter, now: datetime, client: 
         client = client or marts.connect(settings)
         if now < quarter.ends_at:
             return Outcome(quarter, "not_due", target, detail=f"{quarter} closes at {quarter.ends_at.isoformat()}")
-        as_of = marts.rows(client, "as_of", {})
-        if not as_of or as_of[0]["as_of"] < quarter.ends_at:
-            built = as_of[0]["as_of"].astimezone(SHANGHAI).isoformat() if as_of else "never"
+        built_as_of = marts.as_of(client)
+        if built_as_of is None or built_as_of < quarter.ends_at:
+            built = built_as_of.astimezone(SHANGHAI).isoformat() if built_as_of else "never"
             return Outcome(quarter, "not_due", target,
                            detail=f"the marts were built as of {built}, before {quarter} closed: wait for dbt")
         _build_all(settings, quarter, target, client)

@@ -7,7 +7,7 @@ SQL lives in reports/sql/<name>.sql with server-side parameters {start:Date},
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,15 @@ class PackData:
         return sorted({int(r["weights_version"]) for r in self.street_rankings})
 
 
+def as_of(client: Any) -> datetime | None:
+    """The marts' as_of (UTC; the driver returns DateTime64(3, 'UTC') without a zone)."""
+    found = rows(client, "as_of", {})
+    if not found:
+        return None
+    moment: datetime = found[0]["as_of"]
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def streets(client: Any) -> list[dict[str, Any]]:
     return rows(client, "streets", {})
 
@@ -74,14 +83,14 @@ def load(client: Any, quarter: Quarter, street_id: str, district_name: str) -> P
         unit_name = names[0]
     else:
         unit_name = district_name
-    as_of = rows(client, "as_of", {})
-    if not as_of:
+    built_as_of = as_of(client)
+    if built_as_of is None:
         raise LookupError("marts.fct_headline_indicators is empty: run `lianxi dbt build` first")
     return PackData(
         quarter=quarter,
         street_id=street_id,
         unit_name=unit_name,
-        as_of=as_of[0]["as_of"],
+        as_of=built_as_of,
         rates={r["kpi"]: r for r in rows(client, "rates", params)},
         counts=rows(client, "counts", params)[0],
         street_rankings=rows(client, "street_rankings", params),

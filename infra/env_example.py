@@ -33,6 +33,7 @@ TITLES = {
     "StreamsSettings": "streams: Faust worker, ClickHouse sink, dead letters",
     "DbtSettings": "dbt_project: dbt runner and refresh loop",
     "DashboardsSettings": "dashboards: Superset provisioning",
+    "ReportsSettings": "reports: quarterly briefing packs (PDF), archive and mail",
 }
 
 # dbt reads these itself in dbt_project/profiles.yml; no settings class holds them.

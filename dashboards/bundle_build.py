@@ -529,8 +529,8 @@ def definition_note(chart: dict[str, Any], versions: dict[str, list[dict[str, st
         return None
     weights = ""
     if chart.get("dataset") in RANKING_DATASETS:
-        spans = sorted({(int(r["version"]), r["effective_from"]) for r in ranking_weight_versions()})
-        weights = ("考核权重：" + "，".join(f"v{v} 自 {start} 起" for v, start in spans)
+        weight_spans = sorted({(int(r["version"]), r["effective_from"]) for r in ranking_weight_versions()})
+        weights = ("考核权重：" + "，".join(f"v{v} 自 {start} 起" for v, start in weight_spans)
                    + "（dbt_project/seeds/ranking_weights.csv，按期首日生效的版本）。")
     return (weights + "口径：" + "；".join(parts) + "。定义见 dbt_project/seeds/kpi_definitions.csv，"
             "按月适用当月生效的版本；数字截至最近一次 dbt 构建（默认每 5 分钟一次）。")

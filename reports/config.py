@@ -11,7 +11,9 @@ from core.secrets import refuse_placeholders
 class ReportsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
 
-    env: str = "production"  # unset means production: development must be said (make, .ci/run)
+    env: str = (
+        "production"  # unset means production: development must be said (make, .ci/run)
+    )
     var_dir: Path = Path("var")
 
     # The packs read the marts as the reader (the account Superset uses: SELECT on marts only).

@@ -15,20 +15,30 @@ def enabled(settings: ReportsSettings) -> bool:
 def recipients(settings: ReportsSettings, street_id: str) -> list[str]:
     """The district list for the district's pack; the street pattern for a street's."""
     if not street_id:
-        return [a.strip() for a in settings.reports_mail_district_to.split(",") if a.strip()]
+        return [
+            a.strip() for a in settings.reports_mail_district_to.split(",") if a.strip()
+        ]
     pattern = settings.reports_mail_street_to.strip()
     return [pattern.format(street_id=street_id)] if pattern else []
 
 
-def send(settings: ReportsSettings, to: list[str], subject: str, body: str, attachment: Path) -> None:
+def send(
+    settings: ReportsSettings, to: list[str], subject: str, body: str, attachment: Path
+) -> None:
     message = EmailMessage()
     message["From"] = settings.reports_mail_from
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message.set_content(body)
-    message.add_attachment(attachment.read_bytes(), maintype="application", subtype="pdf",
-                           filename=attachment.name)
-    with smtplib.SMTP(settings.reports_smtp_host, settings.reports_smtp_port, timeout=30) as smtp:
+    message.add_attachment(
+        attachment.read_bytes(),
+        maintype="application",
+        subtype="pdf",
+        filename=attachment.name,
+    )
+    with smtplib.SMTP(
+        settings.reports_smtp_host, settings.reports_smtp_port, timeout=30
+    ) as smtp:
         if settings.reports_smtp_starttls:
             smtp.starttls(context=ssl.create_default_context())
         if settings.reports_smtp_user:

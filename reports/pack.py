@@ -24,12 +24,23 @@ class Built:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-def build(settings: ReportsSettings, quarter: Quarter, street_id: str, out: Path,
-          client: Any | None = None) -> Built:
+def build(
+    settings: ReportsSettings,
+    quarter: Quarter,
+    street_id: str,
+    out: Path,
+    client: Any | None = None,
+) -> Built:
     """Write the pack of the district (street_id '') or of one street to out."""
     client = client or marts.connect(settings)
     data = marts.load(client, quarter, street_id, settings.reports_district_name)
     page = render.html(data, generated_at=datetime.now(UTC))
     render.pdf(page, out, settings.reports_chromium)
-    return Built(out, street_id, data.unit_name, data.as_of, render.definition_versions(data),
-                 data.weights_versions)
+    return Built(
+        out,
+        street_id,
+        data.unit_name,
+        data.as_of,
+        render.definition_versions(data),
+        data.weights_versions,
+    )

@@ -15,15 +15,22 @@ from reports.quarter import SHANGHAI
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Order of the indicators on the pack (the metric layer's KPIs).
-KPI_ORDER = ["response_rate", "resolution_rate", "satisfaction_rate", "overdue_rate",
-             "street_meeting_compliance", "community_meeting_compliance", "wish_fulfilment_rate"]
+KPI_ORDER = [
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "overdue_rate",
+    "street_meeting_compliance",
+    "community_meeting_compliance",
+    "wish_fulfilment_rate",
+]
 
 
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def num(value: float | int | None, digits: int = 0) -> str:
+def num(value: float | None, digits: int = 0) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
@@ -32,8 +39,13 @@ def local_time(moment: datetime) -> str:
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters |= {"pct": pct, "num": num, "local_time": local_time}
     env.globals |= {"bars": charts.bars}
     return env
@@ -45,7 +57,10 @@ def definition_versions(data: PackData) -> list[str]:
     for kpi in KPI_ORDER:
         rate = data.rates.get(kpi)
         if rate:
-            found.append(f"{rate['kpi_zh'] or kpi} " + "、".join(f"v{v}" for v in rate["versions"]))
+            found.append(
+                f"{rate['kpi_zh'] or kpi} "
+                + "、".join(f"v{v}" for v in rate["versions"])
+            )
     return found
 
 
@@ -63,15 +78,31 @@ def html(data: PackData, generated_at: datetime) -> str:
         "kpis": [data.rates[k] for k in KPI_ORDER if k in data.rates],
         "definitions": definition_versions(data),
         "generated_at": generated_at,
-        "component_kpis": sorted({(c["kpi"], c["kpi_zh"]) for c in data.components},
-                                 key=lambda k: KPI_ORDER.index(k[0]) if k[0] in KPI_ORDER else 99),
+        "component_kpis": sorted(
+            {(c["kpi"], c["kpi_zh"]) for c in data.components},
+            key=lambda k: KPI_ORDER.index(k[0]) if k[0] in KPI_ORDER else 99,
+        ),
         "components_by_unit": components_by_unit(data),
-        "score_bars": [(r["unit_name"], r["score"], r["rag"]) for r in data.street_rankings],
-        "overdue_bars": [(r["unit_name"], r["overdue"], None) for r in data.overdue_by_unit],
-        "meeting_bars": [(m["unit_name"] + ("" if data.street_id == "" else f"（{m['level_zh']}）"),
-                          100 * m["on_time"] / m["required"] if m["required"] else None, None)
-                         for m in data.meetings if m["level"] == ("community" if data.street_id == "" else m["level"])],
-        "volunteer_bars": [(w["unit_name"], w["volunteer_hours"], None) for w in data.wishes_volunteering],
+        "score_bars": [
+            (r["unit_name"], r["score"], r["rag"]) for r in data.street_rankings
+        ],
+        "overdue_bars": [
+            (r["unit_name"], r["overdue"], None) for r in data.overdue_by_unit
+        ],
+        "meeting_bars": [
+            (
+                m["unit_name"]
+                + ("" if data.street_id == "" else f"（{m['level_zh']}）"),
+                100 * m["on_time"] / m["required"] if m["required"] else None,
+                None,
+            )
+            for m in data.meetings
+            if m["level"] == ("community" if data.street_id == "" else m["level"])
+        ],
+        "volunteer_bars": [
+            (w["unit_name"], w["volunteer_hours"], None)
+            for w in data.wishes_volunteering
+        ],
     }
     return environment().get_template("quarterly.html.j2").render(context)
 
@@ -80,21 +111,38 @@ def pdf(page: str, out: Path, chromium: str = "chromium", timeout: float = 120) 
     """Print the HTML to out with headless Chromium (fonts embedded by Chromium's PDF backend)."""
     binary = shutil.which(chromium)
     if binary is None:
-        raise FileNotFoundError(f"{chromium!r} not found: install Debian's chromium (make setup) "
-                                "or set LIANXI_REPORTS_CHROMIUM")
+        raise FileNotFoundError(
+            f"{chromium!r} not found: install Debian's chromium (make setup) "
+            "or set LIANXI_REPORTS_CHROMIUM"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lianxi-report-") as work:
         source = Path(work) / "pack.html"
         source.write_text(page, encoding="utf-8")
         partial = Path(work) / "pack.pdf"
         command = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-extensions", "--no-pdf-header-footer", f"--user-data-dir={work}/profile",
-            f"--print-to-pdf={partial}", source.as_uri(),
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={work}/profile",
+            f"--print-to-pdf={partial}",
+            source.as_uri(),
         ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        if result.returncode != 0 or not partial.exists() or partial.stat().st_size == 0:
-            raise RuntimeError(f"chromium could not print the pack (exit {result.returncode}): "
-                               f"{result.stderr.strip()[-1500:]}")
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if (
+            result.returncode != 0
+            or not partial.exists()
+            or partial.stat().st_size == 0
+        ):
+            raise RuntimeError(
+                f"chromium could not print the pack (exit {result.returncode}): "
+                f"{result.stderr.strip()[-1500:]}"
+            )
         # written whole, then moved: a reader never sees half a PDF
         shutil.move(str(partial), out)

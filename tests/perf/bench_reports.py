@@ -35,12 +35,32 @@ TARGET_S = 30.0
 
 
 def cli_seconds(server: DbtWarehouse, out: Path, *extra: str) -> float:
-    env = {**os.environ, "LIANXI_ENV": "development", "LIANXI_WAREHOUSE_HTTP_PORT": str(server.http_port),
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "LIANXI_ENV": "development",
+        "LIANXI_WAREHOUSE_HTTP_PORT": str(server.http_port),
+        "PYTHONPATH": str(REPO),
+    }
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", "from infra.cli import main; main()", "report", "quarterly",
-                             "--quarter", "2025Q4", "--out", str(out), *extra],
-                            cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from infra.cli import main; main()",
+            "report",
+            "quarterly",
+            "--quarter",
+            "2025Q4",
+            "--out",
+            str(out),
+            *extra,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - began
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
@@ -60,24 +80,42 @@ def main() -> None:
             result = server.dbt("build", as_of=as_of)
             if result.returncode != 0:
                 raise SystemExit(failure_summary(result))
-            settings = ReportsSettings(env="development", warehouse_http_port=server.http_port)
+            settings = ReportsSettings(
+                env="development", warehouse_http_port=server.http_port
+            )
             client = marts.connect(settings)
             quarter = Quarter(2025, 4)
-            samples: dict[str, list[float]] = {"marts queries (baseline)": [], "district pack": [], "street pack s-01": []}
+            samples: dict[str, list[float]] = {
+                "marts queries (baseline)": [],
+                "district pack": [],
+                "street pack s-01": [],
+            }
             for i in range(args.repeats):
                 began = time.perf_counter()
                 marts.load(client, quarter, "", "全区")
                 samples["marts queries (baseline)"].append(time.perf_counter() - began)
-                samples["district pack"].append(cli_seconds(server, Path(work) / f"d{i}.pdf"))
-                samples["street pack s-01"].append(cli_seconds(server, Path(work) / f"s{i}.pdf", "--street", "s-01"))
+                samples["district pack"].append(
+                    cli_seconds(server, Path(work) / f"d{i}.pdf")
+                )
+                samples["street pack s-01"].append(
+                    cli_seconds(server, Path(work) / f"s{i}.pdf", "--street", "s-01")
+                )
             baseline = statistics.median(samples["marts queries (baseline)"])
             rows = []
             for name, values in samples.items():
                 median = statistics.median(values)
-                rows.append({"step": name, "events": len(events), "repeats": len(values), "median_s": median,
-                             "max_s": max(values), "ratio_to_marts": median / baseline,
-                             "target_s": TARGET_S if name == "district pack" else "",
-                             "load_avg_1m": os.getloadavg()[0]})
+                rows.append(
+                    {
+                        "step": name,
+                        "events": len(events),
+                        "repeats": len(values),
+                        "median_s": median,
+                        "max_s": max(values),
+                        "ratio_to_marts": median / baseline,
+                        "target_s": TARGET_S if name == "district pack" else "",
+                        "load_avg_1m": os.getloadavg()[0],
+                    }
+                )
             record("reports", rows)
         finally:
             server.stop()

@@ -89,7 +89,7 @@ def test_databases_are_exactly_staging_intermediate_marts(built: DbtWarehouse) -
     counts: dict[str, int] = {}
     for database, _name in tables:
         counts[database] = counts.get(database, 0) + 1
-    assert counts == {"staging": 8, "intermediate": 9, "marts": 17}
+    assert counts == {"staging": 8, "intermediate": 9, "marts": 19}
 
 
 def test_headline_indicators_match_the_scenario(built: DbtWarehouse) -> None:
@@ -452,7 +452,7 @@ def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) ->
     ).result_rows
     assert rows, "no rankings on the scenario"
     assert {(q, s) for q, s, *_ in rows} == set(expected)
-    labels = {"green": "绿", "amber": "黄", "red": "红"}
+    labels = {"green": "绿", "amber": "黄", "red": "红", None: "未排名"}
     for quarter, street, version, score, rank, previous_rank, rank_change, rag, rag_zh in rows:
         e = expected[(quarter, street)]
         assert (version, score) == (e["version"], e["score"]), (quarter, street)

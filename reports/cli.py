@@ -63,13 +63,18 @@ def quarterly(
     ] = "",
 ) -> None:
     """Write one quarter's briefing pack (district, or one street) as a Chinese PDF."""
-    from clickhouse_connect.driver.exceptions import DatabaseError
+    from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
     from reports import pack
 
     settings, q = _settings(), _quarter(quarter)
     try:
         built = pack.build(settings, q, street.strip(), out)
+    except OperationalError as exc:
+        _fail(
+            "warehouse_unreachable",
+            f"{str(exc).splitlines()[0]}: is the warehouse up (lianxi status)?",
+        )
     except DatabaseError as exc:
         _fail(
             "warehouse_error",
@@ -117,6 +122,8 @@ def archive_command(
 ) -> None:
     """Build, archive (var/reports/<quarter>/, manifest.json) and mail the district's and every
     street's pack. A quarter already archived is not rebuilt, a pack already mailed not re-sent."""
+    from clickhouse_connect.driver.exceptions import Error as WarehouseError
+
     from reports import archive
 
     if bool(quarter) == due:
@@ -134,13 +141,20 @@ def archive_command(
         target = _quarter(quarter) if quarter else archive.due_quarter(moment)
         try:
             _emit(archive.archive(settings, target, moment).as_json())
-        except OSError as exc:
+        except (OSError, WarehouseError) as exc:
+            # the loop survives an outage (warehouse, SMTP) and tries again next interval
             if not loop:
                 _fail(
                     "archive_failed",
-                    f"{exc}: is the warehouse (and the SMTP server) up?",
+                    f"{str(exc).splitlines()[0]}: is the warehouse (and the SMTP server) up?",
                 )
-            _emit({"quarter": str(target), "status": "failed", "detail": str(exc)})
+            _emit(
+                {
+                    "quarter": str(target),
+                    "status": "failed",
+                    "detail": str(exc).splitlines()[0],
+                }
+            )
         except RuntimeError as exc:
             if not loop:
                 _fail("render_failed", str(exc))

@@ -258,3 +258,43 @@ def test_quarter_calendar_is_shanghai() -> None:
         2025, 4
     ).next() == Quarter(2026, 1)
     assert scenario.AS_OF.startswith("2026-06-15")
+
+
+def test_an_unreachable_warehouse_is_named_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "LIANXI_ENV": "development",
+        "LIANXI_WAREHOUSE_HTTP_PORT": str(port),
+        "PYTHONPATH": str(REPO),
+    }
+    for args in (
+        ["quarterly", "--quarter", QUARTER, "--out", str(tmp_path / "x.pdf")],
+        ["archive", "--quarter", QUARTER],
+    ):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from infra.cli import main; main()",
+                "report",
+                *args,
+            ],
+            cwd=REPO,
+            env=env | {"LIANXI_VAR_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 1, result.stderr[-2000:]
+        error = json.loads(result.stderr.strip().splitlines()[-1])
+        assert (
+            error["error"] in {"warehouse_unreachable", "archive_failed"}
+            and "warehouse" in error["detail"]
+        )
+    assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "reports").exists()

@@ -71,6 +71,25 @@ def components_by_unit(data: PackData) -> list[tuple[str, dict[str, float | None
     return list(units.items())
 
 
+def meeting_bars(data: PackData) -> list[tuple[str, float | None, str | None]]:
+    """On-time rate (%) per bar: the district's pack shows each street's community meetings
+    (the monthly obligation, 9× more periods than the streets' own); a street's pack shows
+    the street's own meetings and each community's."""
+    bars: list[tuple[str, float | None, str | None]] = []
+    for m in data.meetings:
+        if data.street_id == "" and m["level"] != "community":
+            continue
+        label = (
+            m["unit_name"]
+            if data.street_id == ""
+            else f"{m['unit_name']}（{m['level_zh']}）"
+        )
+        bars.append(
+            (label, 100 * m["on_time"] / m["required"] if m["required"] else None, None)
+        )
+    return bars
+
+
 def html(data: PackData, generated_at: datetime) -> str:
     context: dict[str, Any] = {
         "d": data,
@@ -89,16 +108,7 @@ def html(data: PackData, generated_at: datetime) -> str:
         "overdue_bars": [
             (r["unit_name"], r["overdue"], None) for r in data.overdue_by_unit
         ],
-        "meeting_bars": [
-            (
-                m["unit_name"]
-                + ("" if data.street_id == "" else f"（{m['level_zh']}）"),
-                100 * m["on_time"] / m["required"] if m["required"] else None,
-                None,
-            )
-            for m in data.meetings
-            if m["level"] == ("community" if data.street_id == "" else m["level"])
-        ],
+        "meeting_bars": meeting_bars(data),
         "volunteer_bars": [
             (w["unit_name"], w["volunteer_hours"], None)
             for w in data.wishes_volunteering

@@ -10,11 +10,12 @@ LIANXI := $(VENV)/bin/lianxi
 # Local defaults only: anything but development refuses the documented placeholder secrets.
 export LIANXI_ENV ?= development
 # Debian packages the tests need: Java + Maven for Kafka, clickhouse-client for the native
-# protocol tests, chromium for dashboard screenshots.
+# protocol tests, chromium for dashboard screenshots and the briefing PDFs, poppler-utils
+# (pdftotext, pdffonts, pdftoppm) for the briefing tests.
 # package:probe — the probe is a command, or a file path when it starts with /.
 APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickhouse-client \
   chromium:chromium chromium-driver:chromedriver acl:setfacl \
-  fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+  fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc poppler-utils:pdftotext
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help setup system-packages service-user python-env kafka-jars mailbox demo demo-load up down status test bench lint
@@ -127,4 +128,4 @@ bench: up
 
 lint: python-env
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards alerts infra
+	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards alerts reports infra

@@ -28,6 +28,14 @@ HEADLINE_KPIS = {
 KPI_CHART_NAMES = {"street_meeting_compliance": "meeting_compliance", "community_meeting_compliance": "meeting_compliance"}
 CODE_LABELS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "code_labels.csv"
 KPI_NAMES_ZH = {"meeting_compliance": "联席会议履约率"}  # the definition both meeting KPIs share
+RANKING_WEIGHTS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "ranking_weights.csv"
+RANKING_THRESHOLDS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "ranking_thresholds.csv"
+# Charts on these datasets show scores made of every weighted KPI: their note names the
+# weights versions and the definitions of those KPIs.
+RANKING_DATASETS = {"fct_rankings", "fct_ranking_components"}
+# The RAG band colours of a table column with `rag: <metric label>` (Superset's conditional
+# formatting), the bands from seeds/ranking_thresholds.csv.
+RAG_COLOURS = {"green": "#5AC189", "amber": "#FCC700", "red": "#EC5B5A"}
 
 EXPORT_VERSION = "1.0.0"
 NAMESPACE = uuid.UUID("6f1d3c2e-5a7b-4c8d-9e0f-1a2b3c4d5e6f")
@@ -440,6 +448,8 @@ class _ChartBuilder:
                     for m in self.metrics
                 },
             }
+            if chart.get("rag"):
+                data["conditional_formatting"] = rag_formatting(str(chart["rag"]))
         elif self.kind == "pivot":
             data |= {
                 "groupbyRows": chart["rows_by"],
@@ -532,6 +542,8 @@ def chart_kpis(chart: dict[str, Any]) -> list[str]:
     names = re.findall(r"'([a-z_]+)'", where) if "kpi" in where else []
     sqls = [m[0] for m in chart.get("metrics") or []] + ([chart["metric"][0]] if chart.get("metric") else [])
     names += [column for sql in sqls for column in HEADLINE_KPIS if re.search(rf"\b{column}\b", sql)]
+    if chart.get("dataset") in RANKING_DATASETS:
+        names += [row["kpi"] for row in ranking_weight_versions()]
     return sorted({HEADLINE_KPIS.get(n, KPI_CHART_NAMES.get(n, n)) for n in names})
 
 
@@ -546,8 +558,36 @@ def definition_note(chart: dict[str, Any], versions: dict[str, list[dict[str, st
         parts.append(f"{names.get(kpi, kpi)}（{kpi}）{spans}")
     if not parts:
         return None
-    return ("口径：" + "；".join(parts) + "。定义见 dbt_project/seeds/kpi_definitions.csv，"
+    weights = ""
+    if chart.get("dataset") in RANKING_DATASETS:
+        weight_spans = sorted({(int(r["version"]), r["effective_from"]) for r in ranking_weight_versions()})
+        weights = ("考核权重：" + "，".join(f"v{v} 自 {start} 起" for v, start in weight_spans)
+                   + "（dbt_project/seeds/ranking_weights.csv，按期首日生效的版本）。")
+    return (weights + "口径：" + "；".join(parts) + "。定义见 dbt_project/seeds/kpi_definitions.csv，"
             "按月适用当月生效的版本；数字截至最近一次 dbt 构建（默认每 5 分钟一次）。")
+
+
+def ranking_weight_versions() -> list[dict[str, str]]:
+    """The rows of seeds/ranking_weights.csv (version, effective_from, kpi, weight, direction)."""
+    with RANKING_WEIGHTS.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def rag_formatting(column: str) -> list[dict[str, Any]]:
+    """Superset conditional formatting colouring a score column by the RAG bands."""
+    with RANKING_THRESHOLDS.open(encoding="utf-8") as handle:
+        bands = sorted(((float(r["min_score"]), r["rag"]) for r in csv.DictReader(handle)), reverse=True)
+    rules: list[dict[str, Any]] = []
+    upper: float | None = None
+    for low, rag in bands:
+        rule: dict[str, Any] = {"colorScheme": RAG_COLOURS[rag], "column": column}
+        if upper is None:
+            rule |= {"operator": "≥", "targetValue": low}
+        else:
+            rule |= {"operator": "≤ x <", "targetValueLeft": low, "targetValueRight": upper}
+        rules.append(rule)
+        upper = low
+    return rules
 
 
 def _chart(chart: dict[str, Any], datasets: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ TITLES = {
     "DbtSettings": "dbt_project: dbt runner and refresh loop",
     "DashboardsSettings": "dashboards: Superset provisioning",
     "AlertsSettings": "alerts: overdue and missed-meeting alerts, delivery, ack links",
+    "ReportsSettings": "reports: quarterly briefing packs (PDF), archive and mail",
 }
 
 # dbt reads these itself in dbt_project/profiles.yml; no settings class holds them.

@@ -162,6 +162,11 @@ def all_services(settings: InfraSettings) -> list[Service]:
             startsecs=5,
         )
     )
+    # After each quarter closes (and dbt has built past it): the briefing packs archived under
+    # var/reports/<quarter>/ and mailed; checks every LIANXI_REPORTS_ARCHIVE_INTERVAL seconds.
+    services.append(
+        Service(name="reports", command=[lianxi, "report", "archive", "--due", "--loop"], startsecs=5)
+    )
     return services
 
 

@@ -19,6 +19,7 @@ CONFIG_MODULES = (
     "dbt_project.config",
     "dashboards.config",
     "alerts.config",
+    "reports.config",
 )
 
 

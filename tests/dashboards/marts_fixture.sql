@@ -325,3 +325,64 @@ FROM (SELECT toUInt64(substring(ticket_id, 3)) AS n, * FROM marts.fct_tickets WH
 ARRAY JOIN if(n % 20 = 0, ['community', 'street'], ['community']) AS stage,
            if(n % 20 = 0, ['ticket_resolution_overdue', 'ticket_resolution_overdue'],
               [if(n % 30 = 0, 'ticket_response_overdue', 'ticket_resolution_overdue')]) AS kind;
+
+-- Deadlines (dbt's fct_tickets): resolution due 72 h after opening; overdue if resolved later
+-- or still open now.
+ALTER TABLE marts.fct_tickets
+  ADD COLUMN resolution_due_at Nullable(DateTime64(3, 'UTC')) DEFAULT opened_at + toIntervalHour(72),
+  ADD COLUMN is_resolution_overdue UInt8 DEFAULT toUInt8(coalesce(resolved_at, now64(3, 'UTC')) > opened_at + toIntervalHour(72)),
+  ADD COLUMN hours_overdue Float64 DEFAULT if(is_resolution_overdue = 1, dateDiff('second', opened_at + toIntervalHour(72), coalesce(resolved_at, now64(3, 'UTC'))) / 3600, 0),
+  ADD COLUMN ageing_bucket String DEFAULT multiIf(is_resolution_overdue = 0, 'not_overdue', hours_overdue <= 24, 'overdue_within_1d', hours_overdue <= 72, 'overdue_1_3d', hours_overdue <= 168, 'overdue_3_7d', 'overdue_over_7d'),
+  ADD COLUMN ageing_bucket_zh Nullable(String) DEFAULT transform(ageing_bucket, ['not_overdue', 'overdue_within_1d', 'overdue_1_3d', 'overdue_3_7d', 'overdue_over_7d'], ['未超期', '超期1天内', '超期1-3天', '超期3-7天', '超期7天以上'], NULL);
+
+-- Rankings (dbt's fct_ranking_components / fct_rankings), quarters and months, every KPI weighted
+-- equally: the shape and labels of the real marts, not their weights.
+CREATE TABLE marts.fct_ranking_components ENGINE = MergeTree ORDER BY (period_grain, level, period_start, unit_id, kpi) AS
+SELECT g AS period_grain, if(g = 'quarter', concat(toString(toYear(q)), '-Q', toString(toQuarter(q))), formatDateTime(q, '%Y-%m')) AS period, q AS period_start,
+       lv AS level, sid AS street_id, any(sname) AS street_name, cid AS community_id, any(cname) AS community_name,
+       if(lv = 'street', sid, cid) AS unit_id, if(lv = 'street', any(sname), any(cname)) AS unit_name, k AS kpi,
+       any(kzh) AS kpi_zh, toUInt16(1) AS definition_version_from, toUInt16(1) AS definition_version_to,
+       toUInt16(1) AS weights_version, toNullable(1.0) AS weight, sum(num) / nullIf(sum(den), 0) AS rate,
+       toNullable(100 * rate / 4) AS points,
+       toUInt8(q = if(g = 'quarter', (SELECT max(toStartOfQuarter(period_start)) FROM marts.fct_kpi_monthly),
+                      (SELECT max(period_start) FROM marts.fct_kpi_monthly))) AS is_latest_period
+FROM (
+    SELECT g, if(g = 'quarter', toStartOfQuarter(period_start), period_start) AS q, lv, street_id AS sid, coalesce(street_name, '') AS sname,
+           if(lv = 'street', '', community_id) AS cid, if(lv = 'street', '', coalesce(community_name, '')) AS cname,
+           kpi AS k, kpi_zh AS kzh, numerator AS num, denominator AS den
+    FROM marts.fct_kpi_monthly
+    ARRAY JOIN ['street', 'community'] AS lv
+    ARRAY JOIN ['quarter', 'month'] AS g
+    WHERE kpi IN ('response_rate', 'resolution_rate', 'satisfaction_rate', 'wish_fulfilment_rate')
+      AND (lv = 'street' OR community_id != '')
+)
+GROUP BY g, q, lv, sid, cid, k;
+CREATE TABLE marts.fct_rankings ENGINE = MergeTree ORDER BY (period_grain, level, period_start, unit_id) AS
+SELECT *, toInt32(previous_rank) - toInt32(rank) AS rank_change,
+       multiIf(previous_rank IS NULL, '—', previous_rank > rank, concat('↑', toString(previous_rank - rank)),
+               previous_rank < rank, concat('↓', toString(rank - previous_rank)), '持平') AS rank_change_zh,
+       toNullable(multiIf(score >= 85, 'green', score >= 70, 'amber', 'red')) AS rag,
+       toNullable(multiIf(score >= 85, '绿', score >= 70, '黄', '红')) AS rag_zh
+FROM (
+    SELECT *, if(prev_start = if(period_grain = 'quarter', addQuarters(period_start, -1), addMonths(period_start, -1)),
+                 toNullable(prev_rank), NULL) AS previous_rank
+    FROM (
+        SELECT *,
+               lagInFrame(rank) OVER (PARTITION BY period_grain, level, unit_id ORDER BY period_start) AS prev_rank,
+               lagInFrame(period_start) OVER (PARTITION BY period_grain, level, unit_id ORDER BY period_start) AS prev_start
+        FROM (
+            SELECT *, toUInt32(rank() OVER (PARTITION BY period_grain, period_start, level ORDER BY score DESC)) AS rank,
+                   toUInt32(count() OVER (PARTITION BY period_grain, period_start, level)) AS units_ranked,
+                   toUInt32(rank() OVER (PARTITION BY period_grain, period_start, level, street_id ORDER BY score DESC)) AS rank_in_street
+            FROM (
+                SELECT period_grain, any(period) AS period, period_start, level, if(period_grain = 'quarter', '季度', '月度') AS period_grain_zh,
+                       if(level = 'street', '街道', '社区') AS level_zh, street_id, any(street_name) AS street_name,
+                       community_id, any(community_name) AS community_name, unit_id, any(unit_name) AS unit_name,
+                       toUInt16(1) AS weights_version, toUInt32(count()) AS kpis_scored, round(sum(assumeNotNull(points)), 2) AS score,
+                       any(is_latest_period) AS is_latest_period
+                FROM marts.fct_ranking_components
+                GROUP BY period_grain, period_start, level, street_id, community_id, unit_id
+            )
+        )
+    )
+);

@@ -53,6 +53,7 @@ def test_dashboards_reference_existing_charts_and_datasets() -> None:
         "微心愿",
         "数据质量",
         "预警",
+        "考核排名",
     }
     placed = set()
     for doc in dashboards.values():
@@ -652,3 +653,40 @@ def test_every_dashboard_opens_with_its_data_as_of() -> None:
         position = files[f"dashboards/{key}.yaml"]["position"]
         first_row = position[position["GRID_ID"]["children"][0]]
         assert first_row["children"] == [f"CHART-{header['key']}"]
+
+
+def _rag_colour(rules: list[dict], score: float) -> str:
+    """The colour Superset's conditional formatting gives score (the first matching rule)."""
+    for rule in rules:
+        if rule["operator"] == "≥" and score >= rule["targetValue"]:
+            return str(rule["colorScheme"])
+        if rule["operator"] == "≤ x <" and rule["targetValueLeft"] <= score < rule["targetValueRight"]:
+            return str(rule["colorScheme"])
+    return "none"
+
+
+def test_ranking_scores_are_coloured_by_the_rag_bands_of_the_seed() -> None:
+    """考核排名: a score cell's colour is its band of ranking_thresholds.csv (绿 ≥ 85, 黄 ≥ 70,
+    红 below), and every ranking tile names the weights versions it scores with."""
+    import csv
+
+    with (REPO / "dbt_project/seeds/ranking_thresholds.csv").open(encoding="utf-8") as handle:
+        bands = {r["rag"]: float(r["min_score"]) for r in csv.DictReader(handle)}
+    with (REPO / "dbt_project/seeds/ranking_weights.csv").open(encoding="utf-8") as handle:
+        versions = {(r["version"], r["effective_from"]) for r in csv.DictReader(handle)}
+    documents = bundle_build.build()
+    _, boards = bundle_build.load_spec()
+    coloured = 0
+    for chart in bundle_build.iter_charts(boards):
+        built = documents[f"charts/{chart['key']}.yaml"]
+        if chart["dataset"] in bundle_build.RANKING_DATASETS:
+            for version, start in versions:
+                assert f"v{version} 自 {start} 起" in built["description"], chart["key"]
+        if not chart.get("rag"):
+            continue
+        coloured += 1
+        rules = built["params"]["conditional_formatting"]
+        for score, rag in ((100, "green"), (85, "green"), (84.99, "amber"), (70, "amber"), (69.99, "red"), (0, "red")):
+            assert _rag_colour(rules, score) == bundle_build.RAG_COLOURS[rag], (chart["key"], score)
+    assert set(bands) == set(bundle_build.RAG_COLOURS)
+    assert coloured == 2

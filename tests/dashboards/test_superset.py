@@ -89,6 +89,7 @@ def test_every_chart_of_every_dashboard_returns_data(login: Any) -> None:
         "lianxi-wishes",
         "lianxi-quality",
         "lianxi-alerts",
+        "lianxi-rankings",
     }
     for slug, charts in boards.items():
         assert charts, slug
@@ -178,6 +179,7 @@ def test_secretaries_see_only_their_own_rows(
     datasets, _ = bundle_build.load_spec()
     specs = spec_charts()
     seen_datasets = set()
+    published = set()
     for charts in dashboard_charts(session).values():
         for chart in charts:
             dataset = datasets[specs[chart["slice_name"]]["dataset"]]
@@ -186,8 +188,17 @@ def test_secretaries_see_only_their_own_rows(
                 and specs[chart["slice_name"]]["dataset"] not in seen_datasets
             ):
                 seen_datasets.add(specs[chart["slice_name"]]["dataset"])
-                # Every row the secretary can reach through this dataset belongs to their unit.
-                assert distinct_values(session, chart, column) == {value}, chart["slice_name"]
+                seen = distinct_values(session, chart, column)
+                if dataset["scope"] == "district":
+                    # Published to every unit (the rankings): the secretary sees them all.
+                    assert seen == distinct_values(admin_session, chart, column), chart["slice_name"]
+                    published.add(specs[chart["slice_name"]]["dataset"])
+                elif dataset["scope"] == "community_and_street" and column == "community_id":
+                    # their community's rows and their street's street-level rows ('')
+                    assert value in seen and seen <= {value, ""}, chart["slice_name"]
+                else:
+                    # Every row the secretary can reach through this dataset belongs to their unit.
+                    assert seen == {value}, chart["slice_name"]
                 assert len(distinct_values(admin_session, chart, column)) > 1
     scoped = {
         table
@@ -195,6 +206,7 @@ def test_secretaries_see_only_their_own_rows(
         if column in spec["columns"] and table.startswith("fct_")
     }
     assert scoped - {"fct_daily_indicators"} <= seen_datasets
+    assert published == {t for t in scoped if datasets[t]["scope"] == "district"} == {"fct_rankings"}
 
 
 def test_street_secretary_totals_equal_their_street_in_the_warehouse(

@@ -90,8 +90,8 @@ def test_databases_are_exactly_staging_intermediate_marts(built: DbtWarehouse) -
     for database, _name in tables:
         counts[database] = counts.get(database, 0) + 1
     # + stg_raw__alert_events (#14); intermediate + int_source_outcomes; marts + the six
-    # 数据质量 views (#17) and fct_alerts (#14)
-    assert counts == {"staging": 9, "intermediate": 10, "marts": 24}
+    # 数据质量 views (#17), fct_alerts (#14) and fct_rankings, fct_ranking_components (#14)
+    assert counts == {"staging": 9, "intermediate": 10, "marts": 26}
 
 
 def test_headline_indicators_match_the_scenario(built: DbtWarehouse) -> None:
@@ -445,7 +445,7 @@ def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) ->
     ).result_rows
     assert rows, "no rankings on the scenario"
     assert {(q, s) for q, s, *_ in rows} == set(expected)
-    labels = {"green": "绿", "amber": "黄", "red": "红"}
+    labels = {"green": "绿", "amber": "黄", "red": "红", None: "未排名"}
     for quarter, street, version, score, rank, previous_rank, rank_change, rag, rag_zh in rows:
         e = expected[(quarter, street)]
         assert (version, score) == (e["version"], e["score"]), (quarter, street)
@@ -464,6 +464,55 @@ def test_street_rankings_recompute_from_the_metric_layer(built: DbtWarehouse) ->
         assert rank_change == (
             None if previous_rank is None or rank is None else previous_rank - rank
         )
+
+
+def test_rankings_scores_add_up_from_their_components(built: DbtWarehouse) -> None:
+    """Every unit's score in fct_rankings (quarters and months, streets and communities) is
+    the sum of its components' points, each component's rate is Σ numerator / Σ denominator
+    of fct_kpi_monthly for that unit and period, and fct_street_rankings is exactly the
+    quarter × street slice (one definition)."""
+    from collections import defaultdict
+
+    client = built.client()
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for kpi, month, street, community, num, den in client.query(
+        "select kpi, period_start, street_id, community_id, numerator, denominator "
+        "from marts.fct_kpi_monthly where street_id != ''"
+    ).result_rows:
+        quarter = month.replace(month=3 * ((month.month - 1) // 3) + 1)
+        for grain, start in (("quarter", quarter), ("month", month)):
+            sums[(grain, start, "street", street, kpi)][0] += num
+            sums[(grain, start, "street", street, kpi)][1] += den
+            if community:
+                sums[(grain, start, "community", community, kpi)][0] += num
+                sums[(grain, start, "community", community, kpi)][1] += den
+    components = client.query(
+        "select period_grain, period_start, level, unit_id, kpi, numerator, denominator, rate, points "
+        "from marts.fct_ranking_components"
+    ).result_rows
+    assert {(g, p, lv, u, k) for g, p, lv, u, k, *_ in components} == set(sums)
+    points: dict[tuple, float] = defaultdict(float)
+    for grain, start, level, unit, kpi, num, den, rate, pts in components:
+        assert [num, den] == sums[(grain, start, level, unit, kpi)]
+        assert rate == (None if den == 0 else pytest.approx(num / den))
+        if pts is not None:
+            points[(grain, start, level, unit)] += pts
+    rankings = client.query(
+        "select period_grain, period_start, level, unit_id, score from marts.fct_rankings"
+    ).result_rows
+    assert len(rankings) == len({key[:4] for key in sums})
+    for grain, start, level, unit, score in rankings:
+        key = (grain, start, level, unit)
+        assert score == (round(points[key], 2) if key in points else None), key
+    street_slice = client.query(
+        "select period_start, street_id, score, rank, rank_change, rag from marts.fct_rankings "
+        "where period_grain = 'quarter' and level = 'street' order by period_start, street_id"
+    ).result_rows
+    view = client.query(
+        "select period_start, street_id, score, rank, rank_change, rag from marts.fct_street_rankings "
+        "order by period_start, street_id"
+    ).result_rows
+    assert view == street_slice and view
 
 
 def test_live_headline_today_reads_raw_directly(built: DbtWarehouse) -> None:

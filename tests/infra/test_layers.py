@@ -18,7 +18,8 @@ ALLOWED = {
     # alerts reads the warehouse and publishes through ingest's producer; it is not read by
     # any stage (its events reach raw through Kafka and the stream worker).
     "alerts": {"core", "ingest", "warehouse"},
-    "infra": {"core", "warehouse", "ingest", "streams", "dbt_project", "dashboards", "alerts"},
+    "reports": {"core"},
+    "infra": {"core", "warehouse", "ingest", "streams", "dbt_project", "dashboards", "alerts", "reports"},
 }
 
 

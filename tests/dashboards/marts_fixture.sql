@@ -386,3 +386,5 @@ FROM (
         )
     )
 );
+
+ALTER TABLE marts.fct_alerts ADD COLUMN raised_day Date DEFAULT toDate(raised_at, 'Asia/Shanghai');

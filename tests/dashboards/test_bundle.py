@@ -690,3 +690,10 @@ def test_ranking_scores_are_coloured_by_the_rag_bands_of_the_seed() -> None:
             assert _rag_colour(rules, score) == bundle_build.RAG_COLOURS[rag], (chart["key"], score)
     assert set(bands) == set(bundle_build.RAG_COLOURS)
     assert coloured == 2
+
+
+def test_no_dataset_has_calculated_columns() -> None:
+    """Drill to detail (钻取详情) selects a dataset's columns by name: a calculated column makes
+    it fail on the warehouse. Every column a chart or the drill uses is a mart column."""
+    datasets, _ = bundle_build.load_spec()
+    assert {name: spec["derived"] for name, spec in datasets.items() if spec.get("derived")} == {}

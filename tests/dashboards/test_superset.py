@@ -306,7 +306,9 @@ def test_street_secretary_has_no_sql_lab(login: Any, admin_session: Any) -> None
 def test_roles_command_is_idempotent(admin_session: Any) -> None:
     rules_before = admin_session.list_all("rowlevelsecurity", ["id", "name"])
     report = lianxi("roles")
-    assert report == {"roles": 2 + 9 + 81, "rls_rules": 9 + 81 * 2, "demo_users": 92}
+    # A community role has three clauses: its community, its street (dim_street, street-level
+    # marts) and community_and_street; an analyst who already has a SQL Lab tab gets none.
+    assert report == {"roles": 2 + 9 + 81, "rls_rules": 9 + 81 * 3, "demo_users": 92, "sqllab_tabs": 0}
     rules_after = admin_session.list_all("rowlevelsecurity", ["id", "name"])
     assert sorted(r["id"] for r in rules_after) == sorted(r["id"] for r in rules_before)
 

@@ -63,6 +63,7 @@ select
     alerts.escalated_from as escalated_from,
     alerts.recipients as recipients,
     assumeNotNull(alerts.raised_at) as raised_at,
+    {{ local_date('alerts.raised_at') }} as raised_day,
     alerts.first_delivered_at as first_delivered_at,
     alerts.deliveries as deliveries,
     alerts.failed_attempts as failed_attempts,

@@ -1,28 +1,20 @@
-"""Settings of the ingest stage: producer, topics, HTTP API, tokens, Open311 (env prefix LIANXI_)."""
+"""Settings of the ingest stage: producer, topics, HTTP API, tokens, Open311 (env prefix LIANXI_).
+
+The shared ones (env, var dir, Kafka and warehouse endpoints, users) come from core/settings.py.
+"""
 
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.secrets import refuse_placeholders
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from core.settings import PlatformSettings
 
 
-class IngestSettings(BaseSettings):
-    """Everything `lianxi publish|tokens|topics|api` and the ingest API read from the env."""
+class IngestSettings(PlatformSettings):
+    """What `lianxi publish|tokens|topics|api` and the ingest API read beyond the shared settings."""
 
-    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
-
-    env: str = "production"  # unset means production: development must be said (make, .ci/run)
-    var_dir: Path = Field(default=REPO_ROOT / "var")
-
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    # Lets tests and parallel stacks share one broker without seeing each other's topics.
-    kafka_topic_prefix: str = ""
     kafka_partitions: int = Field(3, ge=1)
     kafka_replication_factor: int = Field(1, ge=1)
     # Kafka is the system of record (the warehouse is rebuilt by replay): keep events forever.
@@ -52,15 +44,6 @@ class IngestSettings(BaseSettings):
     # Empty means <var_dir>/ingest/tokens.sqlite3.
     tokens_db: Path | None = None
 
-    warehouse_host: str = "127.0.0.1"
-    warehouse_http_port: int = Field(8123, ge=1, le=65535)
-    # Open311 reads ticket status with the read-only analyst account.
-    warehouse_analyst_user: str = "lianxi_analyst"
-    warehouse_analyst_password: str = "dev-analyst"
-    # GET /v1/metrics reads only dbt's marts, so it uses the least-privileged account that can
-    # (lianxi_reader: SELECT on marts.*, the dashboards' account), not the analyst.
-    warehouse_reader_user: str = "lianxi_reader"
-    warehouse_reader_password: str = "dev-reader"
     open311_raw_database: str = "raw"
     # dbt's marts database: Open311 GET reads ticket status from its fct_tickets (raw events
     # when the mart is missing or has not caught up with a ticket yet).
@@ -71,14 +54,9 @@ class IngestSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> "IngestSettings":
-        self.var_dir = self.var_dir.expanduser().resolve()
         if self.tokens_db is None:
             self.tokens_db = self.var_dir / "ingest" / "tokens.sqlite3"
         return self
-
-    @property
-    def development(self) -> bool:
-        return self.env == "development"
 
     @property
     def tokens_path(self) -> Path:
@@ -87,8 +65,10 @@ class IngestSettings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
-        names = ("warehouse_analyst_password", "warehouse_reader_password")
-        refuse_placeholders(self.env, {f"LIANXI_{name.upper()}": getattr(self, name) for name in names})
+        # Open311 reads ticket status with the read-only analyst account; GET /v1/metrics reads
+        # only dbt's marts, so it uses the least-privileged account that can (the reader: SELECT
+        # on marts.*, the dashboards' account), not the analyst.
+        self.refuse_placeholders("warehouse_analyst_password", "warehouse_reader_password")
 
 
 @lru_cache

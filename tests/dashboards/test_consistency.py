@@ -169,7 +169,7 @@ def test_each_kpi_has_one_value_per_scope_equal_to_the_mart(
     )
     assert SHOWN_EVERYWHERE <= {kpi for kpi, _ in shown}, (user, sorted(shown))
     where_of = dict(PERSONAS.values())
-    client = private_warehouse.admin_client()
+    client = private_warehouse.client()
     try:
         for (kpi, scope), figures in sorted(shown.items()):
             first = figures[0][2]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from conftest import RunningApi
 from ingest_events import HOTLINE, event, tickets
 from ingest_kafka import read_events
+from support.ingest_api import RunningApi
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 

@@ -17,15 +17,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
+
+from support.warehouse import PrivateWarehouse
 
 from tests.dashboards.dash_stack import (
     ADMIN,
     WAREHOUSE_HTTP_PORT,
     PrivateSuperset,
-    PrivateWarehouse,
     dashboards_settings,
+    load_marts,
+    private_warehouse,
 )
 
 FACT_TABLES = ("fct_daily_indicators", "fct_tickets", "fct_meeting_compliance", "fct_wishes",
@@ -44,7 +49,7 @@ def timed(call: Any) -> float:
 
 
 def grow(warehouse: PrivateWarehouse, doublings: int) -> int:
-    client = warehouse.admin_client()
+    client = warehouse.client()
     try:
         for _ in range(doublings):
             for table in FACT_TABLES:
@@ -60,10 +65,11 @@ def measure(repeats: int, doublings: int) -> list[dict[str, Any]]:
     from dashboards import importer, org_tree, roles
     from dashboards.superset_api import SupersetSession
 
-    warehouse = PrivateWarehouse().start()
+    data = tempfile.TemporaryDirectory(prefix="dash_wh_")
+    warehouse = private_warehouse(Path(data.name) / "data").start(migrate=False)
     superset = None
     try:
-        warehouse.load_marts()
+        load_marts(warehouse)
         fact_rows = grow(warehouse, doublings)
         superset = PrivateSuperset().start()
         settings = dashboards_settings()
@@ -104,6 +110,7 @@ def measure(repeats: int, doublings: int) -> list[dict[str, Any]]:
         if superset is not None:
             superset.stop()
         warehouse.stop()
+        data.cleanup()
 
 
 def main() -> None:

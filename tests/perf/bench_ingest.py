@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from support.ports import free_port
 
 from ingest.config import IngestSettings
 from ingest.contracts import aggregate_field, dataschema_for, schema_for, validate_event
@@ -210,12 +210,6 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_api(settings: IngestSettings, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -308,7 +302,7 @@ def main() -> None:
             token = store.create(SOURCE, ["lianxi.*"], note="bench")[0]
             store.close()
             for workers, connections in API_RUNS:
-                port = _free_port()
+                port = free_port()
                 api = start_api(settings, port, workers)
                 for n in connections:
                     row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), n, api.pid)

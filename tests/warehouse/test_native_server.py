@@ -24,7 +24,7 @@ import httpx
 import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.errors import ServerException
-from support.warehouse import WarehouseProcess
+from support.warehouse import PrivateWarehouse
 
 from warehouse.native.wire import Reader, string, varint
 
@@ -34,7 +34,7 @@ ADMIN_USER, ADMIN_PASSWORD = "lianxi_admin", "dev-admin"
 class NativeEndpoint:
     """The native listener of the shared `python -m warehouse.server` process (conftest `wh`)."""
 
-    def __init__(self, wh: WarehouseProcess) -> None:
+    def __init__(self, wh: PrivateWarehouse) -> None:
         self.wh = wh
         self.port = wh.native_port
 
@@ -48,7 +48,7 @@ class NativeEndpoint:
 
 
 @pytest.fixture(scope="module")
-def server(wh: WarehouseProcess) -> NativeEndpoint:
+def server(wh: PrivateWarehouse) -> NativeEndpoint:
     return NativeEndpoint(wh)
 
 
@@ -502,7 +502,7 @@ def test_a_query_is_answered_when_done_not_at_the_next_cancel_poll(tmp_path: Pat
         "connection.CANCEL_POLL_SECONDS = 3600\n"
     )
     repo = Path(__file__).resolve().parents[2]
-    wh = WarehouseProcess(tmp_path / "data", PYTHONPATH=f"{hooks}{os.pathsep}{repo}")
+    wh = PrivateWarehouse(tmp_path / "data", PYTHONPATH=f"{hooks}{os.pathsep}{repo}")
     wh.start(migrate=False)
     try:
         client = Client("127.0.0.1", port=wh.native_port, user=ADMIN_USER,

@@ -103,3 +103,26 @@ def private_wh(tmp_path: Path) -> Iterator[Callable[..., PrivateWarehouse]]:
     for server in started:
         server.kill()
 
+
+# Markers (registered in pyproject.toml), given by the fixtures a test uses so no test needs a
+# decorator: `stack` reaches the running local stack, `slow` starts private servers of its own
+# (broker, warehouse, Superset, a whole stack), `unit` does neither (`make test-unit`).
+# A module whose tests start servers without these fixtures says so with `pytestmark`.
+STACK_FIXTURES = frozenset({"kafka_bootstrap", "warehouse", "superset_url", "superset_admin"})
+PRIVATE_SERVER_FIXTURES = frozenset({
+    "private_broker", "private_kafka", "private_wh", "private_stack", "wh", "wh_limits", "target",
+    "warehouse_server", "dbt_warehouse", "open311_warehouse", "private_warehouse", "private_superset",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "private_kafka" in used:
+            used.discard("kafka_bootstrap")  # the module points kafka_bootstrap at its own broker
+        if used & PRIVATE_SERVER_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if used & STACK_FIXTURES:
+            item.add_marker(pytest.mark.stack)
+        if item.get_closest_marker("slow") is None and item.get_closest_marker("stack") is None:
+            item.add_marker(pytest.mark.unit)

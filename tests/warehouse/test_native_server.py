@@ -491,6 +491,7 @@ def test_dbt_build_over_native(server: NativeEndpoint, tmp_path: Path) -> None:
     client.execute(f"DROP DATABASE {schema}")
 
 
+@pytest.mark.slow  # starts a server of its own with a hook
 def test_a_query_is_answered_when_done_not_at_the_next_cancel_poll(tmp_path: Path) -> None:
     # While a query runs, a watcher polls the socket for a Cancel; the query's end must wake
     # it at once (a native `SELECT 1` used to take the whole 100 ms poll). With the poll at an

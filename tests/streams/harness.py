@@ -17,6 +17,7 @@ from pathlib import Path
 from support.wait import wait_until
 from support.warehouse import PrivateWarehouse
 
+from ingest import contracts
 from streams.config import DOMAINS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ LIANXI = str(Path(sys.executable).with_name("lianxi"))
 def create_topics(bootstrap: str, prefix: str, partitions: int = 3) -> list[str]:
     from kafka.admin import KafkaAdminClient, NewTopic
 
-    names = [f"{prefix}lianxi.{d}" for d in DOMAINS] + [f"{prefix}lianxi.deadletter"]
+    names = contracts.topics(prefix) + [f"{prefix}{contracts.DEADLETTER_TOPIC}"]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         admin.create_topics([NewTopic(n, partitions, 1) for n in names])
@@ -57,8 +58,6 @@ def publish(bootstrap: str, prefix: str, events: list[dict], raw: list[tuple[str
     """Publish events keyed by subject (acks=all); raw: (domain, value) records as they are."""
     from kafka import KafkaProducer
 
-    from ingest import contracts
-
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
                              batch_size=256 * 1024, retries=20)
     try:
@@ -66,7 +65,7 @@ def publish(bootstrap: str, prefix: str, events: list[dict], raw: list[tuple[str
             producer.send(contracts.topic_for(e["type"], prefix), key=e["subject"].encode(),
                           value=json.dumps(e, ensure_ascii=False).encode())
         for domain, value in raw:
-            producer.send(f"{prefix}lianxi.{domain}", key=b"poison", value=value)
+            producer.send(f"{prefix}{contracts.TYPE_PREFIX}{domain}", key=b"poison", value=value)
         producer.flush(120)
     finally:
         producer.close()

@@ -29,7 +29,9 @@ class PlatformSettings(BaseSettings):
     """What more than one stage reads; the stages' settings classes extend it."""
 
     # Validation errors name the field (loc), as they did before the variables were explicit.
-    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore", populate_by_name=True, loc_by_alias=False)
+    model_config = SettingsConfigDict(
+        env_prefix="LIANXI_", extra="ignore", populate_by_name=True, loc_by_alias=False
+    )
 
     # Unset means production: development must be said (make, .ci/run), and only development
     # accepts the documented placeholder secrets.
@@ -38,21 +40,39 @@ class PlatformSettings(BaseSettings):
     # working directory.
     var_dir: Path = Field(REPO_ROOT / "var", validation_alias=_env("LIANXI_VAR_DIR"))
 
-    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias=_env("LIANXI_KAFKA_BOOTSTRAP"))
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", validation_alias=_env("LIANXI_KAFKA_BOOTSTRAP")
+    )
     # Put before every topic name (lianxi.<domain>, lianxi.deadletter): lets tests and parallel
     # stacks share one broker without seeing each other's topics.
-    kafka_topic_prefix: str = Field("", validation_alias=_env("LIANXI_KAFKA_TOPIC_PREFIX"))
+    kafka_topic_prefix: str = Field(
+        "", validation_alias=_env("LIANXI_KAFKA_TOPIC_PREFIX")
+    )
 
-    warehouse_host: str = Field("127.0.0.1", validation_alias=_env("LIANXI_WAREHOUSE_HOST"))
-    warehouse_http_port: int = Field(8123, ge=1, le=65535, validation_alias=_env("LIANXI_WAREHOUSE_HTTP_PORT"))
-    warehouse_native_port: int = Field(9000, ge=1, le=65535, validation_alias=_env("LIANXI_WAREHOUSE_NATIVE_PORT"))
+    warehouse_host: str = Field(
+        "127.0.0.1", validation_alias=_env("LIANXI_WAREHOUSE_HOST")
+    )
+    warehouse_http_port: int = Field(
+        8123, ge=1, le=65535, validation_alias=_env("LIANXI_WAREHOUSE_HTTP_PORT")
+    )
+    warehouse_native_port: int = Field(
+        9000, ge=1, le=65535, validation_alias=_env("LIANXI_WAREHOUSE_NATIVE_PORT")
+    )
 
     # One user per role (LIANXI_WAREHOUSE_<ROLE>_USER / _PASSWORD): admin runs migrations,
     # writer the pipeline, transformer dbt, reader Superset, analyst read-only SQL.
-    warehouse_admin_user: str = Field("lianxi_admin", validation_alias=_env("LIANXI_WAREHOUSE_ADMIN_USER"))
-    warehouse_admin_password: str = Field("dev-admin", validation_alias=_env("LIANXI_WAREHOUSE_ADMIN_PASSWORD"))
-    warehouse_writer_user: str = Field("lianxi_writer", validation_alias=_env("LIANXI_WAREHOUSE_WRITER_USER"))
-    warehouse_writer_password: str = Field("dev-writer", validation_alias=_env("LIANXI_WAREHOUSE_WRITER_PASSWORD"))
+    warehouse_admin_user: str = Field(
+        "lianxi_admin", validation_alias=_env("LIANXI_WAREHOUSE_ADMIN_USER")
+    )
+    warehouse_admin_password: str = Field(
+        "dev-admin", validation_alias=_env("LIANXI_WAREHOUSE_ADMIN_PASSWORD")
+    )
+    warehouse_writer_user: str = Field(
+        "lianxi_writer", validation_alias=_env("LIANXI_WAREHOUSE_WRITER_USER")
+    )
+    warehouse_writer_password: str = Field(
+        "dev-writer", validation_alias=_env("LIANXI_WAREHOUSE_WRITER_PASSWORD")
+    )
     warehouse_transformer_user: str = Field(
         "lianxi_transformer", validation_alias=_env("LIANXI_WAREHOUSE_TRANSFORMER_USER")
     )
@@ -60,10 +80,18 @@ class PlatformSettings(BaseSettings):
         "dev-transformer",
         validation_alias=_env("LIANXI_WAREHOUSE_TRANSFORMER_PASSWORD"),
     )
-    warehouse_reader_user: str = Field("lianxi_reader", validation_alias=_env("LIANXI_WAREHOUSE_READER_USER"))
-    warehouse_reader_password: str = Field("dev-reader", validation_alias=_env("LIANXI_WAREHOUSE_READER_PASSWORD"))
-    warehouse_analyst_user: str = Field("lianxi_analyst", validation_alias=_env("LIANXI_WAREHOUSE_ANALYST_USER"))
-    warehouse_analyst_password: str = Field("dev-analyst", validation_alias=_env("LIANXI_WAREHOUSE_ANALYST_PASSWORD"))
+    warehouse_reader_user: str = Field(
+        "lianxi_reader", validation_alias=_env("LIANXI_WAREHOUSE_READER_USER")
+    )
+    warehouse_reader_password: str = Field(
+        "dev-reader", validation_alias=_env("LIANXI_WAREHOUSE_READER_PASSWORD")
+    )
+    warehouse_analyst_user: str = Field(
+        "lianxi_analyst", validation_alias=_env("LIANXI_WAREHOUSE_ANALYST_USER")
+    )
+    warehouse_analyst_password: str = Field(
+        "dev-analyst", validation_alias=_env("LIANXI_WAREHOUSE_ANALYST_PASSWORD")
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -102,4 +130,6 @@ class PlatformSettings(BaseSettings):
     def refuse_placeholders(self, *fields: str) -> None:
         """The one placeholder rule (core/secrets.py) over the secrets a stage actually uses:
         ValueError naming each variable that holds a documented default, unless development."""
-        refuse_placeholders(self.env, {self.env_name(field): getattr(self, field) for field in fields})
+        refuse_placeholders(
+            self.env, {self.env_name(field): getattr(self, field) for field in fields}
+        )

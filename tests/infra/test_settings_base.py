@@ -28,11 +28,15 @@ def test_every_stage_extends_the_base() -> None:
 
 def redeclared(cls: type[PlatformSettings]) -> list[str]:
     """Base fields the class declares again itself (its own annotations only)."""
-    return sorted(set(PlatformSettings.model_fields) & set(inspect.get_annotations(cls)))
+    return sorted(
+        set(PlatformSettings.model_fields) & set(inspect.get_annotations(cls))
+    )
 
 
 def test_no_stage_redeclares_a_base_field() -> None:
-    assert {cls.__name__: redeclared(cls) for cls in stage_classes() if redeclared(cls)} == {}
+    assert {
+        cls.__name__: redeclared(cls) for cls in stage_classes() if redeclared(cls)
+    } == {}
 
 
 def test_the_rule_catches_a_redeclared_field() -> None:
@@ -42,7 +46,9 @@ def test_the_rule_catches_a_redeclared_field() -> None:
     assert redeclared(Stage) == ["warehouse_host"]
 
 
-def test_every_stage_reads_the_shared_variables_by_their_names(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_every_stage_reads_the_shared_variables_by_their_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     monkeypatch.setenv("LIANXI_ENV", "development")
     monkeypatch.setenv("LIANXI_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
@@ -73,7 +79,9 @@ def test_every_stage_reads_the_shared_variables_by_their_names(monkeypatch: pyte
         ), cls
 
 
-def test_the_warehouse_keeps_its_own_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_the_warehouse_keeps_its_own_prefix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     from warehouse.config import WarehouseSettings
 
     monkeypatch.setenv("LIANXI_WAREHOUSE_DATA_DIR", str(tmp_path))
@@ -84,7 +92,10 @@ def test_the_warehouse_keeps_its_own_prefix(monkeypatch: pytest.MonkeyPatch, tmp
         "boss",
     )
     assert WarehouseSettings.env_name("data_dir") == "LIANXI_WAREHOUSE_DATA_DIR"
-    assert WarehouseSettings.env_name("warehouse_admin_user") == "LIANXI_WAREHOUSE_ADMIN_USER"
+    assert (
+        WarehouseSettings.env_name("warehouse_admin_user")
+        == "LIANXI_WAREHOUSE_ADMIN_USER"
+    )
 
 
 def test_one_placeholder_rule_names_the_variables(
@@ -93,8 +104,12 @@ def test_one_placeholder_rule_names_the_variables(
     monkeypatch.setenv("LIANXI_ENV", "production")
     monkeypatch.setenv("LIANXI_WAREHOUSE_READER_PASSWORD", "a-real-one-5e1")
     settings = PlatformSettings()
-    with pytest.raises(ValueError, match="development: LIANXI_WAREHOUSE_WRITER_PASSWORD \\(set real"):
-        settings.refuse_placeholders("warehouse_reader_password", "warehouse_writer_password")
+    with pytest.raises(
+        ValueError, match="development: LIANXI_WAREHOUSE_WRITER_PASSWORD \\(set real"
+    ):
+        settings.refuse_placeholders(
+            "warehouse_reader_password", "warehouse_writer_password"
+        )
     monkeypatch.setenv("LIANXI_ENV", "development")
     PlatformSettings().refuse_placeholders("warehouse_writer_password")
 

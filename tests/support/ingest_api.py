@@ -26,7 +26,6 @@ def make_settings(tmp_path: Path, bootstrap: str, **overrides: Any) -> IngestSet
     )
 
 
-
 class RunningApi:
     def __init__(self, settings: IngestSettings, port: int) -> None:
         from ingest.api.app import create_app
@@ -34,7 +33,11 @@ class RunningApi:
         self.settings = settings
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

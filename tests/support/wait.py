@@ -8,7 +8,9 @@ from pathlib import Path
 import httpx
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
+def wait_until(
+    predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.2
+) -> None:
     """Poll until predicate() is true; AssertionError naming `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -26,15 +28,21 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def wait_for_http(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
     """Until url answers 200; RuntimeError with the log's tail if the process exits or time runs out."""
 
     def answers() -> bool:
         if process.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"{url}: the process exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
         return http_ok(url, timeout=1)
 
     try:
         wait_until(answers, timeout, url)
     except AssertionError:
-        raise RuntimeError(f"{url} did not answer in {timeout:.0f} s:\n{log.read_text()[-3000:]}") from None
+        raise RuntimeError(
+            f"{url} did not answer in {timeout:.0f} s:\n{log.read_text()[-3000:]}"
+        ) from None

@@ -42,7 +42,13 @@ class PrivateWarehouse:
     """One warehouse server process over data_dir; free ports unless given (the dashboards'
     stack uses fixed ones). `env` adds LIANXI_WAREHOUSE_… settings of the test's own."""
 
-    def __init__(self, data_dir: Path, http_port: int | None = None, native_port: int | None = None, **env: str):
+    def __init__(
+        self,
+        data_dir: Path,
+        http_port: int | None = None,
+        native_port: int | None = None,
+        **env: str,
+    ):
         self.data_dir = data_dir
         self.http_port = http_port or free_port()
         self.native_port = native_port or free_port()
@@ -68,13 +74,21 @@ class PrivateWarehouse:
     def url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
 
-    def start(self, *, migrate: bool = True, cli: bool = False, timeout: float = 180.0) -> Self:
+    def start(
+        self, *, migrate: bool = True, cli: bool = False, timeout: float = 180.0
+    ) -> Self:
         """Start the server and return once it answers /ping. migrate: apply the migrations on
         start (`--migrate`); cli: run the console script `lianxi warehouse serve` instead."""
         for port in (self.http_port, self.native_port):
             if port_taken(port):
-                raise RuntimeError(f"port {port} is taken: stop whatever holds it first")
-        command = [LIANXI, "warehouse", "serve"] if cli else [sys.executable, "-m", "warehouse.server"]
+                raise RuntimeError(
+                    f"port {port} is taken: stop whatever holds it first"
+                )
+        command = (
+            [LIANXI, "warehouse", "serve"]
+            if cli
+            else [sys.executable, "-m", "warehouse.server"]
+        )
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -90,7 +104,13 @@ class PrivateWarehouse:
 
     def migrate(self) -> None:
         """`lianxi warehouse migrate` against this server, as an operator runs it."""
-        subprocess.run([LIANXI, "warehouse", "migrate"], env=self.env, cwd=REPO, check=True, capture_output=True)
+        subprocess.run(
+            [LIANXI, "warehouse", "migrate"],
+            env=self.env,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
 
     def stop(self, timeout: float = 60.0) -> int | None:
         """SIGTERM, as the supervisor stops it; the exit code (None if it never ran)."""
@@ -118,7 +138,11 @@ class PrivateWarehouse:
     def client(self, user: str = ADMIN[0], **kwargs: Any) -> Any:
         """An HTTP client (clickhouse-connect) as one of the development users."""
         return clickhouse_connect.get_client(
-            host=self.host, port=self.http_port, username=user, password=PASSWORDS[user], **kwargs
+            host=self.host,
+            port=self.http_port,
+            username=user,
+            password=PASSWORDS[user],
+            **kwargs,
         )
 
     def native(self, user: str = ADMIN[0]) -> Any:
@@ -134,6 +158,10 @@ class PrivateWarehouse:
             send_receive_timeout=120,
         )
 
-    def post(self, sql: str | bytes, *, auth: tuple[str, str] | None = ADMIN, **kwargs: Any) -> httpx.Response:
+    def post(
+        self, sql: str | bytes, *, auth: tuple[str, str] | None = ADMIN, **kwargs: Any
+    ) -> httpx.Response:
         content = sql.encode() if isinstance(sql, str) else sql
-        return httpx.post(f"{self.url}/", content=content, auth=auth, timeout=120, **kwargs)
+        return httpx.post(
+            f"{self.url}/", content=content, auth=auth, timeout=120, **kwargs
+        )

@@ -5,14 +5,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dash_stack import ADMIN, PrivateSuperset, dashboards_settings, load_marts
-from dash_stack import private_warehouse as dash_warehouse
+from dash_stack import (
+    ADMIN,
+    PrivateSuperset,
+    dashboards_settings,
+    dashboards_warehouse,
+    load_marts,
+)
 from support.warehouse import PrivateWarehouse
 
 
 @pytest.fixture(scope="session")
 def private_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWarehouse]:
-    with dash_warehouse(tmp_path_factory.mktemp("dash_wh") / "data").start(migrate=False) as warehouse:
+    with dashboards_warehouse(tmp_path_factory.mktemp("dash_wh") / "data").start(migrate=False) as warehouse:
         load_marts(warehouse)
         yield warehouse
 

@@ -60,7 +60,7 @@ def development_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def private_warehouse(data_dir: Path) -> PrivateWarehouse:
+def dashboards_warehouse(data_dir: Path) -> PrivateWarehouse:
     """The dashboards' warehouse (not started, not migrated: load_marts makes what it needs) on
     the fixed ports the stand-in database connection of the bundle names."""
     return PrivateWarehouse(data_dir, http_port=WAREHOUSE_HTTP_PORT, native_port=WAREHOUSE_NATIVE_PORT)

@@ -29,8 +29,8 @@ from tests.dashboards.dash_stack import (
     WAREHOUSE_HTTP_PORT,
     PrivateSuperset,
     dashboards_settings,
+    dashboards_warehouse,
     load_marts,
-    private_warehouse,
 )
 
 FACT_TABLES = ("fct_daily_indicators", "fct_tickets", "fct_meeting_compliance", "fct_wishes",
@@ -66,7 +66,7 @@ def measure(repeats: int, doublings: int) -> list[dict[str, Any]]:
     from dashboards.superset_api import SupersetSession
 
     data = tempfile.TemporaryDirectory(prefix="dash_wh_")
-    warehouse = private_warehouse(Path(data.name) / "data").start(migrate=False)
+    warehouse = dashboards_warehouse(Path(data.name) / "data").start(migrate=False)
     superset = None
     try:
         load_marts(warehouse)

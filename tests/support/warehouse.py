@@ -78,7 +78,10 @@ class PrivateWarehouse:
         self, *, migrate: bool = True, cli: bool = False, timeout: float = 180.0
     ) -> Self:
         """Start the server and return once it answers /ping. migrate: apply the migrations on
-        start (`--migrate`); cli: run the console script `lianxi warehouse serve` instead."""
+        start (`--migrate`); cli: run the console script `lianxi warehouse serve` instead.
+        A server that is already running is left as it is (as PrivateBroker.start)."""
+        if self.process is not None and self.process.poll() is None:
+            return self
         for port in (self.http_port, self.native_port):
             if port_taken(port):
                 raise RuntimeError(

@@ -1,5 +1,5 @@
-"""The settings every stage shares: environment, var dir, the Kafka and warehouse endpoints and
-the warehouse's users per role. Each stage's `<stage>/config.py` extends `PlatformSettings`
+"""The settings every stage shares: environment, var dir, the Kafka and warehouse endpoints,
+the warehouse's users per role, and the API and Superset endpoints more than one stage reads. Each stage's `<stage>/config.py` extends `PlatformSettings`
 with only what is its own.
 
 Every shared field names its variable explicitly (`LIANXI_…`), so a stage may give its own
@@ -91,6 +91,22 @@ class PlatformSettings(BaseSettings):
     )
     warehouse_analyst_password: str = Field(
         "dev-analyst", validation_alias=_env("LIANXI_WAREHOUSE_ANALYST_PASSWORD")
+    )
+
+    # The ingest API's port: the API serves on it, the stack probes its health there.
+    api_port: int = Field(
+        8000, ge=1, le=65535, validation_alias=_env("LIANXI_API_PORT")
+    )
+    # Superset: the stack serves it and creates its admin; the dashboards stage provisions
+    # through its API as that admin.
+    superset_port: int = Field(
+        8088, ge=1, le=65535, validation_alias=_env("LIANXI_SUPERSET_PORT")
+    )
+    superset_admin_user: str = Field(
+        "admin", validation_alias=_env("LIANXI_SUPERSET_ADMIN_USER")
+    )
+    superset_admin_password: str = Field(
+        "admin", validation_alias=_env("LIANXI_SUPERSET_ADMIN_PASSWORD")
     )
 
     @field_validator("kafka_bootstrap")

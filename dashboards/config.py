@@ -10,9 +10,6 @@ from core.settings import PlatformSettings
 
 class DashboardsSettings(PlatformSettings):
     superset_host: str = "127.0.0.1"
-    superset_port: int = 8088
-    superset_admin_user: str = "admin"
-    superset_admin_password: str = "admin"
 
     # Demo users get this password; unset in development means "dev-<login>".
     dashboards_demo_password: str | None = None

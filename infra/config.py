@@ -30,11 +30,6 @@ class InfraSettings(PlatformSettings):
     kafka_libs_dir: Path | None = None
     kafka_heap: str = "512m"
 
-    api_port: int = Field(default=8000, ge=1, le=65535)
-
-    superset_port: int = Field(default=8088, ge=1, le=65535)
-    superset_admin_user: str = "admin"
-    superset_admin_password: str = "admin"
     superset_admin_email: str = "admin@lianxi.local"
     superset_secret_key: str = "dev-superset-secret-key"
     # Signs guest tokens of embedded dashboards; empty keeps embedding (EMBEDDED_SUPERSET) off.

@@ -31,7 +31,6 @@ class IngestSettings(PlatformSettings):
     kafka_max_block_ms: int = Field(5_000, ge=0)
 
     api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=1, le=65535)
     # Worker processes, each with its own producer; /metrics then shows one worker's counters.
     api_workers: int = Field(1, ge=1)
     api_max_batch_events: int = Field(1000, ge=1)

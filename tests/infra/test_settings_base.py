@@ -39,6 +39,18 @@ def test_no_stage_redeclares_a_base_field() -> None:
     } == {}
 
 
+def test_no_two_stages_declare_the_same_variable() -> None:
+    """A variable two stages read belongs in the base, with one default and one comment."""
+    declared: dict[str, list[str]] = {}
+    for cls in stage_classes():
+        for field in inspect.get_annotations(cls):
+            if field in cls.model_fields:
+                declared.setdefault(cls.env_name(field), []).append(cls.__name__)
+    assert {
+        name: classes for name, classes in declared.items() if len(classes) > 1
+    } == {}
+
+
 def test_the_rule_catches_a_redeclared_field() -> None:
     class Stage(PlatformSettings):
         warehouse_host: str = "elsewhere"

@@ -18,7 +18,7 @@ APT_PACKAGES := openjdk-17-jre-headless:java maven:mvn clickhouse-client:clickho
   fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc poppler-utils:pdftotext
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-packages service-user python-env kafka-jars mailbox demo demo-load up down status test bench lint
+.PHONY: help setup system-packages service-user python-env kafka-jars mailbox demo demo-load up down status test test-unit bench lint
 
 help:
 	@echo "make setup   install everything (idempotent: fast when done)"
@@ -27,6 +27,7 @@ help:
 	@echo "make down    stop it (lianxi down)"
 	@echo "make status  show services and health (lianxi status)"
 	@echo "make test    start the stack if needed, then run pytest over tests/ (not tests/perf)"
+	@echo "make test-unit  the tests that need no service (pytest -m unit), without the stack"
 	@echo "make bench   run every tests/perf/bench_*.py, results in var/bench/"
 	@echo "make lint    ruff + mypy"
 
@@ -122,6 +123,11 @@ status:
 test: up
 	@echo "==> pytest tests (without tests/perf)"
 	$(PY) -m pytest tests --ignore=tests/perf -p no:cacheprovider
+
+# No `up`: these tests need no broker, warehouse or Superset (markers: tests/conftest.py).
+test-unit: python-env
+	@echo "==> pytest -m unit tests (no services)"
+	$(PY) -m pytest tests --ignore=tests/perf -m unit -p no:cacheprovider
 
 bench: up
 	$(PY) -m tests.perf

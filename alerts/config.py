@@ -4,29 +4,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.secrets import refuse_placeholders
+from core.settings import PlatformSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class AlertsSettings(BaseSettings):
-    """Everything `lianxi alerts run|check` reads from the environment."""
+class AlertsSettings(PlatformSettings):
+    """Everything `lianxi alerts run|check` reads from the environment. The service reads the
+    warehouse as lianxi_alerts (the base's warehouse_alerts_*: SELECT on raw and marts only)."""
 
-    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
-
-    env: str = (
-        "production"  # unset means production: development must be said (make, .ci/run)
-    )
-    var_dir: Path = Field(default=REPO_ROOT / "var")
-
-    # The warehouse account of the service: SELECT on raw and marts only, read-only
-    # (warehouse/migrations/*_create_alerts_role.sql).
-    warehouse_host: str = "127.0.0.1"
-    warehouse_http_port: int = Field(8123, ge=1, le=65535)
-    warehouse_alerts_user: str = "lianxi_alerts"
-    warehouse_alerts_password: str = "dev-alerts"
     alerts_raw_database: str = "raw"
     alerts_marts_database: str = "marts"
 
@@ -64,14 +51,11 @@ class AlertsSettings(BaseSettings):
 
     # Where the acknowledgement link in a message points (the ingest API), and the key that
     # signs it (the API checks the same key: keep both processes on the same value).
+    # (alerts_ack_secret and alerts_health_port are in the base: the API and the stack read them.)
     alerts_ack_base_url: str = "http://127.0.0.1:8000"
-    alerts_ack_secret: str = "dev-alerts-ack-secret"
-    # Health endpoint for `lianxi status` (GET /health), bound to 127.0.0.1.
-    alerts_health_port: int = Field(9470, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> "AlertsSettings":
-        self.var_dir = self.var_dir.expanduser().resolve()
         if self.alerts_ledger_path is None:
             self.alerts_ledger_path = self.var_dir / "alerts" / "ledger.sqlite3"
         return self
@@ -82,13 +66,7 @@ class AlertsSettings(BaseSettings):
         return self.alerts_ledger_path
 
     def check_secrets(self) -> None:
-        refuse_placeholders(
-            self.env,
-            {
-                "LIANXI_WAREHOUSE_ALERTS_PASSWORD": self.warehouse_alerts_password,
-                "LIANXI_ALERTS_ACK_SECRET": self.alerts_ack_secret,
-            },
-        )
+        self.refuse_placeholders("warehouse_alerts_password", "alerts_ack_secret")
 
 
 @lru_cache

@@ -3,12 +3,12 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
 
-from core.secrets import is_placeholder, refuse_placeholders
+from core.secrets import is_placeholder
+from core.settings import REPO_ROOT, PlatformSettings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["REPO_ROOT", "InfraSettings", "get_settings"]
 
 # Values that ship in .env.example and in this file: fine on a laptop, refused anywhere else.
 # Superset's own GUEST_TOKEN_JWT_SECRET default is published in its source: anyone can sign
@@ -17,36 +17,19 @@ SUPERSET_DEFAULT_GUEST_SECRET = "test-guest-secret-change-me"
 MIN_GUEST_SECRET_LENGTH = 32
 
 
-class InfraSettings(BaseSettings):
-    """Everything `lianxi up/down/status/logs` and the stack's services read from the env."""
-
-    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
-
-    env: str = "production"  # unset means production: development must be said (make, .ci/run)
-    var_dir: Path = Field(default=REPO_ROOT / "var")
+class InfraSettings(PlatformSettings):
+    """What `lianxi up/down/status/logs` and the stack's services read beyond the shared settings."""
 
     # The system user the services run as when `lianxi up` is started by root (made by
     # `make setup`); empty runs them as the invoking user.
     service_user: str = "lianxi"
 
-    kafka_bootstrap: str = "127.0.0.1:9092"
     # KRaft controller listener; 0 means "the broker port + 1" so private stacks stay disjoint.
     kafka_controller_port: int = Field(default=0, ge=0, le=65535)
     # Where Maven copies the broker jars; empty means <var_dir>/kafka/libs.
     kafka_libs_dir: Path | None = None
     kafka_heap: str = "512m"
 
-    warehouse_host: str = "127.0.0.1"
-    warehouse_http_port: int = Field(default=8123, ge=1, le=65535)
-    warehouse_native_port: int = Field(default=9000, ge=1, le=65535)
-    warehouse_admin_user: str = "lianxi_admin"
-    warehouse_admin_password: str = "dev-admin"
-
-    api_port: int = Field(default=8000, ge=1, le=65535)
-
-    superset_port: int = Field(default=8088, ge=1, le=65535)
-    superset_admin_user: str = "admin"
-    superset_admin_password: str = "admin"
     superset_admin_email: str = "admin@lianxi.local"
     superset_secret_key: str = "dev-superset-secret-key"
     # Signs guest tokens of embedded dashboards; empty keeps embedding (EMBEDDED_SUPERSET) off.
@@ -68,24 +51,12 @@ class InfraSettings(BaseSettings):
     mailpit_binary: Path | None = None
     mailpit_smtp_port: int = Field(default=1025, ge=1, le=65535)
     mailpit_http_port: int = Field(default=8025, ge=1, le=65535)
-    # The alerts service's health endpoint (the same variable the alerts service reads).
-    alerts_health_port: int = Field(default=9470, ge=1, le=65535)
 
     # Seconds a service may take to answer its health probe on `lianxi up`.
     stack_start_timeout: float = Field(default=600.0, gt=0)
 
-    @field_validator("kafka_bootstrap")
-    @classmethod
-    def _host_port_list(cls, value: str) -> str:
-        for server in value.split(","):
-            host, _, port = server.strip().rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"{server!r} is not host:port (e.g. 127.0.0.1:9092)")
-        return value
-
     @model_validator(mode="after")
     def _resolve_paths(self) -> "InfraSettings":
-        self.var_dir = self.var_dir.expanduser().resolve()
         if self.kafka_libs_dir is None:
             self.kafka_libs_dir = self.var_dir / "kafka" / "libs"
         else:
@@ -105,18 +76,13 @@ class InfraSettings(BaseSettings):
         return self.kafka_controller_port or self.kafka_port + 1
 
     @property
-    def development(self) -> bool:
-        return self.env == "development"
-
-    @property
     def superset_embedding(self) -> bool:
         """Embedded dashboards only with a guest-token secret of our own."""
         return bool(self.superset_guest_token_secret)
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
-        names = ("superset_secret_key", "superset_admin_password", "warehouse_admin_password")
-        refuse_placeholders(self.env, {f"LIANXI_{name.upper()}": getattr(self, name) for name in names})
+        self.refuse_placeholders("superset_secret_key", "superset_admin_password", "warehouse_admin_password")
         if self.development:
             return
         guest = self.superset_guest_token_secret

@@ -27,9 +27,11 @@ HEAD = """\
 """
 
 TITLES = {
+    "PlatformSettings": "core: shared by every stage (env, var dir, Kafka, warehouse endpoint and users)",
     "InfraSettings": "infra: local stack (Kafka broker, supervisor, Superset)",
     "WarehouseSettings": "warehouse: embedded ClickHouse server, users per role",
     "IngestSettings": "ingest: producer, HTTP API, tokens",
+    "SimulatorSettings": "ingest.simulator: seed year and load generator",
     "StreamsSettings": "streams: Faust worker, ClickHouse sink, dead letters",
     "DbtSettings": "dbt_project: dbt runner and refresh loop",
     "DashboardsSettings": "dashboards: Superset provisioning",

@@ -7,14 +7,16 @@ import importlib
 import inspect
 from typing import Any
 
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings
+from core.settings import PlatformSettings
 
-# One settings module per package (CONTRIBUTING.md); a package without one yet is skipped.
+# The shared base first (its variables are listed once, under it), then one settings module
+# per package (CONTRIBUTING.md); a package without one yet is skipped.
 CONFIG_MODULES = (
+    "core.settings",
     "infra.config",
     "warehouse.config",
     "ingest.config",
+    "ingest.simulator.config",
     "streams.config",
     "dbt_project.config",
     "dashboards.config",
@@ -23,8 +25,8 @@ CONFIG_MODULES = (
 )
 
 
-def settings_classes() -> list[type[BaseSettings]]:
-    found: list[type[BaseSettings]] = []
+def settings_classes() -> list[type[PlatformSettings]]:
+    found: list[type[PlatformSettings]] = []
     for name in CONFIG_MODULES:
         try:
             module = importlib.import_module(name)
@@ -33,26 +35,17 @@ def settings_classes() -> list[type[BaseSettings]]:
                 continue
             raise
         for _, obj in inspect.getmembers(module, inspect.isclass):
-            if issubclass(obj, BaseSettings) and obj is not BaseSettings and obj.__module__ == name:
+            if issubclass(obj, PlatformSettings) and obj.__module__ == name:
                 found.append(obj)
     return found
 
 
-def env_names(cls: type[BaseSettings]) -> dict[str, Any]:
+def env_names(cls: type[PlatformSettings]) -> dict[str, Any]:
     """Variable name -> default for each field of cls, in field order (one name per field)."""
-    prefix = str(cls.model_config.get("env_prefix", "")).upper()
-    names: dict[str, Any] = {}
-    for field_name, field in cls.model_fields.items():
-        default = None if field.is_required() else field.get_default(call_default_factory=True)
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            first = next((c for c in alias.choices if isinstance(c, str)), field_name)
-            names[first.upper()] = default
-        elif isinstance(alias, str):
-            names[alias.upper()] = default
-        else:
-            names[prefix + field_name.upper()] = default
-    return names
+    return {
+        cls.env_name(name): None if field.is_required() else field.get_default(call_default_factory=True)
+        for name, field in cls.model_fields.items()
+    }
 
 
 def all_variables() -> dict[str, Any]:

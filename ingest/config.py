@@ -1,28 +1,20 @@
-"""Settings of the ingest stage: producer, topics, HTTP API, tokens, Open311 (env prefix LIANXI_)."""
+"""Settings of the ingest stage: producer, topics, HTTP API, tokens, Open311 (env prefix LIANXI_).
+
+The shared ones (env, var dir, Kafka and warehouse endpoints, users) come from core/settings.py.
+"""
 
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.secrets import refuse_placeholders
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from core.settings import PlatformSettings
 
 
-class IngestSettings(BaseSettings):
-    """Everything `lianxi publish|tokens|topics|api` and the ingest API read from the env."""
+class IngestSettings(PlatformSettings):
+    """What `lianxi publish|tokens|topics|api` and the ingest API read beyond the shared settings."""
 
-    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
-
-    env: str = "production"  # unset means production: development must be said (make, .ci/run)
-    var_dir: Path = Field(default=REPO_ROOT / "var")
-
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    # Lets tests and parallel stacks share one broker without seeing each other's topics.
-    kafka_topic_prefix: str = ""
     kafka_partitions: int = Field(3, ge=1)
     kafka_replication_factor: int = Field(1, ge=1)
     # Kafka is the system of record (the warehouse is rebuilt by replay): keep events forever.
@@ -39,7 +31,6 @@ class IngestSettings(BaseSettings):
     kafka_max_block_ms: int = Field(5_000, ge=0)
 
     api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=1, le=65535)
     # Worker processes, each with its own producer; /metrics then shows one worker's counters.
     api_workers: int = Field(1, ge=1)
     api_max_batch_events: int = Field(1000, ge=1)
@@ -59,15 +50,6 @@ class IngestSettings(BaseSettings):
     # Empty means <var_dir>/ingest/tokens.sqlite3.
     tokens_db: Path | None = None
 
-    warehouse_host: str = "127.0.0.1"
-    warehouse_http_port: int = Field(8123, ge=1, le=65535)
-    # Open311 reads ticket status with the read-only analyst account.
-    warehouse_analyst_user: str = "lianxi_analyst"
-    warehouse_analyst_password: str = "dev-analyst"
-    # GET /v1/metrics reads only dbt's marts, so it uses the least-privileged account that can
-    # (lianxi_reader: SELECT on marts.*, the dashboards' account), not the analyst.
-    warehouse_reader_user: str = "lianxi_reader"
-    warehouse_reader_password: str = "dev-reader"
     open311_raw_database: str = "raw"
     # dbt's marts database: Open311 GET reads ticket status from its fct_tickets (raw events
     # when the mart is missing or has not caught up with a ticket yet).
@@ -75,20 +57,12 @@ class IngestSettings(BaseSettings):
     # Open311 GET without a token: off answers 401; on shows only category, status, times and
     # street/community names (no description, unit, resolution or ids of people).
     open311_public_read: bool = False
-    # POST /v1/alerts/{id}/ack: the key the alerts service signs acknowledgement links with
-    # (the same variable the alerts service reads); the alert is looked up in raw.
-    alerts_ack_secret: str = "dev-alerts-ack-secret"
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> "IngestSettings":
-        self.var_dir = self.var_dir.expanduser().resolve()
         if self.tokens_db is None:
             self.tokens_db = self.var_dir / "ingest" / "tokens.sqlite3"
         return self
-
-    @property
-    def development(self) -> bool:
-        return self.env == "development"
 
     @property
     def tokens_path(self) -> Path:
@@ -97,8 +71,10 @@ class IngestSettings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
-        names = ("warehouse_analyst_password", "warehouse_reader_password", "alerts_ack_secret")
-        refuse_placeholders(self.env, {f"LIANXI_{name.upper()}": getattr(self, name) for name in names})
+        # Open311 reads ticket status with the read-only analyst account; GET /v1/metrics reads
+        # only dbt's marts, so it uses the least-privileged account that can (the reader: SELECT
+        # on marts.*, the dashboards' account), not the analyst; acks check the link key.
+        self.refuse_placeholders("warehouse_analyst_password", "warehouse_reader_password", "alerts_ack_secret")
 
 
 @lru_cache

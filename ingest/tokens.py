@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from ingest.contracts import event_types
+from ingest.contracts import event_types, publisher_event_types
 
 TOKEN_PREFIX = "lx_"
 # Area scope entries: a street (s-01) or a community (c-01-02), as the catalogue spells them.
@@ -46,8 +46,15 @@ class Token:
     def active(self) -> bool:
         return self.revoked_at is None
 
+    def grants(self, event_type: str) -> bool:
+        """The token's patterns cover this type (for the API's own acts on a holder's behalf,
+        e.g. POST /v1/alerts/{id}/ack with lianxi.alert.acknowledged)."""
+        return any(fnmatchcase(event_type, p) for p in self.types)
+
     def allows(self, event_type: str) -> bool:
-        return any(fnmatchcase(event_type, pattern) for pattern in self.types)
+        """The holder may publish this type through POST /v1/events: never the platform's own
+        events (contracts.PLATFORM_DOMAINS), whatever the pattern ("lianxi.*" included)."""
+        return event_type in _PUBLISHABLE and self.grants(event_type)
 
     @property
     def streets(self) -> list[str]:
@@ -71,6 +78,9 @@ class Token:
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+_PUBLISHABLE = frozenset(publisher_event_types())
 
 
 def _check_patterns(types: list[str]) -> tuple[str, ...]:

@@ -3,24 +3,13 @@
 from pathlib import Path
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.secrets import refuse_placeholders
+from core.settings import PlatformSettings
 
 
-class ReportsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
-
-    env: str = (
-        "production"  # unset means production: development must be said (make, .ci/run)
-    )
-    var_dir: Path = Path("var")
-
-    # The packs read the marts as the reader (the account Superset uses: SELECT on marts only).
-    warehouse_host: str = "127.0.0.1"
-    warehouse_http_port: int = Field(8123, ge=1, le=65535)
-    warehouse_reader_user: str = "lianxi_reader"
-    warehouse_reader_password: str = "dev-reader"
+class ReportsSettings(PlatformSettings):
+    """The packs read the marts as the reader (the base's warehouse_reader_*: the account
+    Superset uses, SELECT on marts only)."""
 
     # Headless Chromium that prints the HTML pack to PDF (Debian: chromium).
     reports_chromium: str = "chromium"
@@ -43,10 +32,10 @@ class ReportsSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> "ReportsSettings":
-        secrets = {"LIANXI_WAREHOUSE_READER_PASSWORD": self.warehouse_reader_password}
+        secrets = ["warehouse_reader_password"]
         if self.reports_smtp_user:
-            secrets["LIANXI_REPORTS_SMTP_PASSWORD"] = self.reports_smtp_password
-        refuse_placeholders(self.env, secrets)
+            secrets.append("reports_smtp_password")
+        self.refuse_placeholders(*secrets)
         return self
 
     @property

@@ -1,40 +1,24 @@
-"""Settings of the stream worker (env prefix LIANXI_)."""
+"""Settings of the stream worker (env prefix LIANXI_); the shared ones (env, Kafka and
+warehouse endpoints, topic prefix, users) come from core/settings.py."""
 
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.secrets import refuse_placeholders
+from core.settings import REPO_ROOT, PlatformSettings
 from ingest import contracts
 
 # The catalogue's domains and topic names, as ingest's contracts define them: one place.
 DOMAINS: tuple[str, ...] = tuple(contracts.domains())
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class StreamsSettings(BaseSettings):
-    """Everything `lianxi stream`, `lianxi replay` and `lianxi dlq` read from the environment."""
+class StreamsSettings(PlatformSettings):
+    """What `lianxi stream`, `lianxi replay` and `lianxi dlq` read beyond the shared settings."""
 
-    model_config = SettingsConfigDict(env_prefix="LIANXI_", extra="ignore")
-
-    env: str = "production"  # unset means production: development must be said (make, .ci/run)
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    # Lets tests and parallel stacks share one broker without seeing each other's topics.
-    # The same variable the producers read (LIANXI_KAFKA_TOPIC_PREFIX): tests isolate topics.
-    kafka_topic_prefix: str = ""
     streams_group_id: str = "lianxi-streams"
     streams_replay_group_id: str = "lianxi-replay"
 
-    warehouse_host: str = "127.0.0.1"
-    warehouse_native_port: int = 9000
-    warehouse_writer_user: str = "lianxi_writer"
-    warehouse_writer_password: str = "dev-writer"
-    # Only `lianxi replay --from-beginning` uses it: emptying tables is DDL, which the writer
-    # role may not do.
-    warehouse_admin_user: str = "lianxi_admin"
-    warehouse_admin_password: str = "dev-admin"
     streams_raw_database: str = "raw"
 
     # One insert per batch: large enough to amortise the round trip, small enough that the
@@ -82,10 +66,9 @@ class StreamsSettings(BaseSettings):
         return None
 
     def check_secrets(self) -> None:
-        refuse_placeholders(self.env, {
-            f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD": getattr(self, f"warehouse_{role}_password")
-            for role in ("writer", "admin")
-        })
+        # The worker writes as the writer; only `lianxi replay --from-beginning` uses the admin:
+        # emptying tables is DDL, which the writer role may not do.
+        self.refuse_placeholders("warehouse_writer_password", "warehouse_admin_password")
 
 
 @lru_cache

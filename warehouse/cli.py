@@ -29,7 +29,9 @@ def migrate_command() -> None:
 
     settings = get_settings()
     run = http_runner(
-        f"http://{settings.host}:{settings.http_port}", settings.admin_user, settings.admin_password
+        f"http://{settings.warehouse_host}:{settings.warehouse_http_port}",
+        settings.warehouse_admin_user,
+        settings.warehouse_admin_password,
     )
     try:
         for line in apply_migrations(run):

@@ -1,27 +1,23 @@
-"""Settings of the embedded warehouse server (env prefix LIANXI_WAREHOUSE_)."""
+"""Settings of the embedded warehouse server: the shared settings (core/settings.py: endpoint,
+users per role) plus the server's own, env prefix LIANXI_WAREHOUSE_."""
 
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-ROLES: tuple[str, ...] = ("admin", "writer", "transformer", "reader", "analyst", "alerts")
+from core.settings import ROLES, PlatformSettings
+
+__all__ = ["ROLES", "WarehouseSettings", "get_settings"]
 
 
-class WarehouseSettings(BaseSettings):
+class WarehouseSettings(PlatformSettings):
     """Everything `lianxi warehouse serve|migrate` and the warehouse clients read."""
 
-    model_config = SettingsConfigDict(env_prefix="LIANXI_WAREHOUSE_", extra="ignore")
+    # The shared fields name their variables themselves; this prefix is for the server's own.
+    model_config = SettingsConfigDict(env_prefix="LIANXI_WAREHOUSE_")
 
-    # Shared platform variables keep their own names, not the warehouse prefix.
-    # Unset means production: placeholder secrets are refused unless development is said.
-    env: str = Field("production", validation_alias=AliasChoices("LIANXI_ENV"))
-    var_dir: Path = Field(Path("./var"), validation_alias=AliasChoices("LIANXI_VAR_DIR"))
-
-    host: str = "127.0.0.1"
-    http_port: int = Field(8123, ge=1, le=65535)
-    native_port: int = Field(9000, ge=1, le=65535)
     data_dir: Path | None = None  # None: $LIANXI_VAR_DIR/clickhouse
     display_name: str = "lianxi-warehouse"
     native_enabled: bool = True
@@ -38,24 +34,6 @@ class WarehouseSettings(BaseSettings):
     # its origin is listed here (comma-separated), so no web page can drive the warehouse.
     allowed_origins: str = ""
 
-    admin_user: str = "lianxi_admin"
-    admin_password: str = "dev-admin"
-    writer_user: str = "lianxi_writer"
-    writer_password: str = "dev-writer"
-    transformer_user: str = "lianxi_transformer"
-    transformer_password: str = "dev-transformer"
-    reader_user: str = "lianxi_reader"
-    reader_password: str = "dev-reader"
-    analyst_user: str = "lianxi_analyst"
-    analyst_password: str = "dev-analyst"
-    # The alerts service: reads raw and the marts' definitions (migration create_alerts_role).
-    alerts_user: str = "lianxi_alerts"
-    alerts_password: str = "dev-alerts"
-
-    @property
-    def is_development(self) -> bool:
-        return self.env == "development"
-
     @property
     def resolved_data_dir(self) -> Path:
         return (self.data_dir or self.var_dir / "clickhouse").resolve()
@@ -63,13 +41,7 @@ class WarehouseSettings(BaseSettings):
     @property
     def user_files_dir(self) -> Path:
         """The engine's user_files_path: an empty directory, so file() reaches nothing."""
-        return (self.var_dir / "warehouse-user-files").resolve()
-
-    def role_user(self, role: str) -> str:
-        return str(getattr(self, f"{role}_user"))
-
-    def role_password(self, role: str) -> str:
-        return str(getattr(self, f"{role}_password"))
+        return self.var_dir / "warehouse-user-files"
 
 
 @lru_cache

@@ -59,8 +59,8 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
         app = HttpInterface(engine, users, settings)
         config = uvicorn.Config(
             app,
-            host=settings.host,
-            port=settings.http_port,
+            host=settings.warehouse_host,
+            port=settings.warehouse_http_port,
             lifespan="on",
             access_log=False,
             log_level="warning",
@@ -71,8 +71,8 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
         )
         server = _Server(config)
         sys.stdout.write(
-            f"warehouse serving http://{settings.host}:{settings.http_port}"
-            + (f" and native {settings.host}:{settings.native_port}" if native else "")
+            f"warehouse serving http://{settings.warehouse_host}:{settings.warehouse_http_port}"
+            + (f" and native {settings.warehouse_host}:{settings.warehouse_native_port}" if native else "")
             + f" from {settings.resolved_data_dir}\n"
         )
         sys.stdout.flush()

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from core.secrets import refuse_placeholders
 from warehouse.access import model
 from warehouse.config import ROLES, WarehouseSettings
 from warehouse.errors import AUTHENTICATION_FAILED, QueryError
@@ -39,9 +38,9 @@ class Users:
     @classmethod
     def from_settings(cls, settings: WarehouseSettings) -> "Users":
         roles = model.load()
-        passwords = {f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD": settings.role_password(role) for role in ROLES}
-        refuse_placeholders(settings.env, passwords)
-        empty = [name for name, value in passwords.items() if not value]
+        secrets = [f"warehouse_{role}_password" for role in ROLES]
+        settings.refuse_placeholders(*secrets)
+        empty = [settings.env_name(name) for name in secrets if not getattr(settings, name)]
         if empty:  # no passwordless user, in development either
             raise ValueError(f"empty warehouse passwords: {', '.join(empty)} (set them in the environment)")
         users = {

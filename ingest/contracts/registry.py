@@ -91,6 +91,17 @@ def domains() -> list[str]:
     return sorted({domain_of(t) for t in _TYPES})
 
 
+# Domains only the platform itself writes: the alerts service's record of who was told what
+# (alert) and the ingest API's record of what it refused (quality). No publishing system may
+# send them: a forged `acknowledged` would silence an alert, a forged refusal would blame a feed.
+PLATFORM_DOMAINS: frozenset[str] = frozenset({"alert", "quality"})
+
+
+def publisher_event_types() -> list[str]:
+    """The event types a publishing system may send (all but the platform's own), sorted."""
+    return [t for t in _TYPES if domain_of(t) not in PLATFORM_DOMAINS]
+
+
 def domain_of(event_type: str) -> str:
     """"lianxi.ticket.opened" -> "ticket"."""
     known = _DOMAIN_OF_TYPE.get(event_type)

@@ -1,16 +1,19 @@
-"""Settings of the simulator (env prefix LIANXI_SIMULATOR_); Kafka settings come from ingest.config."""
+"""Settings of the simulator: the shared settings (core/settings.py) plus its own, env prefix
+LIANXI_SIMULATOR_; the producer's Kafka settings come from ingest.config."""
 
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from core.settings import PlatformSettings
 
 SEED_FILE = Path(__file__).with_name("seed.yaml")
 
 
-class SimulatorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LIANXI_SIMULATOR_", extra="ignore")
+class SimulatorSettings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANXI_SIMULATOR_")
 
     # Empty means the default_seed written in seed.yaml, so the acceptance story never drifts.
     seed: int | None = None

@@ -22,7 +22,7 @@ from ingest.config import IngestSettings
 from ingest.tokens import TokenStore
 from tests.alerts.harness import AlertsProcess, HookReceiver, SmtpSink, free_port
 from tests.streams.harness import (
-    WarehouseServer,
+    PrivateWarehouse,
     Worker,
     create_topics,
     delete_topics,
@@ -35,7 +35,7 @@ ACK_SECRET = "test-ack-secret-0123456789"
 
 @dataclass
 class Stack:
-    wh: WarehouseServer
+    wh: PrivateWarehouse
     bootstrap: str
     prefix: str
     api_url: str
@@ -57,8 +57,8 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str
 ) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("alerts-stack")
-    wh = WarehouseServer(tmp / "data", free_port(), free_port(), tmp / "warehouse.log")
-    wh.start()
+    wh = PrivateWarehouse(tmp / "data")
+    wh.start(migrate=False)
     prefix = f"ta{uuid.uuid4().hex[:10]}."
     names = create_topics(kafka_bootstrap, prefix)
     worker = Worker(

@@ -10,7 +10,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -22,15 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.streams.harness import LIANXI, ROOT, WarehouseServer, publish, wait_until
+from support.ports import free_port
+from support.warehouse import PrivateWarehouse
+
+from tests.streams.harness import LIANXI, ROOT, publish, wait_until
 
 ALERTS_USER = ("lianxi_alerts", "dev-alerts")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def iso(ts: datetime) -> str:
@@ -198,11 +194,11 @@ CREATE TABLE IF NOT EXISTS marts.ticket_deadlines (
 
 
 def set_rules(
-    wh: WarehouseServer,
+    wh: PrivateWarehouse,
     rules: list[tuple[int, str, str, date, date | None, float, float]],
 ) -> None:
     """The seed's table as dbt would load it, with the test's own rules."""
-    client = wh.client()
+    client = wh.native()
     client.execute("CREATE DATABASE IF NOT EXISTS marts")
     client.execute(RULES_DDL)
     client.execute("TRUNCATE TABLE marts.ticket_deadlines")
@@ -287,23 +283,23 @@ class AlertsProcess:
         return self.process is not None and self.process.poll() is None
 
 
-def alert_rows(wh: WarehouseServer, where: str = "1") -> list[tuple[Any, ...]]:
+def alert_rows(wh: PrivateWarehouse, where: str = "1") -> list[tuple[Any, ...]]:
     """(type, alert_id, stage, ticket_id-or-recipient...) as the worker loaded them, deduplicated."""
-    return wh.client().execute(
+    return wh.native().execute(
         "SELECT type, alert_id, stage, ticket_id, recipient, channel, attempts, final, reason, definition_version, "
         f"due_at, escalated_from, via FROM raw.alert_events FINAL WHERE {where} ORDER BY time, event_id"
     )
 
 
-def count_types(wh: WarehouseServer, where: str = "1") -> dict[str, int]:
-    rows = wh.client().execute(
+def count_types(wh: PrivateWarehouse, where: str = "1") -> dict[str, int]:
+    rows = wh.native().execute(
         f"SELECT type, uniqExact(source, event_id) FROM raw.alert_events WHERE {where} GROUP BY type"
     )
     return {t.rsplit(".", 1)[1]: n for t, n in rows}
 
 
 def wait_types(
-    wh: WarehouseServer,
+    wh: PrivateWarehouse,
     expected: dict[str, int],
     where: str = "1",
     timeout: float = 180,

@@ -128,7 +128,7 @@ def test_kill_9_restart_without_ledger_and_replay_never_repeat(
         assert got == tickets  # every ticket's alert exactly once
         assert len(mails) == TICKETS and len({m.message_id for m in mails}) == TICKETS
         assert count_types(stack.wh) == {"raised": TICKETS, "delivered": TICKETS}
-        rows = stack.wh.client().execute(
+        rows = stack.wh.native().execute(
             "SELECT count(), uniqExact(alert_id) FROM raw.alert_events FINAL WHERE type = 'lianxi.alert.raised'"
         )
         assert rows == [(TICKETS, TICKETS)]

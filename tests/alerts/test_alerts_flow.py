@@ -280,7 +280,7 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
     assert built.returncode == 0, built.stdout[-4000:]
     facts = {
         r[0]: r[1:]
-        for r in stack.wh.client().execute(
+        for r in stack.wh.native().execute(
             "SELECT ticket_id || '/' || stage, status, deliveries, hours_to_acknowledge >= 0, acknowledged_via "
             "FROM marts.fct_alerts"
         )

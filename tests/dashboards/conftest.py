@@ -5,17 +5,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dash_stack import ADMIN, PrivateSuperset, PrivateWarehouse, dashboards_settings
+from dash_stack import (
+    ADMIN,
+    PrivateSuperset,
+    dashboards_settings,
+    dashboards_warehouse,
+    load_marts,
+)
+from support.warehouse import PrivateWarehouse
 
 
 @pytest.fixture(scope="session")
-def private_warehouse() -> Iterator[PrivateWarehouse]:
-    warehouse = PrivateWarehouse().start()
-    try:
-        warehouse.load_marts()
+def private_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWarehouse]:
+    with dashboards_warehouse(tmp_path_factory.mktemp("dash_wh") / "data").start(migrate=False) as warehouse:
+        load_marts(warehouse)
         yield warehouse
-    finally:
-        warehouse.stop()
 
 
 @pytest.fixture(scope="session")

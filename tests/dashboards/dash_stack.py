@@ -1,7 +1,7 @@
 """A private warehouse server and Superset on the dashboards engineer's own ports.
 
 Used by tests/dashboards (fixtures) and tests/perf/bench_dashboards.py. Both are the real
-programs: `python -m warehouse.server` over a fresh data directory, and Superset under
+programs: `python -m warehouse.server` over a fresh data directory (support.warehouse), and Superset under
 gunicorn with the stack's own infra/superset/superset_config.py, its SQLite metadata
 database under /tmp/dash_superset (bootstrapped once, then reused: migrations are slow).
 """
@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import httpx
+from support.ports import port_taken
+from support.wait import wait_for_http
+from support.warehouse import PrivateWarehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -35,25 +34,6 @@ WAREHOUSE_HTTP_PORT = 58123
 WAREHOUSE_NATIVE_PORT = 59000
 SUPERSET_STATE = Path("/tmp/dash_superset/var")
 ADMIN = ("admin", "admin")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s:\n{log.read_text()[-3000:]}")
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -83,49 +63,30 @@ def development_env(**extra: str) -> dict[str, str]:
     return env
 
 
-class PrivateWarehouse:
-    def __init__(self) -> None:
-        self.data_dir = Path(tempfile.mkdtemp(prefix="dash_wh_"))
-        self.log = self.data_dir.with_suffix(".log")
-        self.process: subprocess.Popen[bytes] | None = None
+def dashboards_warehouse(data_dir: Path) -> PrivateWarehouse:
+    """The dashboards' warehouse (not started, not migrated: load_marts makes what it needs) on
+    the fixed ports the stand-in database connection of the bundle names."""
+    return PrivateWarehouse(
+        data_dir, http_port=WAREHOUSE_HTTP_PORT, native_port=WAREHOUSE_NATIVE_PORT
+    )
 
-    def start(self) -> PrivateWarehouse:
-        for port in (WAREHOUSE_HTTP_PORT, WAREHOUSE_NATIVE_PORT):
-            if not _port_free(port):
-                raise RuntimeError(f"port {port} is taken: stop whatever holds it first")
-        env = development_env(LIANXI_WAREHOUSE_DATA_DIR=str(self.data_dir))
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "warehouse.server"], cwd=ROOT, env=env, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        _wait_http(f"http://127.0.0.1:{WAREHOUSE_HTTP_PORT}/ping", self.process, self.log, 60)
-        return self
 
-    def admin_client(self):  # type: ignore[no-untyped-def]
-        import clickhouse_connect
-
-        return clickhouse_connect.get_client(
-            host="127.0.0.1", port=WAREHOUSE_HTTP_PORT, username="lianxi_admin", password="dev-admin"
-        )
-
-    def load_marts(self) -> None:
-        sql = "\n".join(line for line in FIXTURE_SQL.read_text(encoding="utf-8").splitlines()
-                        if not line.lstrip().startswith("--"))
-        client = self.admin_client()
-        try:
-            for statement in (s.strip() for s in sql.split(";")):
-                if statement:
-                    client.command(statement)
-            for seed in SEEDS:
-                load_seed(client, seed)
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        _stop(self.process)
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-        self.log.unlink(missing_ok=True)
+def load_marts(warehouse: PrivateWarehouse) -> None:
+    """The stand-in marts (marts_fixture.sql) the dashboards' charts read."""
+    sql = "\n".join(
+        line
+        for line in FIXTURE_SQL.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("--")
+    )
+    client = warehouse.client()
+    try:
+        for statement in (s.strip() for s in sql.split(";")):
+            if statement:
+                client.command(statement)
+        for seed in SEEDS:
+            load_seed(client, seed)
+    finally:
+        client.close()
 
 
 # dbt seeds the marts read (GET /v1/metrics reads its catalogue from them), loaded from the
@@ -139,7 +100,9 @@ def load_seed(client: Any, seed: str) -> None:
     project = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
     types: dict[str, str] = project["seeds"]["lianxi"][seed]["+column_types"]
     columns = ", ".join(f"`{name}` {kind}" for name, kind in types.items())
-    client.command(f"CREATE TABLE IF NOT EXISTS marts.{seed} ({columns}) ENGINE = MergeTree ORDER BY tuple()")
+    client.command(
+        f"CREATE TABLE IF NOT EXISTS marts.{seed} ({columns}) ENGINE = MergeTree ORDER BY tuple()"
+    )
     csv = (ROOT / "dbt_project" / "seeds" / f"{seed}.csv").read_bytes()
     client.raw_insert(f"marts.{seed}", list(types), insert_block=csv, fmt="CSVWithNames")
 
@@ -167,28 +130,60 @@ class PrivateSuperset:
         superset = str(BIN / "superset")
         steps = [
             [superset, "db", "upgrade"],
-            [superset, "fab", "create-admin", "--username", ADMIN[0], "--password", ADMIN[1],
-             "--firstname", "Lianxi", "--lastname", "Admin", "--email", "admin@lianxi.invalid"],
+            [
+                superset,
+                "fab",
+                "create-admin",
+                "--username",
+                ADMIN[0],
+                "--password",
+                ADMIN[1],
+                "--firstname",
+                "Lianxi",
+                "--lastname",
+                "Admin",
+                "--email",
+                "admin@lianxi.invalid",
+            ],
             [superset, "init"],
         ]
         for command in steps:
-            result = subprocess.run(command, env=self.env(), cwd=ROOT, capture_output=True, text=True, check=False)
+            result = subprocess.run(
+                command, env=self.env(), cwd=ROOT, capture_output=True, text=True, check=False
+            )
             if result.returncode != 0:
-                raise RuntimeError(f"{' '.join(command[1:3])} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+                raise RuntimeError(
+                    f"{' '.join(command[1:3])} failed:\n{(result.stdout + result.stderr)[-3000:]}"
+                )
         marker.write_text(version("apache-superset") + "\n")
 
     def start(self) -> PrivateSuperset:
-        if not _port_free(SUPERSET_PORT):
+        if port_taken(SUPERSET_PORT):
             raise RuntimeError(f"port {SUPERSET_PORT} is taken: stop whatever holds it first")
         self.bootstrap()
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{SUPERSET_PORT}", "--workers", "1",
-                 "--worker-class", "gthread", "--threads", "8", "--timeout", "120",
-                 "superset.app:create_app()"],
-                cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    str(BIN / "gunicorn"),
+                    "--bind",
+                    f"127.0.0.1:{SUPERSET_PORT}",
+                    "--workers",
+                    "1",
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "8",
+                    "--timeout",
+                    "120",
+                    "superset.app:create_app()",
+                ],
+                cwd=ROOT,
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        _wait_http(f"{self.url}/health", self.process, self.log, 180)
+        wait_for_http(f"{self.url}/health", self.process, self.log, 180)
         return self
 
     def stop(self) -> None:
@@ -212,7 +207,9 @@ def dashboard_charts(session: Any) -> dict[str, list[dict[str, Any]]]:
     result = {}
     for board in session.list_all("dashboard", ["id", "slug"]):
         charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
-        result[board["slug"]] = [session.get(f"/api/v1/chart/{chart['id']}")["result"] for chart in charts]
+        result[board["slug"]] = [
+            session.get(f"/api/v1/chart/{chart['id']}")["result"] for chart in charts
+        ]
     return result
 
 
@@ -237,10 +234,11 @@ def provisioned_stack(
     from dashboards import importer, org_tree, roles
     from dashboards.superset_api import SupersetSession
 
-    warehouse = PrivateWarehouse().start()
+    data = tempfile.TemporaryDirectory(prefix="dash_wh_")
+    warehouse = dashboards_warehouse(Path(data.name) / "data").start(migrate=False)
     superset = None
     try:
-        warehouse.load_marts()
+        load_marts(warehouse)
         if prepare is not None:
             prepare(warehouse)
         superset = PrivateSuperset().start()
@@ -253,3 +251,4 @@ def provisioned_stack(
         if superset is not None:
             superset.stop()
         warehouse.stop()
+        data.cleanup()

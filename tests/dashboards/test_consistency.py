@@ -77,9 +77,7 @@ COUNTS = {
 }
 # fct_headline_indicators column -> KPI (the district's published figure)
 HEADLINE = {
-    **{
-        column: kpi for column, kpi in RATES.items() if column != "wish_fulfilment_rate"
-    },
+    **{column: kpi for column, kpi in RATES.items() if column != "wish_fulfilment_rate"},
     "tickets_opened": "受理诉求",
     "tickets_resolved": "已办结",
     "in_service_members_registered": "在职党员报到",
@@ -113,9 +111,11 @@ def kpi_of(dataset: str, metric: dict[str, Any], where: str) -> str | None:
     sql, label = metric["sqlExpression"], metric["label"]
     if dataset == "fct_kpi_monthly":
         codes = re.findall(r"kpi = '(\w+)'", where)
-        assert (
-            sql == "sum(numerator) / nullIf(sum(denominator), 0)" and len(codes) == 1
-        ), (label, sql, where)
+        assert sql == "sum(numerator) / nullIf(sum(denominator), 0)" and len(codes) == 1, (
+            label,
+            sql,
+            where,
+        )
         return RATES[codes[0]]
     if dataset == "fct_headline_indicators":
         return HEADLINE.get(sql.removeprefix("max(").removesuffix(")"))
@@ -133,11 +133,7 @@ def mart_value(client: Any, kpi: str, scope: str) -> float | None:
         table, aggregate = COUNTS[kpi]
         sql = f"SELECT {aggregate} FROM marts.{table} WHERE {scope_where(scope, table)}"
     value = client.query(sql).result_rows[0][0]
-    return (
-        None
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else value
-    )
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def same(a: float | None, b: float | None) -> bool:
@@ -164,11 +160,7 @@ def single_figures(
                 continue  # grouped: not a single figure
             rows = chart_rows(session, chart)
             assert len(rows) <= 1, (user, slug, title, rows)
-            scope = (
-                DISTRICT[0]
-                if datasets[dataset]["scope"] == "district"
-                else PERSONAS[user][0]
-            )
+            scope = DISTRICT[0] if datasets[dataset]["scope"] == "district" else PERSONAS[user][0]
             for metric in query["metrics"]:
                 kpi = kpi_of(dataset, metric, query["extras"].get("where", ""))
                 if kpi is None:
@@ -187,11 +179,9 @@ def test_each_kpi_has_one_value_per_scope_equal_to_the_mart(
     login: Any, private_warehouse: Any, user: str
 ) -> None:
     shown, unrecognised = single_figures(login(user), user)
-    assert unrecognised == [], (
-        f"{user}: rates the consistency test does not know: {unrecognised}"
-    )
+    assert unrecognised == [], f"{user}: rates the consistency test does not know: {unrecognised}"
     assert SHOWN_EVERYWHERE <= {kpi for kpi, _ in shown}, (user, sorted(shown))
-    client = private_warehouse.admin_client()
+    client = private_warehouse.client()
     try:
         for (kpi, scope), figures in sorted(shown.items()):
             first = figures[0][2]
@@ -216,7 +206,10 @@ def test_a_community_secretary_sees_their_streets_joint_meetings_not_zero_or_not
     street, _ = single_figures(login("street-s-05"), "street-s-05")
     community_values = {value for _, _, value in community[("街道联席会议履约率", "社区 c-05-2")]}
     street_values = {value for _, _, value in street[("街道联席会议履约率", "街道 s-05")]}
-    assert len(community_values) == 1 and community_values == street_values, (community_values, street_values)
+    assert len(community_values) == 1 and community_values == street_values, (
+        community_values,
+        street_values,
+    )
     assert next(iter(community_values)) > 0
 
 
@@ -233,7 +226,9 @@ class MetricsApi:
             port = sock.getsockname()[1]
         self.settings = IngestSettings(var_dir=var_dir, warehouse_http_port=WAREHOUSE_HTTP_PORT)
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(self.settings), host="127.0.0.1", port=port, log_level="warning"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -243,7 +238,9 @@ class MetricsApi:
         store = TokenStore(self.settings.tokens_path)
         try:
             self.tokens = {
-                user: store.create("consistency-test", ["lianxi.ticket.opened"], areas=[unit] if unit else [])[0]
+                user: store.create(
+                    "consistency-test", ["lianxi.ticket.opened"], areas=[unit] if unit else []
+                )[0]
                 for user, unit in UNITS.items()
             }
         finally:
@@ -269,7 +266,9 @@ class MetricsApi:
 
 
 @pytest.fixture(scope="module")
-def metrics_api(private_warehouse: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetricsApi]:
+def metrics_api(
+    private_warehouse: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MetricsApi]:
     api = MetricsApi(tmp_path_factory.mktemp("metrics-api"))
     try:
         yield api

@@ -102,7 +102,7 @@ def test_overview_headline_numbers_equal_the_headline_mart(
     login: Any, private_warehouse: Any
 ) -> None:
     leader = login("leader")
-    client = private_warehouse.admin_client()
+    client = private_warehouse.client()
     try:
         result = client.query("SELECT * FROM marts.fct_headline_indicators")
         headline = dict(zip(result.column_names, result.result_rows[0], strict=True))
@@ -133,7 +133,7 @@ def test_live_tiles_read_events_of_today_without_waiting_for_dbt(
     )
     assert int(tile["cache_timeout"]) == 5
     [before] = chart_rows(leader, tile)
-    client = private_warehouse.admin_client()
+    client = private_warehouse.client()
     try:
         client.command(
             "INSERT INTO marts.fct_tickets (ticket_id, channel, category, street_id, street_name, community_id, "
@@ -217,7 +217,7 @@ def test_street_secretary_totals_equal_their_street_in_the_warehouse(
         c for c in dashboard_charts(session)["lianxi-tickets"] if c["slice_name"] == "受理诉求"
     )
     [row] = chart_rows(session, tickets)
-    client = private_warehouse.admin_client()
+    client = private_warehouse.client()
     try:
         expected = client.query(
             "SELECT count() FROM marts.fct_tickets WHERE street_id = 's-03'"
@@ -376,7 +376,7 @@ def test_drill_from_street_to_community_to_the_ticket_list_stays_in_scope(
         for d in admin_session.list_all("dashboard", ["id", "slug"])
         if d["slug"] == "lianxi-tickets"
     )
-    client = private_warehouse.admin_client()
+    client = private_warehouse.client()
     try:
         street_name, community_name, in_community = client.query(
             "SELECT street_name, community_name, count() FROM marts.fct_tickets WHERE street_id = 's-02' "

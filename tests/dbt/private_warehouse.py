@@ -1,5 +1,5 @@
-"""A private warehouse server (the real `python -m warehouse.server`, migrated) and real dbt
-runs against it as the transformer user; used by tests/dbt and tests/perf/bench_dbt.py.
+"""A private warehouse server (support.warehouse.PrivateWarehouse, migrated) and real dbt runs
+against it as the transformer user; used by tests/dbt and tests/perf/bench_dbt.py.
 
 Private rather than the stack's server: dbt builds into the fixed databases staging,
 intermediate and marts, which on the stack belong to the running demo.
@@ -7,16 +7,11 @@ intermediate and marts, which on the stack belong to the running demo.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
+from typing import Any
 
-import clickhouse_connect
-import httpx
+from support.warehouse import ADMIN, PrivateWarehouse
 
 from dbt_project.config import DbtSettings
 from dbt_project.runner import run_dbt
@@ -24,64 +19,19 @@ from dbt_project.runner import run_dbt
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class DbtWarehouse:
+class DbtWarehouse(PrivateWarehouse):
     """One migrated warehouse server on free ports, plus dbt pointed at it."""
 
     def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir / "data")
         self.workdir = workdir
-        self.http_port = _free_port()
-        self.native_port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> DbtWarehouse:
-        env = {
-            **os.environ,
-            "LIANXI_ENV": "development",
-            "LIANXI_WAREHOUSE_HOST": "127.0.0.1",
-            "LIANXI_WAREHOUSE_DATA_DIR": str(self.workdir / "data"),
-            "LIANXI_WAREHOUSE_HTTP_PORT": str(self.http_port),
-            "LIANXI_WAREHOUSE_NATIVE_PORT": str(self.native_port),
-        }
-        with (self.workdir / "warehouse.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "warehouse.server", "--migrate"],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.workdir / "warehouse.log").read_text()[-3000:])
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.http_port}/ping", timeout=1).text == "Ok.\n":
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("warehouse server did not answer /ping")
+    def client(self, user: str = ADMIN[0], **kwargs: Any) -> Any:
+        # Full builds answer after minutes, not the client's default 5.
+        return super().client(user, send_receive_timeout=600, **kwargs)
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def client(self, user: str = "lianxi_admin", password: str = "dev-admin"):
-        return clickhouse_connect.get_client(
-            host="127.0.0.1", port=self.http_port, username=user, password=password,
-            send_receive_timeout=600,
-        )
-
-    def writer(self):
-        return self.client("lianxi_writer", "dev-writer")
+    def writer(self) -> Any:
+        return self.client("lianxi_writer")
 
     def settings(self, as_of: str = "") -> DbtSettings:
         return DbtSettings(

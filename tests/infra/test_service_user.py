@@ -20,6 +20,7 @@ def _uid(pid: int) -> int:
     raise AssertionError(f"no Uid line for pid {pid}")
 
 
+@pytest.mark.stack
 def test_every_service_of_the_stack_runs_unprivileged(stack_settings: InfraSettings) -> None:
     processes = Supervisord(Paths(stack_settings.var_dir)).processes()
     pids = {name: info["pid"] for name, info in processes.items() if info.get("pid")}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from conftest import RunningApi
 from ingest_events import HOTLINE, event, tickets
 from ingest_kafka import read_events
+from support.ingest_api import RunningApi
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 
@@ -161,3 +161,15 @@ def test_health_metrics_docs(api: RunningApi) -> None:
     post = spec["paths"]["/v1/events"]["post"]
     assert {"202", "400", "401", "403", "413", "415", "422", "503"} <= set(post["responses"])
     assert "application/cloudevents-batch+json" in post["requestBody"]["content"]
+
+
+def test_no_token_publishes_the_platforms_own_events(api: RunningApi) -> None:
+    """lianxi.alert.* and lianxi.quality.* are written by the alerts service and the API itself:
+    even a token for every type ("lianxi.*") is refused them, field type, rule token_scope."""
+    token = api.token(HOTLINE, ["lianxi.*"])
+    forged = event("lianxi.ticket.opened")
+    forged = {**forged, "type": "lianxi.alert.acknowledged"}
+    with api.client(token) as client:
+        r = client.post("/v1/events", json=[forged])
+    assert r.status_code == 403
+    assert [(e["index"], e["field"], e["rule"]) for e in r.json()["errors"]] == [(0, "type", "token_scope")]

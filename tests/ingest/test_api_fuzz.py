@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import RunningApi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ingest_events import HOTLINE, event
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from support.ingest_api import RunningApi
 
 from ingest.contracts import event_types, validate_event
 

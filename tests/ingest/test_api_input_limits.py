@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import RunningApi
 from ingest_events import HOTLINE, event
 from ingest_kafka import read_events
+from support.ingest_api import RunningApi
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 DEEP = b"[" * 100_000 + b"]" * 100_000

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from conftest import RunningApi, make_settings
 from ingest_events import HOTLINE, tickets
 from ingest_kafka import read_events
+from support.ingest_api import RunningApi, make_settings
 
 from infra.kafka import PrivateBroker
 from ingest.config import IngestSettings

@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import RunningApi
 from ingest_events import HOTLINE, event
 from ingest_kafka import read_topic
+from support.ingest_api import RunningApi
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import RunningApi, Warehouse
 from ingest_events import HOTLINE
+from support.ingest_api import RunningApi
+from support.warehouse import PrivateWarehouse
 
 from ingest.config import IngestSettings
 
@@ -67,7 +68,7 @@ def _seed(name: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def marts(open311_warehouse: Warehouse) -> Iterator[Any]:
+def marts(open311_warehouse: PrivateWarehouse) -> Iterator[Any]:
     """The private server's marts with the metric layer's tables; an admin client to them."""
     client = open311_warehouse.client()
     for table in TABLES:
@@ -195,7 +196,7 @@ def marts(open311_warehouse: Warehouse) -> Iterator[Any]:
 def metrics_api(
     ingest_settings: IngestSettings,
     start_api: Callable[[IngestSettings], RunningApi],
-    open311_warehouse: Warehouse,
+    open311_warehouse: PrivateWarehouse,
     marts: Any,
 ) -> Callable[..., RunningApi]:
     def start(**overrides: Any) -> RunningApi:
@@ -609,9 +610,11 @@ def test_placeholder_reader_password_is_refused_outside_development() -> None:
             env="production",
             warehouse_analyst_password="s3cret",
             warehouse_reader_password="dev-reader",
+            alerts_ack_secret="s3cret-ack",
         ).check_secrets()
     IngestSettings(
         env="production",
         warehouse_analyst_password="s3cret",
         warehouse_reader_password="s3cret",
+        alerts_ack_secret="s3cret-ack",
     ).check_secrets()

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RunningApi, Warehouse
 from ingest_events import HOTLINE
 from ingest_kafka import read_events
+from support.ingest_api import RunningApi
+from support.warehouse import PrivateWarehouse
 
 from ingest.config import IngestSettings
 from ingest.contracts import schema_for
@@ -100,7 +101,7 @@ def test_get_answers_503_when_the_warehouse_is_unreachable(
 
 
 @pytest.fixture
-def ticket_db(open311_warehouse: Warehouse) -> Iterator[str]:
+def ticket_db(open311_warehouse: PrivateWarehouse) -> Iterator[str]:
     # The API reads as the analyst, who may read the platform's databases only: the test uses
     # the private server's own raw.ticket_events, emptied before and after.
     client = open311_warehouse.client()
@@ -126,7 +127,7 @@ def _rows(ticket: str, lifecycle: list[tuple[str, dict[str, Any]]], start: datet
 
 def test_get_reads_status_from_the_warehouse(
     ingest_settings: IngestSettings, start_api: Callable[[IngestSettings], RunningApi],
-    open311_warehouse: Warehouse, ticket_db: str,
+    open311_warehouse: PrivateWarehouse, ticket_db: str,
 ) -> None:
     opened = {"channel": "hotline", "category": "road_traffic", "description": "路灯不亮"}
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)

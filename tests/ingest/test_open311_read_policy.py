@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import RunningApi, Warehouse
 from ingest_events import HOTLINE
+from support.ingest_api import RunningApi
+from support.warehouse import PrivateWarehouse
 
 from ingest.config import IngestSettings
 
@@ -66,7 +67,7 @@ def _rows(
 
 
 @pytest.fixture
-def tickets(open311_warehouse: Warehouse) -> Iterator[tuple[str, str]]:
+def tickets(open311_warehouse: PrivateWarehouse) -> Iterator[tuple[str, str]]:
     """(raw database, marts database) holding three tickets on two streets; the mart has two."""
     raw, marts = "raw", "marts"
     opened = {
@@ -136,7 +137,7 @@ def tickets(open311_warehouse: Warehouse) -> Iterator[tuple[str, str]]:
 def read_api(
     ingest_settings: IngestSettings,
     start_api: Callable[[IngestSettings], RunningApi],
-    open311_warehouse: Warehouse,
+    open311_warehouse: PrivateWarehouse,
     tickets: tuple[str, str],
 ) -> Callable[..., RunningApi]:
     def start(**overrides: Any) -> RunningApi:

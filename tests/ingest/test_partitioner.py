@@ -8,11 +8,11 @@ import json
 import random
 import uuid
 
-from conftest import make_settings
 from ingest_events import event
 from ingest_kafka import read_topic
 from kafka import KafkaProducer
 from kafka.partitioner.default import DefaultPartitioner, murmur2
+from support.ingest_api import make_settings
 
 from ingest.config import IngestSettings
 from ingest.producer import KAFKA_MURMUR2_SEED, Producer, partition_for

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 from ingest_events import event, tickets
+from support.ports import free_port
 from typer.testing import CliRunner
 
 from infra.cli import app
@@ -23,17 +23,9 @@ from ingest.config import get_settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[
-            1
-        ]  # closed again when the block ends: nothing listens there
-
-
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", f"127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")  # nothing listens there
     monkeypatch.setenv(
         "LIANXI_KAFKA_MAX_BLOCK_MS", "60000"
     )  # a dry run that tried Kafka would hang

@@ -21,6 +21,8 @@ from ingest.simulator.publishing import publish
 from ingest.topics import create_topics, delete_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The stack's broker, through the settings (LIANXI_KAFKA_BOOTSTRAP) rather than a fixture.
+pytestmark = pytest.mark.stack
 
 
 @pytest.fixture

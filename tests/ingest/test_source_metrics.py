@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import RunningApi
 from ingest_events import HOTLINE, tickets
+from support.ingest_api import RunningApi
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 OTHER = "/systems/grid-app"

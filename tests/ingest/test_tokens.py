@@ -82,3 +82,23 @@ def test_area_scope_and_stores_from_before_it(tmp_path: Path) -> None:
         store.create("/s", ["lianxi.ticket.*"], areas=["east-street"])
     assert (bad.value.field, bad.value.rule) == ("areas", "pattern")
     store.close()
+
+
+def test_no_token_may_send_the_platforms_own_events(tmp_path: Path) -> None:
+    """A forged lianxi.alert.acknowledged would silence an alert and a forged
+    lianxi.quality.event_rejected would blame a feed: only the platform writes them."""
+    store = TokenStore(tmp_path / "tokens.sqlite3")
+    try:
+        secret, _ = store.create("/systems/anything", ["lianxi.*"])
+        token = store.lookup(secret)
+        assert token is not None
+        assert token.allows("lianxi.ticket.opened")
+        assert not token.allows("lianxi.alert.acknowledged")
+        assert not token.allows("lianxi.quality.event_rejected")
+        # A secretary's acknowledgement grant works on POST /v1/alerts/{id}/ack only.
+        secret, _ = store.create("/systems/secretary-app", ["lianxi.alert.acknowledged"], areas=["s-01"])
+        ack = store.lookup(secret)
+        assert ack is not None
+        assert ack.grants("lianxi.alert.acknowledged") and not ack.allows("lianxi.alert.acknowledged")
+    finally:
+        store.close()

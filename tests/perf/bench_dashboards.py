@@ -20,14 +20,18 @@ import statistics
 import time
 from typing import Any
 
-from tests.dashboards.dash_stack import (
-    WAREHOUSE_HTTP_PORT,
-    PrivateWarehouse,
-    provisioned_stack,
-)
+from support.warehouse import PrivateWarehouse
 
-FACT_TABLES = ("fct_daily_indicators", "fct_tickets", "fct_meeting_compliance", "fct_wishes",
-               "fct_volunteering", "fct_registrations")
+from tests.dashboards.dash_stack import WAREHOUSE_HTTP_PORT, provisioned_stack
+
+FACT_TABLES = (
+    "fct_daily_indicators",
+    "fct_tickets",
+    "fct_meeting_compliance",
+    "fct_wishes",
+    "fct_volunteering",
+    "fct_registrations",
+)
 
 
 def p95(samples: list[float]) -> float:
@@ -42,12 +46,15 @@ def timed(call: Any) -> float:
 
 
 def grow(warehouse: PrivateWarehouse, doublings: int) -> int:
-    client = warehouse.admin_client()
+    client = warehouse.client()
     try:
         for _ in range(doublings):
             for table in FACT_TABLES:
                 client.command(f"INSERT INTO marts.{table} SELECT * FROM marts.{table}")
-        return sum(int(client.query(f"SELECT count() FROM marts.{t}").result_rows[0][0]) for t in FACT_TABLES)
+        return sum(
+            int(client.query(f"SELECT count() FROM marts.{t}").result_rows[0][0])
+            for t in FACT_TABLES
+        )
     finally:
         client.close()
 
@@ -64,41 +71,55 @@ def measure(repeats: int, doublings: int) -> list[dict[str, Any]]:
         fact_rows = grow(warehouse, doublings)
 
     with provisioned_stack(prepare) as (_warehouse, superset, _settings):
-        reader = clickhouse_connect.get_client(host="127.0.0.1", port=WAREHOUSE_HTTP_PORT,
-                                               username="lianxi_reader", password="dev-reader")
+        reader = clickhouse_connect.get_client(
+            host="127.0.0.1",
+            port=WAREHOUSE_HTTP_PORT,
+            username="lianxi_reader",
+            password="dev-reader",
+        )
         rows: list[dict[str, Any]] = []
         with SupersetSession(superset.url, "leader", "dev-leader") as leader:
             for board in leader.list_all("dashboard", ["id", "dashboard_title"]):
                 for listed in leader.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]:
                     chart = leader.get(f"/api/v1/chart/{listed['id']}")["result"]
                     context = json.loads(chart["query_context"])
-                    sql = leader.post("/api/v1/chart/data", json={**context, "result_type": "query"})
+                    sql = leader.post(
+                        "/api/v1/chart/data", json={**context, "result_type": "query"}
+                    )
                     query = sql["result"][0]["query"]
                     forced = {**context, "force": True}
                     warehouse_ms = [timed(lambda q=query: reader.query(q)) for _ in range(repeats)]
-                    uncached = [timed(lambda body=forced: leader.post("/api/v1/chart/data", json=body))
-                                for _ in range(repeats)]
+                    uncached = [
+                        timed(lambda body=forced: leader.post("/api/v1/chart/data", json=body))
+                        for _ in range(repeats)
+                    ]
                     leader.post("/api/v1/chart/data", json=context)
-                    cached = [timed(lambda body=context: leader.post("/api/v1/chart/data", json=body))
-                              for _ in range(repeats)]
-                    rows.append({
-                        "dashboard": board["dashboard_title"],
-                        "chart": chart["slice_name"],
-                        "fact_rows": fact_rows,
-                        "warehouse_p95_ms": p95(warehouse_ms),
-                        "uncached_p50_ms": statistics.median(uncached),
-                        "uncached_p95_ms": p95(uncached),
-                        "cached_p95_ms": p95(cached),
-                        "uncached_vs_warehouse": p95(uncached) / max(p95(warehouse_ms), 0.001),
-                        "cached_vs_uncached": p95(cached) / max(p95(uncached), 0.001),
-                    })
+                    cached = [
+                        timed(lambda body=context: leader.post("/api/v1/chart/data", json=body))
+                        for _ in range(repeats)
+                    ]
+                    rows.append(
+                        {
+                            "dashboard": board["dashboard_title"],
+                            "chart": chart["slice_name"],
+                            "fact_rows": fact_rows,
+                            "warehouse_p95_ms": p95(warehouse_ms),
+                            "uncached_p50_ms": statistics.median(uncached),
+                            "uncached_p95_ms": p95(uncached),
+                            "cached_p95_ms": p95(cached),
+                            "uncached_vs_warehouse": p95(uncached) / max(p95(warehouse_ms), 0.001),
+                            "cached_vs_uncached": p95(cached) / max(p95(uncached), 0.001),
+                        }
+                    )
         reader.close()
         return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--doublings", type=int, default=0, help="double every fact table this many times")
+    parser.add_argument(
+        "--doublings", type=int, default=0, help="double every fact table this many times"
+    )
     parser.add_argument("--repeats", type=int, default=10, help="requests per chart and mode")
     args = parser.parse_args()
     rows = measure(args.repeats, args.doublings)

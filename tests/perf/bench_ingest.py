@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from support.ports import free_port
 
 from ingest.config import IngestSettings
 from ingest.contracts import aggregate_field, dataschema_for, schema_for, validate_event
@@ -55,7 +55,12 @@ SOURCE = "/bench/ingest"
 # c connections a request waits behind up to c-1 others (latency ~ c x 500 / throughput).
 API_RUNS = ((1, (1, 2, 4)), (2, (2, 4)))
 CLIENT_VARIANTS = ("current", "public_send", "aiokafka")
-TYPES = ["lianxi.ticket.opened", "lianxi.wish.posted", "lianxi.volunteer.hours_logged", "lianxi.member.checked_in"]
+TYPES = [
+    "lianxi.ticket.opened",
+    "lianxi.wish.posted",
+    "lianxi.volunteer.hours_logged",
+    "lianxi.member.checked_in",
+]
 
 
 def make_events(n: int) -> list[dict[str, Any]]:
@@ -66,11 +71,19 @@ def make_events(n: int) -> list[dict[str, Any]]:
         data = dict(schema_for(event_type)["examples"][0])
         agg = aggregate_field(event_type)
         data[agg] = f"{data[agg]}-{run}-{i}"
-        events.append({
-            "id": f"{run}-{i}", "source": SOURCE, "type": event_type, "specversion": "1.0",
-            "time": "2026-03-02T08:15:00+08:00", "subject": data[agg], "dataschema": dataschema_for(event_type),
-            "datacontenttype": "application/json", "data": data,
-        })
+        events.append(
+            {
+                "id": f"{run}-{i}",
+                "source": SOURCE,
+                "type": event_type,
+                "specversion": "1.0",
+                "time": "2026-03-02T08:15:00+08:00",
+                "subject": data[agg],
+                "dataschema": dataschema_for(event_type),
+                "datacontenttype": "application/json",
+                "data": data,
+            }
+        )
     return events
 
 
@@ -93,9 +106,19 @@ def bench_validation(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     py = time.perf_counter() - t
     n = len(events)
     return [
-        {"row": "validate_jsonschema_rs", "events": n, "us_per_event": rs / n * 1e6, "events_per_s": n / rs},
-        {"row": "validate_jsonschema_py", "events": n, "us_per_event": py / n * 1e6, "events_per_s": n / py,
-         "x_slower_than_rs": py / rs},
+        {
+            "row": "validate_jsonschema_rs",
+            "events": n,
+            "us_per_event": rs / n * 1e6,
+            "events_per_s": n / rs,
+        },
+        {
+            "row": "validate_jsonschema_py",
+            "events": n,
+            "us_per_event": py / n * 1e6,
+            "events_per_s": n / py,
+            "x_slower_than_rs": py / rs,
+        },
     ]
 
 
@@ -108,7 +131,10 @@ def bench_kafka_send(settings: IngestSettings, events: list[dict[str, Any]]) -> 
     producer.publish(events[:BATCH])  # connect and fetch metadata outside the timing
     encoded = [encode(e, settings.kafka_topic_prefix) for e in events]
     t, cpu = time.perf_counter(), time.process_time()
-    futures = [kafka.send(topic, value=value, key=key, headers=[CONTENT_TYPE_HEADER]) for topic, key, value in encoded]
+    futures = [
+        kafka.send(topic, value=value, key=key, headers=[CONTENT_TYPE_HEADER])
+        for topic, key, value in encoded
+    ]
     kafka.flush()
     failed = sum(1 for f in futures if not f.succeeded())
     elapsed, used = time.perf_counter() - t, time.process_time() - cpu
@@ -116,8 +142,13 @@ def bench_kafka_send(settings: IngestSettings, events: list[dict[str, Any]]) -> 
     if failed:
         raise RuntimeError(f"{failed} records not acknowledged")
     n = len(events)
-    return {"row": "bare_kafka_python_send", "events": n, "seconds": elapsed, "events_per_s": n / elapsed,
-            "events_per_cpu_s": n / used}
+    return {
+        "row": "bare_kafka_python_send",
+        "events": n,
+        "seconds": elapsed,
+        "events_per_s": n / elapsed,
+        "events_per_cpu_s": n / used,
+    }
 
 
 def bench_producer(settings: IngestSettings, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -130,19 +161,29 @@ def bench_producer(settings: IngestSettings, events: list[dict[str, Any]]) -> li
     t, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(events), BATCH):
         t0 = time.perf_counter()
-        producer.publish(events[i:i + BATCH])
+        producer.publish(events[i : i + BATCH])
         latencies.append(time.perf_counter() - t0)
     elapsed, batch_cpu = time.perf_counter() - t, time.process_time() - cpu
     producer.close()
     n = len(events)
     return [
-        {"row": "bare_producer_stream", "events": n, "seconds": streamed, "events_per_s": n / streamed,
-         "events_per_cpu_s": n / streamed_cpu},
-        {**_row(f"bare_producer_batch{BATCH}", n, elapsed, latencies), "events_per_cpu_s": n / batch_cpu},
+        {
+            "row": "bare_producer_stream",
+            "events": n,
+            "seconds": streamed,
+            "events_per_s": n / streamed,
+            "events_per_cpu_s": n / streamed_cpu,
+        },
+        {
+            **_row(f"bare_producer_batch{BATCH}", n, elapsed, latencies),
+            "events_per_cpu_s": n / batch_cpu,
+        },
     ]
 
 
-def bench_reference_clients(settings: IngestSettings, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def bench_reference_clients(
+    settings: IngestSettings, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Same events, same acks/idempotence, gzip (the one codec both clients have here):
     kafka-python (ours) against aiokafka (installed with Faust, C record builder) — a
     reference for choosing the API's client, not a path the platform uses."""
@@ -158,14 +199,21 @@ def bench_reference_clients(settings: IngestSettings, events: list[dict[str, Any
 
     async def aio() -> tuple[float, float]:
         producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True,
-            compression_type="gzip", linger_ms=settings.kafka_linger_ms, max_batch_size=settings.kafka_batch_bytes,
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            compression_type="gzip",
+            linger_ms=settings.kafka_linger_ms,
+            max_batch_size=settings.kafka_batch_bytes,
         )
         await producer.start()
         try:
             await (await producer.send(encoded[0][0], encoded[0][2], key=encoded[0][1]))
             t, cpu = time.perf_counter(), time.process_time()
-            futures = [await producer.send(topic, value, key=key, headers=headers) for topic, key, value in encoded]
+            futures = [
+                await producer.send(topic, value, key=key, headers=headers)
+                for topic, key, value in encoded
+            ]
             await asyncio.gather(*futures)
             return time.perf_counter() - t, time.process_time() - cpu
         finally:
@@ -180,17 +228,30 @@ def bench_reference_clients(settings: IngestSettings, events: list[dict[str, Any
     kp_wall, kp_cpu = time.perf_counter() - t, time.process_time() - cpu
     producer.close()
     return [
-        {"row": "ref_kafka_python_gzip", "events": n, "seconds": kp_wall, "events_per_s": n / kp_wall,
-         "events_per_cpu_s": n / kp_cpu},
-        {"row": "ref_aiokafka_gzip", "events": n, "seconds": aio_wall, "events_per_s": n / aio_wall,
-         "events_per_cpu_s": n / aio_cpu},
+        {
+            "row": "ref_kafka_python_gzip",
+            "events": n,
+            "seconds": kp_wall,
+            "events_per_s": n / kp_wall,
+            "events_per_cpu_s": n / kp_cpu,
+        },
+        {
+            "row": "ref_aiokafka_gzip",
+            "events": n,
+            "seconds": aio_wall,
+            "events_per_s": n / aio_wall,
+            "events_per_cpu_s": n / aio_cpu,
+        },
     ]
 
 
 def _row(name: str, n: int, elapsed: float, latencies: list[float]) -> dict[str, Any]:
     latencies = sorted(latencies)
     return {
-        "row": name, "events": n, "seconds": elapsed, "events_per_s": n / elapsed,
+        "row": name,
+        "events": n,
+        "seconds": elapsed,
+        "events_per_s": n / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
     }
@@ -210,12 +271,6 @@ def cpu_seconds(pid: int) -> float:
     except (FileNotFoundError, ProcessLookupError):
         pass
     return total
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_api(
@@ -244,8 +299,10 @@ def start_api(
         time.sleep(0.2)
 
 
-def bench_api(url: str, token: str, events: list[dict[str, Any]], connections: int, pid: int) -> dict[str, Any]:
-    bodies = [json.dumps(events[i:i + BATCH]).encode() for i in range(0, len(events), BATCH)]
+def bench_api(
+    url: str, token: str, events: list[dict[str, Any]], connections: int, pid: int
+) -> dict[str, Any]:
+    bodies = [json.dumps(events[i : i + BATCH]).encode() for i in range(0, len(events), BATCH)]
     headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
     latencies: list[float] = []
     failures: list[str] = []
@@ -254,7 +311,9 @@ def bench_api(url: str, token: str, events: list[dict[str, Any]], connections: i
 
     def worker() -> None:
         with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-            client.post("/v1/events", content=bodies[0])  # warm the connection (same ids: deduplicated later)
+            client.post(
+                "/v1/events", content=bodies[0]
+            )  # warm the connection (same ids: deduplicated later)
             barrier.wait()
             while True:
                 with lock:
@@ -300,16 +359,26 @@ def bench_api_clients(settings: IngestSettings, token: str) -> list[dict[str, An
     rows = []
     for connections in (1, 2, 4):
         for variant in CLIENT_VARIANTS:
-            port = _free_port()
+            port = free_port()
             command = [sys.executable, "-m", "tests.perf.ingest_api_clients", variant]
             api = start_api(settings, port, 1, command)
             try:
-                row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), connections, api.pid)
+                row = bench_api(
+                    f"http://127.0.0.1:{port}",
+                    token,
+                    make_events(BATCH * BATCHES),
+                    connections,
+                    api.pid,
+                )
             finally:
                 stop_api(api)
             row["row"] = f"api_client_{variant}_c{connections}"
             rows.append(row)
-    base = {r["row"].rsplit("_c", 1)[1]: r["events_per_s"] for r in rows if r["row"].startswith("api_client_current_")}
+    base = {
+        r["row"].rsplit("_c", 1)[1]: r["events_per_s"]
+        for r in rows
+        if r["row"].startswith("api_client_current_")
+    }
     for row in rows:
         row["ratio_to_current"] = row["events_per_s"] / base[row["row"].rsplit("_c", 1)[1]]
     return rows
@@ -319,7 +388,9 @@ def main() -> None:
     if "--clients" in sys.argv:
         return main_clients()
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
-        settings = IngestSettings(var_dir=Path(tmp), kafka_topic_prefix=f"bench.ingest.{uuid.uuid4().hex[:8]}.")
+        settings = IngestSettings(
+            var_dir=Path(tmp), kafka_topic_prefix=f"bench.ingest.{uuid.uuid4().hex[:8]}."
+        )
         create_topics(settings)
         api = None
         try:
@@ -335,10 +406,12 @@ def main() -> None:
             token = store.create(SOURCE, ["lianxi.*"], note="bench")[0]
             store.close()
             for workers, connections in API_RUNS:
-                port = _free_port()
+                port = free_port()
                 api = start_api(settings, port, workers)
                 for n in connections:
-                    row = bench_api(f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), n, api.pid)
+                    row = bench_api(
+                        f"http://127.0.0.1:{port}", token, make_events(BATCH * BATCHES), n, api.pid
+                    )
                     row["row"] += f"_w{workers}"
                     row["ratio_to_bare"] = row["events_per_s"] / bare["events_per_s"]
                     row["ratio_to_kafka_send"] = row["events_per_s"] / kafka_send["events_per_s"]
@@ -363,7 +436,9 @@ def main() -> None:
 
 def main_clients() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
-        settings = IngestSettings(var_dir=Path(tmp), kafka_topic_prefix=f"bench.ingest.{uuid.uuid4().hex[:8]}.")
+        settings = IngestSettings(
+            var_dir=Path(tmp), kafka_topic_prefix=f"bench.ingest.{uuid.uuid4().hex[:8]}."
+        )
         create_topics(settings)
         try:
             store = TokenStore(settings.tokens_path)

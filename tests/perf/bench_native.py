@@ -14,16 +14,16 @@ own Python decoding/encoding on top.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from support.warehouse import PrivateWarehouse
 
 from warehouse.native.blocks import Block, encode_block, iter_native, read_block
 from warehouse.native.protocol import SERVER_REVISION
@@ -42,12 +42,6 @@ FILL = (
 SELECT_1M = "SELECT * FROM bench.events ORDER BY id LIMIT {rows}"
 GROUP_BY = "SELECT street, kind, count(), avg(value) FROM bench.events GROUP BY street, kind ORDER BY street, kind"
 INSERT_SOURCE = "SELECT * FROM bench.events ORDER BY id LIMIT {rows}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RawClient:
@@ -174,26 +168,10 @@ def bench_native(
     from clickhouse_driver import Client
 
     base = Path(tempfile.mkdtemp(prefix="wh_native_bench_", dir=work_dir))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LIANXI_ENV": "development",
-        "LIANXI_WAREHOUSE_NATIVE_PORT": str(port),
-        "LIANXI_WAREHOUSE_HTTP_PORT": str(_free_port()),
-        "LIANXI_WAREHOUSE_DATA_DIR": str(base / "server"),
-    }
-    log = (base / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "warehouse.server"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    server = PrivateWarehouse(base / "server").start(migrate=False)
+    port = server.native_port
     local = None
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((base / "server.log").read_text())
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         local = chdb_session.Session(str(base / "local"))
         driver = Client("127.0.0.1", port=port)
         fill_rows = max(group_rows, select_rows, insert_rows)
@@ -255,9 +233,7 @@ def bench_native(
     finally:
         if local is not None:
             local.close()
-        proc.terminate()
-        proc.wait()
-        log.close()
+        server.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 

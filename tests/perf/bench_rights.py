@@ -42,7 +42,8 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
     from tests.perf.report import record
 
     base = Path(tempfile.mkdtemp(prefix="wh_rights_bench_"))
-    proc, url = _start_server(base, migrate=True)
+    server = _start_server(base, migrate=True)
+    url = server.url
     local = chdb_session.Session(str(base / "local"))
     try:
         clients = {user: httpx.Client(base_url=url, auth=(user, pw), timeout=600) for user, pw in PASSWORDS.items()}
@@ -94,8 +95,7 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
         return results
     finally:
         local.close()
-        proc.terminate()
-        proc.wait()
+        server.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -14,13 +14,14 @@ Runs a private stack (its own var dir under /tmp and free ports), never the shar
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from support.ports import free_port, free_port_pair
 
 from infra.config import InfraSettings
 from infra.kafka import PrivateBroker
@@ -32,21 +33,6 @@ TARGET_MB = 4096
 IDLE_SECONDS = 20
 
 
-def _free_port(pair: bool = False) -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if not pair:
-            return port
-        try:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-
-
 def _env(var_dir: Path, libs_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIANXI_")}
     env.update(
@@ -54,12 +40,12 @@ def _env(var_dir: Path, libs_dir: Path) -> dict[str, str]:
             "LIANXI_ENV": "development",
             "LIANXI_VAR_DIR": str(var_dir),
             "LIANXI_KAFKA_LIBS_DIR": str(libs_dir),
-            "LIANXI_KAFKA_BOOTSTRAP": f"127.0.0.1:{_free_port(pair=True)}",
-            "LIANXI_WAREHOUSE_HTTP_PORT": str(_free_port()),
-            "LIANXI_WAREHOUSE_NATIVE_PORT": str(_free_port()),
-            "LIANXI_API_PORT": str(_free_port()),
-            "LIANXI_SUPERSET_PORT": str(_free_port()),
-            "LIANXI_STREAMS_METRICS_PORT": str(_free_port()),
+            "LIANXI_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port_pair()}",
+            "LIANXI_WAREHOUSE_HTTP_PORT": str(free_port()),
+            "LIANXI_WAREHOUSE_NATIVE_PORT": str(free_port()),
+            "LIANXI_API_PORT": str(free_port()),
+            "LIANXI_SUPERSET_PORT": str(free_port()),
+            "LIANXI_STREAMS_METRICS_PORT": str(free_port()),
         }
     )
     return env
@@ -80,7 +66,7 @@ def _timed_up(env: dict[str, str], services: list[str]) -> float:
 
 def _baseline(libs_dir: Path) -> float:
     with tempfile.TemporaryDirectory(prefix="lianxi-bench-kafka-") as home:
-        broker = PrivateBroker(Path(home), _free_port(pair=True), libs_dir=libs_dir, heap="512m")
+        broker = PrivateBroker(Path(home), free_port_pair(), libs_dir=libs_dir, heap="512m")
         began = time.monotonic()
         broker.start()
         elapsed = time.monotonic() - began

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+
+from support.ports import free_port
+from support.wait import wait_until
+from support.warehouse import PrivateWarehouse
 
 from infra.config import InfraSettings
 from ingest import contracts
@@ -38,12 +41,10 @@ from tests.streams.events import make_event, mixed_events
 from tests.streams.harness import (
     LIANXI,
     ROOT,
-    WarehouseServer,
     Worker,
     create_topics,
     delete_topics,
     publish,
-    wait_until,
     worker_env,
 )
 
@@ -53,18 +54,13 @@ FRESH_RATE = 1000
 FRESH_SECONDS = 30
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def _loaded(wh: WarehouseServer) -> int:
+def _loaded(wh: PrivateWarehouse) -> int:
     total = " + ".join(f"(SELECT count() FROM raw.{d}_events)" for d in DOMAINS)
-    return wh.client().execute(f"SELECT {total}")[0][0]
+    return wh.native().execute(f"SELECT {total}")[0][0]
 
 
-def bench_worker(wh: WarehouseServer, worker: Worker, expected: int) -> dict:
+def bench_worker(wh: PrivateWarehouse, worker: Worker, expected: int) -> dict:
     began = time.monotonic()
     worker.start()
     first = None
@@ -81,7 +77,7 @@ def bench_worker(wh: WarehouseServer, worker: Worker, expected: int) -> dict:
             "with_startup_s": now - began, "with_startup_per_s": expected / (now - began)}
 
 
-def bench_freshness(bootstrap: str, prefix: str, wh: WarehouseServer) -> dict:
+def bench_freshness(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
     from kafka import KafkaProducer
 
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
@@ -107,12 +103,12 @@ def bench_freshness(bootstrap: str, prefix: str, wh: WarehouseServer) -> dict:
     rate = sent / (time.monotonic() - started)
 
     def landed() -> bool:
-        return wh.client().execute(
+        return wh.native().execute(
             "SELECT count() FROM raw.ticket_events WHERE source = %(s)s", {"s": source}
         )[0][0] >= sent
 
     wait_until(landed, 600, "freshness events")
-    p50, p95, p99, worst = wh.client().execute(
+    p50, p95, p99, worst = wh.native().execute(
         "SELECT quantilesExact(0.5, 0.95, 0.99, 1.0)(toUnixTimestamp64Milli(ingested_at) - "
         "toUnixTimestamp64Milli(time)) FROM raw.ticket_events FINAL WHERE source = %(s)s",
         {"s": source},
@@ -121,7 +117,7 @@ def bench_freshness(bootstrap: str, prefix: str, wh: WarehouseServer) -> dict:
             "p99_ms": p99, "max_ms": worst}
 
 
-def bench_naive(bootstrap: str, prefix: str, wh: WarehouseServer) -> dict:
+def bench_naive(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
     """One INSERT per message: what a straightforward consumer loop does."""
     from kafka import KafkaConsumer
 
@@ -131,7 +127,7 @@ def bench_naive(bootstrap: str, prefix: str, wh: WarehouseServer) -> dict:
 
     tables = raw_tables()
     registry = OrgRegistry()
-    client = wh.client("lianxi_writer", "dev-writer")
+    client = wh.native("lianxi_writer")
     consumer = KafkaConsumer(
         *[f"{prefix}lianxi.{d}" for d in DOMAINS], bootstrap_servers=bootstrap,
         group_id=f"{prefix}naive", auto_offset_reset="earliest", enable_auto_commit=True,
@@ -176,12 +172,11 @@ def main() -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     names = create_topics(bootstrap, prefix)
     with tempfile.TemporaryDirectory(prefix="bench_streams_") as tmp:
-        wh = WarehouseServer(Path(tmp) / "data", _free_port(), _free_port(),
-                             Path(tmp) / "server.log")
-        env = worker_env(bootstrap, prefix, wh, _free_port())
+        wh = PrivateWarehouse(Path(tmp) / "data")
+        env = worker_env(bootstrap, prefix, wh, free_port())
         worker = Worker(env, Path(tmp) / "worker.log")
         try:
-            wh.start()
+            wh.start(migrate=False, cli=True)
             wh.migrate()
             events = mixed_events(N, source="/bench/streams")
             t = time.monotonic()

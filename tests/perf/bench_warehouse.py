@@ -14,13 +14,13 @@ Clients against the server:
 interfaces; `bench_http()` alone is what this file owns.
 """
 
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from support.warehouse import PrivateWarehouse
 
 from tests.perf.bench_native import (
     FILL,
@@ -28,7 +28,6 @@ from tests.perf.bench_native import (
     INSERT_SOURCE,
     SELECT_1M,
     TABLE_DDL,
-    _free_port,
     _row,
 )
 
@@ -45,30 +44,11 @@ def _timed(fn, repeats: int) -> list[float]:
     return times
 
 
-def _start_server(base: Path, *, migrate: bool = False) -> tuple[subprocess.Popen[bytes], str]:
-    import httpx
-
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LIANXI_ENV": "development",
-        "LIANXI_WAREHOUSE_HTTP_PORT": str(port),
-        "LIANXI_WAREHOUSE_NATIVE_ENABLED": "false",
-        "LIANXI_WAREHOUSE_DATA_DIR": str(base / "server"),
-        "LIANXI_WAREHOUSE_MAX_EXECUTION_TIME": "0",
-    }
-    log = (base / "server.log").open("wb")
-    command = [sys.executable, "-m", "warehouse.server"] + (["--migrate"] if migrate else [])
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError((base / "server.log").read_text())
-        try:
-            if httpx.get(f"{url}/ping").status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
+def _start_server(base: Path, *, migrate: bool = False) -> PrivateWarehouse:
+    """A private server over HTTP only, without a time limit on queries."""
+    return PrivateWarehouse(
+        base / "server", LIANXI_WAREHOUSE_NATIVE_ENABLED="false", LIANXI_WAREHOUSE_MAX_EXECUTION_TIME="0"
+    ).start(migrate=migrate)
 
 
 def bench_http(
@@ -84,7 +64,8 @@ def bench_http(
     from chdb import session as chdb_session
 
     base = Path(tempfile.mkdtemp(prefix="wh_http_bench_", dir=work_dir))
-    proc, url = _start_server(base)
+    server = _start_server(base)
+    url = server.url
     local = None
     try:
         local = chdb_session.Session(str(base / "local"))
@@ -146,8 +127,7 @@ def bench_http(
     finally:
         if local is not None:
             local.close()
-        proc.terminate()
-        proc.wait()
+        server.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 

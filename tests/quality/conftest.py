@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from support.ingest_api import RunningApi
+from support.ports import free_port
 
 from ingest.config import IngestSettings
-from tests.conftest import _free_port
 from tests.dbt.private_warehouse import DbtWarehouse
-from tests.ingest.conftest import RunningApi
 from tests.streams.harness import (
     Topics,
     Worker,
@@ -52,7 +52,7 @@ def worker(
 ) -> Iterator[Worker]:
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     w = Worker(
-        worker_env(topics.bootstrap, topics.prefix, warehouse_server, _free_port()), log
+        worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port()), log
     ).start()
     w.wait_ready()
     yield w
@@ -68,6 +68,6 @@ def api(
         kafka_bootstrap=topics.bootstrap,
         kafka_topic_prefix=topics.prefix,
     )
-    running = RunningApi(settings, _free_port()).start()
+    running = RunningApi(settings, free_port()).start()
     yield running
     running.stop()

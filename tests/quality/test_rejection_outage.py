@@ -9,12 +9,12 @@ import uuid
 from pathlib import Path
 
 from kafka import KafkaConsumer
+from support.ingest_api import RunningApi
+from support.ports import free_port
 
 from infra.kafka import PrivateBroker
 from ingest.config import IngestSettings
 from ingest.topics import create_topics
-from tests.conftest import _free_port
-from tests.ingest.conftest import RunningApi
 from tests.ingest.ingest_events import event
 
 SOURCE = "/systems/q-outage"
@@ -47,7 +47,7 @@ def test_no_4xx_without_its_rejection_record(
         kafka_delivery_timeout_ms=60_000,
     )
     create_topics(settings)
-    api = RunningApi(settings, _free_port()).start()
+    api = RunningApi(settings, free_port()).start()
     try:
         client = api.client(api.token(SOURCE, ["lianxi.ticket.*"]))
         bad = event(

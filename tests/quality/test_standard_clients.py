@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 from kafka import KafkaProducer
+from support.ingest_api import RunningApi
+from support.ports import free_port
 
 from ingest.config import IngestSettings
-from tests.conftest import _free_port
-from tests.ingest.conftest import RunningApi
 from tests.ingest.ingest_events import event
 from tests.quality.raw_counts import counts_per_source
 from tests.streams.harness import wait_until
@@ -131,7 +131,7 @@ def test_georeport_client_reads_a_ticket_posted_through_open311(
         warehouse_http_port=warehouse_server.http_port,
         open311_public_read=True,
     )
-    api = RunningApi(settings, _free_port()).start()
+    api = RunningApi(settings, free_port()).start()
     try:
         token = api.token(OPEN311_SOURCE, ["lianxi.ticket.opened"])
         posted = httpx.post(

@@ -95,7 +95,7 @@ def test_district_pack_holds_the_marts_figures(
     built_marts: DbtWarehouse, district_pdf: Path
 ) -> None:
     text = pdf_text(district_pdf)
-    client = built_marts.client("lianxi_analyst", "dev-analyst")
+    client = built_marts.client("lianxi_analyst")
     assert "2026年第一季度" in text and "联席会议季度简报" in text
     # as of the build, in Shanghai time
     assert "2026-06-15 08:00" in text
@@ -151,7 +151,7 @@ def test_street_pack_holds_only_its_street(
     built_marts: DbtWarehouse, street_pdf: Path
 ) -> None:
     text = pdf_text(street_pdf)
-    client = built_marts.client("lianxi_analyst", "dev-analyst")
+    client = built_marts.client("lianxi_analyst")
     own, others = {}, {}
     for street_id, name in client.query(
         "SELECT street_id, street_name FROM marts.dim_street"

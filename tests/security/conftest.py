@@ -4,12 +4,12 @@ outside the server that no role but admin may read."""
 from collections.abc import Iterator
 
 import pytest
-from support.warehouse import WarehouseProcess
+from support.warehouse import PrivateWarehouse
 
 
 @pytest.fixture(scope="session")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarehouseProcess]:
-    server = WarehouseProcess(tmp_path_factory.mktemp("security") / "data").start()
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWarehouse]:
+    server = PrivateWarehouse(tmp_path_factory.mktemp("security") / "data").start()
     for sql in (
         "CREATE TABLE IF NOT EXISTS marts.sec_fct (street_id String, n UInt64) ENGINE = MergeTree ORDER BY street_id",
         "INSERT INTO marts.sec_fct VALUES ('s-01', 1), ('s-02', 2)",

@@ -4,7 +4,7 @@ way by the embedded server, and its quota counted the way ClickHouse counts it."
 import threading
 
 import pytest
-from support.warehouse import WarehouseProcess
+from support.warehouse import PrivateWarehouse
 
 from warehouse.access import model
 from warehouse.config import WarehouseSettings
@@ -13,7 +13,7 @@ from warehouse.errors import QUOTA_EXCEEDED, QueryError
 from warehouse.users import User, user_statements
 
 
-def test_every_access_statement_is_clickhouse_sql(target: WarehouseProcess) -> None:
+def test_every_access_statement_is_clickhouse_sql(target: PrivateWarehouse) -> None:
     statements = model.access_statements() + user_statements(WarehouseSettings())
     assert len(statements) > 20
     for statement in statements:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.errors import ServerException
-from support.warehouse import PASSWORDS, WarehouseProcess
+from support.warehouse import PASSWORDS, PrivateWarehouse
 
 from warehouse.access import functions
 
@@ -19,12 +19,12 @@ ROLES = ["lianxi_writer", "lianxi_transformer", "lianxi_reader", "lianxi_analyst
 SECRET = Path("/etc/hostname")
 
 
-def http(target: WarehouseProcess, user: str, sql: str, **params: str) -> tuple[int, str]:
+def http(target: PrivateWarehouse, user: str, sql: str, **params: str) -> tuple[int, str]:
     response = httpx.post(f"{target.url}/", params=params, content=sql.encode(), auth=(user, PASSWORDS[user]), timeout=60)
     return response.status_code, response.headers.get("x-clickhouse-exception-code", "")
 
 
-def native(target: WarehouseProcess, user: str, sql: str, settings: dict | None = None) -> str:
+def native(target: PrivateWarehouse, user: str, sql: str, settings: dict | None = None) -> str:
     client = Client("127.0.0.1", port=target.native_port, user=user, password=PASSWORDS[user])
     try:
         client.execute(sql, settings=settings or {})
@@ -35,7 +35,7 @@ def native(target: WarehouseProcess, user: str, sql: str, settings: dict | None 
     return ""
 
 
-def refused_on_both_ports(target: WarehouseProcess, user: str, sql: str, codes: set[str]) -> None:
+def refused_on_both_ports(target: PrivateWarehouse, user: str, sql: str, codes: set[str]) -> None:
     status, code = http(target, user, sql)
     assert status >= 400 and code in codes, (user, sql, status, code)
     assert native(target, user, sql) in codes, (user, sql)
@@ -73,17 +73,17 @@ READ_OUTSIDE = [
 
 @pytest.mark.parametrize("sql", READ_OUTSIDE)
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
-def test_no_viewer_reaches_files_urls_or_other_servers(target: WarehouseProcess, user: str, sql: str) -> None:
+def test_no_viewer_reaches_files_urls_or_other_servers(target: PrivateWarehouse, user: str, sql: str) -> None:
     refused_on_both_ports(target, user, sql, {"497"})
 
 
 @pytest.mark.parametrize("user", ROLES)
-def test_no_role_reads_a_file(target: WarehouseProcess, user: str) -> None:
+def test_no_role_reads_a_file(target: PrivateWarehouse, user: str) -> None:
     refused_on_both_ports(target, user, f"SELECT file('{SECRET}')", {"497"})
 
 
 @pytest.mark.parametrize("user", ROLES)
-def test_into_outfile_writes_nothing(target: WarehouseProcess, user: str, tmp_path: Path) -> None:
+def test_into_outfile_writes_nothing(target: PrivateWarehouse, user: str, tmp_path: Path) -> None:
     out = tmp_path / f"{user}.txt"
     for sql in (f"SELECT 1 INTO OUTFILE '{out}'", f"SELECT 1 INTO OUTFILE '{out}' APPEND",
                 f"SELECT * FROM marts.sec_fct INTO OUTFILE '{out}' FORMAT CSV"):
@@ -91,14 +91,14 @@ def test_into_outfile_writes_nothing(target: WarehouseProcess, user: str, tmp_pa
     assert not out.exists()
 
 
-def test_from_infile_reads_nothing(target: WarehouseProcess) -> None:
+def test_from_infile_reads_nothing(target: PrivateWarehouse) -> None:
     before = target.post("SELECT count() FROM raw.sec_events").text
     refused_on_both_ports(target, "lianxi_writer", f"INSERT INTO raw.sec_events FROM INFILE '{SECRET}' FORMAT CSV", {"497"})
     assert target.post("SELECT count() FROM raw.sec_events").text == before
 
 
 @pytest.mark.parametrize("user", [*ROLES, "lianxi_admin"])
-def test_a_second_statement_never_runs(target: WarehouseProcess, user: str) -> None:
+def test_a_second_statement_never_runs(target: PrivateWarehouse, user: str) -> None:
     target.post("CREATE TABLE IF NOT EXISTS marts.sec_victim (a UInt8) ENGINE = Memory").raise_for_status()
     for sql in ("SELECT 1; DROP TABLE marts.sec_victim", "SELECT 1;DROP TABLE marts.sec_victim;",
                 "SELECT ';'; DROP TABLE marts.sec_victim"):
@@ -138,7 +138,7 @@ DDL_IN_DISGUISE = [
 
 
 @pytest.mark.parametrize(("user", "sql"), DDL_IN_DISGUISE)
-def test_statements_beyond_the_role_are_refused(target: WarehouseProcess, user: str, sql: str) -> None:
+def test_statements_beyond_the_role_are_refused(target: PrivateWarehouse, user: str, sql: str) -> None:
     # Table settings that place data on the host (disk, storage_policy) are a settings violation, 452.
     refused_on_both_ports(target, user, sql, {"497", "452"} if "disk" in sql else {"497"})
     assert target.post("SELECT count() FROM raw.sec_events").text == "1\n"
@@ -146,7 +146,7 @@ def test_statements_beyond_the_role_are_refused(target: WarehouseProcess, user: 
 
 
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
-def test_readonly_roles_write_nothing(target: WarehouseProcess, user: str) -> None:
+def test_readonly_roles_write_nothing(target: PrivateWarehouse, user: str) -> None:
     for sql in ("INSERT INTO marts.sec_fct VALUES ('s-09', 9)", "DROP TABLE marts.sec_fct",
                 "ALTER TABLE marts.sec_fct DELETE WHERE 1", "TRUNCATE TABLE marts.sec_fct"):
         refused_on_both_ports(target, user, sql, {"164"})
@@ -168,7 +168,7 @@ LIFTS = [
 
 @pytest.mark.parametrize("sql", LIFTS)
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
-def test_limits_cannot_be_lifted_by_the_limited(target: WarehouseProcess, user: str, sql: str) -> None:
+def test_limits_cannot_be_lifted_by_the_limited(target: PrivateWarehouse, user: str, sql: str) -> None:
     # readonly is refused by the engine itself (164) while it reads the statement.
     codes = {"452", "164"} if "readonly" in sql else {"452"}
     status, code = http(target, user, sql)
@@ -177,7 +177,7 @@ def test_limits_cannot_be_lifted_by_the_limited(target: WarehouseProcess, user: 
 
 
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
-def test_limits_in_url_and_session_settings_are_checked(target: WarehouseProcess, user: str) -> None:
+def test_limits_in_url_and_session_settings_are_checked(target: PrivateWarehouse, user: str) -> None:
     assert http(target, user, "SELECT 1", max_execution_time="0") == (403, "452")
     assert http(target, user, "SELECT 1", max_memory_usage="0") == (403, "452")
     assert native(target, user, "SELECT 1", {"max_execution_time": 0}) == "452"
@@ -187,12 +187,12 @@ def test_limits_in_url_and_session_settings_are_checked(target: WarehouseProcess
     assert http(target, user, "SELECT 1", max_execution_time="5")[0] == 200
 
 
-def test_the_memory_limit_is_enforced_by_the_engine(target: WarehouseProcess) -> None:
+def test_the_memory_limit_is_enforced_by_the_engine(target: PrivateWarehouse) -> None:
     status, code = http(target, "lianxi_analyst", "SELECT groupArray(number) FROM numbers(20000000) SETTINGS max_memory_usage = 10000000")
     assert (status, code) == (500, "241")  # MEMORY_LIMIT_EXCEEDED from ClickHouse itself
 
 
-def test_no_passwordless_admin(target: WarehouseProcess) -> None:
+def test_no_passwordless_admin(target: PrivateWarehouse) -> None:
     response = httpx.post(f"{target.url}/", content=b"SELECT 1", timeout=30)
     assert response.status_code == 401 and response.headers["x-clickhouse-exception-code"] == "516"
     client = Client("127.0.0.1", port=target.native_port)
@@ -201,7 +201,7 @@ def test_no_passwordless_admin(target: WarehouseProcess) -> None:
     assert info.value.code == 516
 
 
-def test_a_web_page_cannot_drive_the_warehouse(target: WarehouseProcess) -> None:
+def test_a_web_page_cannot_drive_the_warehouse(target: PrivateWarehouse) -> None:
     target.post("CREATE TABLE IF NOT EXISTS marts.sec_csrf (a UInt8) ENGINE = Memory").raise_for_status()
     for headers in ({"Origin": "https://evil.example", "Content-Type": "text/plain"},
                     {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded"}):
@@ -211,7 +211,7 @@ def test_a_web_page_cannot_drive_the_warehouse(target: WarehouseProcess) -> None
     assert target.post("EXISTS TABLE marts.sec_csrf").text == "1\n"
 
 
-def test_an_analyst_saturating_their_share_leaves_the_reader_served(target: WarehouseProcess) -> None:
+def test_an_analyst_saturating_their_share_leaves_the_reader_served(target: PrivateWarehouse) -> None:
     share = 8  # lianxi_analyst_profile: max_concurrent_queries_for_user = 8 CONST
     answers: list[tuple[int, str]] = []
 
@@ -236,7 +236,7 @@ def test_an_analyst_saturating_their_share_leaves_the_reader_served(target: Ware
     assert sorted(answers) == [(200, "")] * share
 
 
-def test_the_function_allow_list_matches_the_pinned_engine(target: WarehouseProcess) -> None:
+def test_the_function_allow_list_matches_the_pinned_engine(target: PrivateWarehouse) -> None:
     """A chdb upgrade that adds a function fails here until the function has been looked at
     (regenerate with `python -m warehouse.access.functions --write` and review the diff)."""
     text = target.post(functions.ENGINE_FUNCTIONS_SQL).text
@@ -248,7 +248,7 @@ def test_the_function_allow_list_matches_the_pinned_engine(target: WarehouseProc
         assert functions.function_allowed(name)
 
 
-def test_every_allowed_table_function_was_reviewed(target: WarehouseProcess) -> None:
+def test_every_allowed_table_function_was_reviewed(target: PrivateWarehouse) -> None:
     names = set(target.post("SELECT name FROM system.table_functions").text.split())
     reviewed_safe = {"numbers", "numbers_mt", "zeros", "zeros_mt", "generateRandom", "generateSeries",
                      "generate_series", "values", "null", "format", "input", "view", "viewIfPermitted", "primes"}
@@ -290,7 +290,7 @@ ORDINARY_SQL = [
 
 
 @pytest.mark.parametrize("sql", ORDINARY_SQL)
-def test_ordinary_sql_keeps_working_for_the_limited_roles(target: WarehouseProcess, sql: str) -> None:
+def test_ordinary_sql_keeps_working_for_the_limited_roles(target: PrivateWarehouse, sql: str) -> None:
     """The allow-lists fail closed; this is what they must keep open (SQL Lab, Superset, drivers)."""
     assert http(target, "lianxi_reader", sql) == (200, ""), sql
     assert native(target, "lianxi_reader", sql) == "", sql

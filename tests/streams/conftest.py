@@ -1,4 +1,5 @@
-"""Fixtures of the streams tests (the real services behind them are in harness.py)."""
+"""Fixtures of the streams tests (the real services behind them are in harness.py and
+support/)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from support.ports import free_port
+from support.warehouse import PrivateWarehouse
 
-from tests.conftest import _free_port
 from tests.streams.harness import (
     Topics,
-    WarehouseServer,
     Worker,
     create_topics,
     delete_topics,
@@ -19,10 +20,9 @@ from tests.streams.harness import (
 
 
 @pytest.fixture(scope="module")
-def warehouse_server(tmp_path_factory) -> Iterator[WarehouseServer]:
-    tmp = tmp_path_factory.mktemp("warehouse")
-    server = WarehouseServer(tmp / "data", _free_port(), _free_port(), tmp / "server.log")
-    server.start()
+def warehouse_server(tmp_path_factory) -> Iterator[PrivateWarehouse]:
+    """`lianxi warehouse serve`, then `lianxi warehouse migrate`, as an operator starts one."""
+    server = PrivateWarehouse(tmp_path_factory.mktemp("warehouse") / "data").start(migrate=False, cli=True)
     try:
         server.migrate()
         yield server
@@ -44,7 +44,7 @@ def make_worker(tmp_path, warehouse_server) -> Iterator:
     started: list[Worker] = []
 
     def make(bootstrap: str, prefix: str, **extra: str) -> Worker:
-        w = Worker(worker_env(bootstrap, prefix, warehouse_server, _free_port(), **extra),
+        w = Worker(worker_env(bootstrap, prefix, warehouse_server, free_port(), **extra),
                    tmp_path / f"worker{len(started)}.log")
         started.append(w)
         return w

@@ -5,8 +5,10 @@ import json
 import os
 import subprocess
 
+from support.wait import wait_until
+
 from tests.streams.events import make_event
-from tests.streams.harness import LIANXI, ROOT, create_topics, wait_until
+from tests.streams.harness import LIANXI, ROOT, create_topics
 
 
 def _lianxi(env, *args):
@@ -48,7 +50,7 @@ def test_a_binary_mode_dead_letter_replays_once_with_its_headers(
 ):
     bootstrap, prefix = private_broker.bootstrap, "binary."
     create_topics(bootstrap, prefix)
-    wh = warehouse_server.client()
+    wh = warehouse_server.native()
     wh.execute("TRUNCATE TABLE raw.ticket_events")
     wh.execute("TRUNCATE TABLE raw.dead_letters")
     event = make_event("lianxi.ticket.opened", None, "bin-long-1")

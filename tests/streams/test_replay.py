@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from support.wait import wait_until
 
 from streams import replay as replay_module
 from streams.config import StreamsSettings
@@ -24,7 +25,6 @@ from tests.streams.harness import (
     ROOT,
     publish,
     raw_totals,
-    wait_until,
     worker_env,
 )
 
@@ -113,7 +113,7 @@ def test_replay_from_beginning_rebuilds_exact_tables(
     publish(topics.bootstrap, topics.prefix, events + events[:500])  # with re-deliveries
     env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
                      LIANXI_STREAMS_REPLAY_PROCESSES=processes)
-    client = warehouse_server.client()
+    client = warehouse_server.native()
     client.execute("INSERT INTO raw.wish_events (event_id, source, type, schema_version, "
                    "subject, time, wish_id, data, kafka_topic, kafka_partition, kafka_offset) "
                    "VALUES", [("stale", "/x", "lianxi.wish.posted", 1, "w", datetime.now(UTC),
@@ -145,7 +145,7 @@ def test_replay_from_a_time_loads_only_what_came_after(topics, warehouse_server,
     publish(topics.bootstrap, topics.prefix, late)
     env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port())
     assert _replay(env, "--from-beginning").returncode == 0
-    client = warehouse_server.client()
+    client = warehouse_server.native()
     client.execute("TRUNCATE TABLE raw.ticket_events")  # lose one table
 
     done = _replay(env, "--from", since.isoformat())
@@ -196,11 +196,11 @@ def test_replay_enriches_from_org_events_published_after_the_members(
 
     done = _replay(env, "--from-beginning")
     assert done.returncode == 0, done.stderr
-    streets = warehouse_server.client().execute(
+    streets = warehouse_server.native().execute(
         "SELECT street_id, count() FROM raw.member_events FINAL "
         "WHERE community_id = 'c-77-01' GROUP BY street_id")
     assert streets == [("s-09", 300)]
-    org_streets = warehouse_server.client().execute(
+    org_streets = warehouse_server.native().execute(
         "SELECT street_id, count() FROM raw.org_events FINAL "
         "WHERE community_id = 'c-77-01' GROUP BY street_id ORDER BY street_id")
     assert org_streets == [("s-09", 41)]  # the 40 groups and the registration itself
@@ -215,7 +215,7 @@ def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
     env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
                      LIANXI_STREAMS_REPLAY_PROCESSES="2",
                      LIANXI_STREAMS_REPLAY_BATCH_SIZE="1000")
-    client = warehouse_server.client()
+    client = warehouse_server.native()
 
     def loaded() -> int:
         return sum(client.execute(f"SELECT count() FROM raw.{d}_events")[0][0]

@@ -58,7 +58,7 @@ def test_kill_9_ten_times_during_a_load_loses_and_duplicates_nothing(
 
     final, distinct, before_merge = raw_totals(warehouse_server)
     assert final == distinct == N_EVENTS  # no duplicates after dedup
-    client = warehouse_server.client()
+    client = warehouse_server.native()
     union = " UNION ALL ".join(f"SELECT event_id FROM raw.{t.split('lianxi.')[1]}_events"
                                for t in topics.names if not t.endswith("deadletter"))
     loaded = {r[0] for r in client.execute(f"SELECT DISTINCT event_id FROM ({union})")}

@@ -5,6 +5,8 @@ import json
 import random
 import urllib.request
 
+from support.wait import wait_until
+
 from streams.config import DOMAINS, StreamsSettings
 from streams.lag import consumer_lag
 from tests.streams.events import encode, make_event, mixed_events, ticket_lifecycle
@@ -13,7 +15,6 @@ from tests.streams.harness import (
     raw_totals,
     reset_raw,
     wait_for_rows,
-    wait_until,
 )
 
 
@@ -32,7 +33,7 @@ def test_duplicates_and_out_of_order_lifecycles_load_exact_rows(
     assert (final, distinct) == (len(events), len(events))
 
     # staging's way (LIMIT 1 BY source, event_id) agrees with FINAL
-    wh = warehouse_server.client()
+    wh = warehouse_server.native()
     by = wh.execute("SELECT count() FROM (SELECT * FROM raw.ticket_events "
                     "LIMIT 1 BY source, event_id)")[0][0]
     expected_tickets = sum(1 for e in events if e["type"].startswith("lianxi.ticket."))
@@ -91,7 +92,7 @@ def test_poison_messages_go_to_dead_letters_and_replay_after_a_fix(
     publish(topics.bootstrap, topics.prefix, good[:250], raw=poison)
     publish(topics.bootstrap, topics.prefix, good[250:])
     wait_for_rows(warehouse_server, len(good))
-    wh = warehouse_server.client()
+    wh = warehouse_server.native()
 
     def dead_letters():
         return wh.execute("SELECT event_id, error_code, error FROM raw.dead_letters FINAL "

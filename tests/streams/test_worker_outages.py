@@ -3,6 +3,8 @@
 import time
 import urllib.request
 
+from support.wait import wait_until
+
 from tests.streams.events import mixed_events
 from tests.streams.harness import (
     create_topics,
@@ -10,7 +12,6 @@ from tests.streams.harness import (
     raw_totals,
     reset_raw,
     wait_for_rows,
-    wait_until,
 )
 
 OUTAGE_SECONDS = 30
@@ -29,7 +30,7 @@ def test_warehouse_down_30_s_mid_load_pauses_then_catches_up_exactly(
     publish(topics.bootstrap, topics.prefix, events[3000:])  # arrives while it is down
     time.sleep(OUTAGE_SECONDS)
     assert worker.alive()  # paused and retrying, not crashed
-    warehouse_server.start()
+    warehouse_server.start(migrate=False, cli=True)
 
     wait_for_rows(warehouse_server, len(events))
     final, distinct, _ = raw_totals(warehouse_server)

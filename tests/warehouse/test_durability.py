@@ -1,11 +1,11 @@
 """An acknowledged insert survives kill -9 of the server (async_insert is off on purpose)."""
 
-from support.warehouse import WarehouseProcess
+from support.warehouse import PrivateWarehouse
 
 
 def test_acknowledged_inserts_survive_kill_9(private_wh, tmp_path) -> None:
     data_dir = tmp_path / "data"
-    wh: WarehouseProcess = private_wh(data_dir).start()
+    wh: PrivateWarehouse = private_wh(data_dir).start()
     client = wh.client()
     assert client.command("SELECT getSetting('async_insert')") == "false"
     client.command("CREATE TABLE raw.durable (id UInt64, note String) ENGINE = MergeTree ORDER BY id")
@@ -19,10 +19,10 @@ def test_acknowledged_inserts_survive_kill_9(private_wh, tmp_path) -> None:
         acknowledged += 1
     wh.kill()
 
-    again: WarehouseProcess = private_wh(data_dir).start()
+    again: PrivateWarehouse = private_wh(data_dir).start()
     assert again.post("SELECT count(), uniqExact(id) FROM raw.durable").text == f"{acknowledged}\t{acknowledged}\n"
     # Asking for async_insert explicitly still acknowledges only after the flush.
     again.post("INSERT INTO raw.durable SETTINGS async_insert = 1 VALUES (20000, 'async')").raise_for_status()
     again.kill()
-    third: WarehouseProcess = private_wh(data_dir).start()
+    third: PrivateWarehouse = private_wh(data_dir).start()
     assert third.post("SELECT count() FROM raw.durable").text == f"{acknowledged + 1}\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
-from support.warehouse import WarehouseProcess
+from support.warehouse import PrivateWarehouse
 
 ROWS = [
     (i, f"街道{i % 7}", dt.datetime(2026, 1, 1, 8, 30, tzinfo=dt.UTC) + dt.timedelta(minutes=i),
@@ -28,7 +28,7 @@ DDL = (
 
 
 @pytest.mark.parametrize("compress", [False, True, "lz4", "zstd", "gzip", "br"])
-def test_clickhouse_connect_insert_query_and_parameters(wh: WarehouseProcess, db: str, compress: bool | str) -> None:
+def test_clickhouse_connect_insert_query_and_parameters(wh: PrivateWarehouse, db: str, compress: bool | str) -> None:
     client = wh.client(compress=compress)
     table = f"{db}.events"
     client.command(DDL.format(t=table))
@@ -55,7 +55,7 @@ def test_clickhouse_connect_insert_query_and_parameters(wh: WarehouseProcess, db
 
 
 @pytest.mark.parametrize("compress", [False, "lz4", "zstd", "gzip"])
-def test_clickhouse_connect_multi_block_insert_keeps_every_block(wh: WarehouseProcess, db: str, compress: bool | str) -> None:
+def test_clickhouse_connect_multi_block_insert_keeps_every_block(wh: PrivateWarehouse, db: str, compress: bool | str) -> None:
     """clickhouse-connect streams a large insert as several blocks, each compressed on its own
     (one LZ4 frame / gzip member per block): every block must land, not just the first."""
     client = wh.client(compress=compress)
@@ -66,14 +66,14 @@ def test_clickhouse_connect_multi_block_insert_keeps_every_block(wh: WarehousePr
     assert client.query(f"SELECT count(), uniqExact(id) FROM {table}").result_rows == [(30_000, 30_000)]
 
 
-def test_clickhouse_connect_large_result_is_compressed(wh: WarehouseProcess) -> None:
+def test_clickhouse_connect_large_result_is_compressed(wh: PrivateWarehouse) -> None:
     client = wh.client(compress="lz4")
     result = client.query("SELECT number, toString(number) FROM numbers(300000)")
     assert result.row_count == 300000
     assert result.result_rows[-1] == (299999, "299999")
 
 
-def test_clickhouse_connect_errors_and_sessions(wh: WarehouseProcess) -> None:
+def test_clickhouse_connect_errors_and_sessions(wh: PrivateWarehouse) -> None:
     client = wh.client()
     with pytest.raises(DatabaseError, match="Code: 60"):
         client.query("SELECT * FROM no_such_table_anywhere")
@@ -82,7 +82,7 @@ def test_clickhouse_connect_errors_and_sessions(wh: WarehouseProcess) -> None:
     assert client.command("SELECT sum(a) FROM tmp_cc") == 3
 
 
-def test_keep_alive_reuses_one_connection(wh: WarehouseProcess) -> None:
+def test_keep_alive_reuses_one_connection(wh: PrivateWarehouse) -> None:
     peers = set()
     with httpx.Client(base_url=wh.url, auth=("lianxi_admin", "dev-admin")) as client:
         for i in range(20):
@@ -93,7 +93,7 @@ def test_keep_alive_reuses_one_connection(wh: WarehouseProcess) -> None:
     assert len(peers) == 1
 
 
-def test_http_insert_of_garbage_native_writes_nothing(wh: WarehouseProcess, db: str) -> None:
+def test_http_insert_of_garbage_native_writes_nothing(wh: PrivateWarehouse, db: str) -> None:
     wh.post(f"CREATE TABLE {db}.n (a UInt64, b String) ENGINE = MergeTree ORDER BY a").raise_for_status()
     response = wh.post(f"INSERT INTO {db}.n (a, b) FORMAT Native\n".encode() + b"\x02\x05garbage-not-native")
     assert response.status_code >= 400 and response.text.startswith("Code: ")
@@ -134,7 +134,7 @@ DBT_PROJECT = {
 }
 
 
-def test_dbt_clickhouse_http_build(wh: WarehouseProcess, tmp_path: Path) -> None:
+def test_dbt_clickhouse_http_build(wh: PrivateWarehouse, tmp_path: Path) -> None:
     for name, text in DBT_PROJECT.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +177,7 @@ def test_dbt_clickhouse_http_build(wh: WarehouseProcess, tmp_path: Path) -> None
     assert response.status_code == 403
 
 
-def test_superset_dialect_as_the_reader(wh: WarehouseProcess) -> None:
+def test_superset_dialect_as_the_reader(wh: PrivateWarehouse) -> None:
     """Superset reaches the warehouse through clickhouse-connect's SQLAlchemy dialect."""
     import sqlalchemy
 
@@ -198,7 +198,7 @@ def test_superset_dialect_as_the_reader(wh: WarehouseProcess) -> None:
         engine.dispose()
 
 
-def test_clickhouse_connect_as_read_only_roles(wh: WarehouseProcess) -> None:
+def test_clickhouse_connect_as_read_only_roles(wh: PrivateWarehouse) -> None:
     reader = wh.client("lianxi_reader", compress=True)
     assert reader.query("SELECT count() FROM system.tables WHERE database = 'marts'").result_rows[0][0] >= 0
     with pytest.raises(DatabaseError, match="164"):
@@ -208,7 +208,7 @@ def test_clickhouse_connect_as_read_only_roles(wh: WarehouseProcess) -> None:
     assert analyst.query("SELECT count() FROM raw.cc_analyst").result_rows == [(0,)]
 
 
-def test_session_expires_after_its_timeout(wh: WarehouseProcess) -> None:
+def test_session_expires_after_its_timeout(wh: PrivateWarehouse) -> None:
     import time
 
     url = f"{wh.url}/?session_id=short-lived&session_timeout=1"

@@ -4,7 +4,7 @@ import gzip
 import json
 import subprocess
 
-from support.warehouse import WarehouseProcess
+from support.warehouse import PrivateWarehouse
 
 
 def curl(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -23,12 +23,12 @@ def curl_status(*args: str, stdin: bytes | None = None) -> tuple[int, dict[str, 
     return int(lines[0].split()[1]), headers, body
 
 
-def test_ping_and_root(wh: WarehouseProcess) -> None:
+def test_ping_and_root(wh: PrivateWarehouse) -> None:
     assert curl(f"{wh.url}/ping").stdout == b"Ok.\n"
     assert curl(f"{wh.url}/").stdout == b"Ok.\n"
 
 
-def test_query_in_url_body_or_both(wh: WarehouseProcess) -> None:
+def test_query_in_url_body_or_both(wh: PrivateWarehouse) -> None:
     assert curl(f"{wh.url}/?query=SELECT%201").stdout == b"1\n"
     assert curl(f"{wh.url}/", "--data-binary", "@-", stdin=b"SELECT 1\n").stdout == b"1\n"
     # The parameter, a newline, then the body: one query.
@@ -37,7 +37,7 @@ def test_query_in_url_body_or_both(wh: WarehouseProcess) -> None:
     assert "┏━━━┓" in pretty and "1" in pretty
 
 
-def test_table_lifecycle_from_the_docs(wh: WarehouseProcess, db: str) -> None:
+def test_table_lifecycle_from_the_docs(wh: PrivateWarehouse, db: str) -> None:
     base = f"{wh.url}/?database={db}"
     curl(base, "--data-binary", "@-", stdin=b"CREATE TABLE t (a UInt8) ENGINE = Memory")
     curl(base, "--data-binary", "@-", stdin=b"INSERT INTO t VALUES (1),(2),(3)")
@@ -50,7 +50,7 @@ def test_table_lifecycle_from_the_docs(wh: WarehouseProcess, db: str) -> None:
     assert body.startswith(b"Code: 60. DB::Exception:")
 
 
-def test_headers_and_summary(wh: WarehouseProcess, db: str) -> None:
+def test_headers_and_summary(wh: PrivateWarehouse, db: str) -> None:
     wh.post(f"CREATE TABLE {db}.t (a UInt64) ENGINE = MergeTree ORDER BY a").raise_for_status()
     status, headers, _ = curl_status(
         f"{wh.url}/?query_id=doc-insert-1", "-d", f"INSERT INTO {db}.t SELECT number FROM numbers(5)"
@@ -67,7 +67,7 @@ def test_headers_and_summary(wh: WarehouseProcess, db: str) -> None:
     assert json.loads(body)["data"] == [[5]]
 
 
-def test_compressed_response_and_request(wh: WarehouseProcess) -> None:
+def test_compressed_response_and_request(wh: PrivateWarehouse) -> None:
     _status, headers, body = curl_status(
         f"{wh.url}/?enable_http_compression=1", "-H", "Accept-Encoding: gzip",
         "-d", "SELECT number FROM system.numbers LIMIT 3",
@@ -80,7 +80,7 @@ def test_compressed_response_and_request(wh: WarehouseProcess) -> None:
     assert curl("--compressed", f"{wh.url}/?enable_http_compression=1&query=SELECT%2042").stdout == b"42\n"
 
 
-def test_three_ways_to_authenticate(wh: WarehouseProcess) -> None:
+def test_three_ways_to_authenticate(wh: PrivateWarehouse) -> None:
     host = wh.url.removeprefix("http://")
     assert curl(f"http://lianxi_reader:dev-reader@{host}/", "-d", "SELECT 1").stdout == b"1\n"
     assert curl("-H", "X-ClickHouse-User: lianxi_reader", "-H", "X-ClickHouse-Key: dev-reader", f"{wh.url}/", "-d", "SELECT 1").stdout == b"1\n"
@@ -90,7 +90,7 @@ def test_three_ways_to_authenticate(wh: WarehouseProcess) -> None:
     assert b"AUTHENTICATION_FAILED" in body
 
 
-def test_query_parameters(wh: WarehouseProcess) -> None:
+def test_query_parameters(wh: PrivateWarehouse) -> None:
     out = curl(
         f"{wh.url}/?param_id=2&param_phrase=test",
         "-d", "SELECT {id:UInt8} AS id, {phrase:String} AS phrase, {id:UInt8} + 1",
@@ -100,7 +100,7 @@ def test_query_parameters(wh: WarehouseProcess) -> None:
     assert out.stdout == b"6\n"
 
 
-def test_sessions_keep_temporary_tables_and_settings(wh: WarehouseProcess) -> None:
+def test_sessions_keep_temporary_tables_and_settings(wh: PrivateWarehouse) -> None:
     session = f"{wh.url}/?session_id=curl-doc-session&session_timeout=60"
     curl(session, "-d", "CREATE TEMPORARY TABLE tmp (a UInt8)")
     curl(session, "-d", "INSERT INTO tmp VALUES (7)")
@@ -114,7 +114,7 @@ def test_sessions_keep_temporary_tables_and_settings(wh: WarehouseProcess) -> No
     assert status == 404 and headers["x-clickhouse-exception-code"] == "372"
 
 
-def test_settings_in_url_are_applied(wh: WarehouseProcess) -> None:
+def test_settings_in_url_are_applied(wh: PrivateWarehouse) -> None:
     out = curl(f"{wh.url}/?max_threads=1&max_block_size=1234", "-d", "SELECT getSetting('max_threads'), getSetting('max_block_size')")
     assert out.stdout == b"1\t1234\n"
     # ...and only for that request.
@@ -124,13 +124,13 @@ def test_settings_in_url_are_applied(wh: WarehouseProcess) -> None:
     assert len(out.stdout.splitlines()) == 5
 
 
-def test_get_is_read_only(wh: WarehouseProcess, db: str) -> None:
+def test_get_is_read_only(wh: PrivateWarehouse, db: str) -> None:
     status, headers, body = curl_status(f"{wh.url}/?query=CREATE%20TABLE%20{db}.g%20(a%20UInt8)%20ENGINE%3DMemory")
     assert status == 403 and headers["x-clickhouse-exception-code"] == "164"
     assert b"READONLY" in body
 
 
-def test_chunked_request_body(wh: WarehouseProcess, db: str) -> None:
+def test_chunked_request_body(wh: PrivateWarehouse, db: str) -> None:
     wh.post(f"CREATE TABLE {db}.c (a UInt32) ENGINE = MergeTree ORDER BY a").raise_for_status()
     rows = b"".join(b"%d\n" % i for i in range(20000))
     curl(
@@ -140,7 +140,7 @@ def test_chunked_request_body(wh: WarehouseProcess, db: str) -> None:
     assert wh.post(f"SELECT count(), sum(a) FROM {db}.c").text == f"20000\t{sum(range(20000))}\n"
 
 
-def test_default_format_and_format_header(wh: WarehouseProcess) -> None:
+def test_default_format_and_format_header(wh: PrivateWarehouse) -> None:
     status, headers, body = curl_status(f"{wh.url}/?default_format=JSONEachRow", "-d", "SELECT 1 AS x")
     assert status == 200
     assert headers["x-clickhouse-format"] == "JSONEachRow"

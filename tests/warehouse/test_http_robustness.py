@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from support.warehouse import ADMIN, WarehouseProcess
+from support.warehouse import ADMIN, PrivateWarehouse
 
 
 def assert_error(response: httpx.Response, status: int, code: int) -> None:
@@ -19,7 +19,7 @@ def assert_error(response: httpx.Response, status: int, code: int) -> None:
     assert "Traceback" not in response.text
 
 
-def assert_still_serving(wh: WarehouseProcess) -> None:
+def assert_still_serving(wh: PrivateWarehouse) -> None:
     assert httpx.get(f"{wh.url}/ping").text == "Ok.\n"
     assert wh.post("SELECT 1").text == "1\n"
 
@@ -36,19 +36,19 @@ def assert_still_serving(wh: WarehouseProcess) -> None:
         (b"SELECT 1", {"Content-Encoding": "snappy-ish"}, 400, 89),
     ],
 )
-def test_bad_requests_get_clean_errors(wh: WarehouseProcess, body: bytes, headers: dict[str, str], status: int, code: int) -> None:
+def test_bad_requests_get_clean_errors(wh: PrivateWarehouse, body: bytes, headers: dict[str, str], status: int, code: int) -> None:
     assert_error(wh.post(body, headers=headers), status, code)
     assert_still_serving(wh)
 
 
-def test_unknown_setting_and_wrong_password(wh: WarehouseProcess) -> None:
+def test_unknown_setting_and_wrong_password(wh: PrivateWarehouse) -> None:
     assert_error(httpx.post(f"{wh.url}/?no_such_setting_here=1", content=b"SELECT 1", auth=ADMIN), 404, 115)
     assert_error(wh.post("SELECT 1", auth=("lianxi_admin", "wrong")), 401, 516)
     assert_error(wh.post("SELECT 1", auth=("nobody", "x")), 401, 516)
     assert_still_serving(wh)
 
 
-def test_failed_inserts_write_nothing(wh: WarehouseProcess, db: str) -> None:
+def test_failed_inserts_write_nothing(wh: PrivateWarehouse, db: str) -> None:
     wh.post(f"CREATE TABLE {db}.t (a UInt32, b String) ENGINE = MergeTree ORDER BY a").raise_for_status()
     good = "".join(f"{i},x{i}\n" for i in range(1000))
     # A bad row at the end of an otherwise valid body: the whole insert fails.
@@ -63,7 +63,7 @@ def test_failed_inserts_write_nothing(wh: WarehouseProcess, db: str) -> None:
     assert wh.post(f"SELECT count() FROM {db}.t").text == "1000\n"
 
 
-def test_multipart_form_query_and_parameters(wh: WarehouseProcess) -> None:
+def test_multipart_form_query_and_parameters(wh: PrivateWarehouse) -> None:
     response = httpx.post(
         f"{wh.url}/", auth=ADMIN,
         files={"query": (None, "SELECT {a:UInt32} * 2"), "param_a": (None, "21")},
@@ -71,7 +71,7 @@ def test_multipart_form_query_and_parameters(wh: WarehouseProcess) -> None:
     assert response.text == "42\n"
 
 
-def test_native_compressed_request_and_response(wh: WarehouseProcess) -> None:
+def test_native_compressed_request_and_response(wh: PrivateWarehouse) -> None:
     from io import BytesIO
 
     from clickhouse_driver.compression import get_decompressor_cls
@@ -100,7 +100,7 @@ def test_native_compressed_request_and_response(wh: WarehouseProcess) -> None:
     assert decompressor.get_decompressed_data(method, checksum, 1) == b"0\n1\n2\n3\n4\n"
 
 
-def test_oversized_body_is_refused_and_nothing_written(wh_limits: WarehouseProcess) -> None:
+def test_oversized_body_is_refused_and_nothing_written(wh_limits: PrivateWarehouse) -> None:
     wh = wh_limits
     wh.post("CREATE TABLE IF NOT EXISTS default.big (a UInt64) ENGINE = MergeTree ORDER BY a").raise_for_status()
     rows = "".join(f"{i}\n" for i in range(50000)).encode()  # ~290 KB > 64 KiB
@@ -118,14 +118,14 @@ def test_oversized_body_is_refused_and_nothing_written(wh_limits: WarehouseProce
     assert_still_serving(wh)
 
 
-def test_max_execution_time_is_enforced_and_cannot_be_lifted(wh_limits: WarehouseProcess) -> None:
+def test_max_execution_time_is_enforced_and_cannot_be_lifted(wh_limits: PrivateWarehouse) -> None:
     slow = "SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1"
     assert_error(wh_limits.post(slow), 408, 159)
     assert_error(httpx.post(f"{wh_limits.url}/?max_execution_time=100", content=slow.encode(), auth=ADMIN, timeout=60), 408, 159)
     assert wh_limits.post("SELECT getSetting('max_execution_time')").text == "3\n"
 
 
-def test_over_the_concurrency_cap_answers_503(wh_limits: WarehouseProcess) -> None:
+def test_over_the_concurrency_cap_answers_503(wh_limits: PrivateWarehouse) -> None:
     wh = wh_limits
     slow = "SELECT sleepEachRow(0.5) FROM numbers(5) SETTINGS max_block_size = 1 FORMAT Null"
     refused = []
@@ -148,13 +148,13 @@ def test_over_the_concurrency_cap_answers_503(wh_limits: WarehouseProcess) -> No
     assert_still_serving(wh)
 
 
-def wait_until_running(wh: WarehouseProcess, marker: str) -> None:
+def wait_until_running(wh: PrivateWarehouse, marker: str) -> None:
     probe = f"SELECT count() FROM system.processes WHERE query LIKE '%{marker}%' AND query NOT LIKE '%system.processes%'"
     while wh.post(probe).text == "0\n":
         time.sleep(0.1)
 
 
-def test_cancel_by_query_id_via_kill_query_from_another_request(wh: WarehouseProcess) -> None:
+def test_cancel_by_query_id_via_kill_query_from_another_request(wh: PrivateWarehouse) -> None:
     query_id = f"long-{uuid.uuid4()}"
     result: dict[str, httpx.Response] = {}
 
@@ -175,7 +175,7 @@ def test_cancel_by_query_id_via_kill_query_from_another_request(wh: WarehousePro
     assert result["r"].headers["x-clickhouse-exception-code"] == "394"
 
 
-def test_sixteen_concurrent_clients_mix_reads_and_writes(wh: WarehouseProcess, db: str) -> None:
+def test_sixteen_concurrent_clients_mix_reads_and_writes(wh: PrivateWarehouse, db: str) -> None:
     wh.post(f"CREATE TABLE {db}.ev (client UInt8, seq UInt32, body String) ENGINE = MergeTree ORDER BY (client, seq)").raise_for_status()
     batches, batch_rows = 10, 200
 
@@ -218,7 +218,7 @@ def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:
         httpx.get(f"{wh.url}/ping")
 
 
-def test_client_hangup_cancels_a_running_select(wh: WarehouseProcess) -> None:
+def test_client_hangup_cancels_a_running_select(wh: PrivateWarehouse) -> None:
     marker = f"hangup_{uuid.uuid4().hex[:8]}"
     sql = f"SELECT count() AS {marker} FROM numbers(100000000000) WHERE NOT ignore(sipHash64(number))"
     with pytest.raises(httpx.ReadTimeout):

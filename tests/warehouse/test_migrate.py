@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.warehouse import REPO, WarehouseProcess
+from support.warehouse import LIANXI, REPO, PrivateWarehouse
 
 from warehouse.errors import QueryError
 from warehouse.migrate import apply_migrations, discover, http_runner, split_statements
@@ -22,7 +22,7 @@ def test_discover_orders_by_file_name() -> None:
     assert [m.path.name for m in found] == sorted(m.path.name for m in found)
 
 
-def test_migrations_apply_once_in_order(wh_limits: WarehouseProcess, tmp_path: Path) -> None:
+def test_migrations_apply_once_in_order(wh_limits: PrivateWarehouse, tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
     (folder / "20990101000000_create_mig_db.sql").write_text("CREATE DATABASE IF NOT EXISTS mig_test;\n")
@@ -42,14 +42,14 @@ def test_migrations_apply_once_in_order(wh_limits: WarehouseProcess, tmp_path: P
         list(apply_migrations(run, folder))
 
 
-def test_lianxi_warehouse_migrate_cli(wh: WarehouseProcess) -> None:
+def test_lianxi_warehouse_migrate_cli(wh: PrivateWarehouse) -> None:
     env = {
         **os.environ,
         "LIANXI_ENV": "development",
         "LIANXI_WAREHOUSE_HTTP_PORT": str(wh.http_port),
         "LIANXI_WAREHOUSE_NATIVE_PORT": str(wh.native_port),
     }
-    lianxi = str(REPO / ".venv" / "bin" / "lianxi")
+    lianxi = LIANXI
     out = subprocess.run([lianxi, "warehouse", "migrate"], check=False, env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert out.returncode == 0, out.stderr
     # The session fixture started with --migrate, so everything is already there.

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from clickhouse_driver import Client
 from clickhouse_driver.errors import ServerException
-from support.warehouse import WarehouseProcess
+from support.warehouse import PrivateWarehouse
 
 from warehouse.native.wire import Reader, string, varint
 
@@ -34,7 +34,7 @@ ADMIN_USER, ADMIN_PASSWORD = "lianxi_admin", "dev-admin"
 class NativeEndpoint:
     """The native listener of the shared `python -m warehouse.server` process (conftest `wh`)."""
 
-    def __init__(self, wh: WarehouseProcess) -> None:
+    def __init__(self, wh: PrivateWarehouse) -> None:
         self.wh = wh
         self.port = wh.native_port
 
@@ -48,7 +48,7 @@ class NativeEndpoint:
 
 
 @pytest.fixture(scope="module")
-def server(wh: WarehouseProcess) -> NativeEndpoint:
+def server(wh: PrivateWarehouse) -> NativeEndpoint:
     return NativeEndpoint(wh)
 
 
@@ -491,6 +491,7 @@ def test_dbt_build_over_native(server: NativeEndpoint, tmp_path: Path) -> None:
     client.execute(f"DROP DATABASE {schema}")
 
 
+@pytest.mark.slow  # starts a server of its own with a hook
 def test_a_query_is_answered_when_done_not_at_the_next_cancel_poll(tmp_path: Path) -> None:
     # While a query runs, a watcher polls the socket for a Cancel; the query's end must wake
     # it at once (a native `SELECT 1` used to take the whole 100 ms poll). With the poll at an
@@ -502,7 +503,7 @@ def test_a_query_is_answered_when_done_not_at_the_next_cancel_poll(tmp_path: Pat
         "connection.CANCEL_POLL_SECONDS = 3600\n"
     )
     repo = Path(__file__).resolve().parents[2]
-    wh = WarehouseProcess(tmp_path / "data", PYTHONPATH=f"{hooks}{os.pathsep}{repo}")
+    wh = PrivateWarehouse(tmp_path / "data", PYTHONPATH=f"{hooks}{os.pathsep}{repo}")
     wh.start(migrate=False)
     try:
         client = Client("127.0.0.1", port=wh.native_port, user=ADMIN_USER,

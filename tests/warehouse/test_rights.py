@@ -2,14 +2,14 @@
 
 import httpx
 import pytest
-from support.warehouse import ADMIN, PASSWORDS, WarehouseProcess
+from support.warehouse import ADMIN, PASSWORDS, PrivateWarehouse
 
 from warehouse.config import ROLES, WarehouseSettings
 from warehouse.users import Users
 
 
 @pytest.fixture(scope="module")
-def tables(wh: WarehouseProcess) -> None:
+def tables(wh: PrivateWarehouse) -> None:
     for sql in (
         "CREATE TABLE IF NOT EXISTS raw.r_events (id UInt64) ENGINE = MergeTree ORDER BY id",
         "CREATE TABLE IF NOT EXISTS marts.r_fct (id UInt64) ENGINE = MergeTree ORDER BY id",
@@ -20,7 +20,7 @@ def tables(wh: WarehouseProcess) -> None:
         wh.post(sql).raise_for_status()
 
 
-def run(wh: WarehouseProcess, user: str, sql: str, **params: str) -> httpx.Response:
+def run(wh: PrivateWarehouse, user: str, sql: str, **params: str) -> httpx.Response:
     return httpx.post(f"{wh.url}/", params=params, content=sql.encode(), auth=(user, PASSWORDS[user]), timeout=60)
 
 
@@ -59,24 +59,24 @@ DENIED = [
 
 
 @pytest.mark.parametrize(("user", "sql"), ALLOWED)
-def test_role_can_do_its_job(wh: WarehouseProcess, tables: None, user: str, sql: str) -> None:
+def test_role_can_do_its_job(wh: PrivateWarehouse, tables: None, user: str, sql: str) -> None:
     response = run(wh, user, sql)
     assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize(("user", "sql", "code"), DENIED)
-def test_role_cannot_go_beyond(wh: WarehouseProcess, tables: None, user: str, sql: str, code: int) -> None:
+def test_role_cannot_go_beyond(wh: PrivateWarehouse, tables: None, user: str, sql: str, code: int) -> None:
     response = run(wh, user, sql)
     assert response.status_code == 403, response.text
     assert response.headers["x-clickhouse-exception-code"] == str(code)
 
 
-def test_unqualified_names_resolve_in_the_current_database(wh: WarehouseProcess, tables: None) -> None:
+def test_unqualified_names_resolve_in_the_current_database(wh: PrivateWarehouse, tables: None) -> None:
     assert run(wh, "lianxi_reader", "SELECT count() FROM r_fct", database="marts").text == "1\n"
     assert run(wh, "lianxi_reader", "SELECT count() FROM r_events", database="raw").status_code == 403
 
 
-def test_readonly_roles_cannot_lift_readonly(wh: WarehouseProcess, tables: None) -> None:
+def test_readonly_roles_cannot_lift_readonly(wh: PrivateWarehouse, tables: None) -> None:
     response = run(wh, "lianxi_reader", "SELECT 1", readonly="0")
     assert response.text == "1\n"  # the parameter is ignored, never honoured upwards
     response = run(wh, "lianxi_reader", "INSERT INTO marts.r_fct VALUES (1)", readonly="0")
@@ -84,7 +84,7 @@ def test_readonly_roles_cannot_lift_readonly(wh: WarehouseProcess, tables: None)
     assert httpx.post(f"{wh.url}/?readonly=1", content=b"INSERT INTO marts.r_fct VALUES (1)", auth=ADMIN).status_code == 403
 
 
-def test_no_failed_write_leaves_rows(wh: WarehouseProcess, tables: None) -> None:
+def test_no_failed_write_leaves_rows(wh: PrivateWarehouse, tables: None) -> None:
     assert wh.post("SELECT count() FROM marts.r_fct").text == "1\n"
 
 
@@ -115,7 +115,7 @@ def test_placeholder_secrets_refused_outside_development() -> None:
         os.environ.update(old)
 
 
-def test_writer_inserts_with_clickhouse_connect(wh: WarehouseProcess, tables: None) -> None:
+def test_writer_inserts_with_clickhouse_connect(wh: PrivateWarehouse, tables: None) -> None:
     from clickhouse_connect.driver.exceptions import DatabaseError
 
     writer = wh.client("lianxi_writer")

@@ -65,7 +65,7 @@ class NativeServer:
             def handle(self) -> None:
                 outer._serve_client(self.request)
 
-        self._tcp = _TCPServer((settings.host, settings.native_port), Handler)
+        self._tcp = _TCPServer((settings.warehouse_host, settings.warehouse_native_port), Handler)
 
     @property
     def port(self) -> int:

@@ -153,7 +153,7 @@ def _who(
             )
         return alert, recipient, "link"
     token = authenticate(store_of(request), secret)
-    if not token.allows(ACK_TYPE):
+    if not token.grants(ACK_TYPE):
         raise ApiError(
             403,
             "forbidden",

@@ -32,6 +32,7 @@ from ingest.contracts.registry import (
 
 __all__ = [
     "DEADLETTER_TOPIC",
+    "PLATFORM_DOMAINS",
     "SPECVERSION",
     "TYPE_PREFIX",
     "UnknownEventType",
@@ -46,6 +47,7 @@ __all__ = [
     "is_valid",
     "major_of",
     "model_for",
+    "publisher_event_types",
     "schema_for",
     "topic_for",
     "topics",

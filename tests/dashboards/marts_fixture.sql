@@ -288,7 +288,9 @@ INSERT INTO marts.fct_dashboard_freshness VALUES
   ('meetings', '联席会议', '2026-03-03 00:00:00', '2026-03-03 08:00', 0, '各数据源均按约定频率送达', '2026-03-03 00:00:00'),
   ('volunteering', '双报到与志愿服务', '2026-03-03 00:00:00', '2026-03-03 08:00', 0, '各数据源均按约定频率送达', '2026-03-03 00:00:00'),
   ('wishes', '微心愿', '2026-03-03 00:00:00', '2026-03-03 08:00', 0, '各数据源均按约定频率送达', '2026-03-03 00:00:00'),
-  ('quality', '数据质量', '2026-03-02 23:00:00', '2026-03-03 07:00', 1, '注意：12345热线 已 60 分钟未送数（约定每 15 分钟），本页数据可能不完整', '2026-03-03 00:00:00');
+  ('quality', '数据质量', '2026-03-02 23:00:00', '2026-03-03 07:00', 1, '注意：12345热线 已 60 分钟未送数（约定每 15 分钟），本页数据可能不完整', '2026-03-03 00:00:00'),
+  ('alerts', '预警', '2026-03-02 23:00:00', '2026-03-03 07:00', 1, '注意：12345热线 已 60 分钟未送数（约定每 15 分钟），本页数据可能不完整', '2026-03-03 00:00:00'),
+  ('rankings', '考核排名', '2026-03-02 23:00:00', '2026-03-03 07:00', 1, '注意：12345热线 已 60 分钟未送数（约定每 15 分钟），本页数据可能不完整', '2026-03-03 00:00:00');
 
 CREATE TABLE marts.fct_feed_issues (issue_id String, kind String, kind_zh String, source String, source_zh String,
   owner_name String, owner_contact String, outcome String, rule String, opened_at DateTime64(3, 'UTC'), opened_text String,
@@ -316,10 +318,10 @@ SELECT concat('al-', toString(n), '-', stage), kind, if(kind = 'ticket_response_
        stage, if(stage = 'community', '社区书记', '街道书记'), t.street_id, t.street_name, t.community_id, t.community_name,
        t.ticket_id, NULL, t.opened_at + toIntervalHour(24), 1, t.opened_at + toIntervalHour(25),
        t.opened_at + toIntervalHour(25), 1, toUInt32(n % 70 = 0),
-       if(n % 3 = 0, t.opened_at + toIntervalHour(27), NULL), if(n % 3 = 0, 2.0, NULL),
+       if(n % 3 = 0 OR n % 20 = 0, t.opened_at + toIntervalHour(27), NULL), if(n % 3 = 0 OR n % 20 = 0, 2.0, NULL),
        if(n % 4 = 0, t.opened_at + toIntervalHour(30), NULL),
-       multiIf(n % 4 = 0, 'resolved', n % 3 = 0, 'acknowledged', 'open'),
-       multiIf(n % 4 = 0, '已结束', n % 3 = 0, '已确认', '待确认'),
+       multiIf(n % 4 = 0, 'resolved', n % 3 = 0 OR n % 20 = 0, 'acknowledged', 'open'),
+       multiIf(n % 4 = 0, '已结束', n % 3 = 0 OR n % 20 = 0, '已确认', '待确认'),
        toDateTime64('2027-01-01 00:00:00', 3, 'UTC')
 FROM (SELECT toUInt64(substring(ticket_id, 3)) AS n, * FROM marts.fct_tickets WHERE n % 10 = 0) AS t
 ARRAY JOIN if(n % 20 = 0, ['community', 'street'], ['community']) AS stage,

@@ -697,3 +697,12 @@ def test_no_dataset_has_calculated_columns() -> None:
     it fail on the warehouse. Every column a chart or the drill uses is a mart column."""
     datasets, _ = bundle_build.load_spec()
     assert {name: spec["derived"] for name, spec in datasets.items() if spec.get("derived")} == {}
+
+
+def test_the_stand_in_marts_give_every_dashboard_its_data_as_of_row() -> None:
+    """The browser test refuses an empty chart: the fixture's fct_dashboard_freshness has a row
+    per dashboard of the spec (a new dashboard needs its row there and in dashboard_feeds)."""
+    fixture = (REPO / "tests/dashboards/marts_fixture.sql").read_text(encoding="utf-8")
+    rows = fixture.split("INSERT INTO marts.fct_dashboard_freshness VALUES", 1)[1].split(";", 1)[0]
+    _, dashboards = bundle_build.load_spec()
+    assert set(re.findall(r"\('(\w+)', '", rows)) == set(dashboards)

@@ -134,4 +134,5 @@ bench: up
 
 lint: python-env
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy core warehouse ingest streams dbt_project dashboards alerts reports infra

@@ -73,16 +73,12 @@ def dingtalk_url(url: str, secret: str, now_ms: int | None = None) -> str:
     if not secret:
         return url
     timestamp = str(now_ms if now_ms is not None else round(time.time() * 1000))
-    digest = hmac.new(
-        secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
     sign = quote_plus(base64.b64encode(digest))
     return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
 
 
-def payload(
-    channel: str, alert: Alert, recipient: str, message: Message
-) -> dict[str, Any]:
+def payload(channel: str, alert: Alert, recipient: str, message: Message) -> dict[str, Any]:
     if channel == "wecom":
         # WeCom limits markdown content to 4096 bytes; ours stay far below.
         return {"msgtype": "markdown", "markdown": {"content": message.markdown}}
@@ -126,9 +122,7 @@ def send_webhook(
             url,
             json=payload(target.channel, alert, recipient, message),
             timeout=settings.alerts_webhook_timeout_seconds,
-            headers={
-                "Idempotency-Key": f"{alert.alert_id}.{recipient}.{target.channel}"
-            },
+            headers={"Idempotency-Key": f"{alert.alert_id}.{recipient}.{target.channel}"},
         )
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc

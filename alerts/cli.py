@@ -17,9 +17,7 @@ alerts_app = typer.Typer(
 
 
 def _fail(code: str, message: str, exit_code: int = 2) -> NoReturn:
-    sys.stderr.write(
-        json.dumps({"error": code, "message": message}, ensure_ascii=False) + "\n"
-    )
+    sys.stderr.write(json.dumps({"error": code, "message": message}, ensure_ascii=False) + "\n")
     raise typer.Exit(exit_code)
 
 
@@ -31,11 +29,7 @@ def _service():
     try:
         return AlertService(get_settings())
     except ValueError as exc:  # placeholder secrets, unreadable recipients file
-        code = (
-            "invalid_recipients"
-            if isinstance(exc, RoutingError)
-            else "invalid_settings"
-        )
+        code = "invalid_recipients" if isinstance(exc, RoutingError) else "invalid_settings"
         _fail(code, str(exc))
 
 
@@ -56,9 +50,7 @@ def run(
 
 @alerts_app.command("check")
 def check(
-    once: Annotated[
-        bool, typer.Option("--once", help="one detection and delivery pass")
-    ] = True,
+    once: Annotated[bool, typer.Option("--once", help="one detection and delivery pass")] = True,
 ) -> None:
     """One pass (detect, escalate, deliver, publish), then print the ledger's counts as JSON."""
     service = _service()
@@ -94,9 +86,7 @@ def _detail() -> dict:
 
     port = AlertsSettings().alerts_health_port
     try:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/health", timeout=2
-        ) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
             return dict(json.loads(response.read()))
     except urllib.error.HTTPError as exc:  # 503: unhealthy, and the body says why
         return dict(json.loads(exc.read()))

@@ -38,9 +38,7 @@ def _event(
         },
     }
     problems = validate_event(event)
-    if (
-        problems
-    ):  # a bug here, never the recipient's fault: stop before it reaches Kafka
+    if problems:  # a bug here, never the recipient's fault: stop before it reaches Kafka
         raise ValueError(f"invalid {event_type}: {[p.as_dict() for p in problems]}")
     return event
 
@@ -100,6 +98,4 @@ def failed(
 
 
 def resolved(alert: Alert, reason: str, at: datetime) -> dict[str, Any]:
-    return _event(
-        "resolved", f"{alert.alert_id}.resolved", alert, at, {"reason": reason}
-    )
+    return _event("resolved", f"{alert.alert_id}.resolved", alert, at, {"reason": reason})

@@ -9,7 +9,4 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:lianxi:alerts")
 
 def alert_id(kind: str, subject: str, stage: str, definition_version: int) -> str:
     """`subject` is the ticket id, or `<unit>/<period>` for a meeting alert."""
-    return (
-        "al-"
-        + uuid.uuid5(NAMESPACE, f"{kind}|{subject}|{stage}|v{definition_version}").hex
-    )
+    return "al-" + uuid.uuid5(NAMESPACE, f"{kind}|{subject}|{stage}|v{definition_version}").hex

@@ -19,9 +19,7 @@ from typing import Any
 
 from alerts.model import Alert
 
-_SCHEMA = (Path(__file__).parent / "sql" / "ledger_schema.sql").read_text(
-    encoding="utf-8"
-)
+_SCHEMA = (Path(__file__).parent / "sql" / "ledger_schema.sql").read_text(encoding="utf-8")
 
 
 def _ts(value: str | None) -> datetime | None:
@@ -33,9 +31,7 @@ class Ledger:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None
-        )
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before the call returns (WAL's NORMAL could lose the last
         # transactions on power loss, and with them the record of a sent message).
@@ -69,9 +65,7 @@ class Ledger:
     def has(self, alert_id: str) -> bool:
         with self._lock:
             return (
-                self._db.execute(
-                    "SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)
-                ).fetchone()
+                self._db.execute("SELECT 1 FROM alerts WHERE alert_id = ?", (alert_id,)).fetchone()
                 is not None
             )
 

@@ -42,9 +42,7 @@ def shanghai(ts: datetime) -> str:
     return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def render(
-    alert: Alert, recipient: str, now: datetime, base_url: str, secret: str
-) -> Message:
+def render(alert: Alert, recipient: str, now: datetime, base_url: str, secret: str) -> Message:
     url = ack_url(base_url, secret, alert.alert_id, recipient)
     hours = max(0.0, (now - alert.due_at).total_seconds() / 3600)
     unit = alert.community_id or alert.street_id

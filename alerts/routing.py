@@ -43,9 +43,7 @@ class Recipient:
 
 def _recipient(entry: Any, where: str, unit: str = "") -> Recipient:
     if not isinstance(entry, dict):
-        raise RoutingError(
-            f"{where}: a recipient is a mapping with id, email, webhooks"
-        )
+        raise RoutingError(f"{where}: a recipient is a mapping with id, email, webhooks")
     rid = str(entry.get("id", "")).replace("{unit}", unit)
     if not RECIPIENT_ID.match(rid):
         raise RoutingError(
@@ -70,9 +68,7 @@ def _recipient(entry: Any, where: str, unit: str = "") -> Recipient:
         targets.append(Target(kind, str(hook["url"]).replace("{unit}", unit), secret))
     channels = [t.channel for t in targets]
     if len(set(channels)) != len(channels):
-        raise RoutingError(
-            f"{where}: at most one target per channel (one delivery record each)"
-        )
+        raise RoutingError(f"{where}: at most one target per channel (one delivery record each)")
     if not targets:
         raise RoutingError(f"{where}: recipient {rid} has neither email nor webhooks")
     return Recipient(rid, tuple(targets))
@@ -89,28 +85,20 @@ class Routing:
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise RoutingError(
-                f"{path}: cannot read the recipients file ({exc})"
-            ) from None
+            raise RoutingError(f"{path}: cannot read the recipients file ({exc})") from None
         district = tuple(
-            _recipient(e, f"district[{i}]")
-            for i, e in enumerate(doc.get("district") or [])
+            _recipient(e, f"district[{i}]") for i, e in enumerate(doc.get("district") or [])
         )
         units: dict[str, tuple[Recipient, ...]] = {}
         for unit, entries in (doc.get("units") or {}).items():
             if not UNIT.match(str(unit)):
-                raise RoutingError(
-                    f"units.{unit}: not a street (s-01) or community (c-01-02) id"
-                )
+                raise RoutingError(f"units.{unit}: not a street (s-01) or community (c-01-02) id")
             units[str(unit)] = tuple(
-                _recipient(e, f"units.{unit}[{i}]", str(unit))
-                for i, e in enumerate(entries or [])
+                _recipient(e, f"units.{unit}[{i}]", str(unit)) for i, e in enumerate(entries or [])
             )
         defaults = doc.get("defaults")
         if defaults is not None:
-            _recipient(
-                defaults, "defaults", "s-01"
-            )  # fail at load, not at the first alert
+            _recipient(defaults, "defaults", "s-01")  # fail at load, not at the first alert
         return cls(district, units, defaults)
 
     def unit_recipients(self, unit: str) -> tuple[Recipient, ...]:
@@ -120,9 +108,7 @@ class Routing:
             return ()
         return (_recipient(self.defaults, "defaults", unit),)
 
-    def recipients(
-        self, stage: str, street_id: str, community_id: str
-    ) -> tuple[Recipient, ...]:
+    def recipients(self, stage: str, street_id: str, community_id: str) -> tuple[Recipient, ...]:
         """The recipients of one stage of one alert, and nobody else."""
         if stage == "community":
             return self.unit_recipients(community_id)
@@ -136,10 +122,6 @@ class Routing:
         self, recipient_id: str, stage: str, street_id: str, community_id: str
     ) -> Recipient | None:
         return next(
-            (
-                r
-                for r in self.recipients(stage, street_id, community_id)
-                if r.id == recipient_id
-            ),
+            (r for r in self.recipients(stage, street_id, community_id) if r.id == recipient_id),
             None,
         )

@@ -66,8 +66,7 @@ def explain(exc: BaseException) -> str:
         )
     if "UNKNOWN_TABLE" in text:
         return (
-            text
-            + " — run `lianxi warehouse migrate` (raw.alert_events comes with the migrations)"
+            text + " — run `lianxi warehouse migrate` (raw.alert_events comes with the migrations)"
         )
     return text
 
@@ -138,9 +137,7 @@ class Publisher:
 
 
 class AlertService:
-    def __init__(
-        self, settings: AlertsSettings, routing: Routing | None = None
-    ) -> None:
+    def __init__(self, settings: AlertsSettings, routing: Routing | None = None) -> None:
         self.settings = settings
         self.routing = routing or Routing.load(settings.alerts_recipients_file)
         self.ledger = Ledger(settings.ledger_path)
@@ -176,8 +173,7 @@ class AlertService:
                 self._stop.wait(
                     max(
                         0.0,
-                        self.settings.alerts_interval_seconds
-                        - (time.monotonic() - started),
+                        self.settings.alerts_interval_seconds - (time.monotonic() - started),
                     )
                 )
         finally:
@@ -276,9 +272,7 @@ class AlertService:
     def _channels(self, alert: Alert) -> list[tuple[str, str]]:
         found = []
         for rid in alert.recipients:
-            recipient = self.routing.find(
-                rid, alert.stage, alert.street_id, alert.community_id
-            )
+            recipient = self.routing.find(rid, alert.stage, alert.street_id, alert.community_id)
             if recipient is None:
                 continue
             found += [(rid, t.channel) for t in recipient.targets]
@@ -288,10 +282,7 @@ class AlertService:
         if self.ledger.has(alert.alert_id):
             return False
         alert.recipients = [
-            r.id
-            for r in self.routing.recipients(
-                alert.stage, alert.street_id, alert.community_id
-            )
+            r.id for r in self.routing.recipients(alert.stage, alert.street_id, alert.community_id)
         ]
         alert.raised_at = now
         if not alert.recipients:
@@ -331,10 +322,7 @@ class AlertService:
                 reason = "ticket_closed"
             elif row["is_resolved"]:
                 reason = "ticket_resolved"
-            elif (
-                alert.kind == "ticket_response_overdue"
-                and row["responded_at"] is not None
-            ):
+            elif alert.kind == "ticket_response_overdue" and row["responded_at"] is not None:
                 reason = "ticket_responded"
             if reason:
                 self.ledger.resolve(alert, reason, events.resolved(alert, reason, now))
@@ -371,9 +359,7 @@ class AlertService:
                 )
 
     def watch_meetings(self, now: datetime) -> None:
-        open_alerts = [
-            a for a in self.ledger.open_alerts() if a.kind == "meeting_missing"
-        ]
+        open_alerts = [a for a in self.ledger.open_alerts() if a.kind == "meeting_missing"]
         watched = sorted({a.subject for a in open_alerts})
         warn_until = now + timedelta(hours=self.settings.alerts_meeting_warn_hours)
         rows = self.warehouse.query(
@@ -395,9 +381,7 @@ class AlertService:
             stage = "street" if row["level"] == "street" else "community"
             self.raise_alert(
                 Alert(
-                    alert_id(
-                        "meeting_missing", subject, stage, MEETING_DEFINITION_VERSION
-                    ),
+                    alert_id("meeting_missing", subject, stage, MEETING_DEFINITION_VERSION),
                     "meeting_missing",
                     stage,
                     row["street_id"],
@@ -470,9 +454,7 @@ class AlertService:
                 self._send, alert_id_, recipient, channel, attempts
             )
 
-    def _send(
-        self, alert_id_: str, recipient_id: str, channel: str, done_attempts: int
-    ) -> None:
+    def _send(self, alert_id_: str, recipient_id: str, channel: str, done_attempts: int) -> None:
         alert = self.ledger.get(alert_id_)
         if alert is None:
             return
@@ -519,9 +501,7 @@ class AlertService:
                     channel,
                     attempt,
                     final,
-                    events.failed(
-                        alert, recipient_id, channel, attempt, str(exc), final, now
-                    ),
+                    events.failed(alert, recipient_id, channel, attempt, str(exc), final, now),
                 )
                 self.stats.failed_attempts += 1
                 log.warning(
@@ -538,18 +518,13 @@ class AlertService:
                 recipient_id,
                 channel,
                 attempt,
-                events.delivered(
-                    alert, recipient_id, channel, attempt, datetime.now(UTC)
-                ),
+                events.delivered(alert, recipient_id, channel, attempt, datetime.now(UTC)),
             )
             self.stats.delivered += 1
 
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(remaining)
-            | tenacity.stop_when_event_set(self._stop),
-            wait=tenacity.wait_exponential(
-                multiplier=1, min=1, max=s.alerts_retry_max_seconds
-            ),
+            stop=tenacity.stop_after_attempt(remaining) | tenacity.stop_when_event_set(self._stop),
+            wait=tenacity.wait_exponential(multiplier=1, min=1, max=s.alerts_retry_max_seconds),
             retry=tenacity.retry_if_exception_type(channels.DeliveryError),
             reraise=False,
         )
@@ -585,9 +560,7 @@ class AlertService:
 
     def status(self) -> dict[str, Any]:
         age = time.time() - self.stats.last_tick_at if self.stats.last_tick_at else None
-        healthy = (
-            age is not None and age < 3 * self.settings.alerts_interval_seconds + 30
-        )
+        healthy = age is not None and age < 3 * self.settings.alerts_interval_seconds + 30
         return {
             "healthy": healthy,
             "ticks": self.stats.ticks,
@@ -607,9 +580,7 @@ class AlertService:
                 # succeeded recently (`lianxi status` shows its JSON either way).
                 status = service.status()
                 body = json.dumps(status).encode()
-                ok = self.path == "/livez" or (
-                    self.path == "/health" and status["healthy"]
-                )
+                ok = self.path == "/livez" or (self.path == "/health" and status["healthy"])
                 self.send_response(200 if ok else 503)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -619,10 +590,6 @@ class AlertService:
             def log_message(self, *_args: Any) -> None:
                 return None
 
-        server = ThreadingHTTPServer(
-            ("127.0.0.1", self.settings.alerts_health_port), Handler
-        )
-        threading.Thread(
-            target=server.serve_forever, daemon=True, name="alerts-health"
-        ).start()
+        server = ThreadingHTTPServer(("127.0.0.1", self.settings.alerts_health_port), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True, name="alerts-health").start()
         return server

@@ -40,18 +40,12 @@ class PlatformSettings(BaseSettings):
     # working directory.
     var_dir: Path = Field(REPO_ROOT / "var", validation_alias=_env("LIANXI_VAR_DIR"))
 
-    kafka_bootstrap: str = Field(
-        "127.0.0.1:9092", validation_alias=_env("LIANXI_KAFKA_BOOTSTRAP")
-    )
+    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias=_env("LIANXI_KAFKA_BOOTSTRAP"))
     # Put before every topic name (lianxi.<domain>, lianxi.deadletter): lets tests and parallel
     # stacks share one broker without seeing each other's topics.
-    kafka_topic_prefix: str = Field(
-        "", validation_alias=_env("LIANXI_KAFKA_TOPIC_PREFIX")
-    )
+    kafka_topic_prefix: str = Field("", validation_alias=_env("LIANXI_KAFKA_TOPIC_PREFIX"))
 
-    warehouse_host: str = Field(
-        "127.0.0.1", validation_alias=_env("LIANXI_WAREHOUSE_HOST")
-    )
+    warehouse_host: str = Field("127.0.0.1", validation_alias=_env("LIANXI_WAREHOUSE_HOST"))
     warehouse_http_port: int = Field(
         8123, ge=1, le=65535, validation_alias=_env("LIANXI_WAREHOUSE_HTTP_PORT")
     )
@@ -111,17 +105,11 @@ class PlatformSettings(BaseSettings):
     )
 
     # The ingest API's port: the API serves on it, the stack probes its health there.
-    api_port: int = Field(
-        8000, ge=1, le=65535, validation_alias=_env("LIANXI_API_PORT")
-    )
+    api_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("LIANXI_API_PORT"))
     # Superset: the stack serves it and creates its admin; the dashboards stage provisions
     # through its API as that admin.
-    superset_port: int = Field(
-        8088, ge=1, le=65535, validation_alias=_env("LIANXI_SUPERSET_PORT")
-    )
-    superset_admin_user: str = Field(
-        "admin", validation_alias=_env("LIANXI_SUPERSET_ADMIN_USER")
-    )
+    superset_port: int = Field(8088, ge=1, le=65535, validation_alias=_env("LIANXI_SUPERSET_PORT"))
+    superset_admin_user: str = Field("admin", validation_alias=_env("LIANXI_SUPERSET_ADMIN_USER"))
     superset_admin_password: str = Field(
         "admin", validation_alias=_env("LIANXI_SUPERSET_ADMIN_PASSWORD")
     )

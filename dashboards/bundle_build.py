@@ -20,12 +20,18 @@ BUNDLE_DIR = PACKAGE_DIR / "bundle"
 KPI_DEFINITIONS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "kpi_definitions.csv"
 # Headline columns that are KPIs of the metric layer, and the definition each applies.
 HEADLINE_KPIS = {
-    "response_rate": "response_rate", "resolution_rate": "resolution_rate",
-    "satisfaction_rate": "satisfaction_rate", "street_meeting_compliance": "meeting_compliance",
-    "community_meeting_compliance": "meeting_compliance", "overdue_rate": "overdue_rate",
+    "response_rate": "response_rate",
+    "resolution_rate": "resolution_rate",
+    "satisfaction_rate": "satisfaction_rate",
+    "street_meeting_compliance": "meeting_compliance",
+    "community_meeting_compliance": "meeting_compliance",
+    "overdue_rate": "overdue_rate",
     "wish_fulfilment_rate": "wish_fulfilment_rate",
 }
-KPI_CHART_NAMES = {"street_meeting_compliance": "meeting_compliance", "community_meeting_compliance": "meeting_compliance"}
+KPI_CHART_NAMES = {
+    "street_meeting_compliance": "meeting_compliance",
+    "community_meeting_compliance": "meeting_compliance",
+}
 CODE_LABELS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "code_labels.csv"
 KPI_NAMES_ZH = {"meeting_compliance": "联席会议履约率"}  # the definition both meeting KPIs share
 RANKING_WEIGHTS = PACKAGE_DIR.parent / "dbt_project" / "seeds" / "ranking_weights.csv"
@@ -83,9 +89,7 @@ def stable_uuid(kind: str, name: str) -> str:
 
 def load_spec() -> tuple[dict[str, Any], dict[str, Any]]:
     datasets = canonical.load((SPEC_DIR / "datasets.yaml").read_text(encoding="utf-8"))
-    dashboards = canonical.load(
-        (SPEC_DIR / "dashboards.yaml").read_text(encoding="utf-8")
-    )
+    dashboards = canonical.load((SPEC_DIR / "dashboards.yaml").read_text(encoding="utf-8"))
     return datasets, with_data_as_of(dashboards)
 
 
@@ -132,17 +136,12 @@ def load_label_colors() -> dict[str, str]:
 
 
 def iter_charts(dashboards: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        chart for board in dashboards.values() for row in board["rows"] for chart in row
-    ]
+    return [chart for board in dashboards.values() for row in board["rows"] for chart in row]
 
 
 def chart_numbers(dashboards: dict[str, Any]) -> dict[str, int]:
     """Bundle-local chart ids (position `chartId`, filter scopes); the importer remaps them."""
-    return {
-        chart["key"]: number
-        for number, chart in enumerate(iter_charts(dashboards), start=1)
-    }
+    return {chart["key"]: number for number, chart in enumerate(iter_charts(dashboards), start=1)}
 
 
 def database_uri(name: str, hostport: str = CANONICAL_HOSTPORT) -> str:
@@ -177,9 +176,7 @@ def _database(name: str) -> dict[str, Any]:
     }
 
 
-def _column(
-    name: str, ch_type: str, label: str, expression: str | None = None
-) -> dict[str, Any]:
+def _column(name: str, ch_type: str, label: str, expression: str | None = None) -> dict[str, Any]:
     return {
         "advanced_data_type": None,
         "column_name": name,
@@ -203,10 +200,7 @@ def _is_temporal(ch_type: str) -> bool:
 
 
 def _dataset(table: str, spec: dict[str, Any]) -> dict[str, Any]:
-    columns = [
-        _column(name, ch_type, label)
-        for name, (ch_type, label) in spec["columns"].items()
-    ]
+    columns = [_column(name, ch_type, label) for name, (ch_type, label) in spec["columns"].items()]
     for name, (expression, ch_type, label) in (spec.get("derived") or {}).items():
         columns.append(_column(name, ch_type, label, expression))
     return {
@@ -501,9 +495,7 @@ class _ChartBuilder:
         elif self.kind == "pivot":
             columns = chart["rows_by"] + chart["columns_by"]
         filters = (
-            [{"col": self.dttm, "op": "TEMPORAL_RANGE", "val": "No filter"}]
-            if self.dttm
-            else []
+            [{"col": self.dttm, "op": "TEMPORAL_RANGE", "val": "No filter"}] if self.dttm else []
         )
         return {
             "annotation_layers": [],
@@ -540,8 +532,12 @@ def chart_kpis(chart: dict[str, Any]) -> list[str]:
     headline columns its metrics read."""
     where = chart.get("where") or ""
     names = re.findall(r"'([a-z_]+)'", where) if "kpi" in where else []
-    sqls = [m[0] for m in chart.get("metrics") or []] + ([chart["metric"][0]] if chart.get("metric") else [])
-    names += [column for sql in sqls for column in HEADLINE_KPIS if re.search(rf"\b{column}\b", sql)]
+    sqls = [m[0] for m in chart.get("metrics") or []] + (
+        [chart["metric"][0]] if chart.get("metric") else []
+    )
+    names += [
+        column for sql in sqls for column in HEADLINE_KPIS if re.search(rf"\b{column}\b", sql)
+    ]
     if chart.get("dataset") in RANKING_DATASETS:
         names += [row["kpi"] for row in ranking_weight_versions()]
     return sorted({HEADLINE_KPIS.get(n, KPI_CHART_NAMES.get(n, n)) for n in names})
@@ -551,20 +547,31 @@ def definition_note(chart: dict[str, Any], versions: dict[str, list[dict[str, st
     """The tile's description (Superset shows it beside the title): which definition and
     versions the figure applies, and where the as-of time is."""
     with CODE_LABELS.open(encoding="utf-8") as handle:
-        names = {r["code"]: r["label_zh"] for r in csv.DictReader(handle) if r["domain"] == "kpi"} | KPI_NAMES_ZH
+        names = {
+            r["code"]: r["label_zh"] for r in csv.DictReader(handle) if r["domain"] == "kpi"
+        } | KPI_NAMES_ZH
     parts = []
     for kpi in chart_kpis(chart):
-        spans = "，".join(f"v{r['version']} 自 {r['effective_from']} 起" for r in versions.get(kpi, []))
+        spans = "，".join(
+            f"v{r['version']} 自 {r['effective_from']} 起" for r in versions.get(kpi, [])
+        )
         parts.append(f"{names.get(kpi, kpi)}（{kpi}）{spans}")
     if not parts:
         return None
     weights = ""
     if chart.get("dataset") in RANKING_DATASETS:
-        weight_spans = sorted({(int(r["version"]), r["effective_from"]) for r in ranking_weight_versions()})
-        weights = ("考核权重：" + "，".join(f"v{v} 自 {start} 起" for v, start in weight_spans)
-                   + "（dbt_project/seeds/ranking_weights.csv，按期首日生效的版本）。")
-    return (weights + "口径：" + "；".join(parts) + "。定义见 dbt_project/seeds/kpi_definitions.csv，"
-            "按月适用当月生效的版本；数字截至最近一次 dbt 构建（默认每 5 分钟一次）。")
+        weight_spans = sorted(
+            {(int(r["version"]), r["effective_from"]) for r in ranking_weight_versions()}
+        )
+        weights = (
+            "考核权重："
+            + "，".join(f"v{v} 自 {start} 起" for v, start in weight_spans)
+            + "（dbt_project/seeds/ranking_weights.csv，按期首日生效的版本）。"
+        )
+    return (
+        weights + "口径：" + "；".join(parts) + "。定义见 dbt_project/seeds/kpi_definitions.csv，"
+        "按月适用当月生效的版本；数字截至最近一次 dbt 构建（默认每 5 分钟一次）。"
+    )
 
 
 def ranking_weight_versions() -> list[dict[str, str]]:
@@ -576,7 +583,9 @@ def ranking_weight_versions() -> list[dict[str, str]]:
 def rag_formatting(column: str) -> list[dict[str, Any]]:
     """Superset conditional formatting colouring a score column by the RAG bands."""
     with RANKING_THRESHOLDS.open(encoding="utf-8") as handle:
-        bands = sorted(((float(r["min_score"]), r["rag"]) for r in csv.DictReader(handle)), reverse=True)
+        bands = sorted(
+            ((float(r["min_score"]), r["rag"]) for r in csv.DictReader(handle)), reverse=True
+        )
     rules: list[dict[str, Any]] = []
     upper: float | None = None
     for low, rag in bands:
@@ -618,9 +627,7 @@ def _chart(chart: dict[str, Any], datasets: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _position(
-    key: str, board: dict[str, Any], numbers: dict[str, int]
-) -> dict[str, Any]:
+def _position(key: str, board: dict[str, Any], numbers: dict[str, int]) -> dict[str, Any]:
     position: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
         "GRID_ID": {
@@ -672,9 +679,7 @@ def _native_filters(
     charts = [chart for row in board["rows"] for chart in row]
 
     def scope(has: Any) -> dict[str, Any]:
-        excluded = sorted(
-            numbers[c["key"]] for c in charts if not has(datasets[c["dataset"]])
-        )
+        excluded = sorted(numbers[c["key"]] for c in charts if not has(datasets[c["dataset"]]))
         return {"excluded": excluded, "rootPath": ["ROOT_ID"]}
 
     def has_column(name: str) -> Any:
@@ -742,9 +747,7 @@ def _dashboard(
             "cross_filters_enabled": False,
             "expanded_slices": {},
             "label_colors": load_label_colors(),
-            "native_filter_configuration": _native_filters(
-                key, board, datasets, numbers
-            ),
+            "native_filter_configuration": _native_filters(key, board, datasets, numbers),
             "refresh_frequency": board["refresh"],
             "shared_label_colors": [],
             "timed_refresh_immune_slices": [],

@@ -20,7 +20,12 @@ _Dumper.add_representer(str, _str)
 
 def dump(document: dict[str, Any]) -> str:
     return yaml.dump(
-        document, Dumper=_Dumper, sort_keys=True, allow_unicode=True, width=1_000_000, default_flow_style=False
+        document,
+        Dumper=_Dumper,
+        sort_keys=True,
+        allow_unicode=True,
+        width=1_000_000,
+        default_flow_style=False,
     )
 
 

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-dashboards_app = typer.Typer(help="Superset dashboards as code: bundle, import/export, roles and RLS.",
-                             no_args_is_help=True)
+dashboards_app = typer.Typer(
+    help="Superset dashboards as code: bundle, import/export, roles and RLS.", no_args_is_help=True
+)
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -18,7 +19,9 @@ def _emit(payload: dict[str, Any]) -> None:
 
 def _fail(error: str, detail: str, **extra: Any) -> None:
     # One JSON line on stderr, exit 1: scripts can parse it, people can read it.
-    typer.echo(json.dumps({"error": error, "detail": detail, **extra}, ensure_ascii=False), err=True)
+    typer.echo(
+        json.dumps({"error": error, "detail": detail, **extra}, ensure_ascii=False), err=True
+    )
     raise typer.Exit(1)
 
 
@@ -33,11 +36,15 @@ def _superset() -> Iterator[Any]:
     try:
         settings = DashboardsSettings()
     except ValidationError as exc:
-        errors = [{"field": ".".join(map(str, e["loc"])) or "settings", "rule": e["msg"]} for e in exc.errors()]
+        errors = [
+            {"field": ".".join(map(str, e["loc"])) or "settings", "rule": e["msg"]}
+            for e in exc.errors()
+        ]
         _fail("invalid_settings", "LIANXI_ settings are invalid", errors=errors)
     try:
-        with SupersetSession(settings.superset_url, settings.superset_admin_user,
-                             settings.superset_admin_password) as session:
+        with SupersetSession(
+            settings.superset_url, settings.superset_admin_user, settings.superset_admin_password
+        ) as session:
             yield settings, session
     except SupersetError as exc:
         _fail("superset_refused", str(exc), status=exc.status)
@@ -62,19 +69,30 @@ def build_command() -> None:
 
 @dashboards_app.command("import")
 def import_command(
-    bundle: Annotated[Path | None, typer.Option(help="bundle folder (default: dashboards/bundle)")] = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="bundle folder (default: dashboards/bundle)")
+    ] = None,
 ) -> None:
     """Import (or re-import) the bundle into Superset; warehouse passwords come from the env."""
     from dashboards import bundle_build, importer
 
     with _superset() as (settings, session):
-        _guard(lambda: _emit({"imported": importer.import_bundle(session, settings,
-                                                                  bundle or bundle_build.BUNDLE_DIR)}))
+        _guard(
+            lambda: _emit(
+                {
+                    "imported": importer.import_bundle(
+                        session, settings, bundle or bundle_build.BUNDLE_DIR
+                    )
+                }
+            )
+        )
 
 
 @dashboards_app.command("export")
 def export_command(
-    out: Annotated[Path | None, typer.Option(help="target folder (default: dashboards/bundle)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="target folder (default: dashboards/bundle)")
+    ] = None,
     check: Annotated[bool, typer.Option(help="exit 1 if Superset differs from the folder")] = False,
 ) -> None:
     """Export Superset's assets in canonical form; unchanged assets give no diff."""
@@ -101,7 +119,9 @@ def export_command(
 @dashboards_app.command("roles")
 def roles_command(
     demo_users: Annotated[bool, typer.Option(help="create one demo user per role")] = True,
-    reset_passwords: Annotated[bool, typer.Option(help="set existing demo users' passwords again")] = False,
+    reset_passwords: Annotated[
+        bool, typer.Option(help="set existing demo users' passwords again")
+    ] = False,
 ) -> None:
     """Create roles, RLS rules and demo users from the org tree in marts.dim_street/dim_community."""
     from clickhouse_connect.driver.exceptions import ClickHouseError
@@ -109,15 +129,25 @@ def roles_command(
     from dashboards import org_tree, roles
 
     with _superset() as (settings, session):
+
         def run() -> None:
             try:
                 streets = org_tree.read(settings)
             except (ClickHouseError, OSError) as exc:
-                _fail("warehouse_unreachable", f"{settings.warehouse_hostport}: {exc}".splitlines()[0])
+                _fail(
+                    "warehouse_unreachable", f"{settings.warehouse_hostport}: {exc}".splitlines()[0]
+                )
             if not streets:
                 _fail("empty_org_tree", "marts.dim_street has no rows: build the marts first")
-            _emit(roles.provision(session, settings, streets, demo_users=demo_users,
-                                  reset_passwords=reset_passwords))
+            _emit(
+                roles.provision(
+                    session,
+                    settings,
+                    streets,
+                    demo_users=demo_users,
+                    reset_passwords=reset_passwords,
+                )
+            )
 
         _guard(run)
 
@@ -125,4 +155,3 @@ def roles_command(
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the top-level app."""
     app.add_typer(dashboards_app, name="dashboards")
-

@@ -16,7 +16,9 @@ class DashboardsSettings(PlatformSettings):
 
     @model_validator(mode="after")
     def _check_secrets(self) -> "DashboardsSettings":
-        self.refuse_placeholders("superset_admin_password", "warehouse_reader_password", "warehouse_analyst_password")
+        self.refuse_placeholders(
+            "superset_admin_password", "warehouse_reader_password", "warehouse_analyst_password"
+        )
         return self
 
     @property
@@ -31,7 +33,9 @@ class DashboardsSettings(PlatformSettings):
         if self.dashboards_demo_password:
             return self.dashboards_demo_password
         if not self.development:
-            raise ValueError("LIANXI_DASHBOARDS_DEMO_PASSWORD is required outside LIANXI_ENV=development")
+            raise ValueError(
+                "LIANXI_DASHBOARDS_DEMO_PASSWORD is required outside LIANXI_ENV=development"
+            )
         return f"dev-{login}"
 
 

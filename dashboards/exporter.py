@@ -20,10 +20,16 @@ def export_documents(session: SupersetSession) -> dict[str, str]:
     return {path: canonical.dump(doc) for path, doc in Normaliser().files(exported).items()}
 
 
-def write_export(session: SupersetSession, target: Path = bundle_build.BUNDLE_DIR) -> dict[str, list[str]]:
+def write_export(
+    session: SupersetSession, target: Path = bundle_build.BUNDLE_DIR
+) -> dict[str, list[str]]:
     """Write the export over `target`; report which files changed, appeared or disappeared."""
     texts = export_documents(session)
-    existing = {p.relative_to(target).as_posix(): p for p in target.rglob("*.yaml")} if target.exists() else {}
+    existing = (
+        {p.relative_to(target).as_posix(): p for p in target.rglob("*.yaml")}
+        if target.exists()
+        else {}
+    )
     report: dict[str, list[str]] = {"changed": [], "added": [], "removed": []}
     for relative, text in sorted(texts.items()):
         path = target / relative

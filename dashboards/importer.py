@@ -64,14 +64,24 @@ def _prune_charts(session: SupersetSession, files: dict[str, str]) -> None:
     must not linger in Superset. Charts someone made by hand are never touched."""
     import yaml
 
-    names = {yaml.safe_load(text)["slice_name"] for relative, text in files.items() if relative.startswith("charts/")}
+    names = {
+        yaml.safe_load(text)["slice_name"]
+        for relative, text in files.items()
+        if relative.startswith("charts/")
+    }
     for chart in session.list_all("chart", ["id", "slice_name", "certified_by"]):
-        if chart.get("certified_by") == bundle_build.CERTIFIED_BY and chart["slice_name"] not in names:
+        if (
+            chart.get("certified_by") == bundle_build.CERTIFIED_BY
+            and chart["slice_name"] not in names
+        ):
             session.delete(f"/api/v1/chart/{chart['id']}")
 
 
-def import_bundle(session: SupersetSession, settings: DashboardsSettings,
-                  bundle_dir: Path = bundle_build.BUNDLE_DIR) -> dict[str, Any]:
+def import_bundle(
+    session: SupersetSession,
+    settings: DashboardsSettings,
+    bundle_dir: Path = bundle_build.BUNDLE_DIR,
+) -> dict[str, Any]:
     files = bundle_files(bundle_dir, settings)
     session.post(
         "/api/v1/assets/import/",

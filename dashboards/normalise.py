@@ -38,7 +38,9 @@ class Normaliser:
                 continue
             handler = getattr(self, f"_{kind}", None)
             normalised = handler(document) if handler else document
-            result[self.paths.get(document.get("uuid"), self._fallback_path(kind, path))] = normalised
+            result[self.paths.get(document.get("uuid"), self._fallback_path(kind, path))] = (
+                normalised
+            )
         return result
 
     @staticmethod
@@ -87,5 +89,7 @@ class Normaliser:
             if "excluded" in scope:
                 scope["excluded"] = sorted(id_map.get(i, i) for i in scope["excluded"])
             if "chartsInScope" in native_filter:
-                native_filter["chartsInScope"] = sorted(id_map.get(i, i) for i in native_filter["chartsInScope"])
+                native_filter["chartsInScope"] = sorted(
+                    id_map.get(i, i) for i in native_filter["chartsInScope"]
+                )
         return {**document, "position": position, "metadata": metadata}

@@ -28,7 +28,9 @@ def from_rows(rows: list[tuple[str, str, str | None, str | None]]) -> list[Stree
         street = streets.setdefault(street_id, Street(street_id, street_name))
         # A street without communities comes back from the LEFT JOIN with empty ids.
         if community_id:
-            street.communities.append(Community(community_id, community_name or community_id, street_id))
+            street.communities.append(
+                Community(community_id, community_name or community_id, street_id)
+            )
     return list(streets.values())
 
 
@@ -42,6 +44,8 @@ def read(settings: DashboardsSettings) -> list[Street]:
         password=settings.warehouse_reader_password,
     )
     try:
-        return from_rows([tuple(row) for row in client.query(SQL.read_text(encoding="utf-8")).result_rows])
+        return from_rows(
+            [tuple(row) for row in client.query(SQL.read_text(encoding="utf-8")).result_rows]
+        )
     finally:
         client.close()

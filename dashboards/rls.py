@@ -53,17 +53,31 @@ def clause_for(scope: str, street_id: str, community_id: str | None) -> str | No
 def role_specs(streets: list[Street], dataset_scopes: dict[str, str]) -> list[RoleSpec]:
     specs = [RoleSpec(LEADER, "leader"), RoleSpec(ANALYST, "analyst", analyst=True)]
     for street in streets:
-        specs.append(_scoped(f"{STREET_PREFIX} {street.street_name} ({street.street_id})",
-                             f"street-{street.street_id}", street.street_id, None, dataset_scopes))
+        specs.append(
+            _scoped(
+                f"{STREET_PREFIX} {street.street_name} ({street.street_id})",
+                f"street-{street.street_id}",
+                street.street_id,
+                None,
+                dataset_scopes,
+            )
+        )
         for community in street.communities:
-            specs.append(_scoped(f"{COMMUNITY_PREFIX} {community.community_name} ({community.community_id})",
-                                 f"community-{community.community_id}", street.street_id,
-                                 community.community_id, dataset_scopes))
+            specs.append(
+                _scoped(
+                    f"{COMMUNITY_PREFIX} {community.community_name} ({community.community_id})",
+                    f"community-{community.community_id}",
+                    street.street_id,
+                    community.community_id,
+                    dataset_scopes,
+                )
+            )
     return specs
 
 
-def _scoped(name: str, login: str, street_id: str, community_id: str | None,
-            dataset_scopes: dict[str, str]) -> RoleSpec:
+def _scoped(
+    name: str, login: str, street_id: str, community_id: str | None, dataset_scopes: dict[str, str]
+) -> RoleSpec:
     clauses = {}
     for table, scope in sorted(dataset_scopes.items()):
         clause = clause_for(scope, street_id, community_id)

@@ -22,8 +22,15 @@ def ensure_tab(superset_url: str, login: str, password: str, database_id: int) -
         state.raise_for_status()
         if state.json()["result"]["tab_state_ids"]:
             return False
-        editor = {"name": TAB_LABEL, "dbId": database_id, "schema": "marts",
-                  "sql": STARTER_SQL.read_text(encoding="utf-8"), "queryLimit": 1000}
-        made = client.post("/tabstateview/", data={"queryEditor": json.dumps(editor, ensure_ascii=False)})
+        editor = {
+            "name": TAB_LABEL,
+            "dbId": database_id,
+            "schema": "marts",
+            "sql": STARTER_SQL.read_text(encoding="utf-8"),
+            "queryLimit": 1000,
+        }
+        made = client.post(
+            "/tabstateview/", data={"queryEditor": json.dumps(editor, ensure_ascii=False)}
+        )
         made.raise_for_status()
         return True

@@ -20,8 +20,11 @@ class SupersetError(RuntimeError):
 class SupersetSession:
     def __init__(self, base_url: str, username: str, password: str, timeout: float = 120.0) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=timeout)
-        token = self._json("POST", "/api/v1/security/login",
-                           json={"username": username, "password": password, "provider": "db", "refresh": False})
+        token = self._json(
+            "POST",
+            "/api/v1/security/login",
+            json={"username": username, "password": password, "provider": "db", "refresh": False},
+        )
         self.client.headers["Authorization"] = f"Bearer {token['access_token']}"
         # The CSRF token is bound to the session cookie this call sets on the client.
         csrf = self._json("GET", "/api/v1/security/csrf_token/")
@@ -67,7 +70,11 @@ class SupersetSession:
         rows: list[dict[str, Any]] = []
         page = 0
         while True:
-            query = f"(page:{page},page_size:100" + (f",columns:!({','.join(columns)})" if columns else "") + ")"
+            query = (
+                f"(page:{page},page_size:100"
+                + (f",columns:!({','.join(columns)})" if columns else "")
+                + ")"
+            )
             body = self.get(f"/api/v1/{resource}/", params={"q": query})
             rows.extend(body["result"])
             if len(body["result"]) < 100:
@@ -76,7 +83,9 @@ class SupersetSession:
 
 
 @contextmanager
-def browser_session(base_url: str, username: str, password: str, timeout: float = 60.0) -> Iterator[httpx.Client]:
+def browser_session(
+    base_url: str, username: str, password: str, timeout: float = 60.0
+) -> Iterator[httpx.Client]:
     """A client logged in through Superset's own login form, as a browser is: the views outside
     /api/v1 (SQL Lab's tabs, drill to detail's samples) take the session cookie, not the JWT.
     Its headers carry the CSRF token and Referer that writes need."""
@@ -85,10 +94,14 @@ def browser_session(base_url: str, username: str, password: str, timeout: float 
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
         if token is None:
             raise RuntimeError(f"{base_url}/login/ has no CSRF token: is this Superset?")
-        done = client.post("/login/", data={"username": username, "password": password, "csrf_token": token[1]})
+        done = client.post(
+            "/login/", data={"username": username, "password": password, "csrf_token": token[1]}
+        )
         # A good login redirects to the welcome page; a bad one renders the form again.
         if done.status_code != 302:
-            raise SupersetError("POST", "/login/", done.status_code, f"Superset refused the login of {username!r}")
+            raise SupersetError(
+                "POST", "/login/", done.status_code, f"Superset refused the login of {username!r}"
+            )
         client.headers["X-CSRFToken"] = client.get("/api/v1/security/csrf_token/").json()["result"]
         client.headers["Referer"] = base_url
         yield client

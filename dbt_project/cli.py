@@ -8,10 +8,17 @@ from typing import Annotated
 
 import typer
 
-dbt_app = typer.Typer(help="Transform raw events into staging, intermediate and marts (dbt).", no_args_is_help=True)
+dbt_app = typer.Typer(
+    help="Transform raw events into staging, intermediate and marts (dbt).", no_args_is_help=True
+)
 
-SelectOption = Annotated[str | None, typer.Option("--select", "-s", help="dbt node selection, e.g. 'marts' or '+fct_tickets'.")]
-FullRefreshOption = Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental facts from scratch.")]
+SelectOption = Annotated[
+    str | None,
+    typer.Option("--select", "-s", help="dbt node selection, e.g. 'marts' or '+fct_tickets'."),
+]
+FullRefreshOption = Annotated[
+    bool, typer.Option("--full-refresh", help="Rebuild incremental facts from scratch.")
+]
 
 
 def _settings():
@@ -21,7 +28,12 @@ def _settings():
         settings = DbtSettings()
         settings.check()
     except ValueError as error:
-        typer.echo(json.dumps({"error": "invalid_configuration", "detail": str(error)}, ensure_ascii=False), err=True)
+        typer.echo(
+            json.dumps(
+                {"error": "invalid_configuration", "detail": str(error)}, ensure_ascii=False
+            ),
+            err=True,
+        )
         raise typer.Exit(2) from None
     return settings
 
@@ -39,7 +51,9 @@ def _selection(select: str | None) -> list[str]:
 @dbt_app.command()
 def build(select: SelectOption = None, full_refresh: FullRefreshOption = False) -> None:
     """Seed, run and test every model (dbt build)."""
-    raise typer.Exit(_run(["build", *_selection(select), *(["--full-refresh"] if full_refresh else [])]))
+    raise typer.Exit(
+        _run(["build", *_selection(select), *(["--full-refresh"] if full_refresh else [])])
+    )
 
 
 @dbt_app.command()
@@ -49,8 +63,10 @@ def test(select: SelectOption = None) -> None:
 
 
 @dbt_app.command()
-def docs(serve: Annotated[bool, typer.Option(help="Serve the generated site on --port.")] = False,
-         port: Annotated[int, typer.Option(help="Port for --serve (127.0.0.1 only).")] = 8580) -> None:
+def docs(
+    serve: Annotated[bool, typer.Option(help="Serve the generated site on --port.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve (127.0.0.1 only).")] = 8580,
+) -> None:
     """Generate the dbt docs site (target/index.html); --serve to browse it."""
     code = _run(["docs", "generate"])
     if code == 0 and serve:
@@ -60,8 +76,17 @@ def docs(serve: Annotated[bool, typer.Option(help="Serve the generated site on -
 
 @dbt_app.command()
 def refresh(
-    loop: Annotated[bool, typer.Option("--loop", help="Keep refreshing until interrupted.")] = False,
-    interval: Annotated[float | None, typer.Option("--interval", min=1.0, help="Seconds between runs (default LIANXI_DBT_REFRESH_INTERVAL).")] = None,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep refreshing until interrupted.")
+    ] = False,
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            "--interval",
+            min=1.0,
+            help="Seconds between runs (default LIANXI_DBT_REFRESH_INTERVAL).",
+        ),
+    ] = None,
 ) -> None:
     """Incremental run of the models (no tests), once or every --interval seconds."""
     if not loop:

@@ -89,7 +89,8 @@ def _project_fingerprint() -> tuple[int, int]:
     """(newest modification time, file count) of the project's sources: changes when a model,
     macro, seed or YAML file is edited, added or removed."""
     files = [
-        path for path in PROJECT_DIR.rglob("*")
+        path
+        for path in PROJECT_DIR.rglob("*")
         if path.suffix in {".sql", ".yml", ".yaml", ".csv"}
         and not {"target", "logs", "dbt_packages"} & set(path.relative_to(PROJECT_DIR).parts)
     ]
@@ -106,7 +107,9 @@ class WarmDbt:
     environment is this process's own: it is set once, from the settings, at construction.
     """
 
-    def __init__(self, settings: DbtSettings | None = None, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, settings: DbtSettings | None = None, extra_env: dict[str, str] | None = None
+    ) -> None:
         os.environ.update(dbt_environment(settings or DbtSettings(), extra_env))
         self._manifest: Any = None  # dbt's parsed Manifest, kept between ticks
         self._fingerprint: tuple[int, int] | None = None

@@ -9,8 +9,16 @@ app = typer.Typer(help="Lianxi (联席): community-governance data platform.", n
 
 # Each stage owns its commands in <stage>/cli.py and exposes register(app).
 # Order follows the data flow; infra (the local stack) comes first.
-STAGES = ("infra.stack_cli", "warehouse.cli", "ingest.cli", "streams.cli", "dbt_project.cli",
-          "dashboards.cli", "alerts.cli", "reports.cli")
+STAGES = (
+    "infra.stack_cli",
+    "warehouse.cli",
+    "ingest.cli",
+    "streams.cli",
+    "dbt_project.cli",
+    "dashboards.cli",
+    "alerts.cli",
+    "reports.cli",
+)
 
 for _module in STAGES:
     importlib.import_module(_module).register(app)

@@ -82,7 +82,9 @@ class InfraSettings(PlatformSettings):
 
     def check_secrets(self) -> None:
         """Refuse the documented local defaults unless LIANXI_ENV=development."""
-        self.refuse_placeholders("superset_secret_key", "superset_admin_password", "warehouse_admin_password")
+        self.refuse_placeholders(
+            "superset_secret_key", "superset_admin_password", "warehouse_admin_password"
+        )
         if self.development:
             return
         guest = self.superset_guest_token_secret

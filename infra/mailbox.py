@@ -36,9 +36,7 @@ def binary(settings: InfraSettings) -> Path:
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
-    done = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise StackError(
             f"{what} failed: {(done.stderr or done.stdout)[-1500:]}",
@@ -81,9 +79,7 @@ def fetch(settings: InfraSettings, echo: object = print) -> bool:
         shutil.copytree(Path(cache) / f"{MODULE}@{version}", src)
         for path in [src, *src.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)  # the module cache is read-only
-        say(
-            "==> Mailpit web UI: npm ci && npm run package (a few minutes the first time)"
-        )
+        say("==> Mailpit web UI: npm ci && npm run package (a few minutes the first time)")
         _run(["npm", "ci", "--no-audit", "--no-fund"], src, env, "npm ci")
         _run(["npm", "run", "package"], src, env, "npm run package")
         say("==> Mailpit: go build")

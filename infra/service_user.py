@@ -28,7 +28,11 @@ class ServiceUser:
 
 def runtime_dirs(settings: InfraSettings) -> list[Path]:
     """What the services write: var/, and dbt's target/ and logs/ under the project."""
-    return [settings.var_dir, REPO_ROOT / "dbt_project" / "target", REPO_ROOT / "dbt_project" / "logs"]
+    return [
+        settings.var_dir,
+        REPO_ROOT / "dbt_project" / "target",
+        REPO_ROOT / "dbt_project" / "logs",
+    ]
 
 
 def resolve(settings: InfraSettings) -> ServiceUser:
@@ -36,7 +40,9 @@ def resolve(settings: InfraSettings) -> ServiceUser:
     if not name:
         return ServiceUser(None, "LIANXI_SERVICE_USER is empty")
     if os.geteuid() != 0:
-        return ServiceUser(None, f"not started as root: services run as {pwd.getpwuid(os.geteuid()).pw_name}")
+        return ServiceUser(
+            None, f"not started as root: services run as {pwd.getpwuid(os.geteuid()).pw_name}"
+        )
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -56,7 +62,12 @@ def prepare(settings: InfraSettings, user: ServiceUser) -> ServiceUser:
         f"test -r {_q(REPO_ROOT / 'pyproject.toml')} && test -x {_q(Path(sys.executable))} "
         f"&& test -w {_q(settings.var_dir)} && test -w {_q(REPO_ROOT / 'dbt_project' / 'target')}"
     )
-    reachable = subprocess.run(["runuser", "-u", user.name, "--", "sh", "-c", probe], check=False).returncode == 0
+    reachable = (
+        subprocess.run(
+            ["runuser", "-u", user.name, "--", "sh", "-c", probe], check=False
+        ).returncode
+        == 0
+    )
     if not reachable:
         return ServiceUser(
             None,

@@ -146,7 +146,9 @@ def all_services(settings: InfraSettings) -> list[Service]:
             port_variables=("LIANXI_MAILPIT_SMTP_PORT", "LIANXI_MAILPIT_HTTP_PORT"),
             url=f"http://127.0.0.1:{settings.mailpit_http_port}",
             health=partial(http_ok, f"http://127.0.0.1:{settings.mailpit_http_port}/livez"),
-            note="" if mailbox.binary(settings).exists() else "Mailpit not built yet: `make setup` builds it",
+            note=""
+            if mailbox.binary(settings).exists()
+            else "Mailpit not built yet: `make setup` builds it",
         )
     )
     services.append(
@@ -165,7 +167,9 @@ def all_services(settings: InfraSettings) -> list[Service]:
     # After each quarter closes (and dbt has built past it): the briefing packs archived under
     # var/reports/<quarter>/ and mailed; checks every LIANXI_REPORTS_ARCHIVE_INTERVAL seconds.
     services.append(
-        Service(name="reports", command=[lianxi, "report", "archive", "--due", "--loop"], startsecs=5)
+        Service(
+            name="reports", command=[lianxi, "report", "archive", "--due", "--loop"], startsecs=5
+        )
     )
     return services
 

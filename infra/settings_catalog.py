@@ -43,7 +43,9 @@ def settings_classes() -> list[type[PlatformSettings]]:
 def env_names(cls: type[PlatformSettings]) -> dict[str, Any]:
     """Variable name -> default for each field of cls, in field order (one name per field)."""
     return {
-        cls.env_name(name): None if field.is_required() else field.get_default(call_default_factory=True)
+        cls.env_name(name): None
+        if field.is_required()
+        else field.get_default(call_default_factory=True)
         for name, field in cls.model_fields.items()
     }
 

@@ -108,8 +108,7 @@ class Stack:
                 raise StackError(
                     f"port {port} that {service.name} needs is already in use by "
                     f"{describe_holders(port)}",
-                    fix=f"stop that process, or give {service.name} another port with "
-                    f"{variable}",
+                    fix=f"stop that process, or give {service.name} another port with {variable}",
                 )
 
     def _healthy(self, service: Service) -> bool:

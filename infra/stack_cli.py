@@ -121,7 +121,9 @@ def logs(
         if service is not None and service not in names:
             from infra.errors import StackError
 
-            raise StackError(f"unknown service {service!r}", fix=f"choose among: {', '.join(names)}")
+            raise StackError(
+                f"unknown service {service!r}", fix=f"choose among: {', '.join(names)}"
+            )
         chosen = [service] if service else names
         files = [stack.paths.log_of(name) for name in chosen]
     if follow:
@@ -190,8 +192,9 @@ def superset_serve() -> None:
         serve(get_settings(), _echo)
 
 
-mailbox_app = typer.Typer(help="The local mailbox (Mailpit): SMTP sink + web UI for the alerts.",
-                          no_args_is_help=True)
+mailbox_app = typer.Typer(
+    help="The local mailbox (Mailpit): SMTP sink + web UI for the alerts.", no_args_is_help=True
+)
 
 
 @mailbox_app.command("fetch")
@@ -219,7 +222,9 @@ def mailbox_serve() -> None:
         if not mailbox.binary(settings).exists():
             from infra.errors import StackError
 
-            raise StackError("Mailpit is not built", fix="run `make setup` (or `lianxi mailbox fetch`)")
+            raise StackError(
+                "Mailpit is not built", fix="run `make setup` (or `lianxi mailbox fetch`)"
+            )
         (settings.var_dir / "mailpit").mkdir(parents=True, exist_ok=True)
         argv = mailbox.command(settings)
         os.execv(argv[0], argv)
@@ -235,5 +240,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(kafka_app, name="kafka")
     app.add_typer(superset_app, name="superset")
     app.add_typer(mailbox_app, name="mailbox")
-
-

@@ -60,9 +60,7 @@ def _type_text(node: dict[str, Any]) -> str:
 def _field(name: str, node: dict[str, Any], required: bool) -> dict[str, Any]:
     labels = node.get("x-enum-labels", {})
     values = [
-        {"code": v, "label": labels.get(v, "")}
-        for v in node.get("enum", [])
-        if v is not None
+        {"code": v, "label": labels.get(v, "")} for v in node.get("enum", []) if v is not None
     ]
     items = node.get("items", {})
     values += [
@@ -75,9 +73,7 @@ def _field(name: str, node: dict[str, Any], required: bool) -> dict[str, Any]:
         "required": required,
         "nullable": isinstance(node.get("type"), list) and "null" in node["type"],
         "description": zh(node.get("description", "")),
-        "constraints": [
-            text.format(node[key]) for key, text in CONSTRAINTS if key in node
-        ],
+        "constraints": [text.format(node[key]) for key, text in CONSTRAINTS if key in node],
         "allowed": values,
     }
 
@@ -87,9 +83,7 @@ def catalogue() -> list[dict[str, Any]]:
     out = []
     for domain in contracts.domains():
         events = []
-        for event_type in (
-            t for t in contracts.event_types() if contracts.domain_of(t) == domain
-        ):
+        for event_type in (t for t in contracts.event_types() if contracts.domain_of(t) == domain):
             for major in contracts.versions_of(event_type):
                 schema = contracts.schema_for(event_type, major)
                 required = set(schema.get("required", []))
@@ -105,9 +99,7 @@ def catalogue() -> list[dict[str, Any]]:
                             _field(n, p, n in required)
                             for n, p in schema.get("properties", {}).items()
                         ],
-                        "example": json.dumps(
-                            schema["examples"][0], ensure_ascii=False, indent=2
-                        ),
+                        "example": json.dumps(schema["examples"][0], ensure_ascii=False, indent=2),
                     }
                 )
         out.append(
@@ -130,8 +122,6 @@ def render() -> str:
     required = set(envelope["required"])
     return template.render(
         domains=catalogue(),
-        envelope=[
-            _field(n, p, n in required) for n, p in envelope["properties"].items()
-        ],
+        envelope=[_field(n, p, n in required) for n, p in envelope["properties"].items()],
         types=len(contracts.event_types()),
     )

@@ -13,7 +13,9 @@ from typing import Annotated
 
 import typer
 
-tokens_app = typer.Typer(help="发布方令牌 / publisher tokens (per source, scoped to event types).", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="发布方令牌 / publisher tokens (per source, scoped to event types).", no_args_is_help=True
+)
 api_app = typer.Typer(help="HTTP 接入接口 / the HTTP ingest API.", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka 主题 / Kafka topics of the platform.", no_args_is_help=True)
 
@@ -24,7 +26,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @topics_app.command("create")
-def topics_create(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False) -> None:
+def topics_create(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
     """Create the domain topics and lianxi.deadletter (partitions, retention from settings); idempotent."""
     from kafka.errors import KafkaError
 
@@ -44,12 +48,20 @@ def topics_create(as_json: Annotated[bool, typer.Option("--json", help="machine-
 
 @tokens_app.command("create")
 def tokens_create(
-    source: Annotated[str, typer.Option("--source", help="the CloudEvents source the token publishes for")],
-    types: Annotated[list[str], typer.Option("--types", help="event-type glob, e.g. 'lianxi.ticket.*' (repeatable)")],
+    source: Annotated[
+        str, typer.Option("--source", help="the CloudEvents source the token publishes for")
+    ],
+    types: Annotated[
+        list[str],
+        typer.Option("--types", help="event-type glob, e.g. 'lianxi.ticket.*' (repeatable)"),
+    ],
     note: Annotated[str, typer.Option(help="free text: who holds it")] = "",
     areas: Annotated[
         list[str] | None,
-        typer.Option("--area", help="street s-01 or community c-01-02 this token may read: Open311 GET tickets, GET /v1/metrics (repeatable; none = whole district)"),
+        typer.Option(
+            "--area",
+            help="street s-01 or community c-01-02 this token may read: Open311 GET tickets, GET /v1/metrics (repeatable; none = whole district)",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -61,13 +73,17 @@ def tokens_create(
     try:
         secret, token = store.create(source, types, note, areas)
     except TokenError as exc:
-        raise _fail(json.dumps({"field": exc.field, "rule": exc.rule, "message": str(exc)}), 2) from None
+        raise _fail(
+            json.dumps({"field": exc.field, "rule": exc.rule, "message": str(exc)}), 2
+        ) from None
     finally:
         store.close()
     if as_json:
         typer.echo(json.dumps({"token": secret, **token.as_dict()}))
     else:
-        typer.echo(f"token_id: {token.token_id}\nsource:   {token.source}\ntypes:    {', '.join(token.types)}")
+        typer.echo(
+            f"token_id: {token.token_id}\nsource:   {token.source}\ntypes:    {', '.join(token.types)}"
+        )
         typer.echo(f"areas:    {', '.join(token.areas) or 'all (whole district)'}")
         typer.echo(f"secret:   {secret}\n(shown once; send it as 'Authorization: Bearer <secret>')")
 
@@ -91,11 +107,15 @@ def tokens_list(
         return
     for t in tokens:
         state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
-        typer.echo(f"{t.token_id}  {t.source}  {','.join(t.types)}  areas={','.join(t.areas) or 'all'}  {state}  {t.note}")
+        typer.echo(
+            f"{t.token_id}  {t.source}  {','.join(t.types)}  areas={','.join(t.areas) or 'all'}  {state}  {t.note}"
+        )
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: Annotated[str, typer.Argument(help="tok_… from `lianxi tokens list`")]) -> None:
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="tok_… from `lianxi tokens list`")],
+) -> None:
     """Revoke a token at once (the API checks the store on every request)."""
     from ingest.config import get_settings
     from ingest.tokens import TokenStore
@@ -106,7 +126,16 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="tok_… from `li
     finally:
         store.close()
     if not revoked:
-        raise _fail(json.dumps({"field": "token_id", "rule": "active_token", "message": f"no active token {token_id}"}), 2)
+        raise _fail(
+            json.dumps(
+                {
+                    "field": "token_id",
+                    "rule": "active_token",
+                    "message": f"no active token {token_id}",
+                }
+            ),
+            2,
+        )
     typer.echo(f"revoked {token_id}")
 
 
@@ -123,14 +152,32 @@ def api_serve(
 
 
 def publish(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, or CSV (envelope + data.* columns)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="JSONL, or CSV (envelope + data.* columns)"
+        ),
+    ],
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="只校验不发送，不连接 Kafka，逐条列出问题 / validate only, no Kafka; exit 0 all valid, 1 some invalid, 2 unreadable file"),
+        typer.Option(
+            "--dry-run",
+            help="只校验不发送，不连接 Kafka，逐条列出问题 / validate only, no Kafka; exit 0 all valid, 1 some invalid, 2 unreadable file",
+        ),
     ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="send nothing if any line is invalid")] = False,
-    report: Annotated[Path | None, typer.Option(help="write rejected lines with reasons as JSON")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output (with --dry-run: one JSON object per problem, then the summary)")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="send nothing if any line is invalid")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="write rejected lines with reasons as JSON")
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="machine-readable output (with --dry-run: one JSON object per problem, then the summary)",
+        ),
+    ] = False,
 ) -> None:
     """Validate and publish events from a file. Exit 0: all sent; 2: some lines rejected (the
     valid ones were sent unless --strict); 1: Kafka did not acknowledge.
@@ -140,7 +187,13 @@ def publish(
     try:
         check_readable(file)
     except UnreadableFile as exc:
-        raise _fail(json.dumps({"error": "unreadable_file", "file": str(file), "message": str(exc)}, ensure_ascii=False), 2) from None
+        raise _fail(
+            json.dumps(
+                {"error": "unreadable_file", "file": str(file), "message": str(exc)},
+                ensure_ascii=False,
+            ),
+            2,
+        ) from None
     if dry_run:
         _dry_run(file, report, as_json)
         return
@@ -169,11 +222,17 @@ def publish(
 
     def run(label: str, sending: bool) -> PublishSummary:
         with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=console, transient=as_json,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=as_json,
         ) as progress:
             task = progress.add_task(label, total=total)
-            return publish_file(file, send if sending else None, lambda n: progress.update(task, completed=n))
+            return publish_file(
+                file, send if sending else None, lambda n: progress.update(task, completed=n)
+            )
 
     try:
         if strict:
@@ -182,7 +241,16 @@ def publish(
             producer = Producer(settings, client_id="lianxi-publish")
             summary = run("publish", sending=True)
     except PublishError as exc:
-        raise _fail(json.dumps({"error": "kafka_unacknowledged", "message": str(exc), "acknowledged": exc.acknowledged}), 1) from None
+        raise _fail(
+            json.dumps(
+                {
+                    "error": "kafka_unacknowledged",
+                    "message": str(exc),
+                    "acknowledged": exc.acknowledged,
+                }
+            ),
+            1,
+        ) from None
     finally:
         if producer is not None:
             producer.close()
@@ -199,16 +267,25 @@ def publish(
         "seconds": round(summary.seconds, 3),
     }
     if report is not None:
-        report.write_text(json.dumps([r.as_dict() for r in summary.rejected], ensure_ascii=False, indent=1), encoding="utf-8")
+        report.write_text(
+            json.dumps([r.as_dict() for r in summary.rejected], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:
-        console.print(f"{summary.lines} lines: {sent} published, {len(summary.rejected)} rejected ({summary.seconds:.1f} s)")
+        console.print(
+            f"{summary.lines} lines: {sent} published, {len(summary.rejected)} rejected ({summary.seconds:.1f} s)"
+        )
         for reason in reasons[:20]:
-            console.print(f"  {reason['lines']:>7} × {reason['field'] or '(event)'}: {reason['rule']}")
+            console.print(
+                f"  {reason['lines']:>7} × {reason['field'] or '(event)'}: {reason['rule']}"
+            )
         for r in summary.rejected[:10]:
             first = r.violations[0]
-            console.print(f"  line {r.line}: {first.field or '(event)'} [{first.rule}] {first.message}")
+            console.print(
+                f"  line {r.line}: {first.field or '(event)'} [{first.rule}] {first.message}"
+            )
     if summary.rejected:
         raise typer.Exit(2)
 
@@ -223,16 +300,33 @@ def _dry_run(file: Path, report: Path | None, as_json: bool) -> None:
             typer.echo(json.dumps({"kind": "problem", **problem}, ensure_ascii=False))
         else:
             where = problem["pointer"] or "（整条）"
-            typer.echo(f"第 {problem['line']} 行  {where}  [{problem['rule']}]  {problem['message']}")
+            typer.echo(
+                f"第 {problem['line']} 行  {where}  [{problem['rule']}]  {problem['message']}"
+            )
     invalid = len(summary.rejected)
     if report is not None:
-        report.write_text(json.dumps([r.as_dict() for r in summary.rejected], ensure_ascii=False, indent=1), encoding="utf-8")
+        report.write_text(
+            json.dumps([r.as_dict() for r in summary.rejected], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
     if as_json:
-        typer.echo(json.dumps({
-            "kind": "summary", "file": str(file), "lines": summary.lines, "valid": summary.accepted,
-            "invalid": invalid, "published": 0,
-            "reasons": [{"field": f, "rule": r, "lines": n} for (f, r), n in summary.reasons().items()],
-        }, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "kind": "summary",
+                    "file": str(file),
+                    "lines": summary.lines,
+                    "valid": summary.accepted,
+                    "invalid": invalid,
+                    "published": 0,
+                    "reasons": [
+                        {"field": f, "rule": r, "lines": n}
+                        for (f, r), n in summary.reasons().items()
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         typer.echo(f"检查 {summary.lines} 条，有效 {summary.accepted} 条，无效 {invalid} 条")
     if invalid:

@@ -74,7 +74,9 @@ class IngestSettings(PlatformSettings):
         # Open311 reads ticket status with the read-only analyst account; GET /v1/metrics reads
         # only dbt's marts, so it uses the least-privileged account that can (the reader: SELECT
         # on marts.*, the dashboards' account), not the analyst; acks check the link key.
-        self.refuse_placeholders("warehouse_analyst_password", "warehouse_reader_password", "alerts_ack_secret")
+        self.refuse_placeholders(
+            "warehouse_analyst_password", "warehouse_reader_password", "alerts_ack_secret"
+        )
 
 
 @lru_cache

@@ -141,7 +141,9 @@ def encode(event: dict[str, Any], prefix: str = "") -> tuple[str, bytes, bytes]:
 class Producer:
     """Publishes validated CloudEvents; `publish` returns only once Kafka acknowledged them all."""
 
-    def __init__(self, settings: IngestSettings | None = None, client_id: str = "lianxi-ingest") -> None:
+    def __init__(
+        self, settings: IngestSettings | None = None, client_id: str = "lianxi-ingest"
+    ) -> None:
         from kafka import KafkaProducer
 
         self.settings = settings or get_settings()
@@ -188,7 +190,13 @@ class Producer:
                         partitions = layout[topic] = self._partitions(topic)
                     if isinstance(partitions, BaseException):
                         raise partitions
-                    future = send(topic, value=value, key=key, headers=headers, partition=partition_for(key, partitions))
+                    future = send(
+                        topic,
+                        value=value,
+                        key=key,
+                        headers=headers,
+                        partition=partition_for(key, partitions),
+                    )
                 except Exception as exc:  # noqa: BLE001 - any failure to buffer is reported per event
                     acks.track(_Failed(exc), index)
                     continue
@@ -245,8 +253,12 @@ class Producer:
         self.submit(counted(), acks)
         self._kafka.flush(timeout)
         # flush() returns when requests completed; callbacks may still be running on the sender.
-        if not acks.wait(timeout if timeout is not None else self.settings.kafka_delivery_timeout_ms / 1000 + 5):
-            raise PublishError("timed out waiting for Kafka acknowledgements", acks.failures, acks.acked)
+        if not acks.wait(
+            timeout if timeout is not None else self.settings.kafka_delivery_timeout_ms / 1000 + 5
+        ):
+            raise PublishError(
+                "timed out waiting for Kafka acknowledgements", acks.failures, acks.acked
+            )
         if on_progress and acks.acked > reported:
             on_progress(acks.acked - reported)
         if acks.failed:

@@ -22,7 +22,16 @@ from ingest.contracts import (
     validate_event,
 )
 
-ENVELOPE_FIELDS = ("id", "source", "type", "specversion", "time", "subject", "dataschema", "datacontenttype")
+ENVELOPE_FIELDS = (
+    "id",
+    "source",
+    "type",
+    "specversion",
+    "time",
+    "subject",
+    "dataschema",
+    "datacontenttype",
+)
 CHUNK = 5000
 
 
@@ -73,14 +82,20 @@ def check_readable(path: Path) -> None:
                     decoder.decode(block)
                 except UnicodeDecodeError as exc:
                     at = line + block[: exc.start].count(b"\n")
-                    raise UnreadableFile(f"文件不是 UTF-8 编码（第 {at} 行） / not UTF-8 (line {at})") from None
+                    raise UnreadableFile(
+                        f"文件不是 UTF-8 编码（第 {at} 行） / not UTF-8 (line {at})"
+                    ) from None
                 line += block.count(b"\n")
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                raise UnreadableFile("文件结尾不是完整的 UTF-8 字符 / truncated UTF-8 at the end") from None
+                raise UnreadableFile(
+                    "文件结尾不是完整的 UTF-8 字符 / truncated UTF-8 at the end"
+                ) from None
     except OSError as exc:
-        raise UnreadableFile(f"无法读取文件：{exc.strerror or exc} / cannot read the file") from None
+        raise UnreadableFile(
+            f"无法读取文件：{exc.strerror or exc} / cannot read the file"
+        ) from None
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, Any]]:
@@ -89,7 +104,10 @@ def _jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield number, Violation("", "utf8", f"not valid UTF-8: {exc.reason} at byte {exc.start}")
+                yield (
+                    number,
+                    Violation("", "utf8", f"not valid UTF-8: {exc.reason} at byte {exc.start}"),
+                )
                 continue
             if number == 1:
                 line = line.removeprefix("\ufeff")
@@ -98,7 +116,10 @@ def _jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             try:
                 yield number, json.loads(line)
             except json.JSONDecodeError as exc:
-                yield number, Violation("", "json", f"not valid JSON: {exc.msg} at column {exc.colno}")
+                yield (
+                    number,
+                    Violation("", "json", f"not valid JSON: {exc.msg} at column {exc.colno}"),
+                )
             except RecursionError:
                 yield number, Violation("", "maxDepth", "JSON nests too deep")
 
@@ -156,7 +177,9 @@ def _csv(path: Path) -> Iterator[tuple[int, Any]]:
         reader = csv.DictReader(fh, restval="")  # a short row: its missing cells are empty
         reader.fieldnames  # noqa: B018 - reads the header, so line_num counts from the first record
         while True:
-            number = reader.line_num + 1  # a quoted cell may span lines: report where the record starts
+            number = (
+                reader.line_num + 1
+            )  # a quoted cell may span lines: report where the record starts
             try:
                 row = next(reader)
             except StopIteration:
@@ -208,7 +231,9 @@ def publish_file(
         summary.lines += 1
         violations = [event] if isinstance(event, Violation) else validate_event(event)
         if violations:
-            summary.rejected.append(Rejected(number, violations, None if isinstance(event, Violation) else event))
+            summary.rejected.append(
+                Rejected(number, violations, None if isinstance(event, Violation) else event)
+            )
         else:
             chunk.append(event)
             if len(chunk) >= CHUNK:

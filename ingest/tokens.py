@@ -86,11 +86,17 @@ _PUBLISHABLE = frozenset(publisher_event_types())
 def _check_patterns(types: list[str]) -> tuple[str, ...]:
     patterns = tuple(t.strip() for part in types for t in part.split(",") if t.strip())
     if not patterns:
-        raise TokenError("types", "required", "give at least one event-type pattern, e.g. 'lianxi.ticket.*'")
+        raise TokenError(
+            "types", "required", "give at least one event-type pattern, e.g. 'lianxi.ticket.*'"
+        )
     known = event_types()
     for pattern in patterns:
         if not any(fnmatchcase(t, pattern) for t in known):
-            raise TokenError("types", "matches_catalogue", f"pattern {pattern!r} matches no event type of the catalogue")
+            raise TokenError(
+                "types",
+                "matches_catalogue",
+                f"pattern {pattern!r} matches no event type of the catalogue",
+            )
     return patterns
 
 
@@ -98,7 +104,9 @@ def _check_areas(areas: list[str]) -> tuple[str, ...]:
     parsed = tuple(a.strip() for part in areas for a in part.split(",") if a.strip())
     for area in parsed:
         if not AREA_PATTERN.fullmatch(area):
-            raise TokenError("areas", "pattern", f"{area!r} is neither a street (s-01) nor a community (c-01-02)")
+            raise TokenError(
+                "areas", "pattern", f"{area!r} is neither a street (s-01) nor a community (c-01-02)"
+            )
     return parsed
 
 
@@ -140,14 +148,27 @@ class TokenStore:
                 "INSERT INTO tokens (token_id, token_hash, source, types, note, created_at, areas) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    token.token_id, hash_secret(secret), token.source, json.dumps(list(patterns)), note,
-                    token.created_at, json.dumps(list(scope)),
+                    token.token_id,
+                    hash_secret(secret),
+                    token.source,
+                    json.dumps(list(patterns)),
+                    note,
+                    token.created_at,
+                    json.dumps(list(scope)),
                 ),
             )
         return secret, token
 
     def _row(self, row: tuple[str, str, str, str, str, str | None, str]) -> Token:
-        return Token(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], row[5], tuple(json.loads(row[6])))
+        return Token(
+            row[0],
+            row[1],
+            tuple(json.loads(row[2])),
+            row[3],
+            row[4],
+            row[5],
+            tuple(json.loads(row[6])),
+        )
 
     def lookup(self, secret: str) -> Token | None:
         """The active token for this secret, or None."""

@@ -73,7 +73,9 @@ def delete_topics(settings: IngestSettings) -> None:
     """Delete this prefix's topics (tests clean up after themselves)."""
     from kafka.admin import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lianxi-topics")
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lianxi-topics"
+    )
     try:
         existing = set(admin.list_topics())
         names = [spec.name for spec in wanted(settings) if spec.name in existing]

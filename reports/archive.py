@@ -79,9 +79,7 @@ def archive(
             )
         built_as_of = marts.as_of(client)
         if built_as_of is None or built_as_of < quarter.ends_at:
-            built = (
-                built_as_of.astimezone(SHANGHAI).isoformat() if built_as_of else "never"
-            )
+            built = built_as_of.astimezone(SHANGHAI).isoformat() if built_as_of else "never"
             return Outcome(
                 quarter,
                 "not_due",
@@ -95,9 +93,7 @@ def archive(
     return outcome
 
 
-def _build_all(
-    settings: ReportsSettings, quarter: Quarter, target: Path, client: Any
-) -> None:
+def _build_all(settings: ReportsSettings, quarter: Quarter, target: Path, client: Any) -> None:
     staging = target.with_name(f".{quarter}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -137,9 +133,7 @@ def _build_all(
     os.replace(staging, target)
 
 
-def _mail_unsent(
-    settings: ReportsSettings, quarter: Quarter, target: Path
-) -> list[str]:
+def _mail_unsent(settings: ReportsSettings, quarter: Quarter, target: Path) -> list[str]:
     manifest_path = target / MANIFEST
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     sent_now = []

@@ -53,9 +53,7 @@ def _quarter(text: str) -> Any:
 
 @report_app.command("quarterly")
 def quarterly(
-    quarter: Annotated[
-        str, typer.Option("--quarter", help="e.g. 2026Q3 (Shanghai calendar)")
-    ],
+    quarter: Annotated[str, typer.Option("--quarter", help="e.g. 2026Q3 (Shanghai calendar)")],
     out: Annotated[Path, typer.Option("--out", help="PDF file to write")],
     street: Annotated[
         str,
@@ -100,12 +98,8 @@ def quarterly(
 
 @report_app.command("archive")
 def archive_command(
-    quarter: Annotated[
-        str, typer.Option("--quarter", help="archive this quarter (YYYYQn)")
-    ] = "",
-    due: Annotated[
-        bool, typer.Option("--due", help="archive the latest closed quarter")
-    ] = False,
+    quarter: Annotated[str, typer.Option("--quarter", help="archive this quarter (YYYYQn)")] = "",
+    due: Annotated[bool, typer.Option("--due", help="archive the latest closed quarter")] = False,
     loop: Annotated[
         bool,
         typer.Option(
@@ -115,9 +109,7 @@ def archive_command(
     ] = False,
     now: Annotated[
         str,
-        typer.Option(
-            "--now", help="the instant to judge 'closed' by (ISO 8601; default now)"
-        ),
+        typer.Option("--now", help="the instant to judge 'closed' by (ISO 8601; default now)"),
     ] = "",
 ) -> None:
     """Build, archive (var/reports/<quarter>/, manifest.json) and mail the district's and every

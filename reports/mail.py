@@ -15,9 +15,7 @@ def enabled(settings: ReportsSettings) -> bool:
 def recipients(settings: ReportsSettings, street_id: str) -> list[str]:
     """The district list for the district's pack; the street pattern for a street's."""
     if not street_id:
-        return [
-            a.strip() for a in settings.reports_mail_district_to.split(",") if a.strip()
-        ]
+        return [a.strip() for a in settings.reports_mail_district_to.split(",") if a.strip()]
     pattern = settings.reports_mail_street_to.strip()
     return [pattern.format(street_id=street_id)] if pattern else []
 
@@ -36,9 +34,7 @@ def send(
         subtype="pdf",
         filename=attachment.name,
     )
-    with smtplib.SMTP(
-        settings.reports_smtp_host, settings.reports_smtp_port, timeout=30
-    ) as smtp:
+    with smtplib.SMTP(settings.reports_smtp_host, settings.reports_smtp_port, timeout=30) as smtp:
         if settings.reports_smtp_starttls:
             smtp.starttls(context=ssl.create_default_context())
         if settings.reports_smtp_user:

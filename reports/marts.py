@@ -34,9 +34,7 @@ def connect(settings: ReportsSettings) -> Any:
 def rows(client: Any, name: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
     sql = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
     result = client.query(sql, parameters=parameters)
-    return [
-        dict(zip(result.column_names, row, strict=True)) for row in result.result_rows
-    ]
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 
 @dataclass
@@ -87,9 +85,7 @@ def load(client: Any, quarter: Quarter, street_id: str, district_name: str) -> P
         unit_name = district_name
     built_as_of = as_of(client)
     if built_as_of is None:
-        raise LookupError(
-            "marts.fct_headline_indicators is empty: run `lianxi dbt build` first"
-        )
+        raise LookupError("marts.fct_headline_indicators is empty: run `lianxi dbt build` first")
     return PackData(
         quarter=quarter,
         street_id=street_id,
@@ -101,9 +97,7 @@ def load(client: Any, quarter: Quarter, street_id: str, district_name: str) -> P
         community_rankings=rows(client, "community_rankings", params),
         components=rows(client, "components", params),
         overdue_by_unit=rows(client, "overdue_by_unit", params),
-        overdue_tickets=rows(
-            client, "overdue_tickets", params | {"limit": OVERDUE_LISTED}
-        ),
+        overdue_tickets=rows(client, "overdue_tickets", params | {"limit": OVERDUE_LISTED}),
         meetings=rows(client, "meetings", params),
         wishes_volunteering=rows(client, "wishes_volunteering", params),
         streets=known,

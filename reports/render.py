@@ -57,10 +57,7 @@ def definition_versions(data: PackData) -> list[str]:
     for kpi in KPI_ORDER:
         rate = data.rates.get(kpi)
         if rate:
-            found.append(
-                f"{rate['kpi_zh'] or kpi} "
-                + "、".join(f"v{v}" for v in rate["versions"])
-            )
+            found.append(f"{rate['kpi_zh'] or kpi} " + "、".join(f"v{v}" for v in rate["versions"]))
     return found
 
 
@@ -79,14 +76,8 @@ def meeting_bars(data: PackData) -> list[tuple[str, float | None, str | None]]:
     for m in data.meetings:
         if data.street_id == "" and m["level"] != "community":
             continue
-        label = (
-            m["unit_name"]
-            if data.street_id == ""
-            else f"{m['unit_name']}（{m['level_zh']}）"
-        )
-        bars.append(
-            (label, 100 * m["on_time"] / m["required"] if m["required"] else None, None)
-        )
+        label = m["unit_name"] if data.street_id == "" else f"{m['unit_name']}（{m['level_zh']}）"
+        bars.append((label, 100 * m["on_time"] / m["required"] if m["required"] else None, None))
     return bars
 
 
@@ -102,16 +93,11 @@ def html(data: PackData, generated_at: datetime) -> str:
             key=lambda k: KPI_ORDER.index(k[0]) if k[0] in KPI_ORDER else 99,
         ),
         "components_by_unit": components_by_unit(data),
-        "score_bars": [
-            (r["unit_name"], r["score"], r["rag"]) for r in data.street_rankings
-        ],
-        "overdue_bars": [
-            (r["unit_name"], r["overdue"], None) for r in data.overdue_by_unit
-        ],
+        "score_bars": [(r["unit_name"], r["score"], r["rag"]) for r in data.street_rankings],
+        "overdue_bars": [(r["unit_name"], r["overdue"], None) for r in data.overdue_by_unit],
         "meeting_bars": meeting_bars(data),
         "volunteer_bars": [
-            (w["unit_name"], w["volunteer_hours"], None)
-            for w in data.wishes_volunteering
+            (w["unit_name"], w["volunteer_hours"], None) for w in data.wishes_volunteering
         ],
     }
     return environment().get_template("quarterly.html.j2").render(context)
@@ -145,11 +131,7 @@ def pdf(page: str, out: Path, chromium: str = "chromium", timeout: float = 120) 
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, check=False
         )
-        if (
-            result.returncode != 0
-            or not partial.exists()
-            or partial.stat().st_size == 0
-        ):
+        if result.returncode != 0 or not partial.exists() or partial.stat().st_size == 0:
             raise RuntimeError(
                 f"chromium could not print the pack (exit {result.returncode}): "
                 f"{result.stderr.strip()[-1500:]}"

@@ -24,8 +24,9 @@ def _settings():
 
 
 def _fail(code: str, message: str, exit_code: int = 2, **extra) -> NoReturn:
-    sys.stderr.write(json.dumps({"error": code, "message": message, **extra},
-                                ensure_ascii=False) + "\n")
+    sys.stderr.write(
+        json.dumps({"error": code, "message": message, **extra}, ensure_ascii=False) + "\n"
+    )
     raise typer.Exit(exit_code)
 
 
@@ -41,8 +42,12 @@ def _service_errors():
     try:
         yield
     except ClickHouseError as exc:
-        _fail("warehouse_error", str(exc).splitlines()[0], server_code=getattr(exc, "code", None),
-              exit_code=1)
+        _fail(
+            "warehouse_error",
+            str(exc).splitlines()[0],
+            server_code=getattr(exc, "code", None),
+            exit_code=1,
+        )
     except (KafkaError, AioKafkaError) as exc:
         _fail("kafka_error", f"{type(exc).__name__}: {exc}", exit_code=1)
     except (OSError, EOFError) as exc:
@@ -65,12 +70,19 @@ def stream(
 def replay(
     since: Annotated[str | None, typer.Option("--from", help="RFC 3339 time to start at")] = None,
     from_beginning: Annotated[bool, typer.Option("--from-beginning")] = False,
-    keep: Annotated[bool, typer.Option(
-        "--keep", help="with --from-beginning: keep existing rows instead of truncating")] = False,
-    processes: Annotated[int | None, typer.Option(
-        "--processes",
-        help="loader processes (default: LIANXI_STREAMS_REPLAY_PROCESSES, else one per core)",
-    )] = None,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep", help="with --from-beginning: keep existing rows instead of truncating"
+        ),
+    ] = False,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            help="loader processes (default: LIANXI_STREAMS_REPLAY_PROCESSES, else one per core)",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild the raw tables from Kafka, from the beginning or from a time."""
     from streams.replay import replay as run_replay
@@ -94,8 +106,13 @@ def replay(
 
     settings = _settings()
     with _service_errors():
-        progress = run_replay(settings, since=start, truncate=from_beginning and not keep,
-                              on_progress=show, processes=processes)
+        progress = run_replay(
+            settings,
+            since=start,
+            truncate=from_beginning and not keep,
+            on_progress=show,
+            processes=processes,
+        )
     sys.stderr.write("\n")
     _echo_json(progress.as_dict())
 

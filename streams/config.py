@@ -61,8 +61,8 @@ class StreamsSettings(PlatformSettings):
 
     def domain_of_topic(self, topic: str) -> str | None:
         prefix = f"{self.kafka_topic_prefix}{contracts.TYPE_PREFIX}"
-        if topic.startswith(prefix) and topic[len(prefix):] in DOMAINS:
-            return topic[len(prefix):]
+        if topic.startswith(prefix) and topic[len(prefix) :] in DOMAINS:
+            return topic[len(prefix) :]
         return None
 
     def check_secrets(self) -> None:

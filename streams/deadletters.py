@@ -27,8 +27,19 @@ H_REPLAYED_FROM = "lianxi-replayed-from"
 INVALID_DEAD_LETTER = "invalid_dead_letter"
 
 COLUMNS = [
-    "topic", "partition", "offset", "key", "raw_value", "error_code", "error",
-    "event_type", "source", "event_id", "failed_at", "replayed_at", "headers",
+    "topic",
+    "partition",
+    "offset",
+    "key",
+    "raw_value",
+    "error_code",
+    "error",
+    "event_type",
+    "source",
+    "event_id",
+    "failed_at",
+    "replayed_at",
+    "headers",
 ]
 
 
@@ -79,13 +90,31 @@ def to_row(record: Record) -> tuple:
         failed_at = datetime.now(UTC)
         origin = (record.topic, record.partition, record.offset)
         code = INVALID_DEAD_LETTER
-        error = json.dumps([{"field": "headers", "rule": "required",
-                             "message": "dead-letter headers missing or malformed"}])
+        error = json.dumps(
+            [
+                {
+                    "field": "headers",
+                    "rule": "required",
+                    "message": "dead-letter headers missing or malformed",
+                }
+            ]
+        )
     # CloudEvents attributes are text (the binary-mode spec has them percent-encoded UTF-8),
     # so a String map holds them; replay encodes them back.
     event_headers = {k: v.decode("utf-8", "replace") for k, v in _event_headers(h).items()}
-    return (*origin, key, record.value or b"", code, error,
-            text(H_TYPE), text(H_SOURCE), text(H_ID), failed_at, None, event_headers)
+    return (
+        *origin,
+        key,
+        record.value or b"",
+        code,
+        error,
+        text(H_TYPE),
+        text(H_SOURCE),
+        text(H_ID),
+        failed_at,
+        None,
+        event_headers,
+    )
 
 
 def original_headers(row: dict[str, Any]) -> list[tuple[str, bytes]]:

@@ -18,8 +18,19 @@ from streams.config import StreamsSettings
 from streams.sink import ClickHouseSink
 
 LIST_COLUMNS = (
-    "topic", "partition", "offset", "key", "hex(raw_value)", "error_code", "error",
-    "event_type", "source", "event_id", "failed_at", "replayed_at", "headers",
+    "topic",
+    "partition",
+    "offset",
+    "key",
+    "hex(raw_value)",
+    "error_code",
+    "error",
+    "event_type",
+    "source",
+    "event_id",
+    "failed_at",
+    "replayed_at",
+    "headers",
 )
 
 
@@ -45,15 +56,22 @@ def list_dead_letters(
     )
     out = []
     for values in result:
-        row = dict(zip([c.replace("hex(raw_value)", "raw_value") for c in LIST_COLUMNS],
-                       values, strict=True))
+        row = dict(
+            zip(
+                [c.replace("hex(raw_value)", "raw_value") for c in LIST_COLUMNS],
+                values,
+                strict=True,
+            )
+        )
         row["raw_value"] = bytes.fromhex(row["raw_value"])
         out.append(row)
     return out
 
 
 def replay_dead_letters(
-    settings: StreamsSettings, error_code: str | None = None, dry_run: bool = False,
+    settings: StreamsSettings,
+    error_code: str | None = None,
+    dry_run: bool = False,
     limit: int = 100_000,
 ) -> dict[str, Any]:
     pending = list_dead_letters(settings, error_code=error_code, limit=limit)
@@ -62,13 +80,28 @@ def replay_dead_letters(
     for row in pending:
         domain = settings.domain_of_topic(row["topic"])
         # With its ce_* headers a binary-mode event is checked (and re-sent) as binary mode.
-        record = rows.Record(row["topic"], row["partition"], row["offset"],
-                             row["key"].encode(), row["raw_value"],
-                             deadletters.original_headers(row))
+        record = rows.Record(
+            row["topic"],
+            row["partition"],
+            row["offset"],
+            row["key"].encode(),
+            row["raw_value"],
+            deadletters.original_headers(row),
+        )
         if domain is None:
-            still_invalid.append(_failure(row, envelope.Rejection(
-                envelope.WRONG_TOPIC, [envelope.violation("topic", "known_topic",
-                                                          f"{row['topic']} is no domain topic")])))
+            still_invalid.append(
+                _failure(
+                    row,
+                    envelope.Rejection(
+                        envelope.WRONG_TOPIC,
+                        [
+                            envelope.violation(
+                                "topic", "known_topic", f"{row['topic']} is no domain topic"
+                            )
+                        ],
+                    ),
+                )
+            )
             continue
         try:
             rows.parse_record(record, domain, settings.streams_max_event_bytes)
@@ -94,16 +127,21 @@ async def _publish(settings: StreamsSettings, ready: list[dict[str, Any]]) -> No
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","), client_id="lianxi-dlq",
-        acks="all", enable_idempotence=True, linger_ms=5,
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        client_id="lianxi-dlq",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
     )
     await producer.start()
     try:
         sent = [
-            await producer.send(row["topic"], key=row["key"].encode() or None,
-                                value=row["raw_value"],
-                                headers=deadletters.replay_headers(
-                                    row, original=deadletters.original_headers(row)))
+            await producer.send(
+                row["topic"],
+                key=row["key"].encode() or None,
+                value=row["raw_value"],
+                headers=deadletters.replay_headers(row, original=deadletters.original_headers(row)),
+            )
             for row in ready
         ]
         await asyncio.wait_for(asyncio.gather(*sent), 60)
@@ -113,8 +151,11 @@ async def _publish(settings: StreamsSettings, ready: list[dict[str, Any]]) -> No
 
 def _failure(row: dict[str, Any], rejection: envelope.Rejection) -> dict[str, Any]:
     return {
-        "topic": row["topic"], "partition": row["partition"], "offset": row["offset"],
-        "error_code": rejection.error_code, "violations": rejection.violations,
+        "topic": row["topic"],
+        "partition": row["partition"],
+        "offset": row["offset"],
+        "error_code": rejection.error_code,
+        "violations": rejection.violations,
     }
 
 

@@ -80,25 +80,34 @@ class Pipeline:
         """Messages of the dead-letter topic -> raw.dead_letters. Never refuses one: a message
         this worker did not write is kept under its own coordinates (deadletters.to_row)."""
         await self.sink.insert_until_accepted(
-            DEAD_LETTERS, deadletters.COLUMNS, [deadletters.to_row(r) for r in records],
+            DEAD_LETTERS,
+            deadletters.COLUMNS,
+            [deadletters.to_row(r) for r in records],
             rows.dedup_token(records),
         )
         metrics.BATCH_SIZE.labels(topic=records[0].topic).observe(len(records))
         self._advance(records)
         return next_offsets(records)
 
-    async def load_domain(self, domain: str, records: Sequence[rows.Record]) -> dict[TopicPartition, int]:
+    async def load_domain(
+        self, domain: str, records: Sequence[rows.Record]
+    ) -> dict[TopicPartition, int]:
         """Dead letters acknowledged by Kafka, then rows accepted by ClickHouse."""
         settings = self.settings
         batch = await asyncio.get_running_loop().run_in_executor(
-            _PARSER, rows.prepare, domain, records, self.registry,
+            _PARSER,
+            rows.prepare,
+            domain,
+            records,
+            self.registry,
             settings.streams_max_event_bytes,
         )
         if batch.dead_letters:
             assert self.publish_dead_letters is not None, "no dead-letter publisher"
             await self.publish_dead_letters(batch.dead_letters)
-        await self.sink.insert_until_accepted(batch.table.name, batch.columns, batch.rows,
-                                              batch.token)
+        await self.sink.insert_until_accepted(
+            batch.table.name, batch.columns, batch.rows, batch.token
+        )
         self._account(records, batch)
         return next_offsets(records)
 
@@ -215,16 +224,19 @@ class Loader(Service):
         high_water = s.streams_batch_size * BUFFERED_BATCHES
         while not self.should_stop:
             try:
-                fetched = await consumer.getmany(timeout_ms=100,
-                                                 max_records=s.streams_batch_size)
+                fetched = await consumer.getmany(timeout_ms=100, max_records=s.streams_batch_size)
             except ConsumerStoppedError:
                 return
             for tp, messages in fetched.items():
                 lane = self.lane_of_topic.get(tp.topic)
                 if lane is None or not messages:
                     continue
-                lane.add([rows.Record(m.topic, m.partition, m.offset, m.key, m.value,
-                                      m.headers) for m in messages])
+                lane.add(
+                    [
+                        rows.Record(m.topic, m.partition, m.offset, m.key, m.value, m.headers)
+                        for m in messages
+                    ]
+                )
                 if len(lane.records) >= high_water:
                     consumer.pause(*self._partitions_of(tp.topic))
             await asyncio.sleep(0)  # let lanes run between fetches
@@ -278,8 +290,7 @@ class Loader(Service):
         try:
             await asyncio.wait_for(asyncio.gather(*waits), timeout)
         except TimeoutError:
-            log.warning("batches still in flight after %.0f s; they will be redelivered",
-                        timeout)
+            log.warning("batches still in flight after %.0f s; they will be redelivered", timeout)
 
     async def on_revoked(self) -> None:
         self._holding = True
@@ -287,8 +298,7 @@ class Loader(Service):
             await self._drain(self.settings.streams_drain_seconds)
             dropped = sum(lane.drop() for lane in self.lanes.values())
             if dropped:
-                log.info("rebalance: %d buffered records dropped, refetched from commits",
-                         dropped)
+                log.info("rebalance: %d buffered records dropped, refetched from commits", dropped)
         finally:
             self._holding = False
 
@@ -300,27 +310,38 @@ class Loader(Service):
         neither group committed starts from the earliest offset, like every other."""
         assert self.consumer is not None
         s, consumer = self.settings, self.consumer
-        fresh = [tp for tp in assigned if tp.topic == s.deadletter_topic
-                 and await consumer.committed(tp) is None]
+        fresh = [
+            tp
+            for tp in assigned
+            if tp.topic == s.deadletter_topic and await consumer.committed(tp) is None
+        ]
         if not fresh:
             return
-        admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap.split(","),
-                                    client_id=f"{s.streams_group_id}-loader")
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=s.kafka_bootstrap.split(","), client_id=f"{s.streams_group_id}-loader"
+        )
         await admin.start()
         try:
-            former = await admin.list_consumer_group_offsets(s.deadletter_group_id,
-                                                             partitions=fresh)
+            former = await admin.list_consumer_group_offsets(
+                s.deadletter_group_id, partitions=fresh
+            )
         finally:
             await admin.close()
-        adopted = {tp: meta.offset for tp, meta in former.items()
-                   if tp in fresh and meta is not None and meta.offset >= 0}
+        adopted = {
+            tp: meta.offset
+            for tp, meta in former.items()
+            if tp in fresh and meta is not None and meta.offset >= 0
+        }
         if not adopted:
             return
         for tp, offset in adopted.items():
             consumer.seek(tp, offset)
         await self._commit(adopted)
-        log.info("dead letters continue where group %s stopped: %s", s.deadletter_group_id,
-                 {f"{tp.topic}:{tp.partition}": o for tp, o in adopted.items()})
+        log.info(
+            "dead letters continue where group %s stopped: %s",
+            s.deadletter_group_id,
+            {f"{tp.topic}:{tp.partition}": o for tp, o in adopted.items()},
+        )
 
     # --- observability --------------------------------------------------------------
 

@@ -21,7 +21,8 @@ EVENTS = Counter(
     "lianxi_stream_events_total", "Records consumed, by topic and outcome", ["topic", "outcome"]
 )
 DEAD_LETTERS = Counter(
-    "lianxi_stream_dead_letters_total", "Records sent to the dead-letter topic, by reason",
+    "lianxi_stream_dead_letters_total",
+    "Records sent to the dead-letter topic, by reason",
     ["reason"],
 )
 # Per publishing system. A dead letter's source and type are what the record claimed, so they
@@ -33,15 +34,20 @@ SOURCE_EVENTS = Counter(
     ["source", "type", "outcome", "reason"],
 )
 BATCH_SECONDS = Histogram(
-    "lianxi_stream_batch_insert_seconds", "Time from first insert attempt to acceptance",
-    ["table"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    "lianxi_stream_batch_insert_seconds",
+    "Time from first insert attempt to acceptance",
+    ["table"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 BATCH_SIZE = Histogram(
-    "lianxi_stream_batch_records", "Records per batch", ["topic"],
+    "lianxi_stream_batch_records",
+    "Records per batch",
+    ["topic"],
     buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000),
 )
 CONSUMER_LAG = Gauge(
-    "lianxi_stream_consumer_lag", "High watermark minus next offset to process",
+    "lianxi_stream_consumer_lag",
+    "High watermark minus next offset to process",
     ["topic", "partition"],
 )
 EVENTS_PER_SECOND = Gauge(
@@ -85,10 +91,18 @@ def count_sources(batch: Batch) -> None:
     (itemgetter + Counter), the labels worked out once per distinct pair."""
     tally: Tally[tuple[str, str, str, str]] = Tally()
     if batch.rows:
-        pairs = Tally(map(itemgetter(batch.columns.index("source"), batch.columns.index("type")), batch.rows))
+        pairs = Tally(
+            map(itemgetter(batch.columns.index("source"), batch.columns.index("type")), batch.rows)
+        )
         for (source, kind), n in pairs.items():
             tally[(*_label(source, kind), "loaded", "")] += n
     for dl in batch.dead_letters:
-        tally[(*_label(dl.rejection.source, dl.rejection.event_type), "dead_letter", dl.rejection.error_code)] += 1
+        tally[
+            (
+                *_label(dl.rejection.source, dl.rejection.event_type),
+                "dead_letter",
+                dl.rejection.error_code,
+            )
+        ] += 1
     for (source, kind, outcome, reason), n in tally.items():
         SOURCE_EVENTS.labels(source, kind, outcome, reason).inc(n)

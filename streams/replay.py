@@ -88,16 +88,30 @@ class Progress:
         self.dead_letters = sum(counters[2::_COUNTS])
 
     def as_dict(self) -> dict:
-        return {"done": self.done, "total": self.total, "loaded": self.loaded,
-                "dead_letters": self.dead_letters, "processes": self.processes,
-                "seconds": round(self.seconds, 3), "events_per_second": round(self.rate, 1)}
+        return {
+            "done": self.done,
+            "total": self.total,
+            "loaded": self.loaded,
+            "dead_letters": self.dead_letters,
+            "processes": self.processes,
+            "seconds": round(self.seconds, 3),
+            "events_per_second": round(self.rate, 1),
+        }
 
 
-def _insert(sink: ClickHouseSink, settings: StreamsSettings, table, columns, data, token,
-            channel: str | None = None) -> None:
+def _insert(
+    sink: ClickHouseSink,
+    settings: StreamsSettings,
+    table,
+    columns,
+    data,
+    token,
+    channel: str | None = None,
+) -> None:
     for attempt in Retrying(
         wait=wait_exponential(multiplier=0.2, max=settings.streams_retry_max_seconds),
-        stop=stop_never, reraise=True,
+        stop=stop_never,
+        reraise=True,
     ):
         with attempt:
             sink.insert(table, columns, data, token, channel)
@@ -116,19 +130,18 @@ class _Loader:
     uses every core.
     Counts go to this loader's slot of the shared counters."""
 
-    def __init__(self, settings, registry, counters, slot: int, run_id: str,
-                 batch_rows: int) -> None:
+    def __init__(
+        self, settings, registry, counters, slot: int, run_id: str, batch_rows: int
+    ) -> None:
         self.sink, self.settings, self.registry = ClickHouseSink(settings), settings, registry
         self.counters, self.at = counters, slot * _COUNTS
         self.run_id, self.batch_rows = run_id, batch_rows
         self.pending: dict[str, rows.Batch] = {}
-        self.pool = ThreadPoolExecutor(max_workers=len(DOMAINS),
-                                       thread_name_prefix="replay-insert")
+        self.pool = ThreadPoolExecutor(max_workers=len(DOMAINS), thread_name_prefix="replay-insert")
         self.inflight: list[Future] = []
 
     def add(self, domain: str, messages) -> None:
-        batch = rows.prepare(domain, messages, self.registry,
-                             self.settings.streams_max_event_bytes)
+        batch = rows.prepare(domain, messages, self.registry, self.settings.streams_max_event_bytes)
         held = self.pending.get(domain)
         if held is None:
             self.pending[domain] = held = batch
@@ -157,11 +170,21 @@ class _Loader:
             dl_rows = []
             for dl in batch.dead_letters:
                 key, value, headers = deadletters.to_message(dl)
-                dl_rows.append(deadletters.to_row(
-                    rows.Record(self.settings.deadletter_topic, 0, 0, key, value, headers)))
+                dl_rows.append(
+                    deadletters.to_row(
+                        rows.Record(self.settings.deadletter_topic, 0, 0, key, value, headers)
+                    )
+                )
             # Domains' batches may insert at once (see finish): one connection each.
-            _insert(self.sink, self.settings, "dead_letters", deadletters.COLUMNS, dl_rows,
-                    token, channel=f"dead_letters:{batch.table.domain}")
+            _insert(
+                self.sink,
+                self.settings,
+                "dead_letters",
+                deadletters.COLUMNS,
+                dl_rows,
+                token,
+                channel=f"dead_letters:{batch.table.domain}",
+            )
 
     def wait(self) -> None:
         inflight, self.inflight = self.inflight, []
@@ -209,12 +232,20 @@ def replay(
     """Load every record from `since` (None: the beginning) to the current end offsets."""
     gc_tuning.tune(settings.streams_gc_gen0_threshold)
     with gc_tuning.paused():  # the forked loaders inherit it
-        return _replay(settings, since, truncate, on_progress, poll_records,
-                       batch_rows or settings.streams_replay_batch_size, processes)
+        return _replay(
+            settings,
+            since,
+            truncate,
+            on_progress,
+            poll_records,
+            batch_rows or settings.streams_replay_batch_size,
+            processes,
+        )
 
 
-def _replay(settings, since, truncate, on_progress, poll_records, batch_rows,
-            processes) -> Progress:
+def _replay(
+    settings, since, truncate, on_progress, poll_records, batch_rows, processes
+) -> Progress:
     if truncate:
         admin = ClickHouseSink(settings, role="admin")
         for domain in DOMAINS:
@@ -223,13 +254,16 @@ def _replay(settings, since, truncate, on_progress, poll_records, batch_rows,
     slices = asyncio.run(_slices(settings, since))
     org_topic = settings.topic("org")
     org = [s for s in slices if s.size and s.topic == org_topic]
-    shares = _shares([s for s in slices if s.size],
-                     processes or settings.streams_replay_processes or os.cpu_count() or 1)
+    shares = _shares(
+        [s for s in slices if s.size],
+        processes or settings.streams_replay_processes or os.cpu_count() or 1,
+    )
     # Tokens are per run: a later replay after TRUNCATE must not be taken for a retry.
     run_id = uuid.uuid4().hex[:12]
     # Shared memory, so loaders in other processes count where the progress line reads.
-    counters = multiprocessing.get_context("fork").Array("q", _COUNTS * (len(shares) + 1),
-                                                         lock=False)
+    counters = multiprocessing.get_context("fork").Array(
+        "q", _COUNTS * (len(shares) + 1), lock=False
+    )
     progress = Progress(total=sum(s.size for s in slices), processes=max(len(shares), 1))
 
     def report() -> None:
@@ -248,11 +282,11 @@ def _replay(settings, since, truncate, on_progress, poll_records, batch_rows,
     # The registry now knows every community: every domain, here or in the forked loaders
     # (which inherit it), is enriched from it.
     if len(shares) == 1:
-        _load(settings, shares[0], registry, counters, 0, run_id, batch_rows, poll_records,
-              report)
+        _load(settings, shares[0], registry, counters, 0, run_id, batch_rows, poll_records, report)
     elif shares:
-        _load_in_processes(settings, shares, registry, counters, run_id, batch_rows,
-                           poll_records, report)
+        _load_in_processes(
+            settings, shares, registry, counters, run_id, batch_rows, poll_records, report
+        )
     # Only once everything is in: the group's offsets mean "loaded".
     asyncio.run(_commit(settings, slices))
     report()
@@ -279,24 +313,28 @@ def _shares(slices: list[Slice], processes: int) -> list[list[Slice]]:
     return [g for g in groups if g]
 
 
-def _load(settings, slices, registry, counters, slot, run_id, batch_rows, poll_records,
-          report=None) -> None:
+def _load(
+    settings, slices, registry, counters, slot, run_id, batch_rows, poll_records, report=None
+) -> None:
     if not slices:
         return
     loader = _Loader(settings, registry, counters, slot, run_id, batch_rows)
     asyncio.run(_consume(settings, slices, loader, poll_records, report))
 
 
-def _load_in_processes(settings, shares, registry, counters, run_id, batch_rows, poll_records,
-                       report):
+def _load_in_processes(
+    settings, shares, registry, counters, run_id, batch_rows, poll_records, report
+):
     # fork: the children start with everything imported, the garbage collector tuned and the
     # registry as the org topic left it (inherited, not pickled).
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_child_init,
-                             initargs=(registry, counters)) as pool:
-        pending = {pool.submit(_load_share, settings, share, slot, run_id, batch_rows,
-                               poll_records)
-                   for slot, share in enumerate(shares, start=1)}
+    with ProcessPoolExecutor(
+        len(shares), mp_context=context, initializer=_child_init, initargs=(registry, counters)
+    ) as pool:
+        pending = {
+            pool.submit(_load_share, settings, share, slot, run_id, batch_rows, poll_records)
+            for slot, share in enumerate(shares, start=1)
+        }
         try:
             while pending:
                 done, pending = wait_futures(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
@@ -329,12 +367,14 @@ def _child_init(registry: OrgRegistry, counters) -> None:
 
 
 def _load_share(settings, slices, slot, run_id, batch_rows, poll_records) -> None:
-    _load(settings, slices, _child_registry, _child_counters, slot, run_id, batch_rows,
-          poll_records)
+    _load(
+        settings, slices, _child_registry, _child_counters, slot, run_id, batch_rows, poll_records
+    )
 
 
-async def _consume(settings, slices, loader: _Loader | _RegistryScan, poll_records: int,
-                   report=None) -> None:
+async def _consume(
+    settings, slices, loader: _Loader | _RegistryScan, poll_records: int, report=None
+) -> None:
     # aiokafka (Faust's client), not kafka-python: its record decoding is compiled, about ten
     # times cheaper per record, and replay is all decoding, validating and inserting.
     from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -360,8 +400,9 @@ async def _consume(settings, slices, loader: _Loader | _RegistryScan, poll_recor
                 messages = [m for m in messages if m.offset < end[tp]]
                 if messages:
                     # In a thread: the loop keeps fetching while a batch is parsed.
-                    await asyncio.to_thread(loader.add, settings.domain_of_topic(tp.topic),
-                                            messages)
+                    await asyncio.to_thread(
+                        loader.add, settings.domain_of_topic(tp.topic), messages
+                    )
                 if await consumer.position(tp) >= end[tp]:
                     pending.discard(tp)
                     consumer.pause(tp)
@@ -378,8 +419,9 @@ async def _slices(settings: StreamsSettings, since: datetime | None) -> list[Sli
     beginning, to the end offsets now)."""
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","),
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False
+    )
     await consumer.start()
     try:
         tps = await _partitions(settings, [settings.topic(d) for d in DOMAINS])
@@ -394,7 +436,8 @@ async def _slices(settings: StreamsSettings, since: datetime | None) -> list[Sli
             start = await consumer.beginning_offsets(tps)
         else:
             found = await consumer.offsets_for_times(
-                {tp: int(since.timestamp() * 1000) for tp in tps})
+                {tp: int(since.timestamp() * 1000) for tp in tps}
+            )
             start = {tp: (found[tp].offset if found.get(tp) else end[tp]) for tp in tps}
         return [Slice(tp.topic, tp.partition, start[tp], end[tp]) for tp in tps]
     finally:
@@ -407,9 +450,11 @@ async def _commit(settings: StreamsSettings, slices: list[Slice]) -> None:
     if not slices:
         return
     offsets = {TopicPartition(s.topic, s.partition): s.end for s in slices}
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","),
-                                group_id=settings.streams_replay_group_id,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        group_id=settings.streams_replay_group_id,
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         consumer.assign(list(offsets))
@@ -429,6 +474,9 @@ async def _partitions(settings: StreamsSettings, topics: list[str]):
         described = await admin.describe_topics(topics)
     finally:
         await admin.close()
-    return [TopicPartition(t["topic"], p["partition"])
-            for t in described if t["error_code"] == 0
-            for p in sorted(t["partitions"], key=lambda p: p["partition"])]
+    return [
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if t["error_code"] == 0
+        for p in sorted(t["partitions"], key=lambda p: p["partition"])
+    ]

@@ -99,7 +99,9 @@ def dedup_token(records: Sequence[Record]) -> str:
 
 
 def _reject(code: str, field_name: str, rule: str, message: str, event: dict) -> env.Rejection:
-    return env.Rejection(code, [env.violation(field_name, rule, message)], **env.rejection_ids(event))
+    return env.Rejection(
+        code, [env.violation(field_name, rule, message)], **env.rejection_ids(event)
+    )
 
 
 # Catalogue rules name an envelope attribute (subject, dataschema) but are about the data: a
@@ -117,8 +119,11 @@ def parse_record(record: Record, domain: str, max_bytes: int) -> env.Envelope:
         rules = {v["rule"] for v in found}
         if rules & {"known_type", "known_version"}:
             code = env.UNKNOWN_TYPE
-        elif any((v["field"] in env.ENVELOPE_STRINGS or v["field"] in ("", "data"))
-                 and v["rule"] not in CATALOGUE_RULES for v in found):
+        elif any(
+            (v["field"] in env.ENVELOPE_STRINGS or v["field"] in ("", "data"))
+            and v["rule"] not in CATALOGUE_RULES
+            for v in found
+        ):
             code = env.INVALID_ENVELOPE
         else:
             code = env.SCHEMA_VIOLATION
@@ -126,8 +131,11 @@ def parse_record(record: Record, domain: str, max_bytes: int) -> env.Envelope:
     event_domain = contracts.domain_of(event["type"])
     if event_domain != domain:
         raise _reject(
-            env.WRONG_TOPIC, "type", "topic_matches_domain",
-            f"{event['type']} belongs on the {event_domain} topic, not {record.topic}", event,
+            env.WRONG_TOPIC,
+            "type",
+            "topic_matches_domain",
+            f"{event['type']} belongs on the {event_domain} topic, not {record.topic}",
+            event,
         )
     try:
         return env.Envelope(event)
@@ -156,8 +164,11 @@ def _cell(kind: str, value: Any, prop: str, event: dict) -> Any:
 def _in_range_time(value: datetime, field_name: str, event: dict) -> int:
     if not YEAR_MIN <= value.year <= YEAR_MAX:
         raise _reject(
-            env.SCHEMA_VIOLATION, field_name, "range",
-            f"year {value.year} outside {YEAR_MIN}..{YEAR_MAX}", event,
+            env.SCHEMA_VIOLATION,
+            field_name,
+            "range",
+            f"year {value.year} outside {YEAR_MIN}..{YEAR_MAX}",
+            event,
         )
     return epoch_ms(value)
 
@@ -184,7 +195,8 @@ def _plan(table: RawTable) -> tuple[tuple[str, str, bool], ...]:
     plan = _PLANS.get(table.name)
     if plan is None:
         plan = _PLANS[table.name] = tuple(
-            (c.name, c.kind, c.kind in _AS_IS) for c in table.data_columns)
+            (c.name, c.kind, c.kind in _AS_IS) for c in table.data_columns
+        )
     return plan
 
 
@@ -192,20 +204,28 @@ def to_row(table: RawTable, e: env.Envelope, record: Record, registry: OrgRegist
     event, data = e.event, e.data
     street, community = registry.scope(data)
     get = data.get
-    cells = [get(name) if as_is else _cell(kind, get(name), name, event)
-             for name, kind, as_is in _plan(table)]
+    cells = [
+        get(name) if as_is else _cell(kind, get(name), name, event)
+        for name, kind, as_is in _plan(table)
+    ]
     return (
-        event["id"], event["source"], event["type"], schema_version(event), event["subject"],
-        _in_range_time(e.time, "time", event), street, community,
+        event["id"],
+        event["source"],
+        event["type"],
+        schema_version(event),
+        event["subject"],
+        _in_range_time(e.time, "time", event),
+        street,
+        community,
         *cells,
         _ENCODER.encode(data).decode(),
-        record.topic, record.partition, record.offset,
+        record.topic,
+        record.partition,
+        record.offset,
     )
 
 
-def prepare(
-    domain: str, records: Sequence[Record], registry: OrgRegistry, max_bytes: int
-) -> Batch:
+def prepare(domain: str, records: Sequence[Record], registry: OrgRegistry, max_bytes: int) -> Batch:
     """Records (rows.Record, or anything with its attributes: aiokafka's ConsumerRecord)."""
     table = raw_tables()[domain]
     rows: list[tuple] = []

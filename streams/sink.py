@@ -79,8 +79,14 @@ class ClickHouseSink:
             except Exception:  # a broken connection may fail to close; dropped anyway
                 log.debug("disconnect failed", exc_info=True)
 
-    def insert(self, table: str, columns: Sequence[str], rows: list[tuple], token: str,
-               channel: str | None = None) -> None:
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: list[tuple],
+        token: str,
+        channel: str | None = None,
+    ) -> None:
         """`channel` names the connection (default: the table's); threads that may insert
         into the same table at once each need their own."""
         if not rows:
@@ -132,9 +138,7 @@ class ClickHouseSink:
         metrics.WAREHOUSE_UP.set(0)
         metrics.INSERT_RETRIES.inc()
         exc = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "warehouse insert failed (attempt %d), retrying: %s", state.attempt_number, exc
-        )
+        log.warning("warehouse insert failed (attempt %d), retrying: %s", state.attempt_number, exc)
 
     def org_pairs(self) -> list[tuple[str, str]]:
         return self.query(

@@ -24,7 +24,9 @@ def run(settings: StreamsSettings, loglevel: str = "info") -> None:
     from streams.app import Pipeline, create_app, load_registry
     from streams.sink import ClickHouseSink
 
-    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     # The sink logs each failed insert once, with the retry count; the driver's own
     # per-attempt tracebacks would bury that during a warehouse outage.
     logging.getLogger("clickhouse_driver").setLevel(logging.ERROR)

@@ -109,10 +109,22 @@ def private_wh(tmp_path: Path) -> Iterator[Callable[..., PrivateWarehouse]]:
 # (broker, warehouse, Superset, a whole stack), `unit` does neither (`make test-unit`).
 # A module whose tests start servers without these fixtures says so with `pytestmark`.
 STACK_FIXTURES = frozenset({"kafka_bootstrap", "warehouse", "superset_url", "superset_admin"})
-PRIVATE_SERVER_FIXTURES = frozenset({
-    "private_broker", "private_kafka", "private_wh", "private_stack", "wh", "wh_limits", "target",
-    "warehouse_server", "dbt_warehouse", "open311_warehouse", "private_warehouse", "private_superset",
-})
+PRIVATE_SERVER_FIXTURES = frozenset(
+    {
+        "private_broker",
+        "private_kafka",
+        "private_wh",
+        "private_stack",
+        "wh",
+        "wh_limits",
+        "target",
+        "warehouse_server",
+        "dbt_warehouse",
+        "open311_warehouse",
+        "private_warehouse",
+        "private_superset",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,12 +2,16 @@
 
 import typer
 
-warehouse_app = typer.Typer(help="Embedded ClickHouse warehouse: server and migrations.", no_args_is_help=True)
+warehouse_app = typer.Typer(
+    help="Embedded ClickHouse warehouse: server and migrations.", no_args_is_help=True
+)
 
 
 @warehouse_app.command("serve")
 def serve_command(
-    migrate: bool = typer.Option(False, "--migrate", help="Apply pending migrations before listening."),
+    migrate: bool = typer.Option(
+        False, "--migrate", help="Apply pending migrations before listening."
+    ),
 ) -> None:
     """Run the embedded ClickHouse server (HTTP + native protocol) in the foreground."""
     import logging

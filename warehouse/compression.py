@@ -26,11 +26,22 @@ _LZ4_METHOD, _ZSTD_METHOD, _NONE_METHOD = 0x82, 0x90, 0x02
 _NATIVE_HEADER = 9  # method byte + compressed size + uncompressed size
 _NATIVE_BLOCK = 1 << 20
 # What the codec libraries raise on corrupt input.
-_CODEC_ERRORS = (zlib.error, zstandard.ZstdError, brotli.error, lz4.block.LZ4BlockError, RuntimeError, ValueError, EOFError)
+_CODEC_ERRORS = (
+    zlib.error,
+    zstandard.ZstdError,
+    brotli.error,
+    lz4.block.LZ4BlockError,
+    RuntimeError,
+    ValueError,
+    EOFError,
+)
 
 
 def _too_large(limit: int) -> QueryError:
-    return QueryError(QUERY_IS_TOO_LARGE, f"Request body exceeds max_request_bytes ({limit} bytes) after decompression")
+    return QueryError(
+        QUERY_IS_TOO_LARGE,
+        f"Request body exceeds max_request_bytes ({limit} bytes) after decompression",
+    )
 
 
 def _bounded_zlib(data: bytes, limit: int, wbits: int) -> bytes:
@@ -112,7 +123,9 @@ def decode_body(data: bytes, encoding: str, limit: int) -> bytes:
         except QueryError:
             raise
         except _CODEC_ERRORS as error:
-            raise QueryError(CANNOT_DECOMPRESS, f"Cannot decompress request body as {name}: {error}") from None
+            raise QueryError(
+                CANNOT_DECOMPRESS, f"Cannot decompress request body as {name}: {error}"
+            ) from None
     return data
 
 
@@ -170,7 +183,9 @@ def decompress_native(data: bytes, limit: int) -> bytes:
             elif method == _NONE_METHOD:
                 out += payload
             else:
-                raise QueryError(UNKNOWN_COMPRESSION_METHOD, f"Unknown compression method: {method:#x}")
+                raise QueryError(
+                    UNKNOWN_COMPRESSION_METHOD, f"Unknown compression method: {method:#x}"
+                )
         except QueryError:
             raise
         except _CODEC_ERRORS as error:

@@ -123,7 +123,9 @@ class Engine:
         self._slots = threading.BoundedSemaphore(max_concurrent_queries)
         self._pool: dict[tuple[str, bool], list[_Connection]] = {}
         self._per_user: dict[str, int] = {}  # running queries per user
-        self._quota_used: dict[str, tuple[float, dict[str, float]]] = {}  # user -> (window start, used)
+        self._quota_used: dict[
+            str, tuple[float, dict[str, float]]
+        ] = {}  # user -> (window start, used)
         # What the admin may send of the access model: the embedded server built its rights
         # from these statements at start, so re-applying them is answered as done.
         self._model_statements = frozenset(access_statements())
@@ -132,7 +134,12 @@ class Engine:
         self._closed = False
         # The first Session starts the embedded server; it also serves internal look-ups.
         self._control = self._open(("admin", False), {})
-        row = self._run(self._control, "SELECT version(), timezone()", "TabSeparated").bytes().decode().split("\t")
+        row = (
+            self._run(self._control, "SELECT version(), timezone()", "TabSeparated")
+            .bytes()
+            .decode()
+            .split("\t")
+        )
         self.version, self.timezone = row[0], row[1].strip()
 
     # -- connections -------------------------------------------------------------------
@@ -196,7 +203,9 @@ class Engine:
                 if used is not None:
                     used["queries"] = used.get("queries", 0) + 1
                     used["errors"] = used.get("errors", 0) + failed
-                    used["execution_time"] = used.get("execution_time", 0) + time.monotonic() - started
+                    used["execution_time"] = (
+                        used.get("execution_time", 0) + time.monotonic() - started
+                    )
 
     def _quota_check(self, user: User) -> dict[str, float] | None:
         quota = user.role.quota
@@ -245,7 +254,9 @@ class Engine:
             self._expire_sessions(now)
             conn = self._sessions.get(key)
             if conn is not None and not conn.lock.acquire(blocking=False):
-                raise QueryError(SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
+                raise QueryError(
+                    SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client"
+                )
         if conn is None:
             conn = self._open((user.role.name, user.readonly or user.role.readonly), _limits(user))
             conn.lock.acquire()
@@ -254,7 +265,9 @@ class Engine:
             with self._lock:
                 if key in self._sessions:  # lost a race with a concurrent first request
                     conn.session.close()
-                    raise QueryError(SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client")
+                    raise QueryError(
+                        SESSION_IS_LOCKED, f"Session {session_id} is locked by a concurrent client"
+                    )
                 self._sessions[key] = conn
         if timeout is not None:
             conn.timeout = min(timeout, self.max_session_timeout)
@@ -309,16 +322,42 @@ class Engine:
         with self._slot(), self._user_slot(user), self._registered(query_id) as marker:
             if session_id:
                 with self._session(user, session_id, session_timeout) as conn:
-                    return self._execute_on(conn, query, fmt, database, settings, params, data, user, query_id, marker, stateful=True)
+                    return self._execute_on(
+                        conn,
+                        query,
+                        fmt,
+                        database,
+                        settings,
+                        params,
+                        data,
+                        user,
+                        query_id,
+                        marker,
+                        stateful=True,
+                    )
             with self._pooled(user) as conn:
-                return self._execute_on(conn, query, fmt, database, settings, params, data, user, query_id, marker, stateful=False)
+                return self._execute_on(
+                    conn,
+                    query,
+                    fmt,
+                    database,
+                    settings,
+                    params,
+                    data,
+                    user,
+                    query_id,
+                    marker,
+                    stateful=False,
+                )
 
     def _access_statement(self, query: str, query_id: str) -> QueryResult:
         """The admin re-applying the access model (or binding users to its roles)."""
         text = " ".join(query.split()).rstrip(";")
         binding = _USER_BINDING.match(text)
         role = binding and (binding.group(1) or binding.group(2))
-        if text in self._model_statements or (binding and (role is None or role in {role_name(r) for r in ROLES})):
+        if text in self._model_statements or (
+            binding and (role is None or role in {role_name(r) for r in ROLES})
+        ):
             return QueryResult(b"", 0, 0, 0, 0, 0.0, DEFAULT_FORMAT, query_id)
         raise QueryError(
             NOT_IMPLEMENTED,
@@ -331,7 +370,10 @@ class Engine:
         marker = uuid.uuid4().hex
         with self._lock:
             if query_id in self._running:
-                raise QueryError(QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING, f"Query with id = {query_id} is already running")
+                raise QueryError(
+                    QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING,
+                    f"Query with id = {query_id} is already running",
+                )
             self._running[query_id] = marker
         try:
             yield marker
@@ -383,37 +425,60 @@ class Engine:
             else:
                 formatted = None
             if not user.is_admin:
-                ast = self._run(conn, "EXPLAIN AST " + checked, "TabSeparatedRaw", params).bytes().decode()
+                ast = (
+                    self._run(conn, "EXPLAIN AST " + checked, "TabSeparatedRaw", params)
+                    .bytes()
+                    .decode()
+                )
                 access.check(
-                    _caller(user), ast, lambda: formatted or self._format(conn, checked), current_db, self._table_exists
+                    _caller(user),
+                    ast,
+                    lambda: formatted or self._format(conn, checked),
+                    current_db,
+                    self._table_exists,
                 )
             if header is not None:
                 # Not chdb's send_insert: its finish() reports success when the table refuses
                 # the rows (e.g. too many partitions for one block), so an acknowledged INSERT
                 # could be lost. A spooled file read by the statement itself fails loudly.
-                with tempfile.NamedTemporaryFile(dir=self.spool_dir, prefix="insert-",
-                                                 suffix=".data") as spool:
+                with tempfile.NamedTemporaryFile(
+                    dir=self.spool_dir, prefix="insert-", suffix=".data"
+                ) as spool:
                     spool.write(data or b"")
                     spool.flush()
-                    result = self._run(conn, with_infile(header.query, spool.name, header.fmt)
-                                       + _tag(marker))
+                    result = self._run(
+                        conn, with_infile(header.query, spool.name, header.fmt) + _tag(marker)
+                    )
                 return QueryResult(
-                    b"", 0, 0, _written_rows(result), _written_bytes(result),
-                    time.perf_counter() - started, fmt or DEFAULT_FORMAT, query_id,
+                    b"",
+                    0,
+                    0,
+                    _written_rows(result),
+                    _written_bytes(result),
+                    time.perf_counter() - started,
+                    fmt or DEFAULT_FORMAT,
+                    query_id,
                 )
             out_fmt = output_format(query) or fmt or DEFAULT_FORMAT
             keyword = leading_keyword(query)
             result = self._run(conn, tagged, fmt or DEFAULT_FORMAT, params)
             if keyword in _STATEFUL_STATEMENTS and _leaves_state(query, keyword):
                 if stateful:
-                    conn.database = self._current_database(conn) if keyword == "USE" else conn.database
+                    conn.database = (
+                        self._current_database(conn) if keyword == "USE" else conn.database
+                    )
                 else:
                     # SET / USE / temporary tables last only for the statement without a session.
                     conn.spent = True
             return QueryResult(
-                result.bytes(), result.rows_read(), result.bytes_read(),
-                _written_rows(result), _written_bytes(result),
-                time.perf_counter() - started, out_fmt, query_id,
+                result.bytes(),
+                result.rows_read(),
+                result.bytes_read(),
+                _written_rows(result),
+                _written_bytes(result),
+                time.perf_counter() - started,
+                out_fmt,
+                query_id,
             )
         except QueryError as error:
             self._drain(conn)
@@ -435,7 +500,8 @@ class Engine:
         if not changes:
             return
         assignments = ", ".join(
-            f"{name} = {'DEFAULT' if value is None else _literal(value)}" for name, value in changes.items()
+            f"{name} = {'DEFAULT' if value is None else _literal(value)}"
+            for name, value in changes.items()
         )
         self._run(conn, f"SET {assignments}")
         for name, new in changes.items():
@@ -445,9 +511,19 @@ class Engine:
                 conn.applied[name] = new
 
     def _format(self, conn: _Connection, sql: str) -> str:
-        return self._run(conn, "SELECT formatQuery({q:String})", "TabSeparatedRaw", {"q": _param(sql)}).bytes().decode()
+        return (
+            self._run(conn, "SELECT formatQuery({q:String})", "TabSeparatedRaw", {"q": _param(sql)})
+            .bytes()
+            .decode()
+        )
 
-    def _run(self, conn: _Connection, sql: str, fmt: str = "TabSeparated", params: Mapping[str, str] | None = None):
+    def _run(
+        self,
+        conn: _Connection,
+        sql: str,
+        fmt: str = "TabSeparated",
+        params: Mapping[str, str] | None = None,
+    ):
         try:
             return conn.session.query(sql, fmt, params=dict(params) if params else None)
         except RuntimeError as error:
@@ -510,7 +586,9 @@ class Engine:
         while self.running and time.monotonic() < deadline:
             time.sleep(0.05)
         with self._lock:
-            conns = [c for idle in self._pool.values() for c in idle] + list(self._sessions.values())
+            conns = [c for idle in self._pool.values() for c in idle] + list(
+                self._sessions.values()
+            )
             self._pool = {}
             self._sessions.clear()
         for conn in conns:
@@ -558,7 +636,9 @@ def _checked_settings(settings: Mapping[str, str], cap: float) -> dict[str, str]
             try:
                 wanted = float(value)
             except ValueError:
-                raise QueryError(BAD_ARGUMENTS, f"Setting max_execution_time: cannot parse '{value}' as a number") from None
+                raise QueryError(
+                    BAD_ARGUMENTS, f"Setting max_execution_time: cannot parse '{value}' as a number"
+                ) from None
             # A client may shorten the server's limit, never lift it.
             value = _number(cap if wanted <= 0 or wanted > cap else wanted)
         checked[name] = value

@@ -58,7 +58,10 @@ NAMES = {
     UNKNOWN_EXCEPTION: "UNKNOWN_EXCEPTION",
 }
 
-_ENGINE_MESSAGE = re.compile(r"Code: (\d+)\. DB::Exception: (.*?)(?: \(([A-Z0-9_]+)\))?(?: \(version [^)]*\))?\s*$", re.DOTALL)
+_ENGINE_MESSAGE = re.compile(
+    r"Code: (\d+)\. DB::Exception: (.*?)(?: \(([A-Z0-9_]+)\))?(?: \(version [^)]*\))?\s*$",
+    re.DOTALL,
+)
 
 
 class QueryError(Exception):

@@ -24,19 +24,38 @@ from warehouse.statement import split_insert
 # ClickHouse setting and goes to the engine.
 HTTP_PARAMETERS = frozenset(
     {
-        "query", "database", "default_format", "query_id", "session_id", "session_timeout",
-        "session_check", "user", "password", "quota_key", "compress", "decompress",
-        "enable_http_compression", "http_zlib_compression_level", "readonly",
+        "query",
+        "database",
+        "default_format",
+        "query_id",
+        "session_id",
+        "session_timeout",
+        "session_check",
+        "user",
+        "password",
+        "quota_key",
+        "compress",
+        "decompress",
+        "enable_http_compression",
+        "http_zlib_compression_level",
+        "readonly",
     }
 )
 # Accepted and knowingly ignored (README lists why): the server always buffers the whole
 # result, sends no progress headers, and speaks one Native revision.
 IGNORED_PARAMETERS = frozenset(
     {
-        "wait_end_of_query", "send_progress_in_http_headers", "http_headers_progress_interval_ms",
-        "cancel_http_readonly_queries_on_client_close", "client_protocol_version", "buffer_size",
-        "http_response_buffer_size", "add_http_cors_header", "http_wait_end_of_query",
-        "http_native_compression_disable_checksumming_on_decompress", "extremes_in_http_response",
+        "wait_end_of_query",
+        "send_progress_in_http_headers",
+        "http_headers_progress_interval_ms",
+        "cancel_http_readonly_queries_on_client_close",
+        "client_protocol_version",
+        "buffer_size",
+        "http_response_buffer_size",
+        "add_http_cors_header",
+        "http_wait_end_of_query",
+        "http_native_compression_disable_checksumming_on_decompress",
+        "extremes_in_http_response",
     }
 )
 
@@ -67,7 +86,9 @@ class ParsedRequest:
 
 def url_parameters(query_string: bytes) -> dict[str, str]:
     try:
-        return dict(parse_qsl(query_string.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+        return dict(
+            parse_qsl(query_string.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        )
     except UnicodeDecodeError:
         raise QueryError(BAD_ARGUMENTS, "URL parameters are not valid UTF-8") from None
 
@@ -95,7 +116,9 @@ def form_fields(body: bytes, content_type: str) -> dict[str, str]:
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if part.get_filename():
-            raise QueryError(NOT_IMPLEMENTED, "External data (file parts of a form) is not supported")
+            raise QueryError(
+                NOT_IMPLEMENTED, "External data (file parts of a form) is not supported"
+            )
         if name:
             payload = part.get_payload(decode=True)
             try:
@@ -144,14 +167,20 @@ def parse(method: str, url: dict[str, str], body: bytes, headers: dict[str, str]
     parsed.http_compression = _flag(url.get("enable_http_compression"))
     parsed.native_compress = _flag(url.get("compress"))
     if url.get("http_zlib_compression_level"):
-        parsed.zlib_level = _integer("http_zlib_compression_level", url["http_zlib_compression_level"])
+        parsed.zlib_level = _integer(
+            "http_zlib_compression_level", url["http_zlib_compression_level"]
+        )
     if url.get("session_timeout"):
         try:
             parsed.session_timeout = float(url["session_timeout"])
         except ValueError:
-            raise QueryError(INVALID_SESSION_TIMEOUT, f"Invalid session timeout: '{url['session_timeout']}'") from None
+            raise QueryError(
+                INVALID_SESSION_TIMEOUT, f"Invalid session timeout: '{url['session_timeout']}'"
+            ) from None
         if parsed.session_timeout <= 0:
-            raise QueryError(INVALID_SESSION_TIMEOUT, f"Invalid session timeout: '{url['session_timeout']}'")
+            raise QueryError(
+                INVALID_SESSION_TIMEOUT, f"Invalid session timeout: '{url['session_timeout']}'"
+            )
     return parsed
 
 
@@ -163,4 +192,6 @@ def _integer(name: str, value: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise QueryError(BAD_ARGUMENTS, f"Setting {name}: cannot parse '{value}' as an integer") from None
+        raise QueryError(
+            BAD_ARGUMENTS, f"Setting {name}: cannot parse '{value}' as an integer"
+        ) from None

@@ -32,7 +32,9 @@ from warehouse.users import Users
 
 log = logging.getLogger("warehouse.http")
 
-_BAD_REQUEST = frozenset({6, 26, 27, 38, 41, 62, 72, 117, 53, 69, 167, 168, 169, 170, 36, 271, 89, 374, 457, 456})
+_BAD_REQUEST = frozenset(
+    {6, 26, 27, 38, 41, 62, 72, 117, 53, 69, 167, 168, 169, 170, 36, 271, 89, 374, 457, 456}
+)
 _NOT_FOUND = frozenset({60, 46, 47, 50, 56, 81, 115, 73, 75, 63, 170, 372})
 _STATUS = {
     AUTHENTICATION_FAILED: 401,
@@ -49,14 +51,27 @@ _STATUS = {
 }
 # Statements whose answer is a result set; only those carry X-ClickHouse-Format, which is
 # how clickhouse-connect tells a result from a command acknowledgement.
-_RESULT_STATEMENTS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "CHECK", "VALUES"})
+_RESULT_STATEMENTS = frozenset(
+    {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "CHECK", "VALUES"}
+)
 _CONTENT_TYPES = {
     "TabSeparated": "text/tab-separated-values; charset=UTF-8",
     "TSV": "text/tab-separated-values; charset=UTF-8",
     "CSV": "text/csv; charset=UTF-8; header=absent",
     "CSVWithNames": "text/csv; charset=UTF-8; header=present",
 }
-_BINARY = ("Native", "RowBinary", "Parquet", "Arrow", "ArrowStream", "ORC", "Avro", "Protobuf", "MsgPack", "CapnProto")
+_BINARY = (
+    "Native",
+    "RowBinary",
+    "Parquet",
+    "Arrow",
+    "ArrowStream",
+    "ORC",
+    "Avro",
+    "Protobuf",
+    "MsgPack",
+    "CapnProto",
+)
 
 
 def http_status(code: int) -> int:
@@ -87,7 +102,9 @@ class HttpInterface:
         self.users = users
         self.settings = settings
         # One worker per allowed query, plus a few for the 202 answers beyond the cap.
-        self.executor = ThreadPoolExecutor(max_workers=settings.max_concurrent_queries + 4, thread_name_prefix="query")
+        self.executor = ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_queries + 4, thread_name_prefix="query"
+        )
         self.draining = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -99,7 +116,9 @@ class HttpInterface:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope["method"]
         path = scope["path"]
-        if path in ("/ping", "/replicas_status") or (path == "/" and method in ("GET", "HEAD") and not scope["query_string"]):
+        if path in ("/ping", "/replicas_status") or (
+            path == "/" and method in ("GET", "HEAD") and not scope["query_string"]
+        ):
             await self._plain(send, 200, b"Ok.\n")
             return
         if path not in ("/", "/query"):
@@ -116,7 +135,8 @@ class HttpInterface:
             body = await self._read_body(receive, headers)
             if url.get("decompress") in ("1", "true"):
                 body = await asyncio.get_running_loop().run_in_executor(
-                    self.executor, partial(compression.decompress_native, body, self.settings.max_request_bytes)
+                    self.executor,
+                    partial(compression.decompress_native, body, self.settings.max_request_bytes),
                 )
             request = await asyncio.get_running_loop().run_in_executor(
                 self.executor, partial(parse, method, url, body, headers)
@@ -127,7 +147,9 @@ class HttpInterface:
             return
         except Exception as error:  # the client still gets a ClickHouse-shaped answer
             log.exception("unexpected error")
-            await self._error(send, QueryError(UNKNOWN_EXCEPTION, f"{type(error).__name__}: {error}"), query_id)
+            await self._error(
+                send, QueryError(UNKNOWN_EXCEPTION, f"{type(error).__name__}: {error}"), query_id
+            )
             return
         await self._answer(send, request, headers, result)
 
@@ -137,7 +159,10 @@ class HttpInterface:
         origin = headers.get("origin")
         allowed = {o.strip() for o in self.settings.allowed_origins.split(",") if o.strip()}
         if origin is not None and origin not in allowed:
-            raise QueryError(ACCESS_DENIED, f"Cross-site request refused: origin {origin!r} is not in LIANXI_WAREHOUSE_ALLOWED_ORIGINS")
+            raise QueryError(
+                ACCESS_DENIED,
+                f"Cross-site request refused: origin {origin!r} is not in LIANXI_WAREHOUSE_ALLOWED_ORIGINS",
+            )
         if origin is None and headers.get("sec-fetch-site") in ("cross-site", "same-site"):
             raise QueryError(ACCESS_DENIED, "Cross-site request refused (Sec-Fetch-Site)")
 
@@ -156,7 +181,10 @@ class HttpInterface:
         limit = self.settings.max_request_bytes
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise QueryError(QUERY_IS_TOO_LARGE, f"Request body of {declared} bytes exceeds max_request_bytes ({limit} bytes)")
+            raise QueryError(
+                QUERY_IS_TOO_LARGE,
+                f"Request body of {declared} bytes exceeds max_request_bytes ({limit} bytes)",
+            )
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -166,7 +194,9 @@ class HttpInterface:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise QueryError(QUERY_IS_TOO_LARGE, f"Request body exceeds max_request_bytes ({limit} bytes)")
+                raise QueryError(
+                    QUERY_IS_TOO_LARGE, f"Request body exceeds max_request_bytes ({limit} bytes)"
+                )
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
@@ -178,12 +208,18 @@ class HttpInterface:
             )
         return body
 
-    async def _execute(self, request: ParsedRequest, headers: dict[str, str], url: dict[str, str], receive: Any) -> QueryResult:
+    async def _execute(
+        self, request: ParsedRequest, headers: dict[str, str], url: dict[str, str], receive: Any
+    ) -> QueryResult:
         creds = credentials(headers, url)
         user = self.users.authenticate(creds.user, creds.password)
         if request.readonly and not user.readonly:
             user = dataclasses.replace(user, readonly=True)
-        if request.session_id and request.session_check and not self.engine.has_session(user, request.session_id):
+        if (
+            request.session_id
+            and request.session_check
+            and not self.engine.has_session(user, request.session_id)
+        ):
             raise QueryError(SESSION_NOT_FOUND, f"Session {request.session_id} not found")
         running = asyncio.get_running_loop().run_in_executor(
             self.executor,
@@ -209,21 +245,32 @@ class HttpInterface:
         hangup = asyncio.ensure_future(receive())
         try:
             await asyncio.wait({running, hangup}, return_when=asyncio.FIRST_COMPLETED)
-            if hangup.done() and not running.done() and hangup.result().get("type") == "http.disconnect":
+            if (
+                hangup.done()
+                and not running.done()
+                and hangup.result().get("type") == "http.disconnect"
+            ):
                 self.engine.cancel(request.query_id or "")
             return await running
         finally:
             hangup.cancel()
 
-    def _common_headers(self, query_id: str, timezone: str | None = None) -> list[tuple[bytes, bytes]]:
+    def _common_headers(
+        self, query_id: str, timezone: str | None = None
+    ) -> list[tuple[bytes, bytes]]:
         return [
             (b"x-clickhouse-server-display-name", self.settings.display_name.encode()),
             (b"x-clickhouse-query-id", query_id.encode("latin-1", "replace")),
             # Drivers read naive DateTime columns in this zone, so a session_timezone wins.
-            (b"x-clickhouse-timezone", (timezone or self.engine.timezone).encode("latin-1", "replace")),
+            (
+                b"x-clickhouse-timezone",
+                (timezone or self.engine.timezone).encode("latin-1", "replace"),
+            ),
         ]
 
-    async def _answer(self, send: Any, request: ParsedRequest, headers: dict[str, str], result: QueryResult) -> None:
+    async def _answer(
+        self, send: Any, request: ParsedRequest, headers: dict[str, str], result: QueryResult
+    ) -> None:
         body = result.data
         out = self._common_headers(result.query_id, request.settings.get("session_timezone"))
         if result.data or leading_keyword(request.query) in _RESULT_STATEMENTS:
@@ -243,12 +290,15 @@ class HttpInterface:
         }
         out.append((b"x-clickhouse-summary", json.dumps(summary, separators=(",", ":")).encode()))
         if request.native_compress and body:
-            body = await asyncio.get_running_loop().run_in_executor(self.executor, compression.compress_native, body)
+            body = await asyncio.get_running_loop().run_in_executor(
+                self.executor, compression.compress_native, body
+            )
         elif request.http_compression and body:
             encoding = compression.choose_encoding(headers.get("accept-encoding", ""))
             if encoding:
                 body = await asyncio.get_running_loop().run_in_executor(
-                    self.executor, partial(compression.encode_body, body, encoding, request.zlib_level)
+                    self.executor,
+                    partial(compression.encode_body, body, encoding, request.zlib_level),
                 )
                 out.append((b"content-encoding", encoding.encode()))
         out.append((b"content-length", str(len(body)).encode()))
@@ -268,7 +318,9 @@ class HttpInterface:
         if error.code in (QUERY_IS_TOO_LARGE, ABORTED):
             # The rest of the body is still on the wire; closing is cheaper than reading it.
             out.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": http_status(error.code), "headers": out})
+        await send(
+            {"type": "http.response.start", "status": http_status(error.code), "headers": out}
+        )
         await send({"type": "http.response.body", "body": text})
 
     async def _plain(self, send: Any, status: int, body: bytes) -> None:
@@ -276,7 +328,10 @@ class HttpInterface:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=UTF-8"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"text/plain; charset=UTF-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -93,7 +93,9 @@ def _quote(value: str) -> str:
 def applied_versions(run: Runner) -> dict[str, str]:
     for statement in split_statements(LEDGER_SQL.read_text(encoding="utf-8")):
         run(statement)
-    out = run("SELECT version, argMax(checksum, applied_at) FROM default.schema_migrations GROUP BY version")
+    out = run(
+        "SELECT version, argMax(checksum, applied_at) FROM default.schema_migrations GROUP BY version"
+    )
     return dict(line.split("\t", 1) for line in out.splitlines() if line)  # type: ignore[misc]
 
 
@@ -130,7 +132,9 @@ def http_runner(url: str, user: str, password: str) -> Runner:
     """Run statements against a running server, over its HTTP interface."""
     import httpx
 
-    client = httpx.Client(base_url=url, headers={"X-ClickHouse-User": user, "X-ClickHouse-Key": password}, timeout=300)
+    client = httpx.Client(
+        base_url=url, headers={"X-ClickHouse-User": user, "X-ClickHouse-Key": password}, timeout=300
+    )
 
     def run(sql: str) -> str:
         response = client.post("/", content=sql.encode())

@@ -54,7 +54,9 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
             from warehouse.native import NativeServer
 
             native = NativeServer(engine, users, settings)
-            native_thread = threading.Thread(target=native.serve_forever, name="native", daemon=True)
+            native_thread = threading.Thread(
+                target=native.serve_forever, name="native", daemon=True
+            )
             native_thread.start()
         app = HttpInterface(engine, users, settings)
         config = uvicorn.Config(
@@ -72,7 +74,11 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
         server = _Server(config)
         sys.stdout.write(
             f"warehouse serving http://{settings.warehouse_host}:{settings.warehouse_http_port}"
-            + (f" and native {settings.warehouse_host}:{settings.warehouse_native_port}" if native else "")
+            + (
+                f" and native {settings.warehouse_host}:{settings.warehouse_native_port}"
+                if native
+                else ""
+            )
             + f" from {settings.resolved_data_dir}\n"
         )
         sys.stdout.flush()

@@ -149,7 +149,7 @@ def _strip_trailing_comments(query: str) -> str:
 
 def leading_keyword(query: str) -> str:
     """First keyword, upper-cased (comments and blanks skipped): SELECT, INSERT, SET, ..."""
-    rest = query[_LEADING_NOISE.match(query).end():]  # type: ignore[union-attr]
+    rest = query[_LEADING_NOISE.match(query).end() :]  # type: ignore[union-attr]
     word = re.match(r"[A-Za-z]+", rest)
     return word.group().upper() if word else ""
 
@@ -158,8 +158,10 @@ def with_infile(header_query: str, path: str, fmt: str) -> str:
     """`INSERT INTO t (...) [SETTINGS ...]` -> `INSERT INTO t (...) FROM INFILE 'path'
     [SETTINGS ...] FORMAT fmt`: the grammar puts FROM INFILE before a SETTINGS clause."""
     text = header_query.encode()
-    settings_at = next((w.start() for w in _top_level_words(text, 0)
-                        if w.group().upper() == b"SETTINGS"), len(text))
+    settings_at = next(
+        (w.start() for w in _top_level_words(text, 0) if w.group().upper() == b"SETTINGS"),
+        len(text),
+    )
     head, tail = text[:settings_at].decode().rstrip(), text[settings_at:].decode().strip()
     quoted = path.replace("\\", "\\\\").replace("'", "\\'")
     settings = f" {tail}" if tail else ""

@@ -42,7 +42,9 @@ class Users:
         settings.refuse_placeholders(*secrets)
         empty = [settings.env_name(name) for name in secrets if not getattr(settings, name)]
         if empty:  # no passwordless user, in development either
-            raise ValueError(f"empty warehouse passwords: {', '.join(empty)} (set them in the environment)")
+            raise ValueError(
+                f"empty warehouse passwords: {', '.join(empty)} (set them in the environment)"
+            )
         users = {
             settings.role_user(role): (
                 User(settings.role_user(role), roles[role]),
@@ -81,7 +83,11 @@ def user_statements(settings: WarehouseSettings) -> list[str]:
     environment reaches the server on the next deploy."""
     statements = []
     for role in ROLES:
-        name, digest, role_name = settings.role_user(role), sha256_hex(settings.role_password(role)), model.role_name(role)
+        name, digest, role_name = (
+            settings.role_user(role),
+            sha256_hex(settings.role_password(role)),
+            model.role_name(role),
+        )
         statements += [
             f"CREATE USER IF NOT EXISTS {name} IDENTIFIED WITH sha256_hash BY '{digest}'",
             f"ALTER USER {name} IDENTIFIED WITH sha256_hash BY '{digest}'",

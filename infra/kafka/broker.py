@@ -64,7 +64,11 @@ def fetch_jars(libs_dir: Path) -> bool:
     libs_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [
-            mvn, "-q", "-B", "-f", str(POM),
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
             "dependency:copy-dependencies",
             f"-DoutputDirectory={libs_dir}",
             "-DincludeScope=runtime",
@@ -149,10 +153,13 @@ class Broker:
             return
         result = subprocess.run(
             self._java(
-                "kafka.tools.StorageTool", "format",
+                "kafka.tools.StorageTool",
+                "format",
                 # One token: an id may start with "-", which a separate argument would make
                 # look like an option (1 in 32 formats failed that way).
-                f"--cluster-id={cluster_id()}", "-c", str(self.properties),
+                f"--cluster-id={cluster_id()}",
+                "-c",
+                str(self.properties),
                 "--ignore-formatted",
             ),
             capture_output=True,

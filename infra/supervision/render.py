@@ -60,7 +60,9 @@ def _supervisor_value(name: str, value: str) -> str:
     )
 
 
-def render(settings: InfraSettings, services: list[Service], paths: Paths, user: str | None = None) -> str:
+def render(
+    settings: InfraSettings, services: list[Service], paths: Paths, user: str | None = None
+) -> str:
     # supervisor expands %(x)s in paths more than once, so no escaping survives: refuse.
     for name, path in (("LIANXI_VAR_DIR", paths.var_dir), ("the repository path", REPO_ROOT)):
         if "%" in str(path):
@@ -88,14 +90,14 @@ def render(settings: InfraSettings, services: list[Service], paths: Paths, user:
             command=shlex.join(service.command).replace("%", "%%"),
             startsecs=service.startsecs,
             stopwaitsecs=service.stopwaitsecs,
-            environment=",".join(
-                f"{k}={_supervisor_value(k, v)}" for k, v in sorted(env.items())
-            ),
+            environment=",".join(f"{k}={_supervisor_value(k, v)}" for k, v in sorted(env.items())),
         )
     return text
 
 
-def write(settings: InfraSettings, services: list[Service], paths: Paths, user: str | None = None) -> bool:
+def write(
+    settings: InfraSettings, services: list[Service], paths: Paths, user: str | None = None
+) -> bool:
     """Write the config; True when it changed (supervisord then needs to reread it)."""
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     if user:

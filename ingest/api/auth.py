@@ -10,7 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ingest.api.errors import ApiError, item
 from ingest.tokens import Token, TokenStore
 
-bearer = HTTPBearer(auto_error=False, description="发布方令牌（lianxi tokens create） / publisher token (lianxi tokens create)")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="发布方令牌（lianxi tokens create） / publisher token (lianxi tokens create)",
+)
 
 
 def store_of(request: Request) -> TokenStore:
@@ -59,7 +62,14 @@ def scope_errors(token: Token, events: list[Any]) -> list[dict[str, Any]]:
             continue
         source, event_type = event.get("source"), event.get("type")
         if isinstance(source, str) and source != token.source:
-            errors.append(item(index, "source", "token_source", f"this token publishes only for source {token.source!r}"))
+            errors.append(
+                item(
+                    index,
+                    "source",
+                    "token_source",
+                    f"this token publishes only for source {token.source!r}",
+                )
+            )
         if not isinstance(event_type, str):
             continue
         ok = allowed.get(event_type)
@@ -67,6 +77,8 @@ def scope_errors(token: Token, events: list[Any]) -> list[dict[str, Any]]:
             ok = allowed[event_type] = token.allows(event_type)
         if not ok:
             errors.append(
-                item(index, "type", "token_scope", f"this token covers only {', '.join(token.types)}")
+                item(
+                    index, "type", "token_scope", f"this token covers only {', '.join(token.types)}"
+                )
             )
     return errors

@@ -12,7 +12,9 @@ from fastapi import Request
 
 from ingest.api.errors import ApiError, item
 
-STRUCTURED_TYPES = frozenset({"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"})
+STRUCTURED_TYPES = frozenset(
+    {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
+)
 # Binary mode carries the data's own media type; the catalogue's data is always JSON.
 BINARY_DATA_TYPES = frozenset({"application/json"})
 BINARY_DEFAULT_TYPE = "application/json"
@@ -79,25 +81,40 @@ def nesting_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
 
 
 def _utf8_error(message: str) -> ApiError:
-    return ApiError(400, "invalid_json", message, [item(None, "body", "utf8", "请求体须为 UTF-8 编码 / the body must be UTF-8")])
+    return ApiError(
+        400,
+        "invalid_json",
+        message,
+        [item(None, "body", "utf8", "请求体须为 UTF-8 编码 / the body must be UTF-8")],
+    )
 
 
 def too_deep(limit: int = MAX_DEPTH) -> ApiError:
     message = f"JSON nests deeper than {limit} levels"
     return ApiError(
-        400, "invalid_json", message, [item(None, "body", "maxDepth", f"嵌套层数超过 {limit} / {message}")]
+        400,
+        "invalid_json",
+        message,
+        [item(None, "body", "maxDepth", f"嵌套层数超过 {limit} / {message}")],
     )
 
 
 def parse_json(body: bytes) -> Any:
     if not body.strip():
-        raise ApiError(400, "invalid_json", "the body is empty", [item(None, "body", "json", "expected a JSON object or array")])
+        raise ApiError(
+            400,
+            "invalid_json",
+            "the body is empty",
+            [item(None, "body", "json", "expected a JSON object or array")],
+        )
     if nesting_too_deep(body):
         raise too_deep()
     try:
         return _decode(body)
     except UnicodeDecodeError as exc:
-        raise _utf8_error(f"the body is not valid UTF-8: {exc.reason} at byte {exc.start}") from None
+        raise _utf8_error(
+            f"the body is not valid UTF-8: {exc.reason} at byte {exc.start}"
+        ) from None
     except RecursionError:
         raise too_deep() from None  # the scan should have caught it; never a 500
     except msgspec.DecodeError as exc:
@@ -105,8 +122,15 @@ def parse_json(body: bytes) -> Any:
         try:
             body.decode("utf-8")
         except UnicodeDecodeError as bad:
-            raise _utf8_error(f"the body is not valid UTF-8: {bad.reason} at byte {bad.start}") from None
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}", [item(None, "body", "json", str(exc))]) from None
+            raise _utf8_error(
+                f"the body is not valid UTF-8: {bad.reason} at byte {bad.start}"
+            ) from None
+        raise ApiError(
+            400,
+            "invalid_json",
+            f"the body is not valid JSON: {exc}",
+            [item(None, "body", "json", str(exc))],
+        ) from None
 
 
 def structured_events(body: bytes, max_events: int) -> tuple[list[Any], bool]:
@@ -116,12 +140,21 @@ def structured_events(body: bytes, max_events: int) -> tuple[list[Any], bool]:
         return [doc], False
     if isinstance(doc, list):
         if not doc:
-            raise ApiError(400, "empty_batch", "the batch holds no events", [item(None, "body", "minItems", "send at least one event")])
+            raise ApiError(
+                400,
+                "empty_batch",
+                "the batch holds no events",
+                [item(None, "body", "minItems", "send at least one event")],
+            )
         if len(doc) > max_events:
-            raise too_large(f"a batch holds at most {max_events} events, got {len(doc)}", "maxItems")
+            raise too_large(
+                f"a batch holds at most {max_events} events, got {len(doc)}", "maxItems"
+            )
         return doc, True
     raise ApiError(
-        400, "invalid_shape", "the body must be one event (object) or a batch (array)",
+        400,
+        "invalid_shape",
+        "the body must be one event (object) or a batch (array)",
         [item(None, "body", "type", f"got a JSON {type(doc).__name__}")],
     )
 
@@ -139,11 +172,15 @@ def binary_event(request: Request, body: bytes) -> dict[str, Any]:
     mt = media_type(request) or BINARY_DEFAULT_TYPE
     if mt not in BINARY_DATA_TYPES:
         raise ApiError(
-            415, "unsupported_media_type", "binary-mode data must be application/json",
+            415,
+            "unsupported_media_type",
+            "binary-mode data must be application/json",
             [item(None, "Content-Type", "media_type", f"got {mt or 'nothing'!r}")],
         )
     event: dict[str, Any] = {
-        name[3:]: header_value(name, value) for name, value in request.headers.items() if name.lower().startswith("ce-")
+        name[3:]: header_value(name, value)
+        for name, value in request.headers.items()
+        if name.lower().startswith("ce-")
     }
     event["datacontenttype"] = mt
     event["data"] = parse_json(body)
@@ -157,12 +194,23 @@ def header_value(name: str, value: str) -> str:
     could collide under the (source, id) deduplication key: both are refused instead."""
     # Starlette decodes header bytes as latin-1: anything outside printable ASCII came raw.
     if not (value.isascii() and value.isprintable()) or _BAD_ESCAPE.search(value):
-        raise _header_error(name, "percent_encoding", "须为可打印 ASCII，其余字符以 %XX 编码 / must be printable ASCII with other characters as %XX escapes")
+        raise _header_error(
+            name,
+            "percent_encoding",
+            "须为可打印 ASCII，其余字符以 %XX 编码 / must be printable ASCII with other characters as %XX escapes",
+        )
     try:
         return unquote(value, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise _header_error(name, "utf8", "%XX 转义须组成 UTF-8 / the %XX escapes must form UTF-8") from None
+        raise _header_error(
+            name, "utf8", "%XX 转义须组成 UTF-8 / the %XX escapes must form UTF-8"
+        ) from None
 
 
 def _header_error(name: str, rule: str, message: str) -> ApiError:
-    return ApiError(400, "invalid_header", f"header {name} is not a valid CloudEvents attribute", [item(None, name, rule, message)])
+    return ApiError(
+        400,
+        "invalid_header",
+        f"header {name} is not a valid CloudEvents attribute",
+        [item(None, name, rule, message)],
+    )

@@ -11,9 +11,16 @@ from pydantic import BaseModel, Field
 
 
 class ErrorItem(BaseModel):
-    index: int | None = Field(None, description="事件在请求中的序号（0 起），请求级错误为空 / index of the event in the request (0-based); null for request-level errors")
-    field: str = Field(description="出错字段路径，如 data.category / dotted path of the field, e.g. data.category")
-    rule: str = Field(description="违反的规则（JSON Schema 关键字或目录规则） / rule broken (JSON Schema keyword or catalogue rule)")
+    index: int | None = Field(
+        None,
+        description="事件在请求中的序号（0 起），请求级错误为空 / index of the event in the request (0-based); null for request-level errors",
+    )
+    field: str = Field(
+        description="出错字段路径，如 data.category / dotted path of the field, e.g. data.category"
+    )
+    rule: str = Field(
+        description="违反的规则（JSON Schema 关键字或目录规则） / rule broken (JSON Schema keyword or catalogue rule)"
+    )
     message: str
 
 
@@ -46,7 +53,12 @@ class ApiError(Exception):
             # GeoReport v2 errors are a list of {code, description}; field and rule are our additions.
             items = self.errors or [item(None, "", self.error, self.message)]
             return [
-                {"code": self.status, "description": e["message"], "field": e["field"], "rule": e["rule"]}
+                {
+                    "code": self.status,
+                    "description": e["message"],
+                    "field": e["field"],
+                    "rule": e["rule"],
+                }
                 for e in items
             ]
         return {"error": self.error, "message": self.message, "errors": self.errors}
@@ -65,11 +77,20 @@ async def request_validation_handler(_request: Request, exc: Exception) -> JSONR
     """FastAPI's own parameter checks (query strings, forms) in our error shape."""
     assert isinstance(exc, RequestValidationError)
     errors = [
-        item(None, ".".join(str(p) for p in err.get("loc", ())), str(err.get("type", "invalid")), str(err.get("msg", "")))
+        item(
+            None,
+            ".".join(str(p) for p in err.get("loc", ())),
+            str(err.get("type", "invalid")),
+            str(err.get("msg", "")),
+        )
         for err in exc.errors()
     ]
     return JSONResponse(
-        {"error": "invalid_request", "message": "the request parameters are invalid", "errors": errors},
+        {
+            "error": "invalid_request",
+            "message": "the request parameters are invalid",
+            "errors": errors,
+        },
         status_code=400,
     )
 
@@ -77,7 +98,11 @@ async def request_validation_handler(_request: Request, exc: Exception) -> JSONR
 async def unexpected_handler(_request: Request, exc: Exception) -> JSONResponse:
     # A bug, not bad input: say so without leaking a stack trace.
     return JSONResponse(
-        {"error": "internal", "message": f"unexpected {type(exc).__name__}; see the server log", "errors": []},
+        {
+            "error": "internal",
+            "message": f"unexpected {type(exc).__name__}; see the server log",
+            "errors": [],
+        },
         status_code=500,
     )
 

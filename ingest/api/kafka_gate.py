@@ -28,7 +28,10 @@ class KafkaGate:
     def _unavailable(self, why: str, acks: Acks | None = None) -> ApiError:
         if self.failing_since is None:
             self.failing_since = time.monotonic()
-        errors = [item(index, "", "kafka_ack", reason) for index, reason in (acks.failures if acks else [])[:20]]
+        errors = [
+            item(index, "", "kafka_ack", reason)
+            for index, reason in (acks.failures if acks else [])[:20]
+        ]
         return ApiError(
             503,
             "kafka_unavailable",
@@ -67,7 +70,9 @@ class KafkaGate:
         try:
             await asyncio.wait_for(done, self.ack_timeout_s)
         except TimeoutError:
-            raise self._unavailable(f"Kafka did not acknowledge within {self.ack_timeout_s:g} s") from None
+            raise self._unavailable(
+                f"Kafka did not acknowledge within {self.ack_timeout_s:g} s"
+            ) from None
         if acks.failed:
             raise self._unavailable(f"Kafka rejected {acks.failed} of {acks.sent} events", acks)
         self.failing_since = None

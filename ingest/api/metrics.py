@@ -17,10 +17,16 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "lianxi_ingest_requests", "HTTP requests by route and status", ["route", "status"], registry=self.registry
+            "lianxi_ingest_requests",
+            "HTTP requests by route and status",
+            ["route", "status"],
+            registry=self.registry,
         )
         self.events = Counter(
-            "lianxi_ingest_events", "Events by outcome (accepted, rejected)", ["outcome"], registry=self.registry
+            "lianxi_ingest_events",
+            "Events by outcome (accepted, rejected)",
+            ["outcome"],
+            registry=self.registry,
         )
         # Per publishing system: the token's source (a bounded set), the event type when the
         # catalogue knows it (anything else is "unknown", so a hostile caller cannot grow the
@@ -45,7 +51,13 @@ class ApiMetrics:
             registry=self.registry,
         )
 
-    def count(self, source: str, outcome: str, events: list[Any], failures: Iterable[Mapping[str, Any]] = ()) -> None:
+    def count(
+        self,
+        source: str,
+        outcome: str,
+        events: list[Any],
+        failures: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
         """Add `events` (dicts as received) to the counters. `failures` are the error items of a
         refused request: each event counts under the rule of its first failure, and an event of
         that request that broke none under "request" (all or nothing: it was not published)."""

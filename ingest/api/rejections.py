@@ -56,9 +56,9 @@ def _redacted(event: Any, fields: list[str]) -> Any:
         parts = [int(i) if i else name for name, i in _PATH_PART.findall(path)]
         node: Any = event
         for depth, part in enumerate(parts):
-            found = (
-                isinstance(node, dict) and isinstance(part, str) and part in node
-            ) or (isinstance(node, list) and isinstance(part, int) and part < len(node))
+            found = (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and part < len(node)
+            )
             if not found:
                 break
             if depth == len(parts) - 1:
@@ -127,9 +127,7 @@ def rejection_events(
     request_level: list[dict[str, Any]] = []
     for failure in failures:
         index = failure.get("index")
-        (
-            per_event.setdefault(index, []) if index is not None else request_level
-        ).append(failure)
+        (per_event.setdefault(index, []) if index is not None else request_level).append(failure)
     out = []
     if events is None or not per_event:
         text, cut = excerpt(body or b"", excerpt_bytes)
@@ -185,8 +183,7 @@ def _violations(found: list[dict[str, Any]]) -> dict[str, Any]:
         "field": str(found[0]["field"])[:300],
         "rules": rules,
         "violations": [
-            _cut(f"{f['field']} [{f['rule']}] {f['message']}", 300)
-            for f in found[:MAX_VIOLATIONS]
+            _cut(f"{f['field']} [{f['rule']}] {f['message']}", 300) for f in found[:MAX_VIOLATIONS]
         ],
         "violation_count": len(found),
     }

@@ -67,9 +67,7 @@ def _enum(v: Violation, event: Any) -> str:
         return f"取值 {value} 不在允许的取值之中（{v.message}）"
     labels = prop.get("x-enum-labels", {})
     listed = "、".join(
-        f"{c}（{labels[c]}）" if c in labels else str(c)
-        for c in choices
-        if c is not None
+        f"{c}（{labels[c]}）" if c in labels else str(c) for c in choices if c is not None
     )
     return f"取值 {value} 不在允许的取值之中，可选：{listed}"
 
@@ -79,7 +77,6 @@ def _type(v: Violation) -> str:
     names = re.findall(r'"(\w+)"', found.group(1)) if found else []
     wanted = "或".join(_TYPES_ZH.get(n, n) for n in names) or "其他类型"
     return f"类型错误：应为{wanted}，实际为 {_value(v.message, ' is not of type')}"
-
 
 
 # Rules whose message is a bound taken from the validator's own message.
@@ -93,6 +90,7 @@ _BOUNDS = {
     "minItems": "项数过少：至少 {} 项",
     "maxItems": "项数过多：最多 {} 项",
 }
+
 
 def describe(v: Violation, event: Any = None) -> str:
     """One Chinese sentence for a violation; `event` (the event it was found in) lets enum
@@ -131,9 +129,7 @@ def describe(v: Violation, event: Any = None) -> str:
         return f"dataschema 与事件类型不符，应为 {found.group(1) if found else '该类型的模式标识'}"
     if rule == "subject_matches_aggregate":
         found = re.search(r"equal (data\.\w+)", v.message)
-        return (
-            f"subject 须等于聚合编号 {found.group(1) if found else 'data 中的聚合编号'}"
-        )
+        return f"subject 须等于聚合编号 {found.group(1) if found else 'data 中的聚合编号'}"
     if rule == "json":
         return f"此行不是合法的 JSON（{v.message}）"
     if rule == "utf8":

@@ -14,7 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ingest.contracts.registry import envelope_schema, schema_for
 
-_SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool, "object": dict}
+_SCALARS: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "object": dict,
+}
 
 
 def _base_type(prop: dict[str, Any]) -> Any:

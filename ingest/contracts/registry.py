@@ -103,7 +103,7 @@ def publisher_event_types() -> list[str]:
 
 
 def domain_of(event_type: str) -> str:
-    """"lianxi.ticket.opened" -> "ticket"."""
+    """ "lianxi.ticket.opened" -> "ticket"."""
     known = _DOMAIN_OF_TYPE.get(event_type)
     if known is not None:
         return known
@@ -149,7 +149,7 @@ def aggregate_field(event_type: str, major: int = 1) -> str:
 
 
 def dataschema_for(event_type: str, major: int = 1) -> str:
-    """"urn:lianxi:schema:<domain>.<name>:v<major>"."""
+    """ "urn:lianxi:schema:<domain>.<name>:v<major>"."""
     return _entry(event_type, major).schema["$id"]
 
 
@@ -173,7 +173,11 @@ def _from_errors(errors: Any, prefix: str) -> list[Violation]:
             found.append(Violation(_path([*parts, err.kind.property], prefix), rule, err.message))
         elif kind == "AdditionalProperties":
             for name in err.kind.unexpected:
-                found.append(Violation(_path([*parts, name], prefix), rule, f"property {name!r} is not allowed"))
+                found.append(
+                    Violation(
+                        _path([*parts, name], prefix), rule, f"property {name!r} is not allowed"
+                    )
+                )
         else:
             found.append(Violation(_path(parts, prefix), rule, err.message))
     return sorted(set(found))
@@ -236,15 +240,33 @@ def _violations(event: Any) -> list[Violation]:
         return found
     major = major_of(event)
     if event_type not in _TYPES:
-        found.append(Violation("type", RULE_KNOWN_TYPE, f"unknown event type {event_type!r}; see the catalogue"))
+        found.append(
+            Violation(
+                "type", RULE_KNOWN_TYPE, f"unknown event type {event_type!r}; see the catalogue"
+            )
+        )
         return found
     if (event_type, major) not in _ENTRIES:
-        found.append(Violation("dataschema", RULE_KNOWN_VERSION, f"{event_type} has no schema version v{major}"))
+        found.append(
+            Violation(
+                "dataschema", RULE_KNOWN_VERSION, f"{event_type} has no schema version v{major}"
+            )
+        )
         return found
     entry = _ENTRIES[(event_type, major)]
     ds = event.get("dataschema")
-    if ds is not None and ds != entry.schema["$id"] and not any(v.field == "dataschema" for v in found):
-        found.append(Violation("dataschema", RULE_DATASCHEMA, f"dataschema must be {entry.schema['$id']!r} for {event_type}"))
+    if (
+        ds is not None
+        and ds != entry.schema["$id"]
+        and not any(v.field == "dataschema" for v in found)
+    ):
+        found.append(
+            Violation(
+                "dataschema",
+                RULE_DATASCHEMA,
+                f"dataschema must be {entry.schema['$id']!r} for {event_type}",
+            )
+        )
     data = event.get("data")
     if isinstance(data, dict):
         found.extend(_from_errors(entry.validator.iter_errors(data), "data"))
@@ -252,7 +274,11 @@ def _violations(event: Any) -> list[Violation]:
         subject = event.get("subject")
         if isinstance(agg, str) and isinstance(subject, str) and agg != subject:
             found.append(
-                Violation("subject", RULE_SUBJECT, f"subject must equal data.{entry.aggregate_field} ({agg!r})")
+                Violation(
+                    "subject",
+                    RULE_SUBJECT,
+                    f"subject must equal data.{entry.aggregate_field} ({agg!r})",
+                )
             )
     return found
 
@@ -264,4 +290,6 @@ def is_valid(event: Any) -> bool:
 @cache
 def examples() -> list[tuple[str, int, dict[str, Any]]]:
     """(type, major, data) for every valid example in the schema files."""
-    return [(t, m, ex) for (t, m), e in sorted(_ENTRIES.items()) for ex in e.schema.get("examples", [])]
+    return [
+        (t, m, ex) for (t, m), e in sorted(_ENTRIES.items()) for ex in e.schema.get("examples", [])
+    ]

@@ -10,7 +10,9 @@ def split_exact(total: int, weights: Sequence[float]) -> list[int]:
     """Non-negative integers proportional to `weights` that sum to exactly `total`
     (largest-remainder rounding, ties to the lower index so the result is deterministic)."""
     if total < 0 or not weights or any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ValueError("split_exact needs total >= 0 and non-negative weights with a positive sum")
+        raise ValueError(
+            "split_exact needs total >= 0 and non-negative weights with a positive sum"
+        )
     weight_sum = sum(weights)
     # Share first, then scale: total / weight_sum overflows for tiny weights.
     raw = [w / weight_sum * total for w in weights]
@@ -22,7 +24,9 @@ def split_exact(total: int, weights: Sequence[float]) -> list[int]:
     return parts
 
 
-def fill_to_total(rng: random.Random, counts: list[int], caps: Sequence[int], total: int) -> list[int]:
+def fill_to_total(
+    rng: random.Random, counts: list[int], caps: Sequence[int], total: int
+) -> list[int]:
     """Nudge `counts` one at a time (never below 0 nor above its cap) until they sum to `total`."""
     if not 0 <= total <= sum(caps):
         raise ValueError(f"cannot reach {total} with caps summing to {sum(caps)}")

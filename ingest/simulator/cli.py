@@ -35,7 +35,9 @@ def _check_settings() -> Any:
 def _progress_printer(label: str) -> Any:
     def show(p: Any) -> None:
         of = f"/{p.total:,}" if p.total else ""
-        typer.echo(f"{label}: {p.acknowledged:,}{of} events acknowledged, {p.rate:,.0f} events/s", err=True)
+        typer.echo(
+            f"{label}: {p.acknowledged:,}{of} events acknowledged, {p.rate:,.0f} events/s", err=True
+        )
 
     return show
 
@@ -54,26 +56,53 @@ def _publish(events: Any, label: str, *, total: int | None, rate: float | None) 
     from ingest.simulator.publishing import InvalidSimulatedEvent, publish
 
     try:
-        result = publish(events, rate=rate, total=total, on_progress=_progress_printer(label),
-                         progress_interval_s=_check_settings().progress_interval_s)
+        result = publish(
+            events,
+            rate=rate,
+            total=total,
+            on_progress=_progress_printer(label),
+            progress_interval_s=_check_settings().progress_interval_s,
+        )
     except InvalidSimulatedEvent as exc:
         _fail(EXIT_PUBLISH_FAILED, exc.error)
     except Exception as exc:  # noqa: BLE001 - Kafka errors of any kind become one clear line
-        _fail(EXIT_PUBLISH_FAILED, {"error": "publish_failed", "message": f"{type(exc).__name__}: {exc}"})
-    typer.echo(json.dumps({"published": result.published, "seconds": round(result.seconds, 3),
-                           "events_per_s": round(result.rate), "by_topic": result.by_topic}))
+        _fail(
+            EXIT_PUBLISH_FAILED,
+            {"error": "publish_failed", "message": f"{type(exc).__name__}: {exc}"},
+        )
+    typer.echo(
+        json.dumps(
+            {
+                "published": result.published,
+                "seconds": round(result.seconds, 3),
+                "events_per_s": round(result.rate),
+                "by_topic": result.by_topic,
+            }
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add `lianxi simulate seed` and `lianxi simulate load`."""
-    simulate = typer.Typer(help="District simulator: the seed year and load at scale.", no_args_is_help=True)
+    simulate = typer.Typer(
+        help="District simulator: the seed year and load at scale.", no_args_is_help=True
+    )
 
     @simulate.command("seed")
     def seed(
-        seed: Annotated[int | None, typer.Option(help="Random seed (default: seed.yaml's default_seed).")] = None,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what the scenario produces; publish nothing.")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the expectations as JSON.")] = False,
-        output: Annotated[Path | None, typer.Option(help="Write the events as JSON lines here instead of Kafka.")] = None,
+        seed: Annotated[
+            int | None, typer.Option(help="Random seed (default: seed.yaml's default_seed).")
+        ] = None,
+        dry_run: Annotated[
+            bool,
+            typer.Option("--dry-run", help="Print what the scenario produces; publish nothing."),
+        ] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the expectations as JSON.")
+        ] = False,
+        output: Annotated[
+            Path | None, typer.Option(help="Write the events as JSON lines here instead of Kafka.")
+        ] = None,
     ) -> None:
         """Publish the seed district year whose indicators equal seed.yaml (idempotent downstream)."""
         from ingest.simulator.expectations import expectations, render
@@ -93,29 +122,61 @@ def register(app: typer.Typer) -> None:
 
     @simulate.command("load")
     def load(
-        rate: Annotated[float | None, typer.Option(help="Events per second (default: as fast as possible).")] = None,
+        rate: Annotated[
+            float | None, typer.Option(help="Events per second (default: as fast as possible).")
+        ] = None,
         duration: Annotated[float | None, typer.Option(help="Seconds to run at --rate.")] = None,
-        events: Annotated[int | None, typer.Option(help="Number of events (instead of --duration).")] = None,
-        seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same events.")] = 1,
-        output: Annotated[Path | None, typer.Option(help="Write the events as JSON lines here instead of Kafka.")] = None,
+        events: Annotated[
+            int | None, typer.Option(help="Number of events (instead of --duration).")
+        ] = None,
+        seed: Annotated[
+            int, typer.Option(help="Random seed; the same seed gives the same events.")
+        ] = 1,
+        output: Annotated[
+            Path | None, typer.Option(help="Write the events as JSON lines here instead of Kafka.")
+        ] = None,
     ) -> None:
         """Publish load: `--rate N --duration T` or `--events N [--rate N]`."""
         _check_settings()
         if rate is not None and rate <= 0:
-            _fail(EXIT_BAD_INPUT, {"field": "--rate", "rule": "exclusiveMinimum", "message": "--rate must be > 0"})
+            _fail(
+                EXIT_BAD_INPUT,
+                {"field": "--rate", "rule": "exclusiveMinimum", "message": "--rate must be > 0"},
+            )
         if (duration is None) == (events is None):
-            _fail(EXIT_BAD_INPUT, {"field": "--events", "rule": "oneOf",
-                                   "message": "give exactly one of --events N or --rate N --duration T"})
+            _fail(
+                EXIT_BAD_INPUT,
+                {
+                    "field": "--events",
+                    "rule": "oneOf",
+                    "message": "give exactly one of --events N or --rate N --duration T",
+                },
+            )
         if duration is not None:
             if rate is None:
-                _fail(EXIT_BAD_INPUT, {"field": "--rate", "rule": "required",
-                                       "message": "--duration needs --rate (events = rate x duration)"})
+                _fail(
+                    EXIT_BAD_INPUT,
+                    {
+                        "field": "--rate",
+                        "rule": "required",
+                        "message": "--duration needs --rate (events = rate x duration)",
+                    },
+                )
             if duration <= 0:
-                _fail(EXIT_BAD_INPUT, {"field": "--duration", "rule": "exclusiveMinimum",
-                                       "message": "--duration must be > 0"})
+                _fail(
+                    EXIT_BAD_INPUT,
+                    {
+                        "field": "--duration",
+                        "rule": "exclusiveMinimum",
+                        "message": "--duration must be > 0",
+                    },
+                )
             events = round(rate * duration)
         if events is None or events < 1:
-            _fail(EXIT_BAD_INPUT, {"field": "--events", "rule": "minimum", "message": "--events must be >= 1"})
+            _fail(
+                EXIT_BAD_INPUT,
+                {"field": "--events", "rule": "minimum", "message": "--events must be >= 1"},
+            )
         from ingest.simulator.load import generate_load
 
         stream = generate_load(events, seed)
@@ -125,4 +186,3 @@ def register(app: typer.Typer) -> None:
         _publish(stream, "load", total=events, rate=rate)
 
     app.add_typer(simulate, name="simulate")
-

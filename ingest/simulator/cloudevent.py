@@ -25,7 +25,9 @@ def local_epoch(tz: str, year: int, month: int, day: int, hour: int = 0, minute:
     return int(datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(tz)).timestamp())
 
 
-def event(source: str, event_id: str, event_type: str, epoch: int, subject: str, data: dict[str, Any]) -> dict[str, Any]:
+def event(
+    source: str, event_id: str, event_type: str, epoch: int, subject: str, data: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "id": event_id,
         "source": source,

@@ -103,6 +103,10 @@ def problems(events: Iterable[dict[str, Any]], limit: int = 20) -> list[str]:
             bad(e, "matches a demand or supply not listed yet")
         if "member_id" in d and name not in ("registered",) and d["member_id"] not in members:
             bad(e, "member not registered yet")
-        if d.get("community_id") and d.get("street_id") and d["street_id"] != "s-" + d["community_id"][2:4]:
+        if (
+            d.get("community_id")
+            and d.get("street_id")
+            and d["street_id"] != "s-" + d["community_id"][2:4]
+        ):
             bad(e, "street_id does not contain community_id")
     return found

@@ -50,8 +50,13 @@ def indicators(events: Iterable[dict[str, Any]]) -> dict[str, int | float]:
         elif kind == "member.checked_in":
             counts["check_ins"] += 1
         elif kind.startswith("wish.") and kind != "wish.claimed":
-            sets[{"wish.posted": "wishes_posted", "wish.fulfilled": "wishes_fulfilled",
-                  "wish.cancelled": "wishes_cancelled"}[kind]].add(d["wish_id"])
+            sets[
+                {
+                    "wish.posted": "wishes_posted",
+                    "wish.fulfilled": "wishes_fulfilled",
+                    "wish.cancelled": "wishes_cancelled",
+                }[kind]
+            ].add(d["wish_id"])
         elif kind == "volunteer.post_published":
             sets["volunteer_posts_published"].add(d["post_id"])
         elif kind == "volunteer.hours_logged":
@@ -77,7 +82,9 @@ def indicators(events: Iterable[dict[str, Any]]) -> dict[str, int | float]:
             planned[d["meeting_id"]] = d["scheduled_for"]
         elif kind == "meeting.held":
             counts[f"{d['level']}_meetings_held"] += 1
-            counts["meetings_held_late"] += d["held_at"] > planned.get(d["meeting_id"], d["held_at"])
+            counts["meetings_held_late"] += d["held_at"] > planned.get(
+                d["meeting_id"], d["held_at"]
+            )
         elif kind == "meeting.resolution_recorded":
             counts["resolutions"] += 1
     out: dict[str, int | float] = {}

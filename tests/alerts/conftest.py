@@ -53,17 +53,13 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str
-) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("alerts-stack")
     wh = PrivateWarehouse(tmp / "data")
     wh.start(migrate=False)
     prefix = f"ta{uuid.uuid4().hex[:10]}."
     names = create_topics(kafka_bootstrap, prefix)
-    worker = Worker(
-        worker_env(kafka_bootstrap, prefix, wh, free_port()), tmp / "worker.log"
-    )
+    worker = Worker(worker_env(kafka_bootstrap, prefix, wh, free_port()), tmp / "worker.log")
     server = None
     try:
         wh.migrate()
@@ -93,9 +89,7 @@ def stack(
         thread.start()
         deadline = time.monotonic() + 60
         while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, (
-                "the API did not start"
-            )
+            assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
             time.sleep(0.05)
         yield Stack(wh, kafka_bootstrap, prefix, f"http://127.0.0.1:{port}", settings)
     finally:
@@ -128,17 +122,13 @@ def hooks() -> Iterator[HookReceiver]:
 
 
 @pytest.fixture
-def start_alerts(
-    tmp_path: Path, clean: Stack
-) -> Iterator[Callable[..., AlertsProcess]]:
+def start_alerts(tmp_path: Path, clean: Stack) -> Iterator[Callable[..., AlertsProcess]]:
     """start(smtp, recipients: dict, **env) → a running `lianxi alerts run` for this test."""
     started: list[AlertsProcess] = []
 
     def start(smtp: SmtpSink, recipients: dict[str, Any], **env: str) -> AlertsProcess:
         path = tmp_path / "recipients.yaml"
-        path.write_text(
-            yaml.safe_dump(recipients, allow_unicode=True), encoding="utf-8"
-        )
+        path.write_text(yaml.safe_dump(recipients, allow_unicode=True), encoding="utf-8")
         base = {
             "LIANXI_ENV": "development",
             "LIANXI_VAR_DIR": str(tmp_path / "var"),
@@ -156,9 +146,7 @@ def start_alerts(
             "LIANXI_ALERTS_STREET_AFTER_SECONDS": "3600",
             "LIANXI_ALERTS_DISTRICT_AFTER_SECONDS": "3600",
         }
-        process = AlertsProcess(
-            {**base, **env}, tmp_path / f"alerts{len(started)}.log"
-        ).start()
+        process = AlertsProcess({**base, **env}, tmp_path / f"alerts{len(started)}.log").start()
         started.append(process)
         return process
 

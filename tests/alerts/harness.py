@@ -59,16 +59,12 @@ class SmtpSink:
 
         self.mails: list[Mail] = []
         self.delay = delay
-        self.in_flight = (
-            0  # messages whose DATA is being "queued" (inside the delay) right now
-        )
+        self.in_flight = 0  # messages whose DATA is being "queued" (inside the delay) right now
         self._lock = threading.Lock()
         sink = self
 
         class Handler:
-            async def handle_DATA(
-                self, server: Any, session: Any, envelope: Any
-            ) -> str:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 import asyncio
 
                 if sink.delay:
@@ -145,9 +141,7 @@ class HookReceiver:
                     if left:
                         receiver.fail[url.path] = left - 1 if left > 0 else -1
                 status, answer = (
-                    (500, {"errcode": 500})
-                    if left
-                    else (200, {"errcode": 0, "errmsg": "ok"})
+                    (500, {"errcode": 500}) if left else (200, {"errcode": 0, "errmsg": "ok"})
                 )
                 data = json.dumps(answer).encode()
                 self.send_response(status)
@@ -177,9 +171,7 @@ class HookReceiver:
 def dingtalk_sign_ok(hook: Hook, secret: str) -> bool:
     """The receiving side of DingTalk's 加签: recompute sign from timestamp and the secret."""
     timestamp = hook.query["timestamp"][0]
-    digest = hmac.new(
-        secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
     return hook.query["sign"][0] == base64.b64encode(digest).decode()
 
 
@@ -202,17 +194,13 @@ def set_rules(
     client.execute("CREATE DATABASE IF NOT EXISTS marts")
     client.execute(RULES_DDL)
     client.execute("TRUNCATE TABLE marts.ticket_deadlines")
-    client.execute(
-        "INSERT INTO marts.ticket_deadlines VALUES", [(*r, "test") for r in rules]
-    )
+    client.execute("INSERT INTO marts.ticket_deadlines VALUES", [(*r, "test") for r in rules])
 
 
 # --- events -------------------------------------------------------------------------------
 
 
-def ticket_event(
-    name: str, ticket_id: str, at: datetime, **data: Any
-) -> dict[str, Any]:
+def ticket_event(name: str, ticket_id: str, at: datetime, **data: Any) -> dict[str, Any]:
     return {
         "id": f"{ticket_id}.{name}.{iso(at)}",
         "source": "/systems/test-hotline",

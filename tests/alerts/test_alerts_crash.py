@@ -31,9 +31,7 @@ TICKETS = 24
 def _ticks(process) -> int:
     port = process.env["LIANXI_ALERTS_HEALTH_PORT"]
     try:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/health", timeout=2
-        ) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
             return int(json.loads(response.read())["ticks"])
     except OSError as exc:
         if hasattr(exc, "read"):
@@ -43,9 +41,7 @@ def _ticks(process) -> int:
 
 def _passes(process, count: int) -> None:
     """Until the service has made `count` full passes since it (re)started."""
-    wait_until(
-        lambda: _ticks(process) >= count, 180, f"{count} passes of the alerts service"
-    )
+    wait_until(lambda: _ticks(process) >= count, 180, f"{count} passes of the alerts service")
 
 
 def test_kill_9_restart_without_ledger_and_replay_never_repeat(
@@ -76,9 +72,7 @@ def test_kill_9_restart_without_ledger_and_replay_never_repeat(
         }
         process = start_alerts(smtp, recipients)
         ledger = Path(process.env["LIANXI_VAR_DIR"]) / "alerts" / "ledger.sqlite3"
-        cut_short = (
-            0  # deliveries a kill left recorded but not done: the case under test
-        )
+        cut_short = 0  # deliveries a kill left recorded but not done: the case under test
         for _ in range(3):
             # kill -9 after some progress, at a moment a message is in the relay's hands (sent,
             # not yet accepted): the ledger holds that delivery as pending

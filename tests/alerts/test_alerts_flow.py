@@ -32,9 +32,7 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
     run = datetime.now(UTC).strftime("%H%M%S%f")
     a, b, c, d, e = (f"t-flow-{run}-{x}" for x in "abcde")
     now = ms(datetime.now(UTC))
-    crossing = (
-        now - timedelta(hours=1) + timedelta(seconds=4)
-    )  # response due 4 s from now
+    crossing = now - timedelta(hours=1) + timedelta(seconds=4)  # response due 4 s from now
     publish(
         stack.bootstrap,
         stack.prefix,
@@ -53,9 +51,7 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
             {
                 "id": "district-leader",
                 "email": "leader@lianxi.local",
-                "webhooks": [
-                    {"kind": "webhook", "url": hooks.url("/generic/district")}
-                ],
+                "webhooks": [{"kind": "webhook", "url": hooks.url("/generic/district")}],
             }
         ],
         "units": {
@@ -63,9 +59,7 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
                 {
                     "id": "secretary-c-01-01",
                     "email": "c-01-01@lianxi.local",
-                    "webhooks": [
-                        {"kind": "wecom", "url": hooks.url("/wecom/c-01-01?key=k1")}
-                    ],
+                    "webhooks": [{"kind": "wecom", "url": hooks.url("/wecom/c-01-01?key=k1")}],
                 }
             ],
             "s-01": [
@@ -96,15 +90,11 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
     wait_until(lambda: smtp.to("c-01-01@lianxi.local"), 120, "the mail to c-01-01")
     [mail_a] = smtp.to("c-01-01@lianxi.local")
     assert a in mail_a.body and "响应超期" in mail_a.subject
-    assert (
-        shanghai(crossing + timedelta(hours=1)) in mail_a.body
-    )  # the deadline, Shanghai time
+    assert shanghai(crossing + timedelta(hours=1)) in mail_a.body  # the deadline, Shanghai time
     assert "已超期" in mail_a.body
     link = re.search(r"(http://\S+/ack\?\S+)", mail_a.body)
     assert link, mail_a.body
-    wait_types(
-        stack.wh, {"raised": 3}
-    )  # the raised events reached raw: the API can look them up
+    wait_types(stack.wh, {"raised": 3})  # the raised events reached raw: the API can look them up
 
     with stack.api() as api:
         # refused: no credentials, a forged link, a token of another street, a token without the type
@@ -117,18 +107,12 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
             f"/v1/alerts/{mail_a.alert_id}/ack",
             params={"recipient": "secretary-c-01-01", "sig": "0" * 64},
         )
-        assert (
-            forged.status_code == 403
-            and forged.json()["errors"][0]["rule"] == "link_signature"
-        )
+        assert forged.status_code == 403 and forged.json()["errors"][0]["rule"] == "link_signature"
         odd = api.post(
             f"/v1/alerts/{mail_a.alert_id}/ack",
             params={"recipient": "secretary-c-01-01", "sig": "签名"},
         )
-        assert (
-            odd.status_code == 403
-            and odd.json()["errors"][0]["rule"] == "link_signature"
-        )
+        assert odd.status_code == 403 and odd.json()["errors"][0]["rule"] == "link_signature"
         other_street = stack.token(["lianxi.alert.acknowledged"], ["s-02"])
         wrong = api.post(
             f"/v1/alerts/{mail_a.alert_id}/ack",
@@ -145,19 +129,14 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
             f"/v1/alerts/{mail_a.alert_id}/ack",
             headers={"Authorization": f"Bearer {tickets_only}"},
         )
-        assert (
-            scope.status_code == 403
-            and scope.json()["errors"][0]["rule"] == "token_scope"
-        )
+        assert scope.status_code == 403 and scope.json()["errors"][0]["rule"] == "token_scope"
         district = stack.token(["lianxi.alert.acknowledged"], [])
         unknown = api.post(
             "/v1/alerts/al-" + "0" * 32 + "/ack",
             headers={"Authorization": f"Bearer {district}"},
         )
         assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
-        garbage = api.post(
-            "/v1/alerts/../ack", headers={"Authorization": f"Bearer {district}"}
-        )
+        garbage = api.post("/v1/alerts/../ack", headers={"Authorization": f"Bearer {district}"})
         assert garbage.status_code == 404
         # the link works for its recipient: GET shows a page and changes nothing, POST acknowledges
         page = api.get(link.group(1))
@@ -167,9 +146,7 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
         assert ok.status_code == 202 and ok.json()["via"] == "link"
 
     # B and C are not acknowledged: street after 25 s, district 4 s later
-    wait_until(
-        lambda: len(smtp.to("leader@lianxi.local")) >= 2, 240, "both district mails"
-    )
+    wait_until(lambda: len(smtp.to("leader@lianxi.local")) >= 2, 240, "both district mails")
     publish(
         stack.bootstrap,
         stack.prefix,
@@ -178,9 +155,7 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
     wait_types(stack.wh, {"resolved": 3, "delivered": 11, "acknowledged": 1})
     # a few more passes: nothing else may arrive
     time_after = datetime.now(UTC) + timedelta(seconds=5)
-    wait_until(
-        lambda: datetime.now(UTC) > time_after, 30, "five more seconds of passes"
-    )
+    wait_until(lambda: datetime.now(UTC) > time_after, 30, "five more seconds of passes")
 
     mails = smtp.all()
     per_address = {
@@ -219,17 +194,13 @@ def test_overdue_tickets_alert_route_escalate_ack_and_resolve(
     assert len({m.message_id for m in mails}) == 7
 
     [wecom] = hooks.at("/wecom/c-01-01")
-    assert (
-        wecom.body["msgtype"] == "markdown" and a in wecom.body["markdown"]["content"]
-    )
+    assert wecom.body["msgtype"] == "markdown" and a in wecom.body["markdown"]["content"]
     [ding] = hooks.at("/dingtalk/s-01")
     assert ding.body["msgtype"] == "markdown" and b in ding.body["markdown"]["text"]
     assert dingtalk_sign_ok(ding, DINGTALK_SECRET)
     generic = hooks.at("/generic/district")
     assert sorted(h.body["ticket_id"] for h in generic) == sorted([b, c])
-    assert all(
-        h.body["stage"] == "district" and "/ack?" in h.body["ack_url"] for h in generic
-    )
+    assert all(h.body["stage"] == "district" and "/ack?" in h.body["ack_url"] for h in generic)
 
     assert count_types(stack.wh) == {
         "raised": 7,

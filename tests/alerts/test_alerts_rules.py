@@ -33,9 +33,7 @@ def test_deadline_rule_changing_at_shanghai_midnight(clean, smtp, start_alerts) 
     chosen so X is due 5 s and Y 7 s from now: due = opened + hours, to the millisecond."""
     stack = clean
     now = ms(datetime.now(UTC))
-    midnight = datetime.combine(
-        now.astimezone(SHANGHAI).date(), datetime.min.time(), SHANGHAI
-    )
+    midnight = datetime.combine(now.astimezone(SHANGHAI).date(), datetime.min.time(), SHANGHAI)
     if (now - midnight).total_seconds() < 120:  # Y must lie in the past by a margin
         midnight -= timedelta(days=1)
     day = midnight.date()

@@ -17,7 +17,9 @@ from support.warehouse import PrivateWarehouse
 
 @pytest.fixture(scope="session")
 def private_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWarehouse]:
-    with dashboards_warehouse(tmp_path_factory.mktemp("dash_wh") / "data").start(migrate=False) as warehouse:
+    with dashboards_warehouse(tmp_path_factory.mktemp("dash_wh") / "data").start(
+        migrate=False
+    ) as warehouse:
         load_marts(warehouse)
         yield warehouse
 

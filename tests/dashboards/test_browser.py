@@ -265,6 +265,8 @@ def test_secretaries_see_every_dashboard_in_chinese_with_no_empty_chart(
     # A code on its own, not inside an identifier an engineer needs as it is (the event type
     # lianxi.ticket.assigned, the source /systems/hotline-12345 on 数据质量).
     shown_codes = sorted(
-        code for code in raw_codes() if re.search(rf"(?<![\w./-]){re.escape(code)}(?![\w./-])", text)
+        code
+        for code in raw_codes()
+        if re.search(rf"(?<![\w./-]){re.escape(code)}(?![\w./-])", text)
     )
     assert shown_codes == [], f"{user} on {slug}: raw codes on the page: {shown_codes}"

@@ -660,7 +660,10 @@ def _rag_colour(rules: list[dict], score: float) -> str:
     for rule in rules:
         if rule["operator"] == "≥" and score >= rule["targetValue"]:
             return str(rule["colorScheme"])
-        if rule["operator"] == "≤ x <" and rule["targetValueLeft"] <= score < rule["targetValueRight"]:
+        if (
+            rule["operator"] == "≤ x <"
+            and rule["targetValueLeft"] <= score < rule["targetValueRight"]
+        ):
             return str(rule["colorScheme"])
     return "none"
 
@@ -686,7 +689,14 @@ def test_ranking_scores_are_coloured_by_the_rag_bands_of_the_seed() -> None:
             continue
         coloured += 1
         rules = built["params"]["conditional_formatting"]
-        for score, rag in ((100, "green"), (85, "green"), (84.99, "amber"), (70, "amber"), (69.99, "red"), (0, "red")):
+        for score, rag in (
+            (100, "green"),
+            (85, "green"),
+            (84.99, "amber"),
+            (70, "amber"),
+            (69.99, "red"),
+            (0, "red"),
+        ):
             assert _rag_colour(rules, score) == bundle_build.RAG_COLOURS[rag], (chart["key"], score)
     assert set(bands) == set(bundle_build.RAG_COLOURS)
     assert coloured == 2

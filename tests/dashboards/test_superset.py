@@ -191,7 +191,9 @@ def test_secretaries_see_only_their_own_rows(
                 seen = distinct_values(session, chart, column)
                 if dataset["scope"] == "district":
                     # Published to every unit (the rankings): the secretary sees them all.
-                    assert seen == distinct_values(admin_session, chart, column), chart["slice_name"]
+                    assert seen == distinct_values(admin_session, chart, column), chart[
+                        "slice_name"
+                    ]
                     published.add(specs[chart["slice_name"]]["dataset"])
                 elif dataset["scope"] == "community_and_street" and column == "community_id":
                     # their community's rows and their street's street-level rows ('')
@@ -206,7 +208,9 @@ def test_secretaries_see_only_their_own_rows(
         if column in spec["columns"] and table.startswith("fct_")
     }
     assert scoped - {"fct_daily_indicators"} <= seen_datasets
-    assert published == {t for t in scoped if datasets[t]["scope"] == "district"} == {"fct_rankings"}
+    assert (
+        published == {t for t in scoped if datasets[t]["scope"] == "district"} == {"fct_rankings"}
+    )
 
 
 def test_street_secretary_totals_equal_their_street_in_the_warehouse(
@@ -308,7 +312,12 @@ def test_roles_command_is_idempotent(admin_session: Any) -> None:
     report = lianxi("roles")
     # A community role has three clauses: its community, its street (dim_street, street-level
     # marts) and community_and_street; an analyst who already has a SQL Lab tab gets none.
-    assert report == {"roles": 2 + 9 + 81, "rls_rules": 9 + 81 * 3, "demo_users": 92, "sqllab_tabs": 0}
+    assert report == {
+        "roles": 2 + 9 + 81,
+        "rls_rules": 9 + 81 * 3,
+        "demo_users": 92,
+        "sqllab_tabs": 0,
+    }
     rules_after = admin_session.list_all("rowlevelsecurity", ["id", "name"])
     assert sorted(r["id"] for r in rules_after) == sorted(r["id"] for r in rules_before)
 

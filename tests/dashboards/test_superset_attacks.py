@@ -19,12 +19,21 @@ ATTACKS = [
     "any(joinGet('raw.ticket_events', 'id', 1))",
 ]
 # What a refusal looks like: the warehouse's codes, or Superset's own refusal before it asks.
-REFUSALS = ("497", "452", "ACCESS_DENIED", "SETTING_CONSTRAINT", "Not enough privileges",
-            "cannot contain sub-queries", "INVALID_SQL_ERROR")
+REFUSALS = (
+    "497",
+    "452",
+    "ACCESS_DENIED",
+    "SETTING_CONSTRAINT",
+    "Not enough privileges",
+    "cannot contain sub-queries",
+    "INVALID_SQL_ERROR",
+)
 
 
 def overview_chart(session: Any) -> dict[str, Any]:
-    board = next(b for b in session.list_all("dashboard", ["id", "slug"]) if b["slug"] == "lianxi-tickets")
+    board = next(
+        b for b in session.list_all("dashboard", ["id", "slug"]) if b["slug"] == "lianxi-tickets"
+    )
     charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
     return session.get(f"/api/v1/chart/{charts[0]['id']}")["result"]
 
@@ -47,18 +56,37 @@ def test_street_secretary_ad_hoc_metric_cannot_leave_the_marts(login: Any, expre
     assert any(code in text for code in REFUSALS), text
 
 
-@pytest.mark.parametrize("sql", [f"SELECT file('{SECRET}')", "SELECT 1 INTO OUTFILE '/tmp/lianxi-superset-probe'",
-                                 "SELECT * FROM url('http://127.0.0.1:1/', 'CSV', 'x String')",
-                                 "SELECT 1 SETTINGS max_execution_time = 0"])
-def test_analyst_sql_lab_cannot_reach_files_or_lift_limits(login: Any, admin_session: Any, sql: str) -> None:
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT file('{SECRET}')",
+        "SELECT 1 INTO OUTFILE '/tmp/lianxi-superset-probe'",
+        "SELECT * FROM url('http://127.0.0.1:1/', 'CSV', 'x String')",
+        "SELECT 1 SETTINGS max_execution_time = 0",
+    ],
+)
+def test_analyst_sql_lab_cannot_reach_files_or_lift_limits(
+    login: Any, admin_session: Any, sql: str
+) -> None:
     analyst = login("analyst")
-    database_id = next(int(db["id"]) for db in admin_session.list_all("database", ["id", "database_name"])
-                       if db["database_name"] == bundle_build.ANALYST_DB)
+    database_id = next(
+        int(db["id"])
+        for db in admin_session.list_all("database", ["id", "database_name"])
+        if db["database_name"] == bundle_build.ANALYST_DB
+    )
     with pytest.raises(SupersetError) as refused:
-        analyst.post("/api/v1/sqllab/execute/", json={
-            "database_id": database_id, "sql": sql, "schema": "marts", "runAsync": False,
-            "tab": "tests", "select_as_cta": False, "ctas_method": "TABLE",
-        })
+        analyst.post(
+            "/api/v1/sqllab/execute/",
+            json={
+                "database_id": database_id,
+                "sql": sql,
+                "schema": "marts",
+                "runAsync": False,
+                "tab": "tests",
+                "select_as_cta": False,
+                "ctas_method": "TABLE",
+            },
+        )
     text = json.dumps(refused.value.body, ensure_ascii=False)
     assert SECRET.read_text().strip() not in text.replace(sql, "")
     assert not Path("/tmp/lianxi-superset-probe").exists()

@@ -46,12 +46,19 @@ class DbtWarehouse(PrivateWarehouse):
 
     def dbt_env(self) -> dict[str, str]:
         # Each module gets its own target/ and logs/ so parallel runs never share manifests.
-        return {"DBT_TARGET_PATH": str(self.workdir / "target"), "DBT_LOG_PATH": str(self.workdir / "logs")}
+        return {
+            "DBT_TARGET_PATH": str(self.workdir / "target"),
+            "DBT_LOG_PATH": str(self.workdir / "logs"),
+        }
 
     def dbt(self, *args: str, as_of: str = "") -> subprocess.CompletedProcess[str]:
         return run_dbt(list(args), self.settings(as_of), extra_env=self.dbt_env(), capture=True)
 
 
 def failure_summary(result: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in result.stdout.splitlines() if "ERROR" in line or "FAIL" in line or "Error" in line]
+    lines = [
+        line
+        for line in result.stdout.splitlines()
+        if "ERROR" in line or "FAIL" in line or "Error" in line
+    ]
     return "\n".join(lines[-40:]) or result.stdout[-4000:]

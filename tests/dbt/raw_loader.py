@@ -35,19 +35,31 @@ def raw_rows(events: Iterable[dict[str, Any]], registry: OrgRegistry | None = No
         if not by_domain[domain]:
             continue
         records = [
-            Record(f"lianxi.{domain}", 0, next(_offsets), str(e["subject"]).encode(),
-                   json.dumps(e, ensure_ascii=False).encode())
+            Record(
+                f"lianxi.{domain}",
+                0,
+                next(_offsets),
+                str(e["subject"]).encode(),
+                json.dumps(e, ensure_ascii=False).encode(),
+            )
             for e in by_domain[domain]
         ]
         batch = prepare(domain, records, registry, max_bytes=1 << 20)
         if batch.dead_letters:
             first = batch.dead_letters[0]
-            raise ValueError(f"{len(batch.dead_letters)} invalid test events, first: {first.rejection.error_json()}")
+            raise ValueError(
+                f"{len(batch.dead_letters)} invalid test events, first: {first.rejection.error_json()}"
+            )
         yield batch.table.name, batch.columns, batch.rows
 
 
-def load_events(client, events: Iterable[dict[str, Any]], database: str = "raw",
-                registry: OrgRegistry | None = None, chunk: int = 50_000) -> int:
+def load_events(
+    client,
+    events: Iterable[dict[str, Any]],
+    database: str = "raw",
+    registry: OrgRegistry | None = None,
+    chunk: int = 50_000,
+) -> int:
     """Insert the events into <database>.<domain>_events with clickhouse-connect; returns the row count.
 
     Chunked so one insert stays a modest request body.
@@ -55,7 +67,9 @@ def load_events(client, events: Iterable[dict[str, Any]], database: str = "raw",
     loaded = 0
     for table, columns, rows in raw_rows(events, registry):
         for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
-            client.insert(f"{database}.{table}", part, column_names=columns, settings=INSERT_SETTINGS)
+            part = rows[start : start + chunk]
+            client.insert(
+                f"{database}.{table}", part, column_names=columns, settings=INSERT_SETTINGS
+            )
             loaded += len(part)
     return loaded

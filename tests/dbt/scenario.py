@@ -24,8 +24,13 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def event(event_type: str, subject: str, moment: datetime | str, data: dict[str, Any],
-          source: str = SOURCE) -> dict[str, Any]:
+def event(
+    event_type: str,
+    subject: str,
+    moment: datetime | str,
+    data: dict[str, Any],
+    source: str = SOURCE,
+) -> dict[str, Any]:
     moment = at(moment) if isinstance(moment, str) else moment
     _ids[event_type] = _ids.get(event_type, 0) + 1
     return {
@@ -43,24 +48,64 @@ def event(event_type: str, subject: str, moment: datetime | str, data: dict[str,
 def _org() -> list[dict[str, Any]]:
     t0 = at("2026-01-05T01:00:00Z")
     ev = [
-        event("lianxi.org.street_registered", "s-01", t0, {"street_id": "s-01", "name_zh": "西兰路街道"}),
-        event("lianxi.org.street_registered", "s-02", t0, {"street_id": "s-02", "name_zh": "渭阳西路街道"}),
+        event(
+            "lianxi.org.street_registered",
+            "s-01",
+            t0,
+            {"street_id": "s-01", "name_zh": "西兰路街道"},
+        ),
+        event(
+            "lianxi.org.street_registered",
+            "s-02",
+            t0,
+            {"street_id": "s-02", "name_zh": "渭阳西路街道"},
+        ),
     ]
-    for cid, sid, name in (("c-01-01", "s-01", "西兰路第一社区"), ("c-01-02", "s-01", "西兰路第二社区"),
-                           ("c-02-01", "s-02", "渭阳西路第一社区")):
-        ev.append(event("lianxi.org.community_registered", cid, t0 + timedelta(minutes=5),
-                        {"community_id": cid, "street_id": sid, "name_zh": name}))
+    for cid, sid, name in (
+        ("c-01-01", "s-01", "西兰路第一社区"),
+        ("c-01-02", "s-01", "西兰路第二社区"),
+        ("c-02-01", "s-02", "渭阳西路第一社区"),
+    ):
+        ev.append(
+            event(
+                "lianxi.org.community_registered",
+                cid,
+                t0 + timedelta(minutes=5),
+                {"community_id": cid, "street_id": sid, "name_zh": name},
+            )
+        )
 
-    def linked(uid: str, level: str, members: int, moment: str, community: str | None = "c-01-01") -> dict:
-        return event("lianxi.org.unit_linked", uid, moment, {
-            "unit_id": uid, "name_zh": f"单位{uid}", "unit_type": "state_enterprise", "level": level,
-            "street_id": "s-01", "community_id": community if level == "community" else None,
-            "party_members": members})
+    def linked(
+        uid: str, level: str, members: int, moment: str, community: str | None = "c-01-01"
+    ) -> dict:
+        return event(
+            "lianxi.org.unit_linked",
+            uid,
+            moment,
+            {
+                "unit_id": uid,
+                "name_zh": f"单位{uid}",
+                "unit_type": "state_enterprise",
+                "level": level,
+                "street_id": "s-01",
+                "community_id": community if level == "community" else None,
+                "party_members": members,
+            },
+        )
 
     def unlinked(uid: str, level: str, moment: str) -> dict:
-        return event("lianxi.org.unit_unlinked", uid, moment, {
-            "unit_id": uid, "level": level, "street_id": "s-01",
-            "community_id": "c-01-01" if level == "community" else None, "reason": "moved"})
+        return event(
+            "lianxi.org.unit_unlinked",
+            uid,
+            moment,
+            {
+                "unit_id": uid,
+                "level": level,
+                "street_id": "s-01",
+                "community_id": "c-01-01" if level == "community" else None,
+                "reason": "moved",
+            },
+        )
 
     # Linked now: u-1 (30), u-2 (50, street level), u-4 (10, relinked) -> 3 units, 90 members.
     ev += [
@@ -74,16 +119,40 @@ def _org() -> list[dict[str, Any]]:
     ]
     # Two building party groups.
     for gid, building in (("g-1", "1号楼"), ("g-2", "2号楼")):
-        ev.append(event("lianxi.org.building_group_formed", gid, "2026-01-20T02:00:00Z", {
-            "group_id": gid, "community_id": "c-01-01", "street_id": "s-01", "building": building, "members": 5}))
+        ev.append(
+            event(
+                "lianxi.org.building_group_formed",
+                gid,
+                "2026-01-20T02:00:00Z",
+                {
+                    "group_id": gid,
+                    "community_id": "c-01-01",
+                    "street_id": "s-01",
+                    "building": building,
+                    "members": 5,
+                },
+            )
+        )
     return ev
 
 
 def _members() -> list[dict[str, Any]]:
-    def registered(mid: str, cid: str, in_service: bool, moment: str, project: str | None = None) -> dict:
-        return event("lianxi.member.registered", mid, moment, {
-            "member_id": mid, "community_id": cid, "street_id": "s-0" + cid[3], "in_service": in_service,
-            "unit_id": "u-1", "project": project})
+    def registered(
+        mid: str, cid: str, in_service: bool, moment: str, project: str | None = None
+    ) -> dict:
+        return event(
+            "lianxi.member.registered",
+            mid,
+            moment,
+            {
+                "member_id": mid,
+                "community_id": cid,
+                "street_id": "s-0" + cid[3],
+                "in_service": in_service,
+                "unit_id": "u-1",
+                "project": project,
+            },
+        )
 
     # In service, no project: m-1 (registered twice, counts once), m-2 -> 2. Builders' home: m-4 -> 1.
     ev = [
@@ -95,75 +164,210 @@ def _members() -> list[dict[str, Any]]:
     ]
     # Three check-ins.
     for i, mid in enumerate(("m-1", "m-2", "m-3")):
-        ev.append(event("lianxi.member.checked_in", mid, f"2026-03-0{i + 1}T02:00:00Z", {
-            "member_id": mid, "activity_id": "a-1", "community_id": "c-01-01", "street_id": "s-01"}))
+        ev.append(
+            event(
+                "lianxi.member.checked_in",
+                mid,
+                f"2026-03-0{i + 1}T02:00:00Z",
+                {
+                    "member_id": mid,
+                    "activity_id": "a-1",
+                    "community_id": "c-01-01",
+                    "street_id": "s-01",
+                },
+            )
+        )
     return ev
 
 
 def _wishes() -> list[dict[str, Any]]:
     def posted(wid: str, moment: str) -> dict:
-        return event("lianxi.wish.posted", wid, moment, {
-            "wish_id": wid, "community_id": "c-01-01", "street_id": "s-01", "category": "elderly_care",
-            "resident_id": "r-1"})
+        return event(
+            "lianxi.wish.posted",
+            wid,
+            moment,
+            {
+                "wish_id": wid,
+                "community_id": "c-01-01",
+                "street_id": "s-01",
+                "category": "elderly_care",
+                "resident_id": "r-1",
+            },
+        )
 
     # Posted 4, claimed 2 (w-1, w-2), fulfilled 1 (w-1), cancelled 1 (w-3).
     return [
         posted("w-1", "2026-03-01T02:00:00Z"),
-        event("lianxi.wish.claimed", "w-1", "2026-03-01T08:00:00Z", {"wish_id": "w-1", "member_id": "m-1", "unit_id": None}),
-        event("lianxi.wish.fulfilled", "w-1", "2026-03-03T02:00:00Z", {"wish_id": "w-1", "member_id": "m-1"}),
+        event(
+            "lianxi.wish.claimed",
+            "w-1",
+            "2026-03-01T08:00:00Z",
+            {"wish_id": "w-1", "member_id": "m-1", "unit_id": None},
+        ),
+        event(
+            "lianxi.wish.fulfilled",
+            "w-1",
+            "2026-03-03T02:00:00Z",
+            {"wish_id": "w-1", "member_id": "m-1"},
+        ),
         posted("w-2", "2026-03-02T02:00:00Z"),
-        event("lianxi.wish.claimed", "w-2", "2026-03-02T14:00:00Z", {"wish_id": "w-2", "member_id": "m-2", "unit_id": "u-1"}),
+        event(
+            "lianxi.wish.claimed",
+            "w-2",
+            "2026-03-02T14:00:00Z",
+            {"wish_id": "w-2", "member_id": "m-2", "unit_id": "u-1"},
+        ),
         posted("w-3", "2026-03-03T02:00:00Z"),
-        event("lianxi.wish.cancelled", "w-3", "2026-03-04T02:00:00Z", {"wish_id": "w-3", "reason": "resolved elsewhere"}),
+        event(
+            "lianxi.wish.cancelled",
+            "w-3",
+            "2026-03-04T02:00:00Z",
+            {"wish_id": "w-3", "reason": "resolved elsewhere"},
+        ),
         posted("w-4", "2026-03-04T02:00:00Z"),
     ]
 
 
 def _volunteering() -> list[dict[str, Any]]:
     def published(pid: str, cid: str) -> dict:
-        return event("lianxi.volunteer.post_published", pid, "2026-04-01T02:00:00Z", {
-            "post_id": pid, "community_id": cid, "street_id": "s-0" + cid[3], "category": "environment", "slots": 3})
+        return event(
+            "lianxi.volunteer.post_published",
+            pid,
+            "2026-04-01T02:00:00Z",
+            {
+                "post_id": pid,
+                "community_id": cid,
+                "street_id": "s-0" + cid[3],
+                "category": "environment",
+                "slots": 3,
+            },
+        )
 
     # Claims 3 (p-1/m-1, p-1/m-2, p-2/m-3); hours 2.5 + 1.5 + 3 = 7.
     return [
         published("p-1", "c-01-01"),
         published("p-2", "c-02-01"),
-        event("lianxi.volunteer.post_claimed", "p-1", "2026-04-02T02:00:00Z", {"post_id": "p-1", "member_id": "m-1"}),
-        event("lianxi.volunteer.post_claimed", "p-1", "2026-04-02T03:00:00Z", {"post_id": "p-1", "member_id": "m-2"}),
-        event("lianxi.volunteer.post_claimed", "p-2", "2026-04-02T04:00:00Z", {"post_id": "p-2", "member_id": "m-3"}),
-        event("lianxi.volunteer.hours_logged", "p-1", "2026-04-03T02:00:00Z", {"post_id": "p-1", "member_id": "m-1", "hours": 2.5}),
-        event("lianxi.volunteer.hours_logged", "p-1", "2026-04-04T02:00:00Z", {"post_id": "p-1", "member_id": "m-1", "hours": 1.5}),
-        event("lianxi.volunteer.hours_logged", "p-2", "2026-04-03T02:00:00Z", {"post_id": "p-2", "member_id": "m-3", "hours": 3}),
+        event(
+            "lianxi.volunteer.post_claimed",
+            "p-1",
+            "2026-04-02T02:00:00Z",
+            {"post_id": "p-1", "member_id": "m-1"},
+        ),
+        event(
+            "lianxi.volunteer.post_claimed",
+            "p-1",
+            "2026-04-02T03:00:00Z",
+            {"post_id": "p-1", "member_id": "m-2"},
+        ),
+        event(
+            "lianxi.volunteer.post_claimed",
+            "p-2",
+            "2026-04-02T04:00:00Z",
+            {"post_id": "p-2", "member_id": "m-3"},
+        ),
+        event(
+            "lianxi.volunteer.hours_logged",
+            "p-1",
+            "2026-04-03T02:00:00Z",
+            {"post_id": "p-1", "member_id": "m-1", "hours": 2.5},
+        ),
+        event(
+            "lianxi.volunteer.hours_logged",
+            "p-1",
+            "2026-04-04T02:00:00Z",
+            {"post_id": "p-1", "member_id": "m-1", "hours": 1.5},
+        ),
+        event(
+            "lianxi.volunteer.hours_logged",
+            "p-2",
+            "2026-04-03T02:00:00Z",
+            {"post_id": "p-2", "member_id": "m-3", "hours": 3},
+        ),
     ]
 
 
 def _resources() -> list[dict[str, Any]]:
     # One match (d-1 with sp-1); d-2 stays open.
     return [
-        event("lianxi.resources.demand_listed", "d-1", "2026-04-05T02:00:00Z", {
-            "demand_id": "d-1", "community_id": "c-01-01", "street_id": "s-01", "category": "venue"}),
-        event("lianxi.resources.demand_listed", "d-2", "2026-04-05T03:00:00Z", {
-            "demand_id": "d-2", "community_id": "c-02-01", "street_id": "s-02", "category": "funding"}),
-        event("lianxi.resources.supply_listed", "sp-1", "2026-04-05T04:00:00Z", {
-            "supply_id": "sp-1", "unit_id": "u-1", "community_id": "c-01-01", "street_id": "s-01", "category": "venue"}),
-        event("lianxi.resources.matched", "mt-1", "2026-04-06T02:00:00Z", {
-            "match_id": "mt-1", "demand_id": "d-1", "supply_id": "sp-1", "community_id": "c-01-01", "street_id": "s-01"}),
+        event(
+            "lianxi.resources.demand_listed",
+            "d-1",
+            "2026-04-05T02:00:00Z",
+            {
+                "demand_id": "d-1",
+                "community_id": "c-01-01",
+                "street_id": "s-01",
+                "category": "venue",
+            },
+        ),
+        event(
+            "lianxi.resources.demand_listed",
+            "d-2",
+            "2026-04-05T03:00:00Z",
+            {
+                "demand_id": "d-2",
+                "community_id": "c-02-01",
+                "street_id": "s-02",
+                "category": "funding",
+            },
+        ),
+        event(
+            "lianxi.resources.supply_listed",
+            "sp-1",
+            "2026-04-05T04:00:00Z",
+            {
+                "supply_id": "sp-1",
+                "unit_id": "u-1",
+                "community_id": "c-01-01",
+                "street_id": "s-01",
+                "category": "venue",
+            },
+        ),
+        event(
+            "lianxi.resources.matched",
+            "mt-1",
+            "2026-04-06T02:00:00Z",
+            {
+                "match_id": "mt-1",
+                "demand_id": "d-1",
+                "supply_id": "sp-1",
+                "community_id": "c-01-01",
+                "street_id": "s-01",
+            },
+        ),
     ]
 
 
 def _tickets() -> list[dict[str, Any]]:
     def opened(tid: str, moment: datetime, channel: str, project: str | None = None) -> dict:
-        return event("lianxi.ticket.opened", tid, moment, {
-            "ticket_id": tid, "channel": channel, "category": "road_traffic", "community_id": "c-01-01",
-            "street_id": "s-01", "grid_id": None, "project": project, "reporter_id": None,
-            "description": "路口缺少护栏"})
+        return event(
+            "lianxi.ticket.opened",
+            tid,
+            moment,
+            {
+                "ticket_id": tid,
+                "channel": channel,
+                "category": "road_traffic",
+                "community_id": "c-01-01",
+                "street_id": "s-01",
+                "grid_id": None,
+                "project": project,
+                "reporter_id": None,
+                "description": "路口缺少护栏",
+            },
+        )
 
     def step(name: str, tid: str, moment: datetime, **data: Any) -> dict:
         return event(f"lianxi.ticket.{name}", tid, moment, {"ticket_id": tid, **data})
 
     h = timedelta(hours=1)
-    t1, t2, t3, t4, t5 = (at("2026-02-01T02:00:00Z"), at("2026-02-05T02:00:00Z"), at("2026-02-10T02:00:00Z"),
-                          at("2026-02-20T02:00:00Z"), at("2026-07-02T01:00:00Z"))
+    t1, t2, t3, t4, t5 = (
+        at("2026-02-01T02:00:00Z"),
+        at("2026-02-05T02:00:00Z"),
+        at("2026-02-10T02:00:00Z"),
+        at("2026-02-20T02:00:00Z"),
+        at("2026-07-02T01:00:00Z"),
+    )
     return [
         # t-1: responded after 2 h, solved after 10 h, satisfied.
         opened("t-1", t1, "hotline"),
@@ -194,16 +398,36 @@ def _tickets() -> list[dict[str, Any]]:
 
 
 def _meetings() -> list[dict[str, Any]]:
-    def meeting(mid: str, level: str, street: str, community: str | None, scheduled: str,
-                held: str | None) -> list[dict]:
+    def meeting(
+        mid: str, level: str, street: str, community: str | None, scheduled: str, held: str | None
+    ) -> list[dict]:
         scope = {"level": level, "street_id": street, "community_id": community}
-        out = [event("lianxi.meeting.scheduled", mid, at(scheduled) - timedelta(days=7),
-                     {"meeting_id": mid, **scope, "scheduled_for": scheduled})]
+        out = [
+            event(
+                "lianxi.meeting.scheduled",
+                mid,
+                at(scheduled) - timedelta(days=7),
+                {"meeting_id": mid, **scope, "scheduled_for": scheduled},
+            )
+        ]
         if held:
-            out.append(event("lianxi.meeting.held", mid, held, {
-                "meeting_id": mid, **scope,
-                "chair_role": "street_secretary" if level == "street" else "community_secretary",
-                "held_at": held, "attending_unit_ids": ["u-1", "u-2"], "agenda_items": 3}))
+            out.append(
+                event(
+                    "lianxi.meeting.held",
+                    mid,
+                    held,
+                    {
+                        "meeting_id": mid,
+                        **scope,
+                        "chair_role": "street_secretary"
+                        if level == "street"
+                        else "community_secretary",
+                        "held_at": held,
+                        "attending_unit_ids": ["u-1", "u-2"],
+                        "agenda_items": 3,
+                    },
+                )
+            )
         return out
 
     ev: list[dict] = []
@@ -220,30 +444,76 @@ def _meetings() -> list[dict[str, Any]]:
         ev += meeting(f"cm-1-{month}", "community", "s-01", "c-01-01", moment, moment)
     # c-01-02: Jan and Mar on time, Feb missed, April late (held 00:30 +08 on 1 May), May
     # missed (the 1 May meeting belongs to April), June pending.
-    ev += meeting("cm-2-1", "community", "s-01", "c-01-02", "2026-01-20T02:00:00Z", "2026-01-20T02:00:00Z")
+    ev += meeting(
+        "cm-2-1", "community", "s-01", "c-01-02", "2026-01-20T02:00:00Z", "2026-01-20T02:00:00Z"
+    )
     ev += meeting("cm-2-2", "community", "s-01", "c-01-02", "2026-02-20T02:00:00Z", None)
-    ev += meeting("cm-2-3", "community", "s-01", "c-01-02", "2026-03-20T02:00:00Z", "2026-03-20T02:00:00Z")
-    ev += meeting("cm-2-4", "community", "s-01", "c-01-02", "2026-04-30T15:00:00Z", "2026-04-30T16:30:00Z")
+    ev += meeting(
+        "cm-2-3", "community", "s-01", "c-01-02", "2026-03-20T02:00:00Z", "2026-03-20T02:00:00Z"
+    )
+    ev += meeting(
+        "cm-2-4", "community", "s-01", "c-01-02", "2026-04-30T15:00:00Z", "2026-04-30T16:30:00Z"
+    )
     # c-02-01: never meets -> January to May missed, June pending.
-    ev.append(event("lianxi.meeting.resolution_recorded", "sm-1", "2026-04-01T02:00:00Z", {
-        "meeting_id": "sm-1", "resolution_id": "res-1", "topic": "道路安全", "ticket_id": "t-1"}))
+    ev.append(
+        event(
+            "lianxi.meeting.resolution_recorded",
+            "sm-1",
+            "2026-04-01T02:00:00Z",
+            {
+                "meeting_id": "sm-1",
+                "resolution_id": "res-1",
+                "topic": "道路安全",
+                "ticket_id": "t-1",
+            },
+        )
+    )
     return ev
 
 
 def _assessments() -> list[dict[str, Any]]:
     return [
-        event("lianxi.assessment.quarterly_scored", "as-1", "2026-04-02T02:00:00Z", {
-            "assessment_id": "as-1", "level": "street", "street_id": "s-01", "community_id": None,
-            "quarter": "2026-Q1", "score": 92.5}),
-        event("lianxi.assessment.secretary_reviewed", "rv-1", "2026-01-10T02:00:00Z", {
-            "review_id": "rv-1", "level": "community", "street_id": "s-01", "community_id": "c-01-01",
-            "year": 2025, "rating": "excellent"}),
+        event(
+            "lianxi.assessment.quarterly_scored",
+            "as-1",
+            "2026-04-02T02:00:00Z",
+            {
+                "assessment_id": "as-1",
+                "level": "street",
+                "street_id": "s-01",
+                "community_id": None,
+                "quarter": "2026-Q1",
+                "score": 92.5,
+            },
+        ),
+        event(
+            "lianxi.assessment.secretary_reviewed",
+            "rv-1",
+            "2026-01-10T02:00:00Z",
+            {
+                "review_id": "rv-1",
+                "level": "community",
+                "street_id": "s-01",
+                "community_id": "c-01-01",
+                "year": 2025,
+                "rating": "excellent",
+            },
+        ),
     ]
 
 
 def events() -> list[dict[str, Any]]:
     _ids.clear()
-    return _org() + _members() + _wishes() + _volunteering() + _resources() + _tickets() + _meetings() + _assessments()
+    return (
+        _org()
+        + _members()
+        + _wishes()
+        + _volunteering()
+        + _resources()
+        + _tickets()
+        + _meetings()
+        + _assessments()
+    )
 
 
 # What marts.fct_headline_indicators must hold for events() as of AS_OF.

@@ -21,6 +21,8 @@ def test_quality_macro_lists_every_domain_of_the_catalogue_but_quality() -> None
 
 
 def test_raw_sources_have_a_table_per_domain() -> None:
-    sources = yaml.safe_load((DBT / "models" / "staging" / "_raw__sources.yml").read_text(encoding="utf-8"))
+    sources = yaml.safe_load(
+        (DBT / "models" / "staging" / "_raw__sources.yml").read_text(encoding="utf-8")
+    )
     tables = {t["name"] for s in sources["sources"] if s["name"] == "raw" for t in s["tables"]}
     assert {f"{d}_events" for d in contracts.domains()} <= tables

@@ -22,18 +22,25 @@ def test_first_tick_on_an_empty_warehouse_builds_the_marts(dbt_warehouse: DbtWar
     }
     log = dbt_warehouse.workdir / "refresh.log"
     with log.open("wb") as out:
-        loop = subprocess.Popen([LIANXI, "dbt", "refresh", "--loop", "--interval", "2"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        loop = subprocess.Popen(
+            [LIANXI, "dbt", "refresh", "--loop", "--interval", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         client = dbt_warehouse.client()
         deadline = time.monotonic() + 300  # a hang guard, not a performance limit
         built = False
         while time.monotonic() < deadline and loop.poll() is None and not built:
             time.sleep(1)
-            built = client.query(
-                "SELECT count() FROM system.tables WHERE database = 'marts' "
-                "AND name IN ('kpi_definitions', 'fct_headline_indicators')"
-            ).result_rows[0][0] == 2
+            built = (
+                client.query(
+                    "SELECT count() FROM system.tables WHERE database = 'marts' "
+                    "AND name IN ('kpi_definitions', 'fct_headline_indicators')"
+                ).result_rows[0][0]
+                == 2
+            )
         assert built, log.read_text()[-3000:]
         assert client.query("SELECT count() FROM marts.kpi_definitions").result_rows[0][0] > 0
         assert "Unknown table expression identifier" not in log.read_text()

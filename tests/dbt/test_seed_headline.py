@@ -69,9 +69,7 @@ def test_secondary_indicators_match_the_simulator(
     counted = indicators(events)
     for column, name in SECONDARY.items():
         assert headline[column] == counted[name], column
-    assert math.isclose(
-        headline["volunteer_hours"], counted["volunteer_hours"], abs_tol=0.05
-    )
+    assert math.isclose(headline["volunteer_hours"], counted["volunteer_hours"], abs_tol=0.05)
     for rate in (
         "response_rate",
         "resolution_rate",

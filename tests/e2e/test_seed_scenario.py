@@ -34,9 +34,7 @@ LOAD_WAIT_SECONDS = 1200
 HEADLINE_COLUMN = {"industrial_park_problems_solved": "enterprise_problems_solved"}
 
 
-def lianxi(
-    *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def lianxi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [LIANXI, *args],
         cwd=ROOT,
@@ -103,38 +101,28 @@ def test_every_published_event_is_in_raw_exactly_once(
     assert dead == 0
 
 
-def test_headline_mart_equals_the_article_figures(
-    marts_built: None, admin: Any
-) -> None:
+def test_headline_mart_equals_the_article_figures(marts_built: None, admin: Any) -> None:
     result = admin.query("SELECT * FROM marts.fct_headline_indicators")
     assert len(result.result_rows) == 1
     headline = dict(zip(result.column_names, result.result_rows[0], strict=True))
     expected = expected_figures()
-    assert {
-        name: headline[HEADLINE_COLUMN.get(name, name)] for name in expected
-    } == expected
+    assert {name: headline[HEADLINE_COLUMN.get(name, name)] for name in expected} == expected
 
 
 def test_dashboards_show_the_figures(
     marts_built: None, admin: Any, superset_url: str, superset_admin: tuple[str, str]
 ) -> None:
-    imported = json.loads(
-        lianxi("dashboards", "import").stdout.strip().splitlines()[-1]
-    )
+    imported = json.loads(lianxi("dashboards", "import").stdout.strip().splitlines()[-1])
     assert imported["imported"]["dashboards"] == 5
     lianxi("dashboards", "roles")
     headline_result = admin.query("SELECT * FROM marts.fct_headline_indicators")
-    headline = dict(
-        zip(headline_result.column_names, headline_result.result_rows[0], strict=True)
-    )
+    headline = dict(zip(headline_result.column_names, headline_result.result_rows[0], strict=True))
     specs = {
-        chart["title"]: chart
-        for chart in bundle_build.iter_charts(bundle_build.load_spec()[1])
+        chart["title"]: chart for chart in bundle_build.iter_charts(bundle_build.load_spec()[1])
     }
     with SupersetSession(superset_url, *superset_admin) as session:
         boards = {
-            board["slug"]: board["id"]
-            for board in session.list_all("dashboard", ["id", "slug"])
+            board["slug"]: board["id"] for board in session.list_all("dashboard", ["id", "slug"])
         }
         assert {
             "lianxi-overview",
@@ -151,9 +139,7 @@ def test_dashboards_show_the_figures(
             "lianxi-volunteering",
             "lianxi-wishes",
         ):
-            for listed in session.get(f"/api/v1/dashboard/{boards[slug]}/charts")[
-                "result"
-            ]:
+            for listed in session.get(f"/api/v1/dashboard/{boards[slug]}/charts")["result"]:
                 chart = session.get(f"/api/v1/chart/{listed['id']}")["result"]
                 context = json.loads(chart["query_context"])
                 context["force"] = True
@@ -172,8 +158,8 @@ def test_dashboards_show_the_figures(
                 ):
                     sql, label = spec["metric"]
                     column = sql.removeprefix("max(").removesuffix(")")
-                    assert result["data"][0][label] == pytest.approx(
-                        headline[column]
-                    ), chart["slice_name"]
+                    assert result["data"][0][label] == pytest.approx(headline[column]), chart[
+                        "slice_name"
+                    ]
                     checked += 1
         assert checked >= 10

@@ -55,4 +55,3 @@ def test_acknowledged_messages_survive_broker_restart(
     _produce(bootstrap, topic, after)
     received = _read_all(bootstrap, topic, len(before) + len(after))
     assert sorted(received) == sorted(before + after)
-

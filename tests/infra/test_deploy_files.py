@@ -73,7 +73,9 @@ def test_compose_services_run_in_production_mode_with_required_secrets() -> None
 
 def test_env_example_documents_every_variable() -> None:
     documented = set(
-        re.findall(r"^#?\s*(LIANXI_[A-Z0-9_]+)=", (REPO_ROOT / ".env.example").read_text(), re.MULTILINE)
+        re.findall(
+            r"^#?\s*(LIANXI_[A-Z0-9_]+)=", (REPO_ROOT / ".env.example").read_text(), re.MULTILINE
+        )
     )
     missing = sorted(set(all_variables()) - documented)
     assert missing == [], f"run `python -m infra.env_example`; missing: {missing}"

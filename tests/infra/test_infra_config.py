@@ -55,7 +55,17 @@ def test_malformed_bootstrap_names_the_rule(
 
 def test_the_stack_runs_every_stage_in_data_flow_order() -> None:
     names = [service.name for service in all_services(InfraSettings())]
-    assert names == ["kafka", "warehouse", "superset", "api", "worker", "dbt-refresh", "mailbox", "alerts", "reports"]
+    assert names == [
+        "kafka",
+        "warehouse",
+        "superset",
+        "api",
+        "worker",
+        "dbt-refresh",
+        "mailbox",
+        "alerts",
+        "reports",
+    ]
 
 
 def test_only_registered_commands_count() -> None:

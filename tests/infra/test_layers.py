@@ -19,7 +19,16 @@ ALLOWED = {
     # any stage (its events reach raw through Kafka and the stream worker).
     "alerts": {"core", "ingest", "warehouse"},
     "reports": {"core"},
-    "infra": {"core", "warehouse", "ingest", "streams", "dbt_project", "dashboards", "alerts", "reports"},
+    "infra": {
+        "core",
+        "warehouse",
+        "ingest",
+        "streams",
+        "dbt_project",
+        "dashboards",
+        "alerts",
+        "reports",
+    },
 }
 
 

@@ -28,9 +28,16 @@ def test_every_service_of_the_stack_runs_unprivileged(stack_settings: InfraSetti
     user = service_user.resolve(stack_settings)
     if os.geteuid() != 0 or user.name is None:
         pytest.skip(f"not started by root with a service user: {user.reason}")
-    reachable = subprocess.run(["runuser", "-u", user.name, "--", "test", "-w", str(stack_settings.var_dir)],
-                               check=False).returncode == 0
-    assert reachable, f"{user.name} cannot write {stack_settings.var_dir}: `make setup` should have made that possible"
+    reachable = (
+        subprocess.run(
+            ["runuser", "-u", user.name, "--", "test", "-w", str(stack_settings.var_dir)],
+            check=False,
+        ).returncode
+        == 0
+    )
+    assert reachable, (
+        f"{user.name} cannot write {stack_settings.var_dir}: `make setup` should have made that possible"
+    )
     expected = pwd.getpwnam(user.name).pw_uid
     assert {name: _uid(pid) for name, pid in pids.items()} == {name: expected for name in pids}
 
@@ -44,7 +51,9 @@ def test_the_service_user_cannot_read_root_files(stack_settings: InfraSettings) 
     os.chmod(secret, 0o600)
     os.chown(secret, 0, 0)
     try:
-        denied = subprocess.run(["runuser", "-u", user.name, "--", "cat", str(secret)], capture_output=True, check=False)
+        denied = subprocess.run(
+            ["runuser", "-u", user.name, "--", "cat", str(secret)], capture_output=True, check=False
+        )
         assert denied.returncode != 0 and b"root only" not in denied.stdout
     finally:
         secret.unlink()

@@ -30,15 +30,11 @@ def test_every_stage_extends_the_base() -> None:
 
 def redeclared(cls: type[PlatformSettings]) -> list[str]:
     """Base fields the class declares again itself (its own annotations only)."""
-    return sorted(
-        set(PlatformSettings.model_fields) & set(inspect.get_annotations(cls))
-    )
+    return sorted(set(PlatformSettings.model_fields) & set(inspect.get_annotations(cls)))
 
 
 def test_no_stage_redeclares_a_base_field() -> None:
-    assert {
-        cls.__name__: redeclared(cls) for cls in stage_classes() if redeclared(cls)
-    } == {}
+    assert {cls.__name__: redeclared(cls) for cls in stage_classes() if redeclared(cls)} == {}
 
 
 def test_no_two_stages_declare_the_same_variable() -> None:
@@ -48,9 +44,7 @@ def test_no_two_stages_declare_the_same_variable() -> None:
         for field in inspect.get_annotations(cls):
             if field in cls.model_fields:
                 declared.setdefault(cls.env_name(field), []).append(cls.__name__)
-    assert {
-        name: classes for name, classes in declared.items() if len(classes) > 1
-    } == {}
+    assert {name: classes for name, classes in declared.items() if len(classes) > 1} == {}
 
 
 def test_the_rule_catches_a_redeclared_field() -> None:
@@ -93,9 +87,7 @@ def test_every_stage_reads_the_shared_variables_by_their_names(
         ), cls
 
 
-def test_the_warehouse_keeps_its_own_prefix(
-    monkeypatch: pytest.MonkeyPatch, tmp_path
-) -> None:
+def test_the_warehouse_keeps_its_own_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from warehouse.config import WarehouseSettings
 
     monkeypatch.setenv("LIANXI_WAREHOUSE_DATA_DIR", str(tmp_path))
@@ -106,10 +98,7 @@ def test_the_warehouse_keeps_its_own_prefix(
         "boss",
     )
     assert WarehouseSettings.env_name("data_dir") == "LIANXI_WAREHOUSE_DATA_DIR"
-    assert (
-        WarehouseSettings.env_name("warehouse_admin_user")
-        == "LIANXI_WAREHOUSE_ADMIN_USER"
-    )
+    assert WarehouseSettings.env_name("warehouse_admin_user") == "LIANXI_WAREHOUSE_ADMIN_USER"
 
 
 def test_one_placeholder_rule_names_the_variables(
@@ -121,9 +110,7 @@ def test_one_placeholder_rule_names_the_variables(
     with pytest.raises(
         ValueError, match="development: LIANXI_WAREHOUSE_WRITER_PASSWORD \\(set real"
     ):
-        settings.refuse_placeholders(
-            "warehouse_reader_password", "warehouse_writer_password"
-        )
+        settings.refuse_placeholders("warehouse_reader_password", "warehouse_writer_password")
     monkeypatch.setenv("LIANXI_ENV", "development")
     PlatformSettings().refuse_placeholders("warehouse_writer_password")
 

@@ -64,7 +64,9 @@ def test_port_already_taken_is_named_with_its_fix(private_stack: PrivateStack) -
         result = private_stack.lianxi("up", "kafka")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert f"port {private_stack.ports['kafka']} that kafka needs is already in use" in result.stderr
+    assert (
+        f"port {private_stack.ports['kafka']} that kafka needs is already in use" in result.stderr
+    )
     assert f"pid {os.getpid()}" in result.stderr
     assert "LIANXI_KAFKA_BOOTSTRAP" in result.stderr
     # Nothing half-started stays behind: supervisord went down with the failed start.

@@ -34,8 +34,8 @@ def test_every_service_becomes_a_supervised_program(tmp_path: Path) -> None:
     assert kafka["autorestart"] == "true"
     assert kafka["stopwaitsecs"] == "60"
     assert kafka["stdout_logfile"] == str(tmp_path / "log" / "kafka.log")
-    assert "LIANXI_KAFKA_BOOTSTRAP=\"127.0.0.1:19092\"" in kafka["environment"]
-    assert "LIANXI_SUPERSET_PORT=\"18088\"" in parser["program:superset"]["environment"]
+    assert 'LIANXI_KAFKA_BOOTSTRAP="127.0.0.1:19092"' in kafka["environment"]
+    assert 'LIANXI_SUPERSET_PORT="18088"' in parser["program:superset"]["environment"]
     assert f'LIANXI_VAR_DIR="{tmp_path}"' in kafka["environment"]
 
 

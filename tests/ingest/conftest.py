@@ -55,7 +55,9 @@ def start_api(free_port: Callable[[], int]) -> Iterator[Callable[[IngestSettings
 
 
 @pytest.fixture
-def api(ingest_settings: IngestSettings, start_api: Callable[[IngestSettings], RunningApi]) -> RunningApi:
+def api(
+    ingest_settings: IngestSettings, start_api: Callable[[IngestSettings], RunningApi]
+) -> RunningApi:
     return start_api(ingest_settings)
 
 

@@ -29,4 +29,6 @@ def event(event_type: str, source: str = HOTLINE, example: int = 0, **data: Any)
 
 def tickets(n: int, source: str = HOTLINE, prefix: str = "t") -> list[dict[str, Any]]:
     tag = uuid.uuid4().hex[:6]
-    return [event("lianxi.ticket.opened", source, ticket_id=f"{prefix}-{tag}-{i}") for i in range(n)]
+    return [
+        event("lianxi.ticket.opened", source, ticket_id=f"{prefix}-{tag}-{i}") for i in range(n)
+    ]

@@ -22,7 +22,9 @@ def test_batch_is_in_kafka_when_answered_202(api: RunningApi) -> None:
     with api.client(token) as client:
         r = client.post("/v1/events", json=batch)
         single = event("lianxi.ticket.responded")
-        r1 = client.post("/v1/events", json=single, headers={"content-type": "application/cloudevents+json"})
+        r1 = client.post(
+            "/v1/events", json=single, headers={"content-type": "application/cloudevents+json"}
+        )
     assert r.status_code == 202, r.text
     assert r.json() == {"accepted": 250, "ids": [e["id"] for e in batch]}
     assert r1.status_code == 202 and r1.json()["accepted"] == 1
@@ -49,10 +51,15 @@ def test_binary_mode(api: RunningApi) -> None:
     headers["content-type"] = "application/json"
     with api.client(token) as client:
         r = client.post("/v1/events", content=json.dumps(ev["data"]).encode(), headers=headers)
-        bad = client.post("/v1/events", content=b"<xml/>", headers={**headers, "content-type": "application/xml"})
+        bad = client.post(
+            "/v1/events", content=b"<xml/>", headers={**headers, "content-type": "application/xml"}
+        )
     assert r.status_code == 202, r.text
     stored = read_events(api.settings.kafka_bootstrap, _ticket_topic(api))
-    assert stored[0]["id"] == headers["ce-id"] and stored[0]["data"]["resolution"] == "已修复路灯，居民满意"
+    assert (
+        stored[0]["id"] == headers["ce-id"]
+        and stored[0]["data"]["resolution"] == "已修复路灯，居民满意"
+    )
     assert bad.status_code == 415 and bad.json()["errors"][0]["rule"] == "media_type"
 
 
@@ -63,9 +70,16 @@ def test_401_without_or_with_a_revoked_token(api: RunningApi) -> None:
         r = client.post("/v1/events", json=event("lianxi.ticket.closed"))
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
         assert r.json()["errors"][0] == {
-            "index": None, "field": "Authorization", "rule": "bearer_required", "message": "no bearer token given",
+            "index": None,
+            "field": "Authorization",
+            "rule": "bearer_required",
+            "message": "no bearer token given",
         }
-        r = client.post("/v1/events", json=event("lianxi.ticket.closed"), headers={"Authorization": "Bearer lx_nope"})
+        r = client.post(
+            "/v1/events",
+            json=event("lianxi.ticket.closed"),
+            headers={"Authorization": "Bearer lx_nope"},
+        )
         assert r.status_code == 401 and r.json()["errors"][0]["rule"] == "token_unknown"
 
     token = api.token(HOTLINE, TICKET_SCOPE)
@@ -124,21 +138,33 @@ def test_400_413_415(api: RunningApi) -> None:
     limit = api.settings.api_max_batch_events
     with api.client(token) as client:
         cases = {
-            "truncated": client.post("/v1/events", content=b"[{", headers={"content-type": "application/json"}),
-            "empty": client.post("/v1/events", content=b"", headers={"content-type": "application/json"}),
+            "truncated": client.post(
+                "/v1/events", content=b"[{", headers={"content-type": "application/json"}
+            ),
+            "empty": client.post(
+                "/v1/events", content=b"", headers={"content-type": "application/json"}
+            ),
             "scalar": client.post("/v1/events", json=42),
             "empty_batch": client.post("/v1/events", json=[]),
             "too_many": client.post("/v1/events", json=tickets(limit + 1)),
             "too_big": client.post(
-                "/v1/events", content=b"[" + b" " * (api.settings.api_max_body_bytes + 1) + b"]",
+                "/v1/events",
+                content=b"[" + b" " * (api.settings.api_max_body_bytes + 1) + b"]",
                 headers={"content-type": "application/json"},
             ),
-            "text": client.post("/v1/events", content=b"hello", headers={"content-type": "text/plain"}),
+            "text": client.post(
+                "/v1/events", content=b"hello", headers={"content-type": "text/plain"}
+            ),
             "not_object": client.post("/v1/events", json=[1, "x"]),
         }
     expect = {
-        "truncated": (400, "json"), "empty": (400, "json"), "scalar": (400, "type"), "empty_batch": (400, "minItems"),
-        "too_many": (413, "maxItems"), "too_big": (413, "maxBytes"), "text": (415, "media_type"),
+        "truncated": (400, "json"),
+        "empty": (400, "json"),
+        "scalar": (400, "type"),
+        "empty_batch": (400, "minItems"),
+        "too_many": (413, "maxItems"),
+        "too_big": (413, "maxBytes"),
+        "text": (415, "media_type"),
         "not_object": (422, "type"),
     }
     for name, (status, rule) in expect.items():
@@ -172,4 +198,6 @@ def test_no_token_publishes_the_platforms_own_events(api: RunningApi) -> None:
     with api.client(token) as client:
         r = client.post("/v1/events", json=[forged])
     assert r.status_code == 403
-    assert [(e["index"], e["field"], e["rule"]) for e in r.json()["errors"]] == [(0, "type", "token_scope")]
+    assert [(e["index"], e["field"], e["rule"]) for e in r.json()["errors"]] == [
+        (0, "type", "token_scope")
+    ]

@@ -21,12 +21,18 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(Healt
 
 
 def rejection_explains_itself(ctx: Any, response: Any, case: Any) -> bool | None:
-    if 400 <= response.status_code < 500 and response.status_code != 404 or response.status_code == 503:
+    if (
+        400 <= response.status_code < 500
+        and response.status_code != 404
+        or response.status_code == 503
+    ):
         body = response.json()
         items = body if isinstance(body, list) else body["errors"]
         assert items, f"{response.status_code} without reasons: {response.text}"
         for entry in items:
-            assert {"field", "rule"} <= set(entry) and (entry.get("message") or entry.get("description"))
+            assert {"field", "rule"} <= set(entry) and (
+                entry.get("message") or entry.get("description")
+            )
     return None
 
 
@@ -34,16 +40,24 @@ def _operations(api: RunningApi) -> list[Any]:
     loaded = schemathesis.openapi.from_url(f"{api.url}/openapi.json")
     operations = [result.ok() for result in loaded.get_all_operations()]
     # The Open311 read side needs the warehouse; it has its own tests.
-    return [op for op in operations if not (op.method.upper() == "GET" and op.path.startswith("/open311/v2/requests"))]
+    return [
+        op
+        for op in operations
+        if not (op.method.upper() == "GET" and op.path.startswith("/open311/v2/requests"))
+    ]
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
+@pytest.mark.parametrize(
+    "mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value
+)
 def test_openapi_fuzz(api: RunningApi, mode: GenerationMode) -> None:
     token = api.token(HOTLINE, ["lianxi.*"])
     operations = _operations(api)
     assert {op.path for op in operations} >= {"/v1/events", "/open311/v2/requests.json", "/healthz"}
     for operation in operations:
-        if mode is GenerationMode.NEGATIVE and not (list(operation.body) or list(operation.iter_parameters())):
+        if mode is GenerationMode.NEGATIVE and not (
+            list(operation.body) or list(operation.iter_parameters())
+        ):
             continue  # nothing to make invalid
 
         @FUZZ
@@ -59,8 +73,14 @@ def test_openapi_fuzz(api: RunningApi, mode: GenerationMode) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -91,6 +111,8 @@ def test_schema_driven_fuzz(api: RunningApi, batch: list[dict[str, Any]]) -> Non
         assert expected == [] and r.json()["accepted"] == len(batch)
         return
     errors = r.json()["errors"]
-    assert errors and all(e["rule"] and e["message"] and isinstance(e["index"], int) for e in errors)
+    assert errors and all(
+        e["rule"] and e["message"] and isinstance(e["index"], int) for e in errors
+    )
     if r.status_code == 422:
         assert {(e["field"], e["rule"]) for e in errors} == {(v.field, v.rule) for v in expected}

@@ -39,9 +39,7 @@ def test_depth_scan_counts_brackets_outside_strings() -> None:
     assert not nesting_too_deep(json.dumps(_nest(MAX_DEPTH)).encode(), MAX_DEPTH)
     assert nesting_too_deep(json.dumps(_nest(MAX_DEPTH + 1)).encode(), MAX_DEPTH)
     alternating = "".join('{"a":' if i % 2 else "[" for i in range(MAX_DEPTH + 1))
-    alternating += "1" + "".join(
-        "}" if i % 2 else "]" for i in reversed(range(MAX_DEPTH + 1))
-    )
+    alternating += "1" + "".join("}" if i % 2 else "]" for i in reversed(range(MAX_DEPTH + 1)))
     assert json.loads(alternating) and nesting_too_deep(alternating.encode(), MAX_DEPTH)
     text = json.dumps({"d": "[" * 500 + '\\"[{' + "\\\\" + "{" * 300})
     assert not nesting_too_deep(text.encode(), MAX_DEPTH)
@@ -62,9 +60,7 @@ def test_events_reject_deep_nesting_and_bad_utf8_with_400(api: RunningApi) -> No
     deep_data = {**good, "data": {**good["data"], "description": _nest(200)}}
     raw = json.dumps(good, ensure_ascii=False).encode()
     bad_utf8 = raw[:-1] + b', "extra": "\xe6\xb4"}'  # a truncated character in a string
-    binary = {
-        f"ce-{k}": v for k, v in good.items() if k not in ("data", "datacontenttype")
-    }
+    binary = {f"ce-{k}": v for k, v in good.items() if k not in ("data", "datacontenttype")}
     json_type = {"content-type": "application/json"}
     with api.client(token) as client:
         cases = {
@@ -75,16 +71,10 @@ def test_events_reject_deep_nesting_and_bad_utf8_with_400(api: RunningApi) -> No
                 headers={"content-type": "application/cloudevents-batch+json"},
             ),
             "in_data": client.post("/v1/events", json=deep_data),
-            "binary": client.post(
-                "/v1/events", content=DEEP, headers={**binary, **json_type}
-            ),
-            "unclosed": client.post(
-                "/v1/events", content=b"[" * 100_000, headers=json_type
-            ),
+            "binary": client.post("/v1/events", content=DEEP, headers={**binary, **json_type}),
+            "unclosed": client.post("/v1/events", content=b"[" * 100_000, headers=json_type),
             "utf8": client.post("/v1/events", content=bad_utf8, headers=json_type),
-            "utf8_token": client.post(
-                "/v1/events", content=b"[\xff]", headers=json_type
-            ),
+            "utf8_token": client.post("/v1/events", content=b"[\xff]", headers=json_type),
             "utf8_binary": client.post(
                 "/v1/events", content=b'{"a": "\xe4"}', headers={**binary, **json_type}
             ),
@@ -121,12 +111,7 @@ def test_open311_post_rejects_deep_nesting_and_bad_utf8_with_400(
 ) -> None:
     token = api.token(HOTLINE, TICKET_SCOPE)
     auth = {"Authorization": f"Bearer {token}"}
-    deep_json = (
-        b'{"service_code": "property", "attribute": '
-        + b"[" * 30_000
-        + b"]" * 30_000
-        + b"}"
-    )
+    deep_json = b'{"service_code": "property", "attribute": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
     with api.client() as client:
         cases = {
             "deep": client.post(
@@ -167,9 +152,10 @@ def test_open311_post_rejects_deep_nesting_and_bad_utf8_with_400(
         status = 413 if rule == "maxBytes" else 400
         assert (name, r.status_code) == (name, status), r.text[:300]
         body = r.json()
-        assert [(e["code"], e["field"], e["rule"]) for e in body] == [
-            (status, field, rule)
-        ], (name, body)
+        assert [(e["code"], e["field"], e["rule"]) for e in body] == [(status, field, rule)], (
+            name,
+            body,
+        )
         assert body[0]["description"]
     assert (
         read_events(
@@ -214,9 +200,7 @@ def test_open311_get_rejects_out_of_range_dates_with_400(api: RunningApi) -> Non
 def test_binary_headers_need_strict_percent_encoding(api: RunningApi) -> None:
     token = api.token(HOTLINE, TICKET_SCOPE)
     ev = event("lianxi.ticket.resolved", resolution="已修复")
-    headers = {
-        f"ce-{k}": v for k, v in ev.items() if k not in ("data", "datacontenttype")
-    }
+    headers = {f"ce-{k}": v for k, v in ev.items() if k not in ("data", "datacontenttype")}
     headers["content-type"] = "application/json"
     body = json.dumps(ev["data"]).encode()
     tag = uuid.uuid4().hex[:8]
@@ -258,9 +242,10 @@ def test_binary_headers_need_strict_percent_encoding(api: RunningApi) -> None:
     for name, (field, rule) in expect.items():
         r = bad[name]
         assert (name, r.status_code) == (name, 400), r.text
-        assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [
-            (field, rule)
-        ], (name, r.text)
+        assert [(e["field"], e["rule"]) for e in r.json()["errors"]] == [(field, rule)], (
+            name,
+            r.text,
+        )
     assert ok.status_code == 202, ok.text
     stored = read_events(
         api.settings.kafka_bootstrap, f"{api.settings.kafka_topic_prefix}lianxi.ticket"

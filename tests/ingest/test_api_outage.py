@@ -62,7 +62,9 @@ def test_broker_outage_gives_503_and_loses_nothing_acknowledged(
         _wait_for(lambda: len(unavailable) >= 3, "503 answers while the broker is down")
         before_restart = len(accepted)
         private_broker.start()
-        _wait_for(lambda: len(accepted) >= before_restart + 200, "accepted events after the restart")
+        _wait_for(
+            lambda: len(accepted) >= before_restart + 200, "accepted events after the restart"
+        )
     finally:
         stop.set()
         sender.join(120)
@@ -73,7 +75,12 @@ def test_broker_outage_gives_503_and_loses_nothing_acknowledged(
     body = first_503[2]
     assert isinstance(body, dict) and body["error"] == "kafka_unavailable" and body["message"]
 
-    stored = {e["id"] for e in read_events(settings.kafka_bootstrap, f"{settings.kafka_topic_prefix}lianxi.ticket")}
+    stored = {
+        e["id"]
+        for e in read_events(
+            settings.kafka_bootstrap, f"{settings.kafka_topic_prefix}lianxi.ticket"
+        )
+    }
     missing = set(accepted) - stored
     assert not missing, f"{len(missing)} acknowledged events are not in Kafka"
 

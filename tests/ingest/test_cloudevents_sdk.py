@@ -46,9 +46,7 @@ def _core(ev: dict[str, Any], mode: str) -> tuple[dict[str, str], bytes]:
 
     attributes = {**_attributes(ev), "time": datetime.fromisoformat(ev["time"])}
     sdk_event = CloudEvent(attributes, ev["data"])
-    message = (to_binary if mode == "binary" else to_structured)(
-        sdk_event, JSONFormat()
-    )
+    message = (to_binary if mode == "binary" else to_structured)(sdk_event, JSONFormat())
     return dict(message.headers), message.body
 
 

@@ -169,10 +169,7 @@ def marts(open311_warehouse: PrivateWarehouse) -> Iterator[Any]:
     )
     client.insert(
         "marts.dim_community",
-        [
-            [c, name, s, STREETS[s], datetime(2026, 1, 1)]
-            for c, (name, s) in COMMUNITIES.items()
-        ],
+        [[c, name, s, STREETS[s], datetime(2026, 1, 1)] for c, (name, s) in COMMUNITIES.items()],
         column_names=[
             "community_id",
             "community_name",
@@ -228,9 +225,7 @@ def _token(
         store.close()
 
 
-def _get(
-    client: httpx.Client, kpi: str = "response_rate", **params: str
-) -> httpx.Response:
+def _get(client: httpx.Client, kpi: str = "response_rate", **params: str) -> httpx.Response:
     return client.get(f"/v1/metrics/{kpi}", params=params)
 
 
@@ -393,9 +388,7 @@ def test_periods(metrics_api: Callable[..., RunningApi]) -> None:
     assert meetings_may["denominator"] == 0
 
 
-def test_value_is_the_mart_formula(
-    metrics_api: Callable[..., RunningApi], marts: Any
-) -> None:
+def test_value_is_the_mart_formula(metrics_api: Callable[..., RunningApi], marts: Any) -> None:
     api = metrics_api()
     cases = [
         ("response_rate", None, None, "1", {}),
@@ -522,9 +515,7 @@ def test_bad_input_is_a_4xx_with_field_and_rule(
             "${jndi}": "format",
         }
         for period, rule in periods.items():
-            assert _error(_get(client, period=period), 400) == [("period", rule)], (
-                period
-            )
+            assert _error(_get(client, period=period), 400) == [("period", rule)], period
         for unit in (
             "x-01",
             "s-01'; DROP TABLE marts.fct_kpi_monthly --",
@@ -560,17 +551,14 @@ def test_catalogue(metrics_api: Callable[..., RunningApi]) -> None:
     for r in sorted(_seed("kpi_definitions"), key=lambda r: r["effective_from"]):
         if date.fromisoformat(r["effective_from"]) <= today or r["kpi"] not in current:
             current[r["kpi"]] = int(r["version"])
-    labels = {
-        r["code"]: r["label_zh"] for r in _seed("code_labels") if r["domain"] == "kpi"
-    }
+    labels = {r["code"]: r["label_zh"] for r in _seed("code_labels") if r["domain"] == "kpi"}
     got = {k["kpi"]: (k["label_zh"], k["definition_version"]) for k in body["kpis"]}
     definition = {
         "street_meeting_compliance": "meeting_compliance",
         "community_meeting_compliance": "meeting_compliance",
     }
     assert got == {
-        code: (label, current[definition.get(code, code)])
-        for code, label in labels.items()
+        code: (label, current[definition.get(code, code)]) for code, label in labels.items()
     }
     assert body["as_of"] == "2026-11-25T09:00:00+08:00"
     response = next(k for k in body["kpis"] if k["kpi"] == "response_rate")

@@ -22,55 +22,101 @@ from ingest.contracts import schema_for
 def test_services_are_the_ticket_categories(api: RunningApi) -> None:
     with api.client() as client:
         services = client.get("/open311/v2/services.json").json()
-    assert [s["service_code"] for s in services] == schema_for("lianxi.ticket.opened")["properties"]["category"]["enum"]
+    assert [s["service_code"] for s in services] == schema_for("lianxi.ticket.opened")[
+        "properties"
+    ]["category"]["enum"]
     assert services[0] == {
-        "service_code": "road_traffic", "service_name": "道路交通", "description": "道路交通 / road traffic",
-        "metadata": False, "type": "realtime", "keywords": "road,traffic", "group": "接诉即办",
+        "service_code": "road_traffic",
+        "service_name": "道路交通",
+        "description": "道路交通 / road traffic",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": "road,traffic",
+        "group": "接诉即办",
     }
 
 
 def test_post_form_becomes_a_ticket_opened_event(api: RunningApi) -> None:
     token = api.token(HOTLINE, ["lianxi.ticket.*"])
     form = {
-        "api_key": token, "service_code": "environment", "description": "垃圾未清运",
-        "address_id": "c-03-02", "account_id": "r-000777", "attribute[grid_id]": "gr-03-02-01",
-        "lat": "34.33", "long": "108.70",
+        "api_key": token,
+        "service_code": "environment",
+        "description": "垃圾未清运",
+        "address_id": "c-03-02",
+        "account_id": "r-000777",
+        "attribute[grid_id]": "gr-03-02-01",
+        "lat": "34.33",
+        "long": "108.70",
     }
     with api.client() as client:
         r = client.post("/open311/v2/requests.json", data=form)
         r_json = client.post(
             "/open311/v2/requests.json",
-            json={"service_code": "enterprise_service", "description": "用电增容", "attribute": {
-                "community_id": "c-05-01", "channel": "enterprise", "project": "industrial_park"}},
+            json={
+                "service_code": "enterprise_service",
+                "description": "用电增容",
+                "attribute": {
+                    "community_id": "c-05-01",
+                    "channel": "enterprise",
+                    "project": "industrial_park",
+                },
+            },
             headers={"Authorization": f"Bearer {token}"},
         )
     assert r.status_code == 201, r.text
     assert r_json.status_code == 201, r_json.text
     ticket_id = r.json()[0]["service_request_id"]
-    stored = read_events(api.settings.kafka_bootstrap, f"{api.settings.kafka_topic_prefix}lianxi.ticket")
+    stored = read_events(
+        api.settings.kafka_bootstrap, f"{api.settings.kafka_topic_prefix}lianxi.ticket"
+    )
     by_ticket = {e["subject"]: e for e in stored}
     ev = by_ticket[ticket_id]
     assert ev["type"] == "lianxi.ticket.opened" and ev["source"] == HOTLINE
     assert ev["data"] == {
-        "ticket_id": ticket_id, "channel": "hotline", "category": "environment", "community_id": "c-03-02",
-        "grid_id": "gr-03-02-01", "project": None, "reporter_id": "r-000777", "description": "垃圾未清运",
+        "ticket_id": ticket_id,
+        "channel": "hotline",
+        "category": "environment",
+        "community_id": "c-03-02",
+        "grid_id": "gr-03-02-01",
+        "project": None,
+        "reporter_id": "r-000777",
+        "description": "垃圾未清运",
     }
     park = by_ticket[r_json.json()[0]["service_request_id"]]["data"]
-    assert (park["channel"], park["project"], park["community_id"]) == ("enterprise", "industrial_park", "c-05-01")
+    assert (park["channel"], park["project"], park["community_id"]) == (
+        "enterprise",
+        "industrial_park",
+        "c-05-01",
+    )
 
 
 def test_post_rejections_explain_themselves(api: RunningApi) -> None:
     token = api.token(HOTLINE, ["lianxi.ticket.*"])
     wish_only = api.token(HOTLINE, ["lianxi.wish.*"])
-    base = {"api_key": token, "service_code": "property", "description": "电梯故障", "address_id": "c-01-01"}
+    base = {
+        "api_key": token,
+        "service_code": "property",
+        "description": "电梯故障",
+        "address_id": "c-01-01",
+    }
     with api.client() as client:
         cases = {
             "no_key": client.post("/open311/v2/requests.json", data={**base, "api_key": ""}),
             "scope": client.post("/open311/v2/requests.json", data={**base, "api_key": wish_only}),
-            "phone": client.post("/open311/v2/requests.json", data={**base, "phone": "13800000000", "first_name": "张"}),
-            "code": client.post("/open311/v2/requests.json", data={**base, "service_code": "potholes"}),
-            "where": client.post("/open311/v2/requests.json", data={k: v for k, v in base.items() if k != "address_id"}),
-            "xml": client.post("/open311/v2/requests.json", content=b"<x/>", headers={"content-type": "text/xml"}),
+            "phone": client.post(
+                "/open311/v2/requests.json",
+                data={**base, "phone": "13800000000", "first_name": "张"},
+            ),
+            "code": client.post(
+                "/open311/v2/requests.json", data={**base, "service_code": "potholes"}
+            ),
+            "where": client.post(
+                "/open311/v2/requests.json",
+                data={k: v for k, v in base.items() if k != "address_id"},
+            ),
+            "xml": client.post(
+                "/open311/v2/requests.json", content=b"<x/>", headers={"content-type": "text/xml"}
+            ),
         }
     expect = {
         "no_key": (401, {("Authorization", "bearer_required")}),
@@ -89,7 +135,9 @@ def test_post_rejections_explain_themselves(api: RunningApi) -> None:
 
 
 def test_get_answers_503_when_the_warehouse_is_unreachable(
-    tmp_path: Path, ingest_settings: IngestSettings, start_api: Callable[[IngestSettings], RunningApi],
+    tmp_path: Path,
+    ingest_settings: IngestSettings,
+    start_api: Callable[[IngestSettings], RunningApi],
     free_port: Callable[[], int],
 ) -> None:
     settings = ingest_settings.model_copy(update={"warehouse_http_port": free_port()})
@@ -113,40 +161,74 @@ def ticket_db(open311_warehouse: PrivateWarehouse) -> Iterator[str]:
         client.close()
 
 
-def _rows(ticket: str, lifecycle: list[tuple[str, dict[str, Any]]], start: datetime) -> list[dict[str, Any]]:
+def _rows(
+    ticket: str, lifecycle: list[tuple[str, dict[str, Any]]], start: datetime
+) -> list[dict[str, Any]]:
     rows = []
     for n, (name, data) in enumerate(lifecycle):
-        rows.append({
-            "event_id": uuid.uuid4().hex, "source": HOTLINE, "type": f"lianxi.ticket.{name}", "schema_version": 1,
-            "subject": ticket, "time": start + timedelta(hours=n), "street_id": "s-01", "community_id": "c-01-01",
-            "ticket_id": ticket, "data": json.dumps(data, ensure_ascii=False), "kafka_topic": "lianxi.ticket",
-            "kafka_partition": 0, "kafka_offset": n, **data,
-        })
+        rows.append(
+            {
+                "event_id": uuid.uuid4().hex,
+                "source": HOTLINE,
+                "type": f"lianxi.ticket.{name}",
+                "schema_version": 1,
+                "subject": ticket,
+                "time": start + timedelta(hours=n),
+                "street_id": "s-01",
+                "community_id": "c-01-01",
+                "ticket_id": ticket,
+                "data": json.dumps(data, ensure_ascii=False),
+                "kafka_topic": "lianxi.ticket",
+                "kafka_partition": 0,
+                "kafka_offset": n,
+                **data,
+            }
+        )
     return rows
 
 
 def test_get_reads_status_from_the_warehouse(
-    ingest_settings: IngestSettings, start_api: Callable[[IngestSettings], RunningApi],
-    open311_warehouse: PrivateWarehouse, ticket_db: str,
+    ingest_settings: IngestSettings,
+    start_api: Callable[[IngestSettings], RunningApi],
+    open311_warehouse: PrivateWarehouse,
+    ticket_db: str,
 ) -> None:
     opened = {"channel": "hotline", "category": "road_traffic", "description": "路灯不亮"}
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
-    rows = _rows("t-a", [("opened", opened), ("assigned", {"assignee_unit_id": "u-9"}),
-                         ("resolved", {"resolution": "已修复"})], start)
+    rows = _rows(
+        "t-a",
+        [
+            ("opened", opened),
+            ("assigned", {"assignee_unit_id": "u-9"}),
+            ("resolved", {"resolution": "已修复"}),
+        ],
+        start,
+    )
     rows += _rows("t-b", [("opened", {**opened, "category": "property"}), ("responded", {})], start)
-    rows += _rows("t-c", [("opened", opened), ("resolved", {"resolution": "x"}), ("reopened", {"reason": "复发"})], start)
+    rows += _rows(
+        "t-c",
+        [("opened", opened), ("resolved", {"resolution": "x"}), ("reopened", {"reason": "复发"})],
+        start,
+    )
     rows += _rows("t-old", [("opened", opened)], start - timedelta(days=200))
     rows += rows[:2]  # a re-delivered copy must not change anything
     columns = sorted({c for r in rows for c in r})
     client = open311_warehouse.client()
-    client.insert(f"{ticket_db}.ticket_events", [[r.get(c) for c in columns] for r in rows], column_names=columns,
-                  settings={"async_insert": 0})
+    client.insert(
+        f"{ticket_db}.ticket_events",
+        [[r.get(c) for c in columns] for r in rows],
+        column_names=columns,
+        settings={"async_insert": 0},
+    )
     client.close()
 
-    settings = ingest_settings.model_copy(update={
-        "warehouse_host": open311_warehouse.host, "warehouse_http_port": open311_warehouse.http_port,
-        "open311_raw_database": ticket_db,
-    })
+    settings = ingest_settings.model_copy(
+        update={
+            "warehouse_host": open311_warehouse.host,
+            "warehouse_http_port": open311_warehouse.http_port,
+            "open311_raw_database": ticket_db,
+        }
+    )
     api = start_api(settings)
     # Reading needs a token unless public read is on (test_open311_read_policy.py).
     with api.client(api.token(HOTLINE, ["lianxi.ticket.*"])) as client:
@@ -154,13 +236,20 @@ def test_get_reads_status_from_the_warehouse(
         one = client.get("/open311/v2/requests/t-a.json").json()
         closed = client.get("/open311/v2/requests.json", params={"status": "closed"}).json()
         props = client.get("/open311/v2/requests.json", params={"service_code": "property"}).json()
-        by_id = client.get("/open311/v2/requests.json", params={"service_request_id": "t-old,t-b"}).json()
+        by_id = client.get(
+            "/open311/v2/requests.json", params={"service_request_id": "t-old,t-b"}
+        ).json()
         missing = client.get("/open311/v2/requests/t-nope.json")
         bad = client.get("/open311/v2/requests.json", params={"status": "pending"})
     assert sorted(r["service_request_id"] for r in listed) == ["t-a", "t-b", "t-c"]
     a = one[0]
-    assert (a["status"], a["service_code"], a["service_name"], a["agency_responsible"], a["status_notes"]) == (
-        "closed", "road_traffic", "道路交通", "u-9", "已修复")
+    assert (
+        a["status"],
+        a["service_code"],
+        a["service_name"],
+        a["agency_responsible"],
+        a["status_notes"],
+    ) == ("closed", "road_traffic", "道路交通", "u-9", "已修复")
     assert a["requested_datetime"] == start.isoformat() and a["address_id"] == "c-01-01"
     assert a["updated_datetime"] == (start + timedelta(hours=2)).isoformat()
     assert [r["service_request_id"] for r in closed] == ["t-a"]

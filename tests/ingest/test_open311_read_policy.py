@@ -178,9 +178,7 @@ def test_no_anonymous_read_by_default(read_api: Callable[..., RunningApi]) -> No
         one = client.get("/open311/v2/requests/t-s1a.json")
         services = client.get("/open311/v2/services.json")
     for r in (listed, one):
-        assert r.status_code == 401 and r.headers["www-authenticate"].startswith(
-            "Bearer"
-        ), r.text
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer"), r.text
         body = r.json()
         assert [(e["code"], e["field"], e["rule"]) for e in body] == [
             (401, "api_key", "token_required")
@@ -211,8 +209,7 @@ def test_public_read_shows_only_public_fields(
     )
     assert a["requested_datetime"] and a["updated_datetime"]
     assert all(
-        a[k] is None
-        for k in ("description", "status_notes", "agency_responsible", "address_id")
+        a[k] is None for k in ("description", "status_notes", "agency_responsible", "address_id")
     )
     assert one.json() == [a]
     # A wrong token is refused, not quietly served the public view.
@@ -233,9 +230,7 @@ def test_tokens_see_full_records_only_within_their_area(
             "/open311/v2/requests.json",
             params={"api_key": street_1, "service_request_id": "t-s2a"},
         )
-        s1_one_s2 = client.get(
-            "/open311/v2/requests/t-s2a.json", params={"api_key": street_1}
-        )
+        s1_one_s2 = client.get("/open311/v2/requests/t-s2a.json", params={"api_key": street_1})
         s1_one_s1 = client.get(
             "/open311/v2/requests/t-s1a.json",
             headers={"Authorization": f"Bearer {street_1}"},
@@ -275,9 +270,7 @@ def test_status_follows_the_dbt_mart_and_falls_back_to_raw(
     status = {t["service_request_id"]: t["status"] for t in r.json()}
     assert status == {"t-s1a": "closed", "t-s1b": "open", "t-s2a": "open"}
     assert _ids(closed) == ["t-s1a"]
-    assert (
-        r.headers["x-lianxi-status-source"] == "fct_tickets+raw"
-    )  # t-s2a is not in the mart yet
+    assert r.headers["x-lianxi-status-source"] == "fct_tickets+raw"  # t-s2a is not in the mart yet
 
     no_mart = read_api(open311_marts_database="no_such_marts")
     token = _token(no_mart, ["lianxi.ticket.*"])

@@ -50,7 +50,9 @@ def _keys(n: int) -> list[bytes]:
     keys = [b"", b"a", b"ab", b"abc", b"abcd", "工单-秦都区".encode(), bytes(range(256))]
     keys += [rng.randbytes(rng.randrange(0, 80)) for _ in range(n)]
     # Realistic aggregate ids (the subject): ASCII ids, Chinese text, every tail length.
-    keys += [f"t-o311-{uuid.UUID(int=rng.getrandbits(128)).hex[:20]}".encode() for _ in range(n // 10)]
+    keys += [
+        f"t-o311-{uuid.UUID(int=rng.getrandbits(128)).hex[:20]}".encode() for _ in range(n // 10)
+    ]
     keys += [f"c-{i}-社区".encode() for i in range(n // 10)]
     return keys
 
@@ -69,7 +71,9 @@ def test_partition_for_is_kafka_pythons_default_partitioner() -> None:
         cluster = _Cluster(n)
         ids = sorted(cluster.partitions)
         for key in keys:
-            assert partition_for(key, ids) == partitioner.partition("t", key, key, None, None, cluster), (key, n)
+            assert partition_for(key, ids) == partitioner.partition(
+                "t", key, key, None, None, cluster
+            ), (key, n)
     # The hash itself, not only its residues, equals kafka-python's pure-Python murmur2.
     from murmurhash2 import murmurhash2
 
@@ -85,18 +89,34 @@ def test_records_land_where_kafka_pythons_send_puts_them(tmp_path, kafka_bootstr
     create_topics(ours)
     create_topics(theirs)
     try:
-        events = [event("lianxi.ticket.opened", ticket_id=f"t-part-{uuid.uuid4().hex[:random.randrange(1, 30)]}") for _ in range(400)]
+        events = [
+            event(
+                "lianxi.ticket.opened",
+                ticket_id=f"t-part-{uuid.uuid4().hex[: random.randrange(1, 30)]}",
+            )
+            for _ in range(400)
+        ]
         with Producer(ours) as producer:
             producer.publish(events)
         plain = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
         try:
             for ev in events:
-                plain.send(f"{theirs.kafka_topic_prefix}lianxi.ticket", value=b"{}", key=ev["subject"].encode())
+                plain.send(
+                    f"{theirs.kafka_topic_prefix}lianxi.ticket",
+                    value=b"{}",
+                    key=ev["subject"].encode(),
+                )
             plain.flush()
         finally:
             plain.close()
-        where_ours = {r.key: r.partition for r in read_topic(kafka_bootstrap, f"{ours.kafka_topic_prefix}lianxi.ticket")}
-        where_theirs = {r.key: r.partition for r in read_topic(kafka_bootstrap, f"{theirs.kafka_topic_prefix}lianxi.ticket")}
+        where_ours = {
+            r.key: r.partition
+            for r in read_topic(kafka_bootstrap, f"{ours.kafka_topic_prefix}lianxi.ticket")
+        }
+        where_theirs = {
+            r.key: r.partition
+            for r in read_topic(kafka_bootstrap, f"{theirs.kafka_topic_prefix}lianxi.ticket")
+        }
         assert len(where_ours) == len({e["subject"] for e in events}) and where_ours == where_theirs
         assert len(set(where_ours.values())) == 7
         records = read_topic(kafka_bootstrap, f"{ours.kafka_topic_prefix}lianxi.ticket")

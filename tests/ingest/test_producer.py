@@ -14,14 +14,20 @@ from ingest.producer import Producer, PublishError
 from ingest.topics import create_topics, wanted
 
 
-def test_publish_returns_after_every_ack_and_keys_by_subject(ingest_settings: IngestSettings) -> None:
+def test_publish_returns_after_every_ack_and_keys_by_subject(
+    ingest_settings: IngestSettings,
+) -> None:
     events = tickets(300) + [event("lianxi.wish.posted"), event("lianxi.org.unit_linked")]
     progress: list[int] = []
     with Producer(ingest_settings) as producer:
         result = producer.publish(events, on_progress=progress.append)
     prefix = ingest_settings.kafka_topic_prefix
     assert result.published == len(events) and sum(progress) == len(events)
-    assert result.by_topic == {f"{prefix}lianxi.ticket": 300, f"{prefix}lianxi.wish": 1, f"{prefix}lianxi.org": 1}
+    assert result.by_topic == {
+        f"{prefix}lianxi.ticket": 300,
+        f"{prefix}lianxi.wish": 1,
+        f"{prefix}lianxi.org": 1,
+    }
 
     records = read_topic(ingest_settings.kafka_bootstrap, f"{prefix}lianxi.ticket")
     assert len(records) == 300
@@ -29,7 +35,9 @@ def test_publish_returns_after_every_ack_and_keys_by_subject(ingest_settings: In
         value = json.loads(record.value)
         assert record.key.decode() == value["subject"]
         assert dict(record.headers)["content-type"].startswith(b"application/cloudevents+json")
-    assert sorted(json.loads(r.value)["id"] for r in records) == sorted(e["id"] for e in events[:300])
+    assert sorted(json.loads(r.value)["id"] for r in records) == sorted(
+        e["id"] for e in events[:300]
+    )
 
 
 def test_idempotence_is_really_on(ingest_settings: IngestSettings) -> None:
@@ -45,7 +53,9 @@ def test_idempotence_is_really_on(ingest_settings: IngestSettings) -> None:
     topic = f"{ingest_settings.kafka_topic_prefix}lianxi.ticket"
     admin = KafkaAdminClient(bootstrap_servers=ingest_settings.kafka_bootstrap)
     try:
-        states = admin.describe_producers([TopicPartition(topic, p) for p in range(ingest_settings.kafka_partitions)])
+        states = admin.describe_producers(
+            [TopicPartition(topic, p) for p in range(ingest_settings.kafka_partitions)]
+        )
     finally:
         admin.close()
     active = [p for state in states.values() for p in state.active_producers]
@@ -65,14 +75,20 @@ def test_same_key_stays_in_one_partition_in_order(ingest_settings: IngestSetting
         ev["subject"] = "t-order-1"
     with Producer(ingest_settings) as producer:
         producer.publish(lifecycle)
-    records = read_topic(ingest_settings.kafka_bootstrap, f"{ingest_settings.kafka_topic_prefix}lianxi.ticket")
+    records = read_topic(
+        ingest_settings.kafka_bootstrap, f"{ingest_settings.kafka_topic_prefix}lianxi.ticket"
+    )
     assert len({r.partition for r in records}) == 1
-    assert [json.loads(r.value)["type"] for r in sorted(records, key=lambda r: r.offset)] == [e["type"] for e in lifecycle]
+    assert [json.loads(r.value)["type"] for r in sorted(records, key=lambda r: r.offset)] == [
+        e["type"] for e in lifecycle
+    ]
 
 
 def test_missing_topic_is_a_clear_error(tmp_path, kafka_bootstrap: str) -> None:  # type: ignore[no-untyped-def]
     settings = IngestSettings(
-        var_dir=tmp_path, kafka_bootstrap=kafka_bootstrap, kafka_topic_prefix="test.ingest.never-created.",
+        var_dir=tmp_path,
+        kafka_bootstrap=kafka_bootstrap,
+        kafka_topic_prefix="test.ingest.never-created.",
         kafka_max_block_ms=1500,
     )
     with Producer(settings) as producer, pytest.raises(PublishError) as info:
@@ -81,7 +97,9 @@ def test_missing_topic_is_a_clear_error(tmp_path, kafka_bootstrap: str) -> None:
     assert len(info.value.failures) == 2 and info.value.failures[0][0] == 0
 
 
-def test_topics_are_created_once_with_partitions_and_retention(ingest_settings: IngestSettings) -> None:
+def test_topics_are_created_once_with_partitions_and_retention(
+    ingest_settings: IngestSettings,
+) -> None:
     again = create_topics(ingest_settings)
     assert set(again.values()) == {"exists"}
     names = [spec.name for spec in wanted(ingest_settings)]
@@ -98,11 +116,15 @@ def test_topics_are_created_once_with_partitions_and_retention(ingest_settings: 
         admin.close()
 
 
-def test_a_record_too_large_fails_alone_and_the_rest_is_acknowledged(ingest_settings: IngestSettings) -> None:
+def test_a_record_too_large_fails_alone_and_the_rest_is_acknowledged(
+    ingest_settings: IngestSettings,
+) -> None:
     """submit checks what KafkaProducer.send checks: a record over max_request_size is that
     event's failure (by index); the others of the call are still acknowledged."""
     events = tickets(3)
-    events[1]["data"]["description"] = "长" * (2 * 1024 * 1024)  # 6 MB of UTF-8 > max_request_size (4 MB)
+    events[1]["data"]["description"] = "长" * (
+        2 * 1024 * 1024
+    )  # 6 MB of UTF-8 > max_request_size (4 MB)
     with Producer(ingest_settings) as producer, pytest.raises(PublishError) as info:
         producer.publish(events)
     assert info.value.acknowledged == 2
@@ -121,7 +143,9 @@ def test_the_producer_uses_only_the_public_api_of_its_client() -> None:
     private = [
         f"line {node.lineno}: {ast.unparse(node)}"
         for node in ast.walk(ast.parse(inspect.getsource(producer)))
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+        if isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
         and not (isinstance(node.value, ast.Name) and node.value.id == "self")
     ]
     assert private == []
@@ -131,8 +155,11 @@ def test_connected_follows_the_broker(tmp_path, private_broker) -> None:  # type
     """connected() reads the client's connection count: a broker that stops is seen as gone,
     one that is back is seen again once the client reconnects (the API's fast 503s rely on it)."""
     settings = IngestSettings(
-        var_dir=tmp_path, kafka_bootstrap=private_broker.bootstrap, kafka_topic_prefix="conn.",
-        kafka_request_timeout_ms=3000, kafka_delivery_timeout_ms=10_000,
+        var_dir=tmp_path,
+        kafka_bootstrap=private_broker.bootstrap,
+        kafka_topic_prefix="conn.",
+        kafka_request_timeout_ms=3000,
+        kafka_delivery_timeout_ms=10_000,
     )
     create_topics(settings)
     with Producer(settings) as producer:

@@ -23,7 +23,9 @@ def kafka_bootstrap(private_kafka: str) -> str:
 
 
 @pytest.fixture
-def cli_env(ingest_settings: IngestSettings, monkeypatch: pytest.MonkeyPatch) -> Iterator[IngestSettings]:
+def cli_env(
+    ingest_settings: IngestSettings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[IngestSettings]:
     monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", ingest_settings.kafka_bootstrap)
     monkeypatch.setenv("LIANXI_KAFKA_TOPIC_PREFIX", ingest_settings.kafka_topic_prefix)
     monkeypatch.setenv("LIANXI_VAR_DIR", str(ingest_settings.var_dir))
@@ -37,7 +39,9 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
-def test_publish_jsonl_reports_rejected_lines_and_sends_the_rest(cli_env: IngestSettings, tmp_path: Path) -> None:
+def test_publish_jsonl_reports_rejected_lines_and_sends_the_rest(
+    cli_env: IngestSettings, tmp_path: Path
+) -> None:
     good = tickets(30)
     bad_enum = event("lianxi.ticket.opened", channel="carrier_pigeon")
     path = tmp_path / "events.jsonl"
@@ -51,12 +55,17 @@ def test_publish_jsonl_reports_rejected_lines_and_sends_the_rest(cli_env: Ingest
     assert code == 2
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["lines"] == 32 and summary["published"] == 30 and summary["rejected"] == 2
-    assert {(r["field"], r["rule"]) for r in summary["reasons"]} == {("", "json"), ("data.channel", "enum")}
+    assert {(r["field"], r["rule"]) for r in summary["reasons"]} == {
+        ("", "json"),
+        ("data.channel", "enum"),
+    }
     rejected = json.loads(report.read_text(encoding="utf-8"))
     assert [r["line"] for r in rejected] == [11, 12]
 
     topic = f"{cli_env.kafka_topic_prefix}lianxi.ticket"
-    assert sorted(e["id"] for e in read_events(cli_env.kafka_bootstrap, topic)) == sorted(e["id"] for e in good)
+    assert sorted(e["id"] for e in read_events(cli_env.kafka_bootstrap, topic)) == sorted(
+        e["id"] for e in good
+    )
 
     # A re-run sends the same ids again (the pipeline deduplicates on (source, id)).
     code, _ = _run("publish", str(path), "--json")
@@ -66,7 +75,9 @@ def test_publish_jsonl_reports_rejected_lines_and_sends_the_rest(cli_env: Ingest
 
 
 def test_publish_csv_types_cells_from_the_schema(cli_env: IngestSettings, tmp_path: Path) -> None:
-    rows = [event("lianxi.org.unit_linked", unit_id=f"u-csv-{i}", party_members=i) for i in range(5)]
+    rows = [
+        event("lianxi.org.unit_linked", unit_id=f"u-csv-{i}", party_members=i) for i in range(5)
+    ]
     for ev in rows:
         ev["subject"] = ev["data"]["unit_id"]
     meeting = event("lianxi.meeting.held")
@@ -80,7 +91,13 @@ def test_publish_csv_types_cells_from_the_schema(cli_env: IngestSettings, tmp_pa
             cells = []
             for c in data_cols:
                 value = ev["data"].get(c)
-                cells.append("" if value is None else json.dumps(value) if isinstance(value, list) else str(value))
+                cells.append(
+                    ""
+                    if value is None
+                    else json.dumps(value)
+                    if isinstance(value, list)
+                    else str(value)
+                )
             writer.writerow([ev[k] for k in envelope] + cells)
         writer.writerow(["x"] * len(envelope) + ["1"] * len(data_cols))
 
@@ -94,7 +111,9 @@ def test_publish_csv_types_cells_from_the_schema(cli_env: IngestSettings, tmp_pa
     assert held[0]["data"]["attending_unit_ids"] == meeting["data"]["attending_unit_ids"]
 
 
-def test_dry_run_and_strict_send_nothing_when_invalid(cli_env: IngestSettings, tmp_path: Path) -> None:
+def test_dry_run_and_strict_send_nothing_when_invalid(
+    cli_env: IngestSettings, tmp_path: Path
+) -> None:
     path = tmp_path / "e.jsonl"
     bad = event("lianxi.ticket.opened")
     bad["subject"] = "not-the-ticket"
@@ -102,11 +121,15 @@ def test_dry_run_and_strict_send_nothing_when_invalid(cli_env: IngestSettings, t
     code, out = _run("publish", str(path), "--strict", "--json")
     summary = json.loads(out.strip().splitlines()[-1])
     assert code == 2 and summary["published"] == 0
-    assert summary["reasons"] == [{"field": "subject", "rule": "subject_matches_aggregate", "lines": 1}]
+    assert summary["reasons"] == [
+        {"field": "subject", "rule": "subject_matches_aggregate", "lines": 1}
+    ]
     code, out = _run("publish", str(path), "--dry-run", "--json")
     *problems, summary = [json.loads(line) for line in out.strip().splitlines()]
     assert code == 1 and summary["published"] == 0 and summary["invalid"] == 1
-    assert [(p["line"], p["field"], p["rule"]) for p in problems] == [(4, "subject", "subject_matches_aggregate")]
+    assert [(p["line"], p["field"], p["rule"]) for p in problems] == [
+        (4, "subject", "subject_matches_aggregate")
+    ]
     assert read_events(cli_env.kafka_bootstrap, f"{cli_env.kafka_topic_prefix}lianxi.ticket") == []
     ok = tmp_path / "ok.jsonl"
     ok.write_text("\n".join(json.dumps(e) for e in tickets(4)) + "\n", encoding="utf-8")
@@ -115,7 +138,9 @@ def test_dry_run_and_strict_send_nothing_when_invalid(cli_env: IngestSettings, t
 
 
 def test_tokens_and_topics_commands(cli_env: IngestSettings) -> None:
-    code, out = _run("tokens", "create", "--source", "/systems/grid", "--types", "lianxi.ticket.*", "--json")
+    code, out = _run(
+        "tokens", "create", "--source", "/systems/grid", "--types", "lianxi.ticket.*", "--json"
+    )
     assert code == 0
     created = json.loads(out)
     assert created["token"].startswith("lx_") and created["types"] == ["lianxi.ticket.*"]

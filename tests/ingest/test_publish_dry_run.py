@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv(
+        "LIANXI_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}"
+    )  # nothing listens there
     monkeypatch.setenv(
         "LIANXI_KAFKA_MAX_BLOCK_MS", "60000"
     )  # a dry run that tried Kafka would hang
@@ -43,9 +45,7 @@ def _json_lines(out: str) -> list[dict[str, Any]]:
 
 
 def _write(path: Path, lines: list[str | bytes]) -> Path:
-    path.write_bytes(
-        b"".join((x if isinstance(x, bytes) else x.encode()) + b"\n" for x in lines)
-    )
+    path.write_bytes(b"".join((x if isinstance(x, bytes) else x.encode()) + b"\n" for x in lines))
     return path
 
 
@@ -88,15 +88,11 @@ def test_dry_run_json_lists_every_problem_with_line_pointer_rule_and_chinese_mes
     by_rule = {p["rule"]: p for p in problems}
     # field is the API's dotted path, the same as a 422 from POST /v1/events names it.
     assert by_rule["enum"]["field"] == "data.channel"
-    assert (
-        "12345热线" in by_rule["enum"]["message"]
-        and "hotline" in by_rule["enum"]["message"]
-    )
+    assert "12345热线" in by_rule["enum"]["message"] and "hotline" in by_rule["enum"]["message"]
     assert by_rule["additionalProperties"]["message"].startswith("不允许的字段 phone")
     assert by_rule["required"]["message"] == "缺少必填字段 time"
     assert (
-        by_rule["subject_matches_aggregate"]["message"]
-        == "subject 须等于聚合编号 data.ticket_id"
+        by_rule["subject_matches_aggregate"]["message"] == "subject 须等于聚合编号 data.ticket_id"
     )
     assert by_rule["utf8"]["message"] == "此行不是合法的 UTF-8 编码"
     assert all(p["detail"] for p in problems)  # the validator's English stays available
@@ -124,9 +120,7 @@ def test_dry_run_text_prints_each_problem_and_the_chinese_summary(
 
 
 def test_dry_run_of_a_valid_file_exits_0(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path / "ok.jsonl", [json.dumps(e, ensure_ascii=False) for e in tickets(5)]
-    )
+    path = _write(tmp_path / "ok.jsonl", [json.dumps(e, ensure_ascii=False) for e in tickets(5)])
     code, out = _run("--dry-run", str(path))
     assert code == 0 and out.strip() == "检查 5 条，有效 5 条，无效 0 条"
     code, out = _run("--dry-run", "--json", str(path))
@@ -151,9 +145,7 @@ def test_dry_run_csv_reports_the_line_where_the_record_starts(tmp_path: Path) ->
     code, out = _run("--dry-run", "--json", str(path))
     assert code == 1
     *problems, summary = _json_lines(out)
-    assert (2, "/data/channel", "enum") in {
-        (p["line"], p["pointer"], p["rule"]) for p in problems
-    }
+    assert (2, "/data/channel", "enum") in {(p["line"], p["pointer"], p["rule"]) for p in problems}
     assert {p["line"] for p in problems} == {2, 5}
     assert summary["lines"] == 3 and summary["valid"] == 1
 
@@ -163,23 +155,15 @@ def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     path.write_bytes("id,source\n1,/s\n2,caf\xe9\n".encode("latin-1"))
     result = CliRunner().invoke(app, ["publish", "--dry-run", str(path)])
     assert result.exit_code == 2
+    assert json.loads(result.stderr)["error"] == "unreadable_file" and "第 3 行" in result.stderr
     assert (
-        json.loads(result.stderr)["error"] == "unreadable_file"
-        and "第 3 行" in result.stderr
-    )
-    assert (
-        CliRunner()
-        .invoke(app, ["publish", "--dry-run", str(tmp_path / "missing.jsonl")])
-        .exit_code
+        CliRunner().invoke(app, ["publish", "--dry-run", str(tmp_path / "missing.jsonl")]).exit_code
         == 2
     )
     if os.geteuid() != 0:
         locked = _write(tmp_path / "locked.jsonl", ["{}"])
         locked.chmod(0)
-        assert (
-            CliRunner().invoke(app, ["publish", "--dry-run", str(locked)]).exit_code
-            == 2
-        )
+        assert CliRunner().invoke(app, ["publish", "--dry-run", str(locked)]).exit_code == 2
 
 
 def test_dry_run_process_needs_no_broker(tmp_path: Path) -> None:

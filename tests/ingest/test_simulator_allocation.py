@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from ingest.simulator.allocation import fill_to_total, split_exact
 
 
-@given(st.integers(0, 100_000), st.lists(st.floats(0, 1000, allow_nan=False), min_size=1, max_size=200))
+@given(
+    st.integers(0, 100_000), st.lists(st.floats(0, 1000, allow_nan=False), min_size=1, max_size=200)
+)
 def test_split_exact_hits_the_total(total, weights):
     if sum(weights) <= 0:
         with pytest.raises(ValueError):

@@ -72,4 +72,7 @@ def test_a_bad_setting_is_reported_as_data(app, monkeypatch):
     result = run(app, "seed", "--dry-run")
     assert result.exit_code == 2
     error = json.loads(result.stderr)["error"]
-    assert (error["field"], error["rule"]) == ("LIANXI_SIMULATOR_PROGRESS_INTERVAL_S", "greater_than")
+    assert (error["field"], error["rule"]) == (
+        "LIANXI_SIMULATOR_PROGRESS_INTERVAL_S",
+        "greater_than",
+    )

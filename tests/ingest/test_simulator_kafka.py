@@ -51,8 +51,11 @@ def held_by_topic(settings: IngestSettings) -> dict[str, int]:
 
 def read_topic(settings: IngestSettings, topic: str, n: int) -> list[tuple[bytes, dict]]:
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap.split(","), auto_offset_reset="earliest",
-        enable_auto_commit=False, consumer_timeout_ms=10_000,
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=10_000,
     )
     try:
         out = []
@@ -68,7 +71,9 @@ def read_topic(settings: IngestSettings, topic: str, n: int) -> list[tuple[bytes
 def test_the_seed_year_lands_exactly_once_per_event(private_topics):
     events = seed_events()
     progress = []
-    result = publish(events, settings=private_topics, total=len(events), on_progress=progress.append)
+    result = publish(
+        events, settings=private_topics, total=len(events), on_progress=progress.append
+    )
     assert result.published == len(events)
     assert progress[-1].acknowledged == len(events)
 
@@ -99,8 +104,20 @@ def test_paced_load_lands_in_full(private_topics):
 def test_cli_load_publishes_to_the_configured_prefix(private_topics):
     env = {**os.environ, "LIANXI_KAFKA_TOPIC_PREFIX": private_topics.kafka_topic_prefix}
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("lianxi")), "simulate", "load", "--events", "1500", "--seed", "4"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False,
+        [
+            str(Path(sys.executable).with_name("lianxi")),
+            "simulate",
+            "load",
+            "--events",
+            "1500",
+            "--seed",
+            "4",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])

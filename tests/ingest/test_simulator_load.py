@@ -68,9 +68,15 @@ def test_covers_every_event_type_at_scale():
 
 def test_checker_catches_a_broken_lifecycle(events):
     opened = next(e for e in events if e["type"] == "lianxi.ticket.opened")
-    premature = {**opened, "id": "x", "type": "lianxi.ticket.resolved",
-                 "data": {"ticket_id": opened["subject"], "resolution": "done"}}
-    assert problems([premature]) == ["lianxi.ticket.resolved x: None -> resolved is not a lifecycle step"]
+    premature = {
+        **opened,
+        "id": "x",
+        "type": "lianxi.ticket.resolved",
+        "data": {"ticket_id": opened["subject"], "resolution": "done"},
+    }
+    assert problems([premature]) == [
+        "lianxi.ticket.resolved x: None -> resolved is not a lifecycle step"
+    ]
     claim = next(e for e in events if e["type"] == "lianxi.wish.claimed")
     assert any("member not registered" in p for p in problems([claim]))
 

@@ -61,9 +61,7 @@ def headline(events: list[dict[str, Any]]) -> dict[str, int]:
         if d["project"] == "industrial_park"
     }
     return {
-        "streets": len(
-            {d["street_id"] for d in of_type(events, "org.street_registered")}
-        ),
+        "streets": len({d["street_id"] for d in of_type(events, "org.street_registered")}),
         "communities": len(
             {d["community_id"] for d in of_type(events, "org.community_registered")}
         ),
@@ -73,20 +71,11 @@ def headline(events: list[dict[str, Any]]) -> dict[str, int]:
             {d["group_id"] for d in of_type(events, "org.building_group_formed")}
         ),
         "in_service_members_registered": len(
-            {
-                d["member_id"]
-                for d in registered
-                if d["in_service"] and d["project"] is None
-            }
+            {d["member_id"] for d in registered if d["in_service"] and d["project"] is None}
         ),
-        "micro_wishes_claimed": len(
-            {d["wish_id"] for d in of_type(events, "wish.claimed")}
-        ),
+        "micro_wishes_claimed": len({d["wish_id"] for d in of_type(events, "wish.claimed")}),
         "volunteer_posts_claimed": len(
-            {
-                (d["post_id"], d["member_id"])
-                for d in of_type(events, "volunteer.post_claimed")
-            }
+            {(d["post_id"], d["member_id"]) for d in of_type(events, "volunteer.post_claimed")}
         ),
         "builders_home_members": len(
             {d["member_id"] for d in registered if d["project"] == "builders_home"}
@@ -119,9 +108,7 @@ def test_seed_yaml_agrees_with_the_article_figures():
                 f"{path}: seed.yaml has {ours}, the article says more than {rule['min']}"
             )
         else:
-            assert ours == rule, (
-                f"{path}: seed.yaml has {ours}, the article says exactly {rule}"
-            )
+            assert ours == rule, f"{path}: seed.yaml has {ours}, the article says exactly {rule}"
 
 
 def test_every_numeric_article_figure_is_chosen_in_seed_yaml():
@@ -143,9 +130,7 @@ def test_every_numeric_article_figure_is_chosen_in_seed_yaml():
 
 
 def test_every_event_validates_against_the_contracts(events):
-    broken = [
-        (e["type"], e["id"], validate_event(e)) for e in events if validate_event(e)
-    ]
+    broken = [(e["type"], e["id"], validate_event(e)) for e in events if validate_event(e)]
     assert broken == []
 
 
@@ -169,9 +154,7 @@ def test_same_seed_same_events_other_seed_other_year(events, other_events):
 def test_events_are_in_time_order_within_the_year(events):
     times = [e["time"] for e in events]
     assert times == sorted(times)
-    first, after = (
-        moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in seed_year_window()
-    )
+    first, after = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in seed_year_window())
     assert times[0] >= first and times[-1] < after
     assert all(t.endswith("Z") and len(t) == 20 for t in times)
 
@@ -201,10 +184,7 @@ def test_wish_lifecycles(events):
     assert all(shapes[s] > 0 for s in allowed), "every wish fate occurs"
     assert len(seen) > expected_figures()["micro_wishes_claimed"]
     claimer = {d["wish_id"]: d["member_id"] for d in of_type(events, "wish.claimed")}
-    assert all(
-        claimer[d["wish_id"]] == d["member_id"]
-        for d in of_type(events, "wish.fulfilled")
-    )
+    assert all(claimer[d["wish_id"]] == d["member_id"] for d in of_type(events, "wish.fulfilled"))
 
 
 def test_lifecycles_and_references_are_consistent(events):
@@ -241,8 +221,7 @@ def test_secondary_indicators_follow_the_scenario_shape(events):
     assert got["wishes_fulfilled"] == shape["wishes"]["fulfilled"]
     assert (
         got["wishes_cancelled"]
-        == shape["wishes"]["cancelled_after_claim"]
-        + shape["wishes"]["cancelled_unclaimed"]
+        == shape["wishes"]["cancelled_after_claim"] + shape["wishes"]["cancelled_unclaimed"]
     )
     assert got["resource_matches"] == shape["resources"]["matches"]
     assert got["street_meetings_held"] == 36 - shape["meetings"]["missed_street"]
@@ -278,9 +257,7 @@ def test_meetings_scheduled_then_held_with_a_few_missed_and_late(events):
     assert all(d["chair_role"] == f"{d['level']}_secretary" for d in held.values())
     order = {e["id"]: i for i, e in enumerate(events)}
     first_held = {
-        e["subject"]: order[e["id"]]
-        for e in events
-        if e["type"] == "lianxi.meeting.held"
+        e["subject"]: order[e["id"]] for e in events if e["type"] == "lianxi.meeting.held"
     }
     for e in events:
         if e["type"] == "lianxi.meeting.resolution_recorded":

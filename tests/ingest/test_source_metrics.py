@@ -53,8 +53,13 @@ def test_events_are_counted_per_source_type_outcome_and_rule(api: RunningApi) ->
     assert _counter(text, source=OTHER, type=opened, outcome="rejected", rule="token_source") == 1
     # A type outside the catalogue is counted, but never becomes a label of its own.
     assert "invented_" not in text
-    assert sum(_counter(text, source=HOTLINE, type="unknown", outcome="rejected", rule=r)
-               for r in ("token_type", "known_type", "type", "enum", "request")) >= 1
+    assert (
+        sum(
+            _counter(text, source=HOTLINE, type="unknown", outcome="rejected", rule=r)
+            for r in ("token_type", "known_type", "type", "enum", "request")
+        )
+        >= 1
+    )
 
 
 def test_a_type_of_any_json_shape_is_counted_not_a_crash(api: RunningApi) -> None:

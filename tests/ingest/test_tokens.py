@@ -13,7 +13,11 @@ def test_create_lookup_revoke(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "tokens.sqlite3")
     secret, token = store.create("/systems/hotline-12345", ["lianxi.ticket.*"], note="hotline")
     found = store.lookup(secret)
-    assert found is not None and found.token_id == token.token_id and found.source == "/systems/hotline-12345"
+    assert (
+        found is not None
+        and found.token_id == token.token_id
+        and found.source == "/systems/hotline-12345"
+    )
     assert found.allows("lianxi.ticket.opened") and not found.allows("lianxi.wish.posted")
     assert store.lookup(secret + "x") is None
     assert [t.token_id for t in store.list()] == [token.token_id]
@@ -35,7 +39,9 @@ def test_only_the_hash_is_stored(tmp_path: Path) -> None:
 
 def test_several_patterns_and_comma_lists(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "t.sqlite3")
-    _, token = store.create("/grid", ["lianxi.ticket.opened,lianxi.ticket.responded", "lianxi.wish.*"])
+    _, token = store.create(
+        "/grid", ["lianxi.ticket.opened,lianxi.ticket.responded", "lianxi.wish.*"]
+    )
     assert token.types == ("lianxi.ticket.opened", "lianxi.ticket.responded", "lianxi.wish.*")
     assert token.allows("lianxi.wish.claimed") and not token.allows("lianxi.ticket.closed")
     store.close()
@@ -49,7 +55,9 @@ def test_several_patterns_and_comma_lists(tmp_path: Path) -> None:
         ("/s", ["lianxi.tickets.*"], "types", "matches_catalogue"),
     ],
 )
-def test_bad_requests_say_why(tmp_path: Path, source: str, types: list[str], field: str, rule: str) -> None:
+def test_bad_requests_say_why(
+    tmp_path: Path, source: str, types: list[str], field: str, rule: str
+) -> None:
     store = TokenStore(tmp_path / "t.sqlite3")
     with pytest.raises(TokenError) as info:
         store.create(source, types)
@@ -76,7 +84,10 @@ def test_area_scope_and_stores_from_before_it(tmp_path: Path) -> None:
     found = store.lookup("lx_old")
     assert found is not None and found.areas == ()  # an existing token keeps the whole district
     secret, token = store.create("/s", ["lianxi.ticket.*"], areas=["s-01,c-02-01"])
-    assert token.areas == ("s-01", "c-02-01") and (token.streets, token.communities) == (["s-01"], ["c-02-01"])
+    assert token.areas == ("s-01", "c-02-01") and (token.streets, token.communities) == (
+        ["s-01"],
+        ["c-02-01"],
+    )
     assert store.lookup(secret) == token and token.as_dict()["areas"] == ["s-01", "c-02-01"]
     with pytest.raises(TokenError) as bad:
         store.create("/s", ["lianxi.ticket.*"], areas=["east-street"])
@@ -96,9 +107,13 @@ def test_no_token_may_send_the_platforms_own_events(tmp_path: Path) -> None:
         assert not token.allows("lianxi.alert.acknowledged")
         assert not token.allows("lianxi.quality.event_rejected")
         # A secretary's acknowledgement grant works on POST /v1/alerts/{id}/ack only.
-        secret, _ = store.create("/systems/secretary-app", ["lianxi.alert.acknowledged"], areas=["s-01"])
+        secret, _ = store.create(
+            "/systems/secretary-app", ["lianxi.alert.acknowledged"], areas=["s-01"]
+        )
         ack = store.lookup(secret)
         assert ack is not None
-        assert ack.grants("lianxi.alert.acknowledged") and not ack.allows("lianxi.alert.acknowledged")
+        assert ack.grants("lianxi.alert.acknowledged") and not ack.allows(
+            "lianxi.alert.acknowledged"
+        )
     finally:
         store.close()

@@ -59,10 +59,7 @@ def _raw_latency(
         publish(bootstrap, prefix, [opened(tid, "c-09-01", datetime.now(UTC))])
         wait_until(
             lambda t=tid: (
-                wh.scalar(
-                    f"SELECT count() FROM raw.ticket_events WHERE subject = '{t}'"
-                )
-                > 0
+                wh.scalar(f"SELECT count() FROM raw.ticket_events WHERE subject = '{t}'") > 0
             ),
             60,
             "the event in raw",
@@ -79,8 +76,7 @@ def _run(
     now = ms(datetime.now(UTC))
     first_due = now + timedelta(seconds=8)
     dues = {
-        f"t-bench-{tag}-{i:02d}": first_due + timedelta(seconds=SPACING * i)
-        for i in range(TICKETS)
+        f"t-bench-{tag}-{i:02d}": first_due + timedelta(seconds=SPACING * i) for i in range(TICKETS)
     }
     publish(
         bootstrap,
@@ -130,15 +126,11 @@ def main() -> None:
     bootstrap = InfraSettings().kafka_bootstrap
     with tempfile.TemporaryDirectory(prefix="bench-alerts-") as tmpdir:
         tmp = Path(tmpdir)
-        wh = WarehouseServer(
-            tmp / "data", free_port(), free_port(), tmp / "warehouse.log"
-        )
+        wh = WarehouseServer(tmp / "data", free_port(), free_port(), tmp / "warehouse.log")
         wh.start()
         prefix = f"ba{uuid.uuid4().hex[:8]}."
         names = create_topics(bootstrap, prefix)
-        worker = Worker(
-            worker_env(bootstrap, prefix, wh, free_port()), tmp / "worker.log"
-        )
+        worker = Worker(worker_env(bootstrap, prefix, wh, free_port()), tmp / "worker.log")
         try:
             wh.migrate()
             set_rules(wh, [(1, "*", "*", date(2020, 1, 1), None, 1.0, 1000.0)])

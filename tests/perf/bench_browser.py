@@ -59,16 +59,27 @@ def measure(repeats: int) -> list[dict[str, Any]]:
                 for _key, slug, expected in boards():
                     base = f"{superset.url}/superset/dashboard/{slug}/?standalone=0"
                     for _ in range(repeats):
-                        times["cold"].append(time_to_settled(driver, f"{base}&force=true", expected))
+                        times["cold"].append(
+                            time_to_settled(driver, f"{base}&force=true", expected)
+                        )
                         times["warm"].append(time_to_settled(driver, base, expected))
-                    print(f"  {persona} {slug}: cold {times['cold'][-1]:.0f} ms, warm {times['warm'][-1]:.0f} ms",
-                          flush=True)
+                    print(
+                        f"  {persona} {slug}: cold {times['cold'][-1]:.0f} ms, warm {times['warm'][-1]:.0f} ms",
+                        flush=True,
+                    )
                 for mode, samples in times.items():
-                    rows.append({
-                        "persona": persona, "mode": mode, "dashboards": len(boards()), "loads": len(samples),
-                        "p50_ms": statistics.median(samples), "p95_ms": p95(samples), "max_ms": max(samples),
-                        "load_avg_1m": os.getloadavg()[0],
-                    })
+                    rows.append(
+                        {
+                            "persona": persona,
+                            "mode": mode,
+                            "dashboards": len(boards()),
+                            "loads": len(samples),
+                            "p50_ms": statistics.median(samples),
+                            "p95_ms": p95(samples),
+                            "max_ms": max(samples),
+                            "load_avg_1m": os.getloadavg()[0],
+                        }
+                    )
             finally:
                 driver.quit()
                 shutil.rmtree(profile, ignore_errors=True)
@@ -77,7 +88,9 @@ def measure(repeats: int) -> list[dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="loads per dashboard, persona and mode")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="loads per dashboard, persona and mode"
+    )
     args = parser.parse_args()
     rows = measure(args.repeats)
     for row in rows:

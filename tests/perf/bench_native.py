@@ -52,8 +52,15 @@ class RawClient:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reader = Reader(fill=lambda: self.sock.recv(1 << 20))
         self.sock.sendall(
-            varint(0) + string("bench") + varint(1) + varint(0) + varint(SERVER_REVISION)
-            + string("") + string("default") + string("") + string("")  # + addendum quota key
+            varint(0)
+            + string("bench")
+            + varint(1)
+            + varint(0)
+            + varint(SERVER_REVISION)
+            + string("")
+            + string("default")
+            + string("")
+            + string("")  # + addendum quota key
         )
         r = self.reader
         assert r.varint() == 0, "expected Hello"
@@ -69,8 +76,18 @@ class RawClient:
 
     def _query(self, text: str) -> None:
         self.sock.sendall(
-            varint(1) + string("") + b"\x00" + string("") + string("") + varint(2) + varint(0)
-            + string(text) + string("") + varint(2) + string("") + _EMPTY_BLOCK
+            varint(1)
+            + string("")
+            + b"\x00"
+            + string("")
+            + string("")
+            + varint(2)
+            + varint(0)
+            + string(text)
+            + string("")
+            + varint(2)
+            + string("")
+            + _EMPTY_BLOCK
         )
 
     def _next(self) -> tuple[int, Block | None]:
@@ -126,8 +143,12 @@ class RawClient:
 _EMPTY_BLOCK = b"".join(encode_block(Block(0, []), SERVER_REVISION, wire=True))
 
 
-def _timed_pair(baseline: Callable[[], object], candidate: Callable[[], object], repeats: int,
-                before: Callable[[], object] | None = None) -> tuple[list[float], list[float]]:
+def _timed_pair(
+    baseline: Callable[[], object],
+    candidate: Callable[[], object],
+    repeats: int,
+    before: Callable[[], object] | None = None,
+) -> tuple[list[float], list[float]]:
     """Alternate the two sides run by run, so both meet the same load on a shared machine."""
     base_times: list[float] = []
     cand_times: list[float] = []
@@ -141,7 +162,9 @@ def _timed_pair(baseline: Callable[[], object], candidate: Callable[[], object],
     return base_times, cand_times
 
 
-def _row(workload: str, client: str, rows: int, times: list[float], baseline: list[float] | None) -> dict:
+def _row(
+    workload: str, client: str, rows: int, times: list[float], baseline: list[float] | None
+) -> dict:
     best = min(times)
     row = {
         "workload": workload,
@@ -189,7 +212,9 @@ def bench_native(
         select = SELECT_1M.format(rows=select_rows)
         local_select = lambda: local.query(select, "Native").bytes()
         base_t, raw_t = _timed_pair(local_select, lambda: raw.select(select), repeats)
-        _, driver_t = _timed_pair(local_select, lambda: sum(1 for _ in driver.execute_iter(select)), repeats)
+        _, driver_t = _timed_pair(
+            local_select, lambda: sum(1 for _ in driver.execute_iter(select)), repeats
+        )
         results.append(_row("select_1m", "chdb in-process", select_rows, base_t, None))
         results.append(_row("select_1m", "native raw", select_rows, raw_t, base_t))
         results.append(_row("select_1m", "clickhouse-driver", select_rows, driver_t, base_t))
@@ -217,7 +242,9 @@ def bench_native(
             local.query("TRUNCATE TABLE bench.sink", "TabSeparated")
             driver.execute("TRUNCATE TABLE bench.sink")
 
-        base_t, raw_t = _timed_pair(local_insert, lambda: raw.insert("bench.sink", wire_blocks), repeats, truncate)
+        base_t, raw_t = _timed_pair(
+            local_insert, lambda: raw.insert("bench.sink", wire_blocks), repeats, truncate
+        )
         _, driver_t = _timed_pair(
             local_insert,
             lambda: driver.execute("INSERT INTO bench.sink VALUES", driver_rows, columnar=True),

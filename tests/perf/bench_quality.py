@@ -72,19 +72,13 @@ def mixed_events(n_requests: int) -> list[dict[str, Any]]:
     return events
 
 
-def api_run(
-    settings: IngestSettings, token: str, record_rejections: bool
-) -> dict[str, Any]:
-    os.environ["LIANXI_API_RECORD_REJECTIONS"] = (
-        "true" if record_rejections else "false"
-    )
+def api_run(settings: IngestSettings, token: str, record_rejections: bool) -> dict[str, Any]:
+    os.environ["LIANXI_API_RECORD_REJECTIONS"] = "true" if record_rejections else "false"
     port = _free_port()
     api = start_api(settings, port, 1)
     try:
         events = mixed_events(REQUESTS)
-        return _counted(
-            f"http://127.0.0.1:{port}", token, events, api.pid, record_rejections
-        )
+        return _counted(f"http://127.0.0.1:{port}", token, events, api.pid, record_rejections)
     finally:
         stop_api(api)
         os.environ.pop("LIANXI_API_RECORD_REJECTIONS", None)
@@ -114,10 +108,7 @@ def _counted(
     elapsed = time.perf_counter() - started
     # The warm-up request of each bench_api call is outside its timing; here too.
     busy = first["seconds"] + bad_seconds + second["seconds"]
-    cpu = (
-        len(good) / 2 / first["events_per_cpu_s"]
-        + len(good) / 2 / second["events_per_cpu_s"]
-    )
+    cpu = len(good) / 2 / first["events_per_cpu_s"] + len(good) / 2 / second["events_per_cpu_s"]
     latencies = [first["p99_ms"], second["p99_ms"]]
     return {
         "row": f"api_record_{'on' if on else 'off'}",
@@ -140,13 +131,9 @@ def build_cost() -> dict[str, Any]:
     from ingest.api.rejections import rejection_events
     from ingest.contracts import validate_event
 
-    events = mixed_events(REQUESTS)[
-        BATCH * (REQUESTS // 2) : BATCH * (REQUESTS // 2 + 1)
-    ]
+    events = mixed_events(REQUESTS)[BATCH * (REQUESTS // 2) : BATCH * (REQUESTS // 2 + 1)]
     failures = [
-        {"index": i, **v.as_dict()}
-        for i, e in enumerate(events)
-        for v in validate_event(e)
+        {"index": i, **v.as_dict()} for i, e in enumerate(events) for v in validate_event(e)
     ]
     rounds = 20
     t0 = time.process_time()
@@ -174,22 +161,17 @@ def freshness(settings: IngestSettings, tmp: Path) -> list[dict[str, Any]]:
             if result.returncode != 0:
                 raise RuntimeError(result.stdout[-3000:])
         worker = Worker(
-            worker_env(
-                settings.kafka_bootstrap, settings.kafka_topic_prefix, wh, _free_port()
-            ),
+            worker_env(settings.kafka_bootstrap, settings.kafka_topic_prefix, wh, _free_port()),
             tmp / "worker.log",
         ).start()
         worker.wait_ready()
-        publish(
-            settings.kafka_bootstrap, settings.kafka_topic_prefix, make_events(LOADED)
-        )
+        publish(settings.kafka_bootstrap, settings.kafka_topic_prefix, make_events(LOADED))
         reader = wh.client("lianxi_reader", "dev-reader")
         deadline = time.monotonic() + 600
-        loaded_sql = "SELECT sum(accepted) FROM marts.fct_source_quality_hourly WHERE source = {s:String}"
-        while (
-            reader.query(loaded_sql, parameters={"s": LOAD_SOURCE}).result_rows[0][0]
-            != LOADED
-        ):
+        loaded_sql = (
+            "SELECT sum(accepted) FROM marts.fct_source_quality_hourly WHERE source = {s:String}"
+        )
+        while reader.query(loaded_sql, parameters={"s": LOAD_SOURCE}).result_rows[0][0] != LOADED:
             if time.monotonic() > deadline:
                 raise RuntimeError("the bench's events did not load in 600 s")
             time.sleep(0.5)
@@ -287,12 +269,8 @@ def main() -> None:
                 pair = {flag: api_run(settings, token, flag) for flag in order}
                 on, off = pair[True], pair[False]
                 on["ratio_on_off"] = on["events_per_s"] / off["events_per_s"]
-                on["cpu_ratio_on_off"] = (
-                    on["good_events_per_cpu_s"] / off["good_events_per_cpu_s"]
-                )
-                on["target_met"] = (
-                    on["ratio_on_off"] >= 0.95 and on["events_per_s"] >= 20_000
-                )
+                on["cpu_ratio_on_off"] = on["good_events_per_cpu_s"] / off["good_events_per_cpu_s"]
+                on["target_met"] = on["ratio_on_off"] >= 0.95 and on["events_per_s"] >= 20_000
                 rows += [pair[flag] for flag in order]
             rows.append(build_cost())
             # Topics of its own: the worker loads only the freshness part's events.

@@ -80,9 +80,7 @@ def main() -> None:
             result = server.dbt("build", as_of=as_of)
             if result.returncode != 0:
                 raise SystemExit(failure_summary(result))
-            settings = ReportsSettings(
-                env="development", warehouse_http_port=server.http_port
-            )
+            settings = ReportsSettings(env="development", warehouse_http_port=server.http_port)
             client = marts.connect(settings)
             quarter = Quarter(2025, 4)
             samples: dict[str, list[float]] = {
@@ -94,9 +92,7 @@ def main() -> None:
                 began = time.perf_counter()
                 marts.load(client, quarter, "", "全区")
                 samples["marts queries (baseline)"].append(time.perf_counter() - began)
-                samples["district pack"].append(
-                    cli_seconds(server, Path(work) / f"d{i}.pdf")
-                )
+                samples["district pack"].append(cli_seconds(server, Path(work) / f"d{i}.pdf"))
                 samples["street pack s-01"].append(
                     cli_seconds(server, Path(work) / f"s{i}.pdf", "--street", "s-01")
                 )

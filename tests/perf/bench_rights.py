@@ -18,16 +18,27 @@ from pathlib import Path
 from tests.perf.bench_native import FILL, INSERT_SOURCE, SELECT_1M, TABLE_DDL
 from tests.perf.bench_warehouse import _start_server, _timed
 
-PASSWORDS = {"lianxi_admin": "dev-admin", "lianxi_analyst": "dev-analyst", "lianxi_writer": "dev-writer"}
-DASHBOARD = ("SELECT street, count(), avg(value) FROM raw.bench_events WHERE kind IN ('kind-1', 'kind-2') "
-             "AND ts >= toDateTime64('2026-01-01 00:00:00', 3, 'UTC') GROUP BY street ORDER BY street")
+PASSWORDS = {
+    "lianxi_admin": "dev-admin",
+    "lianxi_analyst": "dev-analyst",
+    "lianxi_writer": "dev-writer",
+}
+DASHBOARD = (
+    "SELECT street, count(), avg(value) FROM raw.bench_events WHERE kind IN ('kind-1', 'kind-2') "
+    "AND ts >= toDateTime64('2026-01-01 00:00:00', 3, 'UTC') GROUP BY street ORDER BY street"
+)
 TINY = "SELECT count() FROM raw.bench_events WHERE id = 1"
 
 
 def _stats(workload: str, client: str, times: list[float], baseline: list[float] | None) -> dict:
     p50 = statistics.median(times)
-    row = {"workload": workload, "client": client, "n": len(times), "p50_ms": round(p50 * 1e3, 3),
-           "p95_ms": round(sorted(times)[int(len(times) * 0.95) - 1] * 1e3, 3)}
+    row = {
+        "workload": workload,
+        "client": client,
+        "n": len(times),
+        "p50_ms": round(p50 * 1e3, 3),
+        "p95_ms": round(sorted(times)[int(len(times) * 0.95) - 1] * 1e3, 3),
+    }
     if baseline is not None:
         base = statistics.median(baseline)
         row["ratio_vs_baseline"] = round(p50 / base, 3)
@@ -46,10 +57,15 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
     url = server.url
     local = chdb_session.Session(str(base / "local"))
     try:
-        clients = {user: httpx.Client(base_url=url, auth=(user, pw), timeout=600) for user, pw in PASSWORDS.items()}
+        clients = {
+            user: httpx.Client(base_url=url, auth=(user, pw), timeout=600)
+            for user, pw in PASSWORDS.items()
+        }
 
         def post(user: str, sql: str | bytes, **params: str) -> bytes:
-            response = clients[user].post("/", params=params, content=sql.encode() if isinstance(sql, str) else sql)
+            response = clients[user].post(
+                "/", params=params, content=sql.encode() if isinstance(sql, str) else sql
+            )
             response.raise_for_status()
             return response.content
 
@@ -61,7 +77,10 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
             run(FILL.format(name="raw.bench_events", rows=rows))
 
         results = []
-        for workload, sql, n in (("dashboard_query", DASHBOARD, repeats), ("tiny_query", TINY, repeats * 2)):
+        for workload, sql, n in (
+            ("dashboard_query", DASHBOARD, repeats),
+            ("tiny_query", TINY, repeats * 2),
+        ):
             admin: list[float] = []
             analyst: list[float] = []
             for _ in range(n):  # interleaved, so machine noise falls on both alike
@@ -73,8 +92,22 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
         select = SELECT_1M.replace("bench.events", "raw.bench_events").format(rows=rows)
         in_process = _timed(lambda: local.query(select, "Native").bytes(), 5)
         results.append(_stats("select_1m", "chdb in-process", in_process, None))
-        results.append(_stats("select_1m", "http admin", _timed(lambda: post("lianxi_admin", select, default_format="Native"), 5), in_process))
-        results.append(_stats("select_1m", "http analyst (checked)", _timed(lambda: post("lianxi_analyst", select, default_format="Native"), 5), in_process))
+        results.append(
+            _stats(
+                "select_1m",
+                "http admin",
+                _timed(lambda: post("lianxi_admin", select, default_format="Native"), 5),
+                in_process,
+            )
+        )
+        results.append(
+            _stats(
+                "select_1m",
+                "http analyst (checked)",
+                _timed(lambda: post("lianxi_analyst", select, default_format="Native"), 5),
+                in_process,
+            )
+        )
 
         source = INSERT_SOURCE.replace("bench.events", "raw.bench_events").format(rows=100_000)
         native_bytes = local.query(source, "Native").bytes()
@@ -87,8 +120,22 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
         body = b"INSERT INTO raw.bench_sink FORMAT Native\n" + native_bytes
         base_insert = _timed(local_insert, 5)
         results.append(_stats("insert_100k", "chdb in-process", base_insert, None))
-        results.append(_stats("insert_100k", "http admin", _timed(lambda: post("lianxi_admin", body), 5), base_insert))
-        results.append(_stats("insert_100k", "http writer (checked)", _timed(lambda: post("lianxi_writer", body), 5), base_insert))
+        results.append(
+            _stats(
+                "insert_100k",
+                "http admin",
+                _timed(lambda: post("lianxi_admin", body), 5),
+                base_insert,
+            )
+        )
+        results.append(
+            _stats(
+                "insert_100k",
+                "http writer (checked)",
+                _timed(lambda: post("lianxi_writer", body), 5),
+                base_insert,
+            )
+        )
         for client in clients.values():
             client.close()
         record("rights", results)

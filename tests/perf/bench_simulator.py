@@ -65,17 +65,38 @@ def main() -> None:
     rows = []
     base_made, base_s = best(baseline, N)
     base_rate = base_made / base_s
-    rows.append({"case": "baseline (constant envelopes)", "events": base_made, "seconds": base_s,
-                 "events_per_s": base_rate, "ratio_to_baseline": 1.0})
+    rows.append(
+        {
+            "case": "baseline (constant envelopes)",
+            "events": base_made,
+            "seconds": base_s,
+            "events_per_s": base_rate,
+            "ratio_to_baseline": 1.0,
+        }
+    )
     for name, fn in (("generate_load", load), ("seed_events (whole year)", seed)):
         made, seconds = best(fn, N)
-        rows.append({"case": name, "events": made, "seconds": seconds, "events_per_s": made / seconds,
-                     "ratio_to_baseline": made / seconds / base_rate})
+        rows.append(
+            {
+                "case": name,
+                "events": made,
+                "seconds": seconds,
+                "events_per_s": made / seconds,
+                "ratio_to_baseline": made / seconds / base_rate,
+            }
+        )
     events = list(generate_load(N, seed=1))
     encode = msgspec.json.Encoder().encode
     made, seconds = best(lambda _: sum(1 for e in events if encode(e)), N)
-    rows.append({"case": "encode (msgspec, producer's share)", "events": made, "seconds": seconds,
-                 "events_per_s": made / seconds, "ratio_to_baseline": made / seconds / base_rate})
+    rows.append(
+        {
+            "case": "encode (msgspec, producer's share)",
+            "events": made,
+            "seconds": seconds,
+            "events_per_s": made / seconds,
+            "ratio_to_baseline": made / seconds / base_rate,
+        }
+    )
     record("simulator", rows)
 
 

@@ -85,9 +85,7 @@ def run(services: list[str]) -> list[dict[str, Any]]:
         rows.append({"measure": "kafka bare JVM start (baseline)", "seconds": baseline})
 
         cold = _timed_up(env, services)
-        rows.append(
-            {"measure": "stack cold start", "seconds": cold, "x_baseline": cold / baseline}
-        )
+        rows.append({"measure": "stack cold start", "seconds": cold, "x_baseline": cold / baseline})
         time.sleep(IDLE_SECONDS)
         status = json.loads(_lianxi(env, "status", "--json"))
         total_rss = total_pss = 0.0
@@ -118,9 +116,7 @@ def run(services: list[str]) -> list[dict[str, Any]]:
 
         _lianxi(env, "down")
         warm = _timed_up(env, services)
-        rows.append(
-            {"measure": "stack warm start", "seconds": warm, "x_baseline": warm / baseline}
-        )
+        rows.append({"measure": "stack warm start", "seconds": warm, "x_baseline": warm / baseline})
         began = time.monotonic()
         _lianxi(env, "down")
         rows.append({"measure": "stack down", "seconds": time.monotonic() - began})

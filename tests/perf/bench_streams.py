@@ -54,7 +54,6 @@ FRESH_RATE = 1000
 FRESH_SECONDS = 30
 
 
-
 def _loaded(wh: PrivateWarehouse) -> int:
     total = " + ".join(f"(SELECT count() FROM raw.{d}_events)" for d in DOMAINS)
     return wh.native().execute(f"SELECT {total}")[0][0]
@@ -73,8 +72,13 @@ def bench_worker(wh: PrivateWarehouse, worker: Worker, expected: int) -> dict:
             break
         time.sleep(0.25)
     sustained = (loaded - first[1]) / max(now - first[0], 1e-9)
-    return {"events": expected, "seconds": now - first[0], "events_per_s": sustained,
-            "with_startup_s": now - began, "with_startup_per_s": expected / (now - began)}
+    return {
+        "events": expected,
+        "seconds": now - first[0],
+        "events_per_s": sustained,
+        "with_startup_s": now - began,
+        "with_startup_per_s": expected / (now - began),
+    }
 
 
 def bench_freshness(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
@@ -89,11 +93,16 @@ def bench_freshness(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
     for tick in range(total // step):
         for _ in range(step):
             data = contracts.schema_for("lianxi.ticket.responded")["examples"][0] | {
-                "ticket_id": f"t-fresh-{sent}"}
-            event = make_event("lianxi.ticket.responded", data, f"f-{sent}", source,
-                               datetime.now(UTC))
-            producer.send(f"{prefix}lianxi.ticket", key=event["subject"].encode(),
-                          value=json.dumps(event).encode())
+                "ticket_id": f"t-fresh-{sent}"
+            }
+            event = make_event(
+                "lianxi.ticket.responded", data, f"f-{sent}", source, datetime.now(UTC)
+            )
+            producer.send(
+                f"{prefix}lianxi.ticket",
+                key=event["subject"].encode(),
+                value=json.dumps(event).encode(),
+            )
             sent += 1
         delay = started + (tick + 1) * 0.05 - time.monotonic()
         if delay > 0:
@@ -103,9 +112,12 @@ def bench_freshness(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
     rate = sent / (time.monotonic() - started)
 
     def landed() -> bool:
-        return wh.native().execute(
-            "SELECT count() FROM raw.ticket_events WHERE source = %(s)s", {"s": source}
-        )[0][0] >= sent
+        return (
+            wh.native().execute(
+                "SELECT count() FROM raw.ticket_events WHERE source = %(s)s", {"s": source}
+            )[0][0]
+            >= sent
+        )
 
     wait_until(landed, 600, "freshness events")
     p50, p95, p99, worst = wh.native().execute(
@@ -113,8 +125,14 @@ def bench_freshness(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
         "toUnixTimestamp64Milli(time)) FROM raw.ticket_events FINAL WHERE source = %(s)s",
         {"s": source},
     )[0][0]
-    return {"events": sent, "publish_rate_per_s": rate, "p50_ms": p50, "p95_ms": p95,
-            "p99_ms": p99, "max_ms": worst}
+    return {
+        "events": sent,
+        "publish_rate_per_s": rate,
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p99_ms": p99,
+        "max_ms": worst,
+    }
 
 
 def bench_naive(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
@@ -129,8 +147,11 @@ def bench_naive(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
     registry = OrgRegistry()
     client = wh.native("lianxi_writer")
     consumer = KafkaConsumer(
-        *[f"{prefix}lianxi.{d}" for d in DOMAINS], bootstrap_servers=bootstrap,
-        group_id=f"{prefix}naive", auto_offset_reset="earliest", enable_auto_commit=True,
+        *[f"{prefix}lianxi.{d}" for d in DOMAINS],
+        bootstrap_servers=bootstrap,
+        group_id=f"{prefix}naive",
+        auto_offset_reset="earliest",
+        enable_auto_commit=True,
     )
     done = 0
     started = None
@@ -158,13 +179,22 @@ def bench_naive(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
 
 def bench_replay(env: dict, *args: str) -> dict:
     started = time.monotonic()
-    out = subprocess.run([LIANXI, "replay", "--from-beginning", *args],
-                         env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [LIANXI, "replay", "--from-beginning", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     summary = json.loads(out.stdout)
-    return {"events": summary["done"], "seconds": summary["seconds"],
-            "events_per_s": summary["events_per_second"], "processes": summary["processes"],
-            "command_seconds": time.monotonic() - started}
+    return {
+        "events": summary["done"],
+        "seconds": summary["seconds"],
+        "events_per_s": summary["events_per_second"],
+        "processes": summary["processes"],
+        "command_seconds": time.monotonic() - started,
+    }
 
 
 def main() -> None:
@@ -196,28 +226,66 @@ def main() -> None:
             delete_topics(bootstrap, names)
 
     ratio = w["events_per_s"] / naive["events_per_s"]
-    record("streams", [
-        {"case": "publish_backlog", "events": N, "seconds": publish_s,
-         "events_per_s": N / publish_s},
-        {"case": "worker_sustained", "events": N, "seconds": w["seconds"],
-         "events_per_s": w["events_per_s"], "target": 30000, "vs_naive": ratio},
-        {"case": "worker_with_startup", "events": N, "seconds": w["with_startup_s"],
-         "events_per_s": w["with_startup_per_s"]},
-        {"case": "naive_per_message", "events": naive["events"], "seconds": naive["seconds"],
-         "events_per_s": naive["events_per_s"], "vs_naive": 1.0},
-        {"case": "freshness_1000_per_s", "events": fresh["events"],
-         "events_per_s": fresh["publish_rate_per_s"], "p50_ms": fresh["p50_ms"],
-         "p95_ms": fresh["p95_ms"], "p99_ms": fresh["p99_ms"], "max_ms": fresh["max_ms"],
-         "target": "p95 <= 2000 ms"},
-        {"case": "replay_one_process", "events": replay_one["events"],
-         "seconds": replay_one["seconds"], "events_per_s": replay_one["events_per_s"],
-         "processes": 1, "command_seconds": replay_one["command_seconds"]},
-        {"case": "replay_from_beginning", "events": replay["events"],
-         "seconds": replay["seconds"], "events_per_s": replay["events_per_s"],
-         "processes": replay["processes"], "command_seconds": replay["command_seconds"],
-         "vs_one_process": replay["events_per_s"] / replay_one["events_per_s"],
-         "target": 50000},
-    ])
+    record(
+        "streams",
+        [
+            {
+                "case": "publish_backlog",
+                "events": N,
+                "seconds": publish_s,
+                "events_per_s": N / publish_s,
+            },
+            {
+                "case": "worker_sustained",
+                "events": N,
+                "seconds": w["seconds"],
+                "events_per_s": w["events_per_s"],
+                "target": 30000,
+                "vs_naive": ratio,
+            },
+            {
+                "case": "worker_with_startup",
+                "events": N,
+                "seconds": w["with_startup_s"],
+                "events_per_s": w["with_startup_per_s"],
+            },
+            {
+                "case": "naive_per_message",
+                "events": naive["events"],
+                "seconds": naive["seconds"],
+                "events_per_s": naive["events_per_s"],
+                "vs_naive": 1.0,
+            },
+            {
+                "case": "freshness_1000_per_s",
+                "events": fresh["events"],
+                "events_per_s": fresh["publish_rate_per_s"],
+                "p50_ms": fresh["p50_ms"],
+                "p95_ms": fresh["p95_ms"],
+                "p99_ms": fresh["p99_ms"],
+                "max_ms": fresh["max_ms"],
+                "target": "p95 <= 2000 ms",
+            },
+            {
+                "case": "replay_one_process",
+                "events": replay_one["events"],
+                "seconds": replay_one["seconds"],
+                "events_per_s": replay_one["events_per_s"],
+                "processes": 1,
+                "command_seconds": replay_one["command_seconds"],
+            },
+            {
+                "case": "replay_from_beginning",
+                "events": replay["events"],
+                "seconds": replay["seconds"],
+                "events_per_s": replay["events_per_s"],
+                "processes": replay["processes"],
+                "command_seconds": replay["command_seconds"],
+                "vs_one_process": replay["events_per_s"] / replay_one["events_per_s"],
+                "target": 50000,
+            },
+        ],
+    )
 
 
 if __name__ == "__main__":

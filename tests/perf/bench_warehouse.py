@@ -47,7 +47,9 @@ def _timed(fn, repeats: int) -> list[float]:
 def _start_server(base: Path, *, migrate: bool = False) -> PrivateWarehouse:
     """A private server over HTTP only, without a time limit on queries."""
     return PrivateWarehouse(
-        base / "server", LIANXI_WAREHOUSE_NATIVE_ENABLED="false", LIANXI_WAREHOUSE_MAX_EXECUTION_TIME="0"
+        base / "server",
+        LIANXI_WAREHOUSE_NATIVE_ENABLED="false",
+        LIANXI_WAREHOUSE_MAX_EXECUTION_TIME="0",
     ).start(migrate=migrate)
 
 
@@ -72,7 +74,9 @@ def bench_http(
         http = httpx.Client(base_url=url, auth=AUTH, timeout=600)
 
         def post(sql: str | bytes, **params: str) -> bytes:
-            response = http.post("/", params=params, content=sql.encode() if isinstance(sql, str) else sql)
+            response = http.post(
+                "/", params=params, content=sql.encode() if isinstance(sql, str) else sql
+            )
             response.raise_for_status()
             return response.content
 
@@ -82,10 +86,20 @@ def bench_http(
             run(TABLE_DDL.format(name="bench.events"))
             run(FILL.format(name="bench.events", rows=fill_rows))
             run(TABLE_DDL.format(name="bench.sink"))
-        plain = clickhouse_connect.get_client(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]),
-                                              username=AUTH[0], password=AUTH[1], compress=False)
-        lz4 = clickhouse_connect.get_client(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]),
-                                            username=AUTH[0], password=AUTH[1], compress="lz4")
+        plain = clickhouse_connect.get_client(
+            host="127.0.0.1",
+            port=int(url.rsplit(":", 1)[1]),
+            username=AUTH[0],
+            password=AUTH[1],
+            compress=False,
+        )
+        lz4 = clickhouse_connect.get_client(
+            host="127.0.0.1",
+            port=int(url.rsplit(":", 1)[1]),
+            username=AUTH[0],
+            password=AUTH[1],
+            compress="lz4",
+        )
         results = []
 
         for workload, sql, rows in (
@@ -94,12 +108,33 @@ def bench_http(
         ):
             base_t = _timed(lambda sql=sql: local.query(sql, "Native").bytes(), repeats)
             results.append(_row(workload, "chdb in-process", rows, base_t, None))
-            results.append(_row(workload, "http raw", rows,
-                                _timed(lambda sql=sql: post(sql, default_format="Native"), repeats), base_t))
-            results.append(_row(workload, "clickhouse-connect", rows,
-                                _timed(lambda sql=sql: plain.query(sql).result_columns, repeats), base_t))
-            results.append(_row(workload, "clickhouse-connect lz4", rows,
-                                _timed(lambda sql=sql: lz4.query(sql).result_columns, repeats), base_t))
+            results.append(
+                _row(
+                    workload,
+                    "http raw",
+                    rows,
+                    _timed(lambda sql=sql: post(sql, default_format="Native"), repeats),
+                    base_t,
+                )
+            )
+            results.append(
+                _row(
+                    workload,
+                    "clickhouse-connect",
+                    rows,
+                    _timed(lambda sql=sql: plain.query(sql).result_columns, repeats),
+                    base_t,
+                )
+            )
+            results.append(
+                _row(
+                    workload,
+                    "clickhouse-connect lz4",
+                    rows,
+                    _timed(lambda sql=sql: lz4.query(sql).result_columns, repeats),
+                    base_t,
+                )
+            )
 
         native_bytes = local.query(INSERT_SOURCE.format(rows=insert_rows), "Native").bytes()
         body = b"INSERT INTO bench.sink FORMAT Native\n" + native_bytes
@@ -113,13 +148,39 @@ def bench_http(
 
         base_t = _timed(local_insert, repeats)
         results.append(_row("insert_100k", "chdb in-process", insert_rows, base_t, None))
-        results.append(_row("insert_100k", "http raw", insert_rows, _timed(lambda: post(body), repeats), base_t))
-        results.append(_row("insert_100k", "clickhouse-connect", insert_rows,
-                            _timed(lambda: plain.insert("bench.sink", columns, column_names=names, column_oriented=True),
-                                   repeats), base_t))
-        results.append(_row("insert_100k", "clickhouse-connect lz4", insert_rows,
-                            _timed(lambda: lz4.insert("bench.sink", columns, column_names=names, column_oriented=True),
-                                   repeats), base_t))
+        results.append(
+            _row(
+                "insert_100k", "http raw", insert_rows, _timed(lambda: post(body), repeats), base_t
+            )
+        )
+        results.append(
+            _row(
+                "insert_100k",
+                "clickhouse-connect",
+                insert_rows,
+                _timed(
+                    lambda: plain.insert(
+                        "bench.sink", columns, column_names=names, column_oriented=True
+                    ),
+                    repeats,
+                ),
+                base_t,
+            )
+        )
+        results.append(
+            _row(
+                "insert_100k",
+                "clickhouse-connect lz4",
+                insert_rows,
+                _timed(
+                    lambda: lz4.insert(
+                        "bench.sink", columns, column_names=names, column_oriented=True
+                    ),
+                    repeats,
+                ),
+                base_t,
+            )
+        )
         for row in results:
             row["interface"] = "http" if row["client"] != "chdb in-process" else "-"
         http.close()

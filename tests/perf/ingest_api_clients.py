@@ -33,9 +33,7 @@ from ingest.producer import (
 class PublicSendProducer(Producer):
     """Producer.submit through KafkaProducer.send() with kafka-python's default partitioner."""
 
-    def submit(
-        self, events: Iterable[dict[str, Any]], acks: Acks | None = None
-    ) -> Acks:
+    def submit(self, events: Iterable[dict[str, Any]], acks: Acks | None = None) -> Acks:
         acks = acks or Acks()
         send = self._kafka.send
         headers = [CONTENT_TYPE_HEADER]
@@ -56,9 +54,7 @@ class PublicSendProducer(Producer):
 class AioGate(KafkaGate):
     """KafkaGate.publish with aiokafka on the API's loop (the producer starts on first use)."""
 
-    def __init__(
-        self, settings: IngestSettings, ack_timeout_s: float, retry_after_s: int
-    ) -> None:
+    def __init__(self, settings: IngestSettings, ack_timeout_s: float, retry_after_s: int) -> None:
         self.settings = settings
         self.ack_timeout_s = ack_timeout_s
         self.retry_after_s = retry_after_s
@@ -81,9 +77,7 @@ class AioGate(KafkaGate):
                 client_id="lianxi-api",
                 acks="all",
                 enable_idempotence=True,
-                compression_type=None
-                if s.kafka_compression == "none"
-                else s.kafka_compression,
+                compression_type=None if s.kafka_compression == "none" else s.kafka_compression,
                 linger_ms=s.kafka_linger_ms,
                 max_batch_size=s.kafka_batch_bytes,
                 request_timeout_ms=s.kafka_request_timeout_ms,
@@ -103,9 +97,7 @@ class AioGate(KafkaGate):
             topic, key, value = encode(event, prefix)
             partitions = self._layout.get(topic)
             if partitions is None:
-                partitions = self._layout[topic] = sorted(
-                    await aio.partitions_for(topic)
-                )
+                partitions = self._layout[topic] = sorted(await aio.partitions_for(topic))
             futures.append(
                 await aio.send(
                     topic,
@@ -123,9 +115,7 @@ class AioGate(KafkaGate):
             raise ApiError(503, "kafka_unavailable", "timeout") from None
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
-            raise ApiError(
-                503, "kafka_unavailable", f"{len(failed)} failed: {failed[0]}"
-            )
+            raise ApiError(503, "kafka_unavailable", f"{len(failed)} failed: {failed[0]}")
         return time.perf_counter() - started
 
 
@@ -141,9 +131,7 @@ def main(variant: str) -> None:
         api_app.Producer = lambda s, client_id: type(
             "Closed", (), {"close": lambda self, timeout=None: None}
         )()  # type: ignore[assignment,misc]
-        api_app.KafkaGate = lambda _producer, timeout, retry: AioGate(
-            settings, timeout, retry
-        )  # type: ignore[assignment,misc]
+        api_app.KafkaGate = lambda _producer, timeout, retry: AioGate(settings, timeout, retry)  # type: ignore[assignment,misc]
     elif variant != "current":
         raise SystemExit(f"unknown variant {variant}")
     app = api_app.create_app(settings)

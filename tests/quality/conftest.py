@@ -60,9 +60,7 @@ def worker(
 
 
 @pytest.fixture(scope="module")
-def api(
-    tmp_path_factory: pytest.TempPathFactory, topics: Topics
-) -> Iterator[RunningApi]:
+def api(tmp_path_factory: pytest.TempPathFactory, topics: Topics) -> Iterator[RunningApi]:
     settings = IngestSettings(
         var_dir=tmp_path_factory.mktemp("api") / "var",
         kafka_bootstrap=topics.bootstrap,

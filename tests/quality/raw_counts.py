@@ -12,10 +12,7 @@ from tests.streams.harness import DOMAINS
 
 def tickets(n: int, source: str) -> list[dict[str, Any]]:
     tag = uuid.uuid4().hex[:8]
-    return [
-        event("lianxi.ticket.opened", source, ticket_id=f"t-{tag}-{i}")
-        for i in range(n)
-    ]
+    return [event("lianxi.ticket.opened", source, ticket_id=f"t-{tag}-{i}") for i in range(n)]
 
 
 def counts_per_source(wh: DbtWarehouse) -> dict[str, dict[str, int]]:
@@ -31,7 +28,5 @@ def counts_per_source(wh: DbtWarehouse) -> dict[str, dict[str, int]]:
         "dead_lettered": "SELECT assumeNotNull(source), count() FROM raw.dead_letters FINAL GROUP BY source",
     }.items():
         for source, n in client.query(sql).result_rows:
-            out.setdefault(source, {"accepted": 0, "rejected": 0, "dead_lettered": 0})[
-                outcome
-            ] = n
+            out.setdefault(source, {"accepted": 0, "rejected": 0, "dead_lettered": 0})[outcome] = n
     return out

@@ -15,9 +15,7 @@ from ingest import contracts
 
 def test_catalogue_page_lists_every_type_field_and_label(api) -> None:
     response = httpx.get(f"{api.url}/v1/catalogue", timeout=30)
-    assert response.status_code == 200 and response.headers["content-type"].startswith(
-        "text/html"
-    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = html.unescape(response.text)
     assert "<title>联席事件目录</title>" in page
     for event_type in contracts.event_types():
@@ -40,7 +38,4 @@ def test_catalogue_command_writes_the_same_page(api, tmp_path) -> None:
     out = tmp_path / "catalogue.html"
     result = CliRunner().invoke(app, ["catalogue", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert (
-        out.read_text(encoding="utf-8")
-        == httpx.get(f"{api.url}/v1/catalogue", timeout=30).text
-    )
+    assert out.read_text(encoding="utf-8") == httpx.get(f"{api.url}/v1/catalogue", timeout=30).text

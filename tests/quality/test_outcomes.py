@@ -39,9 +39,7 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     for _ in range(3):
         post(hotline, HOTLINE, 202, 10, json=_tickets(10, HOTLINE))
     batch = _tickets(5, HOTLINE)
-    batch[2]["data"]["channel"] = (
-        "fax"  # all or nothing: the 4 valid ones are refused with it
-    )
+    batch[2]["data"]["channel"] = "fax"  # all or nothing: the 4 valid ones are refused with it
     post(hotline, HOTLINE, 422, 5, json=batch)
     phone = _tickets(1, HOTLINE)[0]
     phone["data"]["phone"] = "13800000000"
@@ -70,9 +68,7 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     )
     # Binary mode, a bad enum in the data.
     bad = _tickets(1, HOTLINE)[0]
-    headers = {
-        f"ce-{k}": v for k, v in bad.items() if k not in ("data", "datacontenttype")
-    }
+    headers = {f"ce-{k}": v for k, v in bad.items() if k not in ("data", "datacontenttype")}
     post(
         hotline,
         HOTLINE,
@@ -84,13 +80,24 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     # Open311: one ticket accepted, one refused for personal data, one for an unknown category.
     form = {"service_code": "environment", "description": "垃圾未清运", "address_id": "c-02-01"}
     post(hotline, HOTLINE, 201, 1, url="/open311/v2/requests.json", data=form)
-    post(hotline, HOTLINE, 400, 1, url="/open311/v2/requests.json", data={**form, "phone": "13900000000"})
-    post(hotline, HOTLINE, 400, 1, url="/open311/v2/requests.json", data={**form, "service_code": "fax"})
-    # Without a token nothing is recorded (no source is known; a flood would be free).
-    assert (
-        httpx.post(f"{api.url}/v1/events", json=_tickets(1, STRANGER)).status_code
-        == 401
+    post(
+        hotline,
+        HOTLINE,
+        400,
+        1,
+        url="/open311/v2/requests.json",
+        data={**form, "phone": "13900000000"},
     )
+    post(
+        hotline,
+        HOTLINE,
+        400,
+        1,
+        url="/open311/v2/requests.json",
+        data={**form, "service_code": "fax"},
+    )
+    # Without a token nothing is recorded (no source is known; a flood would be free).
+    assert httpx.post(f"{api.url}/v1/events", json=_tickets(1, STRANGER)).status_code == 401
 
     # Grid: 10 over HTTP, 20 good and 4 bad straight into Kafka (the worker dead-letters those).
     post(grid, GRID, 202, 10, json=_tickets(10, GRID))
@@ -147,6 +154,10 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     assert "13800000000" not in phone_row[5] and '"phone":"<已删除>"' in phone_row[5]
     assert {r[6] for r in rows if r[2] == "enum"} == {"structured", "binary", "open311"}
     [personal] = [r for r in rows if r[2] == "no_personal_data"]
-    assert personal[3] == "phone" and "13900000000" not in personal[5] and '"phone":"<已删除>"' in personal[5]
+    assert (
+        personal[3] == "phone"
+        and "13900000000" not in personal[5]
+        and '"phone":"<已删除>"' in personal[5]
+    )
     assert sorted((r[7], r[8]) for r in rows if r[0] == 415) == [(None, 0)]
     assert contracts.domain_of("lianxi.quality.event_rejected") == "quality"

@@ -53,17 +53,13 @@ CADENCES = [
 
 
 def _dbt(wh: DbtWarehouse, *args: str, as_of: str = "") -> None:
-    result = wh.dbt(
-        *args, "--vars", json.dumps({"quality_min_events_for_rate": 1}), as_of=as_of
-    )
+    result = wh.dbt(*args, "--vars", json.dumps({"quality_min_events_for_rate": 1}), as_of=as_of)
     assert result.returncode == 0, failure_summary(result)
 
 
 def _rows(wh: DbtWarehouse, sql: str) -> list[dict[str, Any]]:
     result = wh.client().query(sql)
-    return [
-        dict(zip(result.column_names, row, strict=True)) for row in result.result_rows
-    ]
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 
 @pytest.fixture(scope="module")
@@ -156,9 +152,7 @@ def test_hourly_counts_rules_and_issues_per_source(loaded, warehouse_server) -> 
         per_source[HOTLINE]["source_zh"] == "测试热线"
         and per_source[UNCONFIGURED]["source_zh"] == UNCONFIGURED
     )
-    assert (
-        per_source[HOTLINE]["lag"] > 0
-    )  # the examples' event time lies before their loading
+    assert per_source[HOTLINE]["lag"] > 0  # the examples' event time lies before their loading
 
     rules = _rows(
         warehouse_server,
@@ -172,9 +166,7 @@ def test_hourly_counts_rules_and_issues_per_source(loaded, warehouse_server) -> 
 
     issues = _rows(warehouse_server, "SELECT * FROM marts.fct_feed_issues")
     new_codes = sorted(
-        (i["source"], i["rule"], i["owner_name"])
-        for i in issues
-        if i["kind"] == "new_error_code"
+        (i["source"], i["rule"], i["owner_name"]) for i in issues if i["kind"] == "new_error_code"
     )
     assert new_codes == [
         (GRID, "schema_violation", "测试网格中心"),
@@ -184,23 +176,14 @@ def test_hourly_counts_rules_and_issues_per_source(loaded, warehouse_server) -> 
     rate = [i for i in issues if i["kind"] == "rejection_rate"]
     assert rate and {i["source"] for i in rate} == {HOTLINE}
     assert not [i for i in issues if i["kind"] == "silent"]
-    loaded["new_code_ids"] = {
-        i["issue_id"] for i in issues if i["kind"] == "new_error_code"
-    }
+    loaded["new_code_ids"] = {i["issue_id"] for i in issues if i["kind"] == "new_error_code"}
 
     freshness = {
-        r["source"]: r
-        for r in _rows(warehouse_server, "SELECT * FROM marts.fct_source_freshness")
+        r["source"]: r for r in _rows(warehouse_server, "SELECT * FROM marts.fct_source_freshness")
     }
-    assert (
-        freshness[HOTLINE]["status"] == "on_time"
-        and freshness[GRID]["status"] == "on_time"
-    )
+    assert freshness[HOTLINE]["status"] == "on_time" and freshness[GRID]["status"] == "on_time"
     assert freshness[UNCONFIGURED]["status"] == "unconfigured"
-    assert (
-        freshness[HOTLINE]["cadence_minutes"] == 10
-        and freshness[HOTLINE]["status_zh"] == "正常"
-    )
+    assert freshness[HOTLINE]["cadence_minutes"] == 10 and freshness[HOTLINE]["status_zh"] == "正常"
     boards = {
         r["dashboard"]: r
         for r in _rows(warehouse_server, "SELECT * FROM marts.fct_dashboard_freshness")
@@ -211,26 +194,18 @@ def test_hourly_counts_rules_and_issues_per_source(loaded, warehouse_server) -> 
     )
 
 
-def test_a_source_that_stops_is_late_after_its_cadence(
-    loaded, warehouse_server
-) -> None:
+def test_a_source_that_stops_is_late_after_its_cadence(loaded, warehouse_server) -> None:
     _at(warehouse_server, loaded, 25)
     freshness = {
-        r["source"]: r
-        for r in _rows(warehouse_server, "SELECT * FROM marts.fct_source_freshness")
+        r["source"]: r for r in _rows(warehouse_server, "SELECT * FROM marts.fct_source_freshness")
     }
-    assert (
-        freshness[HOTLINE]["status"] == "late"
-        and freshness[HOTLINE]["status_zh"] == "迟到"
-    )
+    assert freshness[HOTLINE]["status"] == "late" and freshness[HOTLINE]["status_zh"] == "迟到"
     assert freshness[GRID]["status"] == "late"
     assert 24 <= freshness[HOTLINE]["silence_minutes"] <= 26
     assert freshness[UNCONFIGURED]["status"] == "unconfigured"  # no cadence: never late
 
     issues = _rows(warehouse_server, "SELECT * FROM marts.fct_feed_issues")
-    silent = sorted(
-        (i["source"], i["kind_zh"]) for i in issues if i["kind"] == "silent"
-    )
+    silent = sorted((i["source"], i["kind_zh"]) for i in issues if i["kind"] == "silent")
     assert silent == [(GRID, "数据源静默"), (HOTLINE, "数据源静默")]
     # The same problems keep their ids from one build to the next: an alert goes out once.
     assert {i["issue_id"] for i in issues if i["kind"] == "new_error_code"} == loaded[
@@ -243,9 +218,7 @@ def test_a_source_that_stops_is_late_after_its_cadence(
     }
     tickets_board = boards["tickets"]
     assert tickets_board["late_sources"] == 2
-    assert (
-        "测试热线 已 25 分钟未送数（约定每 10 分钟）" in tickets_board["warning_text"]
-    )
+    assert "测试热线 已 25 分钟未送数（约定每 10 分钟）" in tickets_board["warning_text"]
     assert tickets_board["complete_to"] <= freshness[HOTLINE]["last_received_at"]
     assert boards["wishes"]["late_sources"] == 0  # no late system feeds the wish domain
 
@@ -254,6 +227,5 @@ def test_a_source_that_stops_is_late_after_its_cadence(
         for r in _rows(warehouse_server, "SELECT * FROM marts.fct_street_freshness")
     }
     assert (
-        streets["s-01"]["late_sources"] == 2
-        and "测试热线" in streets["s-01"]["late_sources_text"]
+        streets["s-01"]["late_sources"] == 2 and "测试热线" in streets["s-01"]["late_sources_text"]
     )

@@ -34,9 +34,7 @@ def _rejections(settings: IngestSettings) -> list[dict]:
         consumer.close()
 
 
-def test_no_4xx_without_its_rejection_record(
-    tmp_path: Path, private_broker: PrivateBroker
-) -> None:
+def test_no_4xx_without_its_rejection_record(tmp_path: Path, private_broker: PrivateBroker) -> None:
     settings = IngestSettings(
         var_dir=tmp_path / "var",
         kafka_bootstrap=private_broker.bootstrap,
@@ -60,10 +58,7 @@ def test_no_4xx_without_its_rejection_record(
         private_broker.stop()
         down = client.post("/v1/events", json=bad)
         assert down.status_code == 503, down.text
-        assert (
-            down.json()["error"] == "kafka_unavailable"
-            and "Retry-After" in down.headers
-        )
+        assert down.json()["error"] == "kafka_unavailable" and "Retry-After" in down.headers
         private_broker.start()
         for _ in range(60):  # the gate lets one probe through per Retry-After second
             again = client.post("/v1/events", json=bad)
@@ -76,8 +71,7 @@ def test_no_4xx_without_its_rejection_record(
         assert len(records) >= 2
         assert len({(r["source"], r["id"]) for r in records}) == 1
         assert all(
-            r["data"]["publisher_source"] == SOURCE and r["data"]["rule"] == "enum"
-            for r in records
+            r["data"]["publisher_source"] == SOURCE and r["data"]["rule"] == "enum" for r in records
         )
     finally:
         api.stop()

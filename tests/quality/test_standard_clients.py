@@ -52,28 +52,18 @@ def _sdk_messages(ev: dict[str, Any]) -> list[tuple[str, Any]]:
         }
         core = CoreEvent(attributes, e["data"])
         convert = core_kafka.to_binary if mode == "binary" else core_kafka.to_structured
-        out.append(
-            (e["id"], convert(core, JSONFormat(), key_mapper=lambda x: x.get_subject()))
-        )
+        out.append((e["id"], convert(core, JSONFormat(), key_mapper=lambda x: x.get_subject())))
     return out
 
 
-def test_cloudevents_sdk_kafka_binding_loads_exactly_once(
-    worker, topics, warehouse_server
-) -> None:
-    ev = event(
-        "lianxi.ticket.opened", SDK_SOURCE, ticket_id=f"t-sdk-{uuid.uuid4().hex[:8]}"
-    )
+def test_cloudevents_sdk_kafka_binding_loads_exactly_once(worker, topics, warehouse_server) -> None:
+    ev = event("lianxi.ticket.opened", SDK_SOURCE, ticket_id=f"t-sdk-{uuid.uuid4().hex[:8]}")
     messages = _sdk_messages(ev)
     producer = KafkaProducer(bootstrap_servers=topics.bootstrap, acks="all")
     try:
         for _, message in messages:
             key = message.key.encode() if isinstance(message.key, str) else message.key
-            value = (
-                message.value.encode()
-                if isinstance(message.value, str)
-                else message.value
-            )
+            value = message.value.encode() if isinstance(message.value, str) else message.value
             producer.send(
                 f"{topics.prefix}lianxi.ticket",
                 key=key,
@@ -85,10 +75,7 @@ def test_cloudevents_sdk_kafka_binding_loads_exactly_once(
         producer.close()
     try:
         wait_until(
-            lambda: (
-                counts_per_source(warehouse_server).get(SDK_SOURCE, {}).get("accepted")
-                == 4
-            ),
+            lambda: counts_per_source(warehouse_server).get(SDK_SOURCE, {}).get("accepted") == 4,
             120,
             "the SDK's four messages in raw",
         )

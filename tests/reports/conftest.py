@@ -53,9 +53,7 @@ def built_marts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtWarehou
         server.stop()
 
 
-def settings_for(
-    server: DbtWarehouse, var_dir: Path, **extra: object
-) -> ReportsSettings:
+def settings_for(server: DbtWarehouse, var_dir: Path, **extra: object) -> ReportsSettings:
     return ReportsSettings(
         env="development",
         var_dir=var_dir,

@@ -75,14 +75,9 @@ def test_closed_quarter_is_archived_and_mailed_once(
     assert {f["file"] for f in manifest["files"]} == names
     assert {p.name for p in folder.iterdir()} == names | {"manifest.json"}
     for entry in manifest["files"]:
-        assert (
-            hashlib.sha256((folder / entry["file"]).read_bytes()).hexdigest()
-            == entry["sha256"]
-        )
+        assert hashlib.sha256((folder / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
     assert manifest["as_of"] == "2026-06-15T08:00:00+08:00"
-    assert "超期率 v1" in manifest["definition_versions"] and manifest[
-        "weights_versions"
-    ] == [1]
+    assert "超期率 v1" in manifest["definition_versions"] and manifest["weights_versions"] == [1]
     assert sorted(manifest["mailed"]) == sorted(names) == sorted(outcome.mailed)
     # one message per pack, to its recipients only, with the archived file attached
     assert len(inbox.messages) == 3

@@ -62,9 +62,7 @@ def pct(value: float) -> str:
 
 
 @pytest.fixture(scope="module")
-def district_pdf(
-    built_marts: DbtWarehouse, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def district_pdf(built_marts: DbtWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("packs") / "district.pdf"
     result = run_cli(built_marts, "quarterly", "--quarter", QUARTER, "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -73,9 +71,7 @@ def district_pdf(
 
 
 @pytest.fixture(scope="module")
-def street_pdf(
-    built_marts: DbtWarehouse, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def street_pdf(built_marts: DbtWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("packs") / "s-01.pdf"
     result = run_cli(
         built_marts,
@@ -147,9 +143,7 @@ def test_district_pack_holds_the_marts_figures(
         ]
 
 
-def test_street_pack_holds_only_its_street(
-    built_marts: DbtWarehouse, street_pdf: Path
-) -> None:
+def test_street_pack_holds_only_its_street(built_marts: DbtWarehouse, street_pdf: Path) -> None:
     text = pdf_text(street_pdf)
     client = built_marts.client("lianxi_analyst")
     own, others = {}, {}
@@ -163,9 +157,7 @@ def test_street_pack_holds_only_its_street(
     foreign_communities = client.query(
         "SELECT community_name FROM marts.dim_community WHERE street_id != 's-01'"
     ).result_rows
-    assert foreign_communities and not any(
-        name in text for (name,) in foreign_communities
-    )
+    assert foreign_communities and not any(name in text for (name,) in foreign_communities)
     foreign_tickets = [
         t
         for (t,) in client.query(
@@ -192,29 +184,21 @@ def test_street_pack_holds_only_its_street(
     assert f"得分{score:.2f}分，在全区{units}个街道中排名第{rank}名" in sentence
 
 
-def test_fonts_are_embedded_and_pages_render(
-    district_pdf: Path, street_pdf: Path
-) -> None:
+def test_fonts_are_embedded_and_pages_render(district_pdf: Path, street_pdf: Path) -> None:
     for pdf in (district_pdf, street_pdf):
         fonts = subprocess.run(
             ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
         ).stdout
         rows = fonts.splitlines()[2:]
-        assert rows and all(re.search(r"\byes\s+\S+\s+yes\b", row) for row in rows), (
-            fonts
-        )
+        assert rows and all(re.search(r"\byes\s+\S+\s+yes\b", row) for row in rows), fonts
         target = PAGES_DIR / pdf.stem
         target.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["pdftoppm", "-r", "60", "-png", str(pdf), str(target / "page")], check=True
-        )
+        subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(target / "page")], check=True)
         pages = sorted(target.glob("page-*.png"))
         assert len(pages) >= 2 and all(p.stat().st_size > 10_000 for p in pages)
 
 
-def test_bad_arguments_get_a_clear_refusal(
-    built_marts: DbtWarehouse, tmp_path: Path
-) -> None:
+def test_bad_arguments_get_a_clear_refusal(built_marts: DbtWarehouse, tmp_path: Path) -> None:
     result = run_cli(
         built_marts,
         "quarterly",
@@ -250,13 +234,11 @@ def test_quarter_calendar_is_shanghai() -> None:
         "2026年第三季度",
     )
     # 30 September 16:00 UTC is already 1 October in Shanghai: Q4
-    assert Quarter.containing(datetime(2026, 9, 30, 16, 0, tzinfo=UTC)) == Quarter(
-        2026, 4
-    )
+    assert Quarter.containing(datetime(2026, 9, 30, 16, 0, tzinfo=UTC)) == Quarter(2026, 4)
     assert q.ends_at.isoformat() == "2026-10-01T00:00:00+08:00"
-    assert Quarter(2026, 1).previous() == Quarter(2025, 4) and Quarter(
-        2025, 4
-    ).next() == Quarter(2026, 1)
+    assert Quarter(2026, 1).previous() == Quarter(2025, 4) and Quarter(2025, 4).next() == Quarter(
+        2026, 1
+    )
     assert scenario.AS_OF.startswith("2026-06-15")
 
 

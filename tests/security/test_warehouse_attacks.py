@@ -20,7 +20,13 @@ SECRET = Path("/etc/hostname")
 
 
 def http(target: PrivateWarehouse, user: str, sql: str, **params: str) -> tuple[int, str]:
-    response = httpx.post(f"{target.url}/", params=params, content=sql.encode(), auth=(user, PASSWORDS[user]), timeout=60)
+    response = httpx.post(
+        f"{target.url}/",
+        params=params,
+        content=sql.encode(),
+        auth=(user, PASSWORDS[user]),
+        timeout=60,
+    )
     return response.status_code, response.headers.get("x-clickhouse-exception-code", "")
 
 
@@ -73,7 +79,9 @@ READ_OUTSIDE = [
 
 @pytest.mark.parametrize("sql", READ_OUTSIDE)
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
-def test_no_viewer_reaches_files_urls_or_other_servers(target: PrivateWarehouse, user: str, sql: str) -> None:
+def test_no_viewer_reaches_files_urls_or_other_servers(
+    target: PrivateWarehouse, user: str, sql: str
+) -> None:
     refused_on_both_ports(target, user, sql, {"497"})
 
 
@@ -85,23 +93,36 @@ def test_no_role_reads_a_file(target: PrivateWarehouse, user: str) -> None:
 @pytest.mark.parametrize("user", ROLES)
 def test_into_outfile_writes_nothing(target: PrivateWarehouse, user: str, tmp_path: Path) -> None:
     out = tmp_path / f"{user}.txt"
-    for sql in (f"SELECT 1 INTO OUTFILE '{out}'", f"SELECT 1 INTO OUTFILE '{out}' APPEND",
-                f"SELECT * FROM marts.sec_fct INTO OUTFILE '{out}' FORMAT CSV"):
+    for sql in (
+        f"SELECT 1 INTO OUTFILE '{out}'",
+        f"SELECT 1 INTO OUTFILE '{out}' APPEND",
+        f"SELECT * FROM marts.sec_fct INTO OUTFILE '{out}' FORMAT CSV",
+    ):
         refused_on_both_ports(target, user, sql, {"497", "164"})
     assert not out.exists()
 
 
 def test_from_infile_reads_nothing(target: PrivateWarehouse) -> None:
     before = target.post("SELECT count() FROM raw.sec_events").text
-    refused_on_both_ports(target, "lianxi_writer", f"INSERT INTO raw.sec_events FROM INFILE '{SECRET}' FORMAT CSV", {"497"})
+    refused_on_both_ports(
+        target,
+        "lianxi_writer",
+        f"INSERT INTO raw.sec_events FROM INFILE '{SECRET}' FORMAT CSV",
+        {"497"},
+    )
     assert target.post("SELECT count() FROM raw.sec_events").text == before
 
 
 @pytest.mark.parametrize("user", [*ROLES, "lianxi_admin"])
 def test_a_second_statement_never_runs(target: PrivateWarehouse, user: str) -> None:
-    target.post("CREATE TABLE IF NOT EXISTS marts.sec_victim (a UInt8) ENGINE = Memory").raise_for_status()
-    for sql in ("SELECT 1; DROP TABLE marts.sec_victim", "SELECT 1;DROP TABLE marts.sec_victim;",
-                "SELECT ';'; DROP TABLE marts.sec_victim"):
+    target.post(
+        "CREATE TABLE IF NOT EXISTS marts.sec_victim (a UInt8) ENGINE = Memory"
+    ).raise_for_status()
+    for sql in (
+        "SELECT 1; DROP TABLE marts.sec_victim",
+        "SELECT 1;DROP TABLE marts.sec_victim;",
+        "SELECT ';'; DROP TABLE marts.sec_victim",
+    ):
         status, code = http(target, user, sql)
         assert (status, code) == (400, "62"), (user, sql)
         assert native(target, user, sql) == "62"
@@ -118,14 +139,32 @@ DDL_IN_DISGUISE = [
     ("lianxi_transformer", "RENAME TABLE raw.sec_events TO staging.stolen"),
     ("lianxi_transformer", "EXCHANGE TABLES staging.sec_stg AND raw.sec_events"),
     ("lianxi_transformer", "CREATE TABLE staging.f (x String) ENGINE = File(CSV, '/etc/hostname')"),
-    ("lianxi_transformer", "CREATE TABLE staging.u (x String) ENGINE = URL('http://127.0.0.1:1/', CSV)"),
-    ("lianxi_transformer", "CREATE TABLE staging.d (x String) ENGINE = MergeTree ORDER BY x SETTINGS disk = disk(type = local, path = '/tmp/')"),
+    (
+        "lianxi_transformer",
+        "CREATE TABLE staging.u (x String) ENGINE = URL('http://127.0.0.1:1/', CSV)",
+    ),
+    (
+        "lianxi_transformer",
+        "CREATE TABLE staging.d (x String) ENGINE = MergeTree ORDER BY x SETTINGS disk = disk(type = local, path = '/tmp/')",
+    ),
     ("lianxi_transformer", "CREATE DATABASE evil ENGINE = Filesystem('/')"),
-    ("lianxi_transformer", "CREATE DICTIONARY staging.dict (a String) PRIMARY KEY a SOURCE(FILE(path '/etc/hostname' format 'CSV')) LAYOUT(FLAT()) LIFETIME(0)"),
+    (
+        "lianxi_transformer",
+        "CREATE DICTIONARY staging.dict (a String) PRIMARY KEY a SOURCE(FILE(path '/etc/hostname' format 'CSV')) LAYOUT(FLAT()) LIFETIME(0)",
+    ),
     ("lianxi_transformer", "CREATE FUNCTION evil AS x -> x"),
-    ("lianxi_transformer", "CREATE MATERIALIZED VIEW staging.mv TO raw.sec_events AS SELECT 1 AS id"),
-    ("lianxi_transformer", "ATTACH TABLE staging.a FROM '/etc' (x String) ENGINE = MergeTree ORDER BY x"),
-    ("lianxi_transformer", "INSERT INTO FUNCTION file('/tmp/lianxi-sec.csv', 'CSV', 'x String') VALUES ('x')"),
+    (
+        "lianxi_transformer",
+        "CREATE MATERIALIZED VIEW staging.mv TO raw.sec_events AS SELECT 1 AS id",
+    ),
+    (
+        "lianxi_transformer",
+        "ATTACH TABLE staging.a FROM '/etc' (x String) ENGINE = MergeTree ORDER BY x",
+    ),
+    (
+        "lianxi_transformer",
+        "INSERT INTO FUNCTION file('/tmp/lianxi-sec.csv', 'CSV', 'x String') VALUES ('x')",
+    ),
     ("lianxi_transformer", "SYSTEM DROP MARK CACHE"),
     ("lianxi_transformer", "KILL QUERY WHERE 1"),
     ("lianxi_transformer", "CREATE USER evil"),
@@ -138,7 +177,9 @@ DDL_IN_DISGUISE = [
 
 
 @pytest.mark.parametrize(("user", "sql"), DDL_IN_DISGUISE)
-def test_statements_beyond_the_role_are_refused(target: PrivateWarehouse, user: str, sql: str) -> None:
+def test_statements_beyond_the_role_are_refused(
+    target: PrivateWarehouse, user: str, sql: str
+) -> None:
     # Table settings that place data on the host (disk, storage_policy) are a settings violation, 452.
     refused_on_both_ports(target, user, sql, {"497", "452"} if "disk" in sql else {"497"})
     assert target.post("SELECT count() FROM raw.sec_events").text == "1\n"
@@ -147,8 +188,12 @@ def test_statements_beyond_the_role_are_refused(target: PrivateWarehouse, user: 
 
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
 def test_readonly_roles_write_nothing(target: PrivateWarehouse, user: str) -> None:
-    for sql in ("INSERT INTO marts.sec_fct VALUES ('s-09', 9)", "DROP TABLE marts.sec_fct",
-                "ALTER TABLE marts.sec_fct DELETE WHERE 1", "TRUNCATE TABLE marts.sec_fct"):
+    for sql in (
+        "INSERT INTO marts.sec_fct VALUES ('s-09', 9)",
+        "DROP TABLE marts.sec_fct",
+        "ALTER TABLE marts.sec_fct DELETE WHERE 1",
+        "TRUNCATE TABLE marts.sec_fct",
+    ):
         refused_on_both_ports(target, user, sql, {"164"})
     assert target.post("SELECT count() FROM marts.sec_fct").text == "2\n"
 
@@ -168,7 +213,9 @@ LIFTS = [
 
 @pytest.mark.parametrize("sql", LIFTS)
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
-def test_limits_cannot_be_lifted_by_the_limited(target: PrivateWarehouse, user: str, sql: str) -> None:
+def test_limits_cannot_be_lifted_by_the_limited(
+    target: PrivateWarehouse, user: str, sql: str
+) -> None:
     # readonly is refused by the engine itself (164) while it reads the statement.
     codes = {"452", "164"} if "readonly" in sql else {"452"}
     status, code = http(target, user, sql)
@@ -177,7 +224,9 @@ def test_limits_cannot_be_lifted_by_the_limited(target: PrivateWarehouse, user: 
 
 
 @pytest.mark.parametrize("user", ["lianxi_reader", "lianxi_analyst"])
-def test_limits_in_url_and_session_settings_are_checked(target: PrivateWarehouse, user: str) -> None:
+def test_limits_in_url_and_session_settings_are_checked(
+    target: PrivateWarehouse, user: str
+) -> None:
     assert http(target, user, "SELECT 1", max_execution_time="0") == (403, "452")
     assert http(target, user, "SELECT 1", max_memory_usage="0") == (403, "452")
     assert native(target, user, "SELECT 1", {"max_execution_time": 0}) == "452"
@@ -188,7 +237,11 @@ def test_limits_in_url_and_session_settings_are_checked(target: PrivateWarehouse
 
 
 def test_the_memory_limit_is_enforced_by_the_engine(target: PrivateWarehouse) -> None:
-    status, code = http(target, "lianxi_analyst", "SELECT groupArray(number) FROM numbers(20000000) SETTINGS max_memory_usage = 10000000")
+    status, code = http(
+        target,
+        "lianxi_analyst",
+        "SELECT groupArray(number) FROM numbers(20000000) SETTINGS max_memory_usage = 10000000",
+    )
     assert (status, code) == (500, "241")  # MEMORY_LIMIT_EXCEEDED from ClickHouse itself
 
 
@@ -202,28 +255,49 @@ def test_no_passwordless_admin(target: PrivateWarehouse) -> None:
 
 
 def test_a_web_page_cannot_drive_the_warehouse(target: PrivateWarehouse) -> None:
-    target.post("CREATE TABLE IF NOT EXISTS marts.sec_csrf (a UInt8) ENGINE = Memory").raise_for_status()
-    for headers in ({"Origin": "https://evil.example", "Content-Type": "text/plain"},
-                    {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded"}):
-        response = httpx.post(f"{target.url}/", content=b"DROP TABLE marts.sec_csrf", headers=headers,
-                              auth=("lianxi_admin", PASSWORDS["lianxi_admin"]), timeout=30)
-        assert response.status_code == 403 and response.headers["x-clickhouse-exception-code"] == "497"
+    target.post(
+        "CREATE TABLE IF NOT EXISTS marts.sec_csrf (a UInt8) ENGINE = Memory"
+    ).raise_for_status()
+    for headers in (
+        {"Origin": "https://evil.example", "Content-Type": "text/plain"},
+        {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/x-www-form-urlencoded"},
+    ):
+        response = httpx.post(
+            f"{target.url}/",
+            content=b"DROP TABLE marts.sec_csrf",
+            headers=headers,
+            auth=("lianxi_admin", PASSWORDS["lianxi_admin"]),
+            timeout=30,
+        )
+        assert (
+            response.status_code == 403 and response.headers["x-clickhouse-exception-code"] == "497"
+        )
     assert target.post("EXISTS TABLE marts.sec_csrf").text == "1\n"
 
 
-def test_an_analyst_saturating_their_share_leaves_the_reader_served(target: PrivateWarehouse) -> None:
+def test_an_analyst_saturating_their_share_leaves_the_reader_served(
+    target: PrivateWarehouse,
+) -> None:
     share = 8  # lianxi_analyst_profile: max_concurrent_queries_for_user = 8 CONST
     answers: list[tuple[int, str]] = []
 
     def slow() -> None:  # ~10 s: long enough for a loaded machine to start all of them
-        answers.append(http(target, "lianxi_analyst", "SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1"))
+        answers.append(
+            http(
+                target,
+                "lianxi_analyst",
+                "SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1",
+            )
+        )
 
     threads = [threading.Thread(target=slow) for _ in range(share)]
     for thread in threads:
         thread.start()
     # Wait (bounded) until the engine runs all of them, then ask for one more.
-    running_sql = ("SELECT count() FROM system.processes WHERE query LIKE '%sleepEachRow(0.5)%' "
-                   "AND query NOT LIKE '%system.processes%'")
+    running_sql = (
+        "SELECT count() FROM system.processes WHERE query LIKE '%sleepEachRow(0.5)%' "
+        "AND query NOT LIKE '%system.processes%'"
+    )
     deadline = time.monotonic() + 8
     while target.post(running_sql).text.strip() != str(share) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -250,8 +324,22 @@ def test_the_function_allow_list_matches_the_pinned_engine(target: PrivateWareho
 
 def test_every_allowed_table_function_was_reviewed(target: PrivateWarehouse) -> None:
     names = set(target.post("SELECT name FROM system.table_functions").text.split())
-    reviewed_safe = {"numbers", "numbers_mt", "zeros", "zeros_mt", "generateRandom", "generateSeries",
-                     "generate_series", "values", "null", "format", "input", "view", "viewIfPermitted", "primes"}
+    reviewed_safe = {
+        "numbers",
+        "numbers_mt",
+        "zeros",
+        "zeros_mt",
+        "generateRandom",
+        "generateSeries",
+        "generate_series",
+        "values",
+        "null",
+        "format",
+        "input",
+        "view",
+        "viewIfPermitted",
+        "primes",
+    }
     assert functions.TABLE_FUNCTIONS == reviewed_safe
     assert reviewed_safe <= names  # every allowed one exists in the pinned engine
     # The others (file, url, s3, remote, mysql, executable, python, ...) are refused:
@@ -290,7 +378,9 @@ ORDINARY_SQL = [
 
 
 @pytest.mark.parametrize("sql", ORDINARY_SQL)
-def test_ordinary_sql_keeps_working_for_the_limited_roles(target: PrivateWarehouse, sql: str) -> None:
+def test_ordinary_sql_keeps_working_for_the_limited_roles(
+    target: PrivateWarehouse, sql: str
+) -> None:
     """The allow-lists fail closed; this is what they must keep open (SQL Lab, Superset, drivers)."""
     assert http(target, "lianxi_reader", sql) == (200, ""), sql
     assert native(target, "lianxi_reader", sql) == "", sql

@@ -44,8 +44,10 @@ class ChdbSink(ClickHouseSink):
             return
         times = [c in self._time_columns[table] for c in columns]
         body = "\n".join(
-            json.dumps({c: _json_value(v, t) for c, v, t in zip(columns, row, times, strict=True)},
-                       ensure_ascii=False)
+            json.dumps(
+                {c: _json_value(v, t) for c, v, t in zip(columns, row, times, strict=True)},
+                ensure_ascii=False,
+            )
             for row in rows
         )
         self.session.query(

@@ -22,7 +22,9 @@ from tests.streams.harness import (
 @pytest.fixture(scope="module")
 def warehouse_server(tmp_path_factory) -> Iterator[PrivateWarehouse]:
     """`lianxi warehouse serve`, then `lianxi warehouse migrate`, as an operator starts one."""
-    server = PrivateWarehouse(tmp_path_factory.mktemp("warehouse") / "data").start(migrate=False, cli=True)
+    server = PrivateWarehouse(tmp_path_factory.mktemp("warehouse") / "data").start(
+        migrate=False, cli=True
+    )
     try:
         server.migrate()
         yield server
@@ -44,8 +46,10 @@ def make_worker(tmp_path, warehouse_server) -> Iterator:
     started: list[Worker] = []
 
     def make(bootstrap: str, prefix: str, **extra: str) -> Worker:
-        w = Worker(worker_env(bootstrap, prefix, warehouse_server, free_port(), **extra),
-                   tmp_path / f"worker{len(started)}.log")
+        w = Worker(
+            worker_env(bootstrap, prefix, warehouse_server, free_port(), **extra),
+            tmp_path / f"worker{len(started)}.log",
+        )
         started.append(w)
         return w
 

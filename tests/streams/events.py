@@ -47,18 +47,31 @@ def ticket_lifecycle(n_tickets: int, source: str = "/simulator/test") -> list[di
     for i in range(n_tickets):
         tid = f"t-{i:06d}"
         opened = example_data("lianxi.ticket.opened") | {
-            "ticket_id": tid, "community_id": f"c-0{1 + i % 9}-0{1 + i % 5}",
+            "ticket_id": tid,
+            "community_id": f"c-0{1 + i % 9}-0{1 + i % 5}",
             "project": "industrial_park" if i % 7 == 0 else None,
         }
         opened.pop("street_id", None)  # only community_id: enrichment fills the street
         t0 = BASE_TIME + timedelta(minutes=i)
         out.append(make_event("lianxi.ticket.opened", opened, f"{tid}-o", source, t0))
-        out.append(make_event("lianxi.ticket.assigned",
-                              {"ticket_id": tid, "assignee_unit_id": "u-0001"},
-                              f"{tid}-a", source, t0 + timedelta(minutes=5)))
-        out.append(make_event("lianxi.ticket.resolved",
-                              {"ticket_id": tid, "resolution": "已处理"},
-                              f"{tid}-r", source, t0 + timedelta(hours=1)))
+        out.append(
+            make_event(
+                "lianxi.ticket.assigned",
+                {"ticket_id": tid, "assignee_unit_id": "u-0001"},
+                f"{tid}-a",
+                source,
+                t0 + timedelta(minutes=5),
+            )
+        )
+        out.append(
+            make_event(
+                "lianxi.ticket.resolved",
+                {"ticket_id": tid, "resolution": "已处理"},
+                f"{tid}-r",
+                source,
+                t0 + timedelta(hours=1),
+            )
+        )
     return out
 
 
@@ -72,8 +85,7 @@ def _suffixed(event_type: str, i: int) -> dict[str, Any]:
 def mixed_types() -> list[str]:
     """Catalogue types whose aggregate id can take a numeric suffix (all but the fixed-format
     street and community ids)."""
-    return [t for t in contracts.event_types()
-            if not contracts.validate_data(t, _suffixed(t, 1))]
+    return [t for t in contracts.event_types() if not contracts.validate_data(t, _suffixed(t, 1))]
 
 
 def mixed_events(n: int, source: str = "/simulator/load", seed: int = 0) -> list[dict[str, Any]]:
@@ -82,6 +94,13 @@ def mixed_events(n: int, source: str = "/simulator/load", seed: int = 0) -> list
     out = []
     for i in range(n):
         event_type = types[(i * 7 + seed) % len(types)]
-        out.append(make_event(event_type, _suffixed(event_type, i), f"ev-{seed}-{i}", source,
-                              BASE_TIME + timedelta(minutes=53 * i % YEAR_MINUTES)))
+        out.append(
+            make_event(
+                event_type,
+                _suffixed(event_type, i),
+                f"ev-{seed}-{i}",
+                source,
+                BASE_TIME + timedelta(minutes=53 * i % YEAR_MINUTES),
+            )
+        )
     return out

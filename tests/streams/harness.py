@@ -23,6 +23,7 @@ from streams.config import DOMAINS
 ROOT = Path(__file__).resolve().parents[2]
 LIANXI = str(Path(sys.executable).with_name("lianxi"))
 
+
 def create_topics(bootstrap: str, prefix: str, partitions: int = 3) -> list[str]:
     from kafka.admin import KafkaAdminClient, NewTopic
 
@@ -58,12 +59,16 @@ def publish(bootstrap: str, prefix: str, events: list[dict], raw: list[tuple[str
     """Publish events keyed by subject (acks=all); raw: (domain, value) records as they are."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                             batch_size=256 * 1024, retries=20)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=256 * 1024, retries=20
+    )
     try:
         for e in events:
-            producer.send(contracts.topic_for(e["type"], prefix), key=e["subject"].encode(),
-                          value=json.dumps(e, ensure_ascii=False).encode())
+            producer.send(
+                contracts.topic_for(e["type"], prefix),
+                key=e["subject"].encode(),
+                value=json.dumps(e, ensure_ascii=False).encode(),
+            )
         for domain, value in raw:
             producer.send(f"{prefix}{contracts.TYPE_PREFIX}{domain}", key=b"poison", value=value)
         producer.flush(120)
@@ -82,9 +87,17 @@ class Worker:
     def start(self) -> Worker:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [LIANXI, "stream", "--loglevel", os.environ.get("LIANXI_TEST_WORKER_LOGLEVEL", "warning")],
+                [
+                    LIANXI,
+                    "stream",
+                    "--loglevel",
+                    os.environ.get("LIANXI_TEST_WORKER_LOGLEVEL", "warning"),
+                ],
                 env={**os.environ, **self.env},
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -118,8 +131,9 @@ class Worker:
         wait_until(answers, timeout, "worker /metrics")
 
 
-def worker_env(bootstrap: str, prefix: str, wh: PrivateWarehouse, metrics_port: int,
-               **extra: str) -> dict[str, str]:
+def worker_env(
+    bootstrap: str, prefix: str, wh: PrivateWarehouse, metrics_port: int, **extra: str
+) -> dict[str, str]:
     return {
         "LIANXI_ENV": "development",
         "LIANXI_KAFKA_BOOTSTRAP": bootstrap,
@@ -145,11 +159,13 @@ def reset_raw(wh: PrivateWarehouse) -> None:
 def raw_totals(wh: PrivateWarehouse) -> tuple[int, int, int]:
     """(rows after FINAL, distinct (source, id), rows before merges) over all raw tables."""
     union = " UNION ALL ".join(
-        f"SELECT source, event_id FROM raw.{d}_events FINAL" for d in DOMAINS)
+        f"SELECT source, event_id FROM raw.{d}_events FINAL" for d in DOMAINS
+    )
     total = " + ".join(f"(SELECT count() FROM raw.{d}_events)" for d in DOMAINS)
     client = wh.native()
-    final, distinct = client.execute(
-        f"SELECT count(), uniqExact(source, event_id) FROM ({union})")[0]
+    final, distinct = client.execute(f"SELECT count(), uniqExact(source, event_id) FROM ({union})")[
+        0
+    ]
     return final, distinct, client.execute(f"SELECT {total}")[0][0]
 
 

@@ -8,8 +8,14 @@ from tests.streams.harness import LIANXI, ROOT
 
 
 def _run(env, *args):
-    return subprocess.run([LIANXI, *args], env={**os.environ, **env}, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [LIANXI, *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_unreachable_warehouse_is_a_json_error(free_port):

@@ -58,9 +58,7 @@ def test_a_binary_mode_dead_letter_replays_once_with_its_headers(
     event["data"]["description"] = "路灯不亮" * 500
     # Larger than the worker is configured to accept: fixable by configuration, as in
     # test_worker_load's structured case.
-    worker = make_worker(
-        bootstrap, prefix, LIANXI_STREAMS_MAX_EVENT_BYTES="4096"
-    ).start()
+    worker = make_worker(bootstrap, prefix, LIANXI_STREAMS_MAX_EVENT_BYTES="4096").start()
     sent = _publish_binary(bootstrap, f"{prefix}lianxi.ticket", event)
 
     def dead_letters():
@@ -92,6 +90,6 @@ def test_a_binary_mode_dead_letter_replays_once_with_its_headers(
     # SIGTERM drains: everything it would load has landed before counting.
     assert worker.terminate() == 0
     assert loaded() == (1, 2000, event["source"])
-    assert wh.execute(
-        "SELECT count() FROM raw.dead_letters FINAL WHERE replayed_at IS NULL"
-    ) == [(0,)]
+    assert wh.execute("SELECT count() FROM raw.dead_letters FINAL WHERE replayed_at IS NULL") == [
+        (0,)
+    ]

@@ -53,19 +53,24 @@ def test_duplicates_out_of_order_and_poison_give_exact_rows(sink):
     async def run():
         committed = {}
         for i in range(0, len(records), 40):
-            batch = records[i:i + 40]
+            batch = records[i : i + 40]
             committed.update(await pipeline.load("ticket", batch))
         return committed
 
     committed = asyncio.run(run())
     [[rows, distinct]] = sink.query(
-        "SELECT count(), uniqExact(source, event_id) FROM raw_loader.ticket_events FINAL")
+        "SELECT count(), uniqExact(source, event_id) FROM raw_loader.ticket_events FINAL"
+    )
     assert (rows, distinct) == (180, 180)
     assert sorted(d.rejection.error_code for d in dead) == [
-        "invalid_envelope", "not_json", "oversized"]
+        "invalid_envelope",
+        "not_json",
+        "oversized",
+    ]
     [[opened, enriched]] = sink.query(
         "SELECT count(), countIf(street_id = concat('s-', substring(community_id, 3, 2))) "
-        "FROM raw_loader.ticket_events FINAL WHERE type = 'lianxi.ticket.opened'")
+        "FROM raw_loader.ticket_events FINAL WHERE type = 'lianxi.ticket.opened'"
+    )
     assert opened == enriched == 60
     # every insert carried a topic:partition:first-last token
     assert all(tok.startswith("t1.lianxi.ticket:0:") for _, tok, _ in sink.inserts)
@@ -74,7 +79,8 @@ def test_duplicates_out_of_order_and_poison_give_exact_rows(sink):
     for r in records:
         last[r.partition] = max(last.get(r.partition, -1), r.offset)
     assert {tp.partition: off for tp, off in committed.items()} == {
-        p: o + 1 for p, o in last.items()}
+        p: o + 1 for p, o in last.items()
+    }
 
 
 def test_a_retried_batch_lands_once(sink):
@@ -87,8 +93,7 @@ def test_a_retried_batch_lands_once(sink):
         await pipeline.load("ticket", records)  # the commit was lost: Kafka redelivers
 
     asyncio.run(twice())
-    [[rows]] = sink.query(
-        "SELECT count() FROM raw_loader.ticket_events WHERE source = '/retry'")
+    [[rows]] = sink.query("SELECT count() FROM raw_loader.ticket_events WHERE source = '/retry'")
     assert rows == 90  # the second insert carried the same token: dropped, not merged later
 
 
@@ -109,7 +114,9 @@ def test_dead_letters_are_a_lane_loaded_once_per_origin(sink):
     async def run():
         await pipeline.load("wish", domain)  # tickets on the wish topic: dead letters too
         messages = [deadletters.to_message(d) for d in dead]
-        on_topic = [Record(settings.deadletter_topic, 0, i, k, v, h) for i, (k, v, h) in enumerate(messages)]
+        on_topic = [
+            Record(settings.deadletter_topic, 0, i, k, v, h) for i, (k, v, h) in enumerate(messages)
+        ]
         first = await pipeline.load(DEAD_LETTERS, on_topic)
         again = await pipeline.load(DEAD_LETTERS, on_topic)  # the commit was lost
         return on_topic, first, again
@@ -119,15 +126,23 @@ def test_dead_letters_are_a_lane_loaded_once_per_origin(sink):
     assert first == again == next_offsets(on_topic)
     [[rows, origins]] = sink.query(
         "SELECT count(), uniqExact(topic, partition, offset) FROM raw_loader.dead_letters FINAL "
-        "WHERE topic = 't3.lianxi.wish'")
+        "WHERE topic = 't3.lianxi.wish'"
+    )
     assert rows == origins == len(domain)
 
 
 def test_next_offsets_is_one_past_the_highest_per_partition():
-    records = [Record("a", 0, 7, None, b""), Record("a", 0, 3, None, b""),
-               Record("a", 2, 0, None, b""), Record("b", 0, 1, None, b"")]
+    records = [
+        Record("a", 0, 7, None, b""),
+        Record("a", 0, 3, None, b""),
+        Record("a", 2, 0, None, b""),
+        Record("b", 0, 1, None, b""),
+    ]
     assert {(tp.topic, tp.partition): o for tp, o in next_offsets(records).items()} == {
-        ("a", 0): 8, ("a", 2): 1, ("b", 0): 2}
+        ("a", 0): 8,
+        ("a", 2): 1,
+        ("b", 0): 2,
+    }
 
 
 def test_lane_takes_in_arrival_order_and_drops_what_it_buffers():

@@ -54,9 +54,13 @@ def _snapshot(folder):
 
 def test_a_new_optional_field_gets_one_new_alter_migration(migrations_copy, monkeypatch, capsys):
     before = _snapshot(migrations_copy)
-    monkeypatch.setattr(rawschema, "load_schemas", _with_field("escalation_note", {"type": "string"}))
+    monkeypatch.setattr(
+        rawschema, "load_schemas", _with_field("escalation_note", {"type": "string"})
+    )
     now = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
-    monkeypatch.setattr(rawschema, "_next_stamp", lambda d, _now, real=rawschema._next_stamp: real(d, now))
+    monkeypatch.setattr(
+        rawschema, "_next_stamp", lambda d, _now, real=rawschema._next_stamp: real(d, now)
+    )
     assert rawschema.main(["--check"]) == 1
     assert rawschema.main(["--write"]) == 0
     after = _snapshot(migrations_copy)
@@ -64,8 +68,10 @@ def test_a_new_optional_field_gets_one_new_alter_migration(migrations_copy, monk
     assert new == "20270102030405_alter_raw_ticket_events.sql"
     assert {n: after[n] for n in before} == before  # every existing file byte-identical
     sql = after[new].decode()
-    assert "ALTER TABLE raw.ticket_events ADD COLUMN IF NOT EXISTS `escalation_note` " \
+    assert (
+        "ALTER TABLE raw.ticket_events ADD COLUMN IF NOT EXISTS `escalation_note` "
         "Nullable(String) AFTER `description`;" in sql
+    )
     # Written once: the next run sees the column in the ALTER file and wants nothing more.
     assert rawschema.pending_migrations() == {}
     assert rawschema.main(["--write"]) == 0 and _snapshot(migrations_copy) == after
@@ -81,8 +87,9 @@ def test_a_new_stamp_sorts_after_every_existing_migration(tmp_path):
 def test_a_retyped_column_is_refused(migrations_copy, monkeypatch, capsys):
     before = _snapshot(migrations_copy)
     # ticket_id may be null in one ticket type now: String -> Nullable(String) would rewrite data.
-    monkeypatch.setattr(rawschema, "load_schemas",
-                        _with_field("ticket_id", {"type": ["string", "null"]}))
+    monkeypatch.setattr(
+        rawschema, "load_schemas", _with_field("ticket_id", {"type": ["string", "null"]})
+    )
     message = "raw.ticket_events.ticket_id would change from String to Nullable(String)"
     assert rawschema.main(["--write"]) == 1
     error = json.loads(capsys.readouterr().err)
@@ -94,7 +101,8 @@ def test_a_retyped_column_is_refused(migrations_copy, monkeypatch, capsys):
 def test_a_removed_column_is_refused(migrations_copy, monkeypatch):
     # A column that a migration created but no contract derives any more.
     (migrations_copy / "20990101000000_alter_raw_wish_events.sql").write_text(
-        "ALTER TABLE raw.wish_events ADD COLUMN IF NOT EXISTS `gone` Nullable(String) AFTER `data`;\n")
+        "ALTER TABLE raw.wish_events ADD COLUMN IF NOT EXISTS `gone` Nullable(String) AFTER `data`;\n"
+    )
     with pytest.raises(rawschema.BreakingChangeError, match=r"raw\.wish_events\.gone .* no longer"):
         rawschema.pending_migrations()
 
@@ -136,7 +144,8 @@ def chdb(tmp_path_factory):
 def _columns(sess, table):
     out = sess.query(
         f"SELECT name, type FROM system.columns WHERE database='raw' AND table='{table}' "
-        "ORDER BY position", "JSONCompact",
+        "ORDER BY position",
+        "JSONCompact",
     )
     return [tuple(r) for r in json.loads(str(out))["data"]]
 
@@ -145,9 +154,12 @@ def _columns(sess, table):
 def test_created_table_has_the_derived_columns(chdb, domain):
     table = rawschema.raw_tables()[domain]
     assert _columns(chdb, table.name) == table.columns()
-    engine = str(chdb.query(
-        f"SELECT engine_full FROM system.tables WHERE database='raw' AND name='{table.name}'",
-        "TabSeparated"))
+    engine = str(
+        chdb.query(
+            f"SELECT engine_full FROM system.tables WHERE database='raw' AND name='{table.name}'",
+            "TabSeparated",
+        )
+    )
     assert "ReplacingMergeTree(ingested_at)" in engine
     assert "ORDER BY (street_id, community_id, subject, source, event_id)" in engine
 
@@ -161,10 +173,11 @@ def test_a_retried_batch_with_the_same_token_is_not_loaded_twice(chdb):
     cols = ", ".join(table.insert_columns())
     insert = (
         f"INSERT INTO raw.{table.name} ({cols}) SETTINGS insert_deduplication_token='t:0:1-1', "
-        "async_insert=0 SELECT * FROM generateRandom('" +
-        ", ".join(f"`{n}` {t}" for n, t in table.columns() if n != "ingested_at")
-        .replace("'", "\\'") +
-        "', 1) LIMIT 3"
+        "async_insert=0 SELECT * FROM generateRandom('"
+        + ", ".join(f"`{n}` {t}" for n, t in table.columns() if n != "ingested_at").replace(
+            "'", "\\'"
+        )
+        + "', 1) LIMIT 3"
     )
     chdb.query(insert)
     chdb.query(insert)

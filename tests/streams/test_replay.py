@@ -30,14 +30,24 @@ from tests.streams.harness import (
 
 
 def _replay(env, *args):
-    done = subprocess.run([LIANXI, "replay", *args], env={**os.environ, **env}, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [LIANXI, "replay", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done
 
 
 def test_shares_keep_topics_whole_and_balance_records():
     slices = [Slice("a", p, 0, 50) for p in range(2)] + [
-        Slice("b", 0, 0, 40), Slice("c", 0, 0, 30), Slice("c", 1, 0, 10), Slice("d", 0, 10, 30)]
+        Slice("b", 0, 0, 40),
+        Slice("c", 0, 0, 30),
+        Slice("c", 1, 0, 10),
+        Slice("d", 0, 10, 30),
+    ]
     shares = _shares(slices, 2)
     assert sorted(sum(s.size for s in g) for g in shares) == [100, 100]
     for topic in "abcd":
@@ -55,15 +65,21 @@ def test_a_topic_bigger_than_a_share_is_split_by_partition():
 
 def test_loader_batches_per_domain_and_bounds_what_it_buffers(monkeypatch):
     inserted: list[tuple[str, int]] = []
-    monkeypatch.setattr(_Loader, "_insert",
-                        lambda self, batch: inserted.append((batch.table.domain, len(batch.rows)
-                                                             + len(batch.dead_letters))))
+    monkeypatch.setattr(
+        _Loader,
+        "_insert",
+        lambda self, batch: inserted.append(
+            (batch.table.domain, len(batch.rows) + len(batch.dead_letters))
+        ),
+    )
     counters = [0] * _COUNTS
     loader = _Loader(StreamsSettings(), OrgRegistry(), counters, 0, "run", batch_rows=100)
 
     def records(topic: str, n: int):
-        return [SimpleNamespace(topic=topic, partition=0, offset=i, key=None, value=b"{}",
-                                headers=()) for i in range(n)]
+        return [
+            SimpleNamespace(topic=topic, partition=0, offset=i, key=None, value=b"{}", headers=())
+            for i in range(n)
+        ]
 
     for _ in range(3):
         loader.add("ticket", records("lianxi.ticket", 50))  # a full batch goes at 100
@@ -97,8 +113,12 @@ def test_loader_never_runs_two_inserts_into_one_table_at_once(monkeypatch):
 
     monkeypatch.setattr(_Loader, "_insert", slow_insert)
     loader = _Loader(StreamsSettings(), OrgRegistry(), [0] * _COUNTS, 0, "run", batch_rows=100)
-    records = [SimpleNamespace(topic="lianxi.ticket", partition=0, offset=i, key=None,
-                               value=b"{}", headers=()) for i in range(130)]
+    records = [
+        SimpleNamespace(
+            topic="lianxi.ticket", partition=0, offset=i, key=None, value=b"{}", headers=()
+        )
+        for i in range(130)
+    ]
     loader.add("ticket", records[:100])  # a full batch: in flight, sleeping
     loader.add("ticket", records[100:])  # the remainder, sent by finish()
     loader.finish()
@@ -111,13 +131,20 @@ def test_replay_from_beginning_rebuilds_exact_tables(
 ):
     events = mixed_events(4000, seed=44)
     publish(topics.bootstrap, topics.prefix, events + events[:500])  # with re-deliveries
-    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
-                     LIANXI_STREAMS_REPLAY_PROCESSES=processes)
+    env = worker_env(
+        topics.bootstrap,
+        topics.prefix,
+        warehouse_server,
+        free_port(),
+        LIANXI_STREAMS_REPLAY_PROCESSES=processes,
+    )
     client = warehouse_server.native()
-    client.execute("INSERT INTO raw.wish_events (event_id, source, type, schema_version, "
-                   "subject, time, wish_id, data, kafka_topic, kafka_partition, kafka_offset) "
-                   "VALUES", [("stale", "/x", "lianxi.wish.posted", 1, "w", datetime.now(UTC),
-                               "w", "{}", "t", 0, 0)])
+    client.execute(
+        "INSERT INTO raw.wish_events (event_id, source, type, schema_version, "
+        "subject, time, wish_id, data, kafka_topic, kafka_partition, kafka_offset) "
+        "VALUES",
+        [("stale", "/x", "lianxi.wish.posted", 1, "w", datetime.now(UTC), "w", "{}", "t", 0, 0)],
+    )
 
     done = _replay(env, "--from-beginning")
     assert done.returncode == 0, done.stderr
@@ -129,10 +156,14 @@ def test_replay_from_beginning_rebuilds_exact_tables(
     final, distinct, _ = raw_totals(warehouse_server)
     assert final == distinct == 4000  # the stale row is gone, duplicates collapsed
     # Times go over the wire as epoch milliseconds: every one lands as the event said.
-    expected = {e["id"]: epoch_ms(parse_time(e["time"])) for e in events
-                if e["type"].startswith("lianxi.wish.")}
-    got = dict(client.execute(
-        "SELECT event_id, toUnixTimestamp64Milli(time) FROM raw.wish_events FINAL"))
+    expected = {
+        e["id"]: epoch_ms(parse_time(e["time"]))
+        for e in events
+        if e["type"].startswith("lianxi.wish.")
+    }
+    got = dict(
+        client.execute("SELECT event_id, toUnixTimestamp64Milli(time) FROM raw.wish_events FINAL")
+    )
     assert got == expected
 
 
@@ -158,9 +189,12 @@ def test_replay_from_a_time_loads_only_what_came_after(topics, warehouse_server,
 
 def test_replay_usage_errors_are_machine_readable(topics, warehouse_server, free_port):
     env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port())
-    for args, code in [((), "usage"), (("--from", "yesterday"), "invalid_time"),
-                       (("--from", "2026-01-01T00:00:00"), "invalid_time"),
-                       (("--from-beginning", "--processes", "0"), "usage")]:
+    for args, code in [
+        ((), "usage"),
+        (("--from", "yesterday"), "invalid_time"),
+        (("--from", "2026-01-01T00:00:00"), "invalid_time"),
+        (("--from-beginning", "--processes", "0"), "usage"),
+    ]:
         done = _replay(env, *args)
         assert done.returncode == 2
         assert json.loads(done.stderr.strip().splitlines()[-1])["error"] == code
@@ -175,34 +209,60 @@ def test_replay_enriches_from_org_events_published_after_the_members(
     members = []
     for i in range(300):
         data = example_data("lianxi.member.registered") | {
-            "member_id": f"m-{i:06d}", "community_id": "c-77-01"}
+            "member_id": f"m-{i:06d}",
+            "community_id": "c-77-01",
+        }
         data.pop("street_id")
-        members.append(make_event("lianxi.member.registered", data, f"m-{i}",
-                                  time=BASE_TIME + timedelta(minutes=i)))
-    community = make_event("lianxi.org.community_registered", {
-        "community_id": "c-77-01", "street_id": "s-09", "name_zh": "测试社区"}, "org-1",
-        time=BASE_TIME + timedelta(days=1))
+        members.append(
+            make_event(
+                "lianxi.member.registered", data, f"m-{i}", time=BASE_TIME + timedelta(minutes=i)
+            )
+        )
+    community = make_event(
+        "lianxi.org.community_registered",
+        {"community_id": "c-77-01", "street_id": "s-09", "name_zh": "测试社区"},
+        "org-1",
+        time=BASE_TIME + timedelta(days=1),
+    )
     groups = []
     for i in range(40):
         data = example_data("lianxi.org.building_group_formed") | {
-            "group_id": f"g-77-{i:04d}", "community_id": "c-77-01"}
+            "group_id": f"g-77-{i:04d}",
+            "community_id": "c-77-01",
+        }
         data.pop("street_id", None)
-        groups.append(make_event("lianxi.org.building_group_formed", data, f"g-{i}",
-                                 time=BASE_TIME + timedelta(minutes=i)))
-    publish(topics.bootstrap, topics.prefix,
-            [*members, *groups, community, *mixed_events(3000, seed=48)])
-    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
-                     LIANXI_STREAMS_REPLAY_PROCESSES="2")
+        groups.append(
+            make_event(
+                "lianxi.org.building_group_formed",
+                data,
+                f"g-{i}",
+                time=BASE_TIME + timedelta(minutes=i),
+            )
+        )
+    publish(
+        topics.bootstrap,
+        topics.prefix,
+        [*members, *groups, community, *mixed_events(3000, seed=48)],
+    )
+    env = worker_env(
+        topics.bootstrap,
+        topics.prefix,
+        warehouse_server,
+        free_port(),
+        LIANXI_STREAMS_REPLAY_PROCESSES="2",
+    )
 
     done = _replay(env, "--from-beginning")
     assert done.returncode == 0, done.stderr
     streets = warehouse_server.native().execute(
         "SELECT street_id, count() FROM raw.member_events FINAL "
-        "WHERE community_id = 'c-77-01' GROUP BY street_id")
+        "WHERE community_id = 'c-77-01' GROUP BY street_id"
+    )
     assert streets == [("s-09", 300)]
     org_streets = warehouse_server.native().execute(
         "SELECT street_id, count() FROM raw.org_events FINAL "
-        "WHERE community_id = 'c-77-01' GROUP BY street_id ORDER BY street_id")
+        "WHERE community_id = 'c-77-01' GROUP BY street_id ORDER BY street_id"
+    )
     assert org_streets == [("s-09", 41)]  # the 40 groups and the registration itself
 
 
@@ -212,22 +272,36 @@ def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
     events = mixed_events(60000, seed=47)
     publish(topics.bootstrap, topics.prefix, events)
     # Small batches: rows land all along, so there is a "mid-load" to kill it in.
-    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(),
-                     LIANXI_STREAMS_REPLAY_PROCESSES="2",
-                     LIANXI_STREAMS_REPLAY_BATCH_SIZE="1000")
+    env = worker_env(
+        topics.bootstrap,
+        topics.prefix,
+        warehouse_server,
+        free_port(),
+        LIANXI_STREAMS_REPLAY_PROCESSES="2",
+        LIANXI_STREAMS_REPLAY_BATCH_SIZE="1000",
+    )
     client = warehouse_server.native()
 
     def loaded() -> int:
-        return sum(client.execute(f"SELECT count() FROM raw.{d}_events")[0][0]
-                   for d in ("member", "ticket", "wish", "volunteer", "meeting"))
+        return sum(
+            client.execute(f"SELECT count() FROM raw.{d}_events")[0][0]
+            for d in ("member", "ticket", "wish", "volunteer", "meeting")
+        )
 
     # Kill the parent only, mid-load, as the OOM killer would.
-    proc = subprocess.Popen([LIANXI, "replay", "--from-beginning"], env={**os.environ, **env},
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [LIANXI, "replay", "--from-beginning"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         def loaders() -> list[str]:
-            return subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
-                                  text=True, check=False).stdout.split()
+            return subprocess.run(
+                ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
+            ).stdout.split()
 
         # The loaders start after the tables were emptied: rows seen from then on are theirs.
         wait_until(lambda: loaders() or proc.poll() is not None, 300, "loader processes")
@@ -240,8 +314,11 @@ def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
     assert children, "the replay had no loader processes"
 
     def orphans() -> list[str]:
-        return [p for p in children if os.path.exists(f"/proc/{p}")
-                and "lianxi" in open(f"/proc/{p}/cmdline").read()]
+        return [
+            p
+            for p in children
+            if os.path.exists(f"/proc/{p}") and "lianxi" in open(f"/proc/{p}/cmdline").read()
+        ]
 
     wait_until(lambda: not orphans(), 30, "loaders to die with their parent")
 
@@ -264,13 +341,19 @@ def _one_loader_fails_the_other_is_slow(settings, slices, slot, run_id, batch_ro
     (marks / "slow-finished").write_text("finished its share")
 
 
-def test_a_failing_loader_stops_the_others_at_once(topics, warehouse_server, free_port,
-                                                    monkeypatch, tmp_path):
+def test_a_failing_loader_stops_the_others_at_once(
+    topics, warehouse_server, free_port, monkeypatch, tmp_path
+):
     # Nothing is committed when a loader fails, so the others' work is void: the replay must
     # fail now, with the loader's error, not once every other share is done.
     publish(topics.bootstrap, topics.prefix, mixed_events(600, seed=49))
-    for name, value in worker_env(topics.bootstrap, topics.prefix, warehouse_server,
-                                  free_port(), LIANXI_STREAMS_REPLAY_PROCESSES="2").items():
+    for name, value in worker_env(
+        topics.bootstrap,
+        topics.prefix,
+        warehouse_server,
+        free_port(),
+        LIANXI_STREAMS_REPLAY_PROCESSES="2",
+    ).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("LIANXI_TEST_MARKS", str(tmp_path))
     monkeypatch.setattr(replay_module, "_load_share", _one_loader_fails_the_other_is_slow)

@@ -14,8 +14,13 @@ from tests.streams.events import encode, example_data, make_event, ticket_lifecy
 MAX = 64 * 1024
 
 
-def rec(value: bytes | None, offset: int = 0, topic: str = "lianxi.ticket", partition: int = 0,
-        headers=()) -> Record:
+def rec(
+    value: bytes | None,
+    offset: int = 0,
+    topic: str = "lianxi.ticket",
+    partition: int = 0,
+    headers=(),
+) -> Record:
     return Record(topic, partition, offset, b"k", value, headers)
 
 
@@ -50,10 +55,17 @@ def test_street_is_enriched_from_registry_then_from_the_id_convention():
     data = example_data("lianxi.member.registered") | {"community_id": "c-77-01"}
     data.pop("street_id")
     other = dict(data, member_id="m-2", community_id="c-03-04")
-    batch = prepare("member", [
-        rec(encode(make_event("lianxi.member.registered", data, "a")), topic="lianxi.member"),
-        rec(encode(make_event("lianxi.member.registered", other, "b")), 1, topic="lianxi.member"),
-    ], registry, MAX)
+    batch = prepare(
+        "member",
+        [
+            rec(encode(make_event("lianxi.member.registered", data, "a")), topic="lianxi.member"),
+            rec(
+                encode(make_event("lianxi.member.registered", other, "b")), 1, topic="lianxi.member"
+            ),
+        ],
+        registry,
+        MAX,
+    )
     streets = [dict(zip(batch.columns, r, strict=True))["street_id"] for r in batch.rows]
     assert streets == ["s-09", "s-03"]
 
@@ -61,8 +73,12 @@ def test_street_is_enriched_from_registry_then_from_the_id_convention():
 def test_org_batch_teaches_the_registry_before_later_events():
     registry = OrgRegistry()
     reg = {"community_id": "c-99-01", "street_id": "s-05", "name_zh": "测试社区"}
-    batch = prepare("org", [rec(encode(make_event("lianxi.org.community_registered", reg)),
-                                topic="lianxi.org")], registry, MAX)
+    batch = prepare(
+        "org",
+        [rec(encode(make_event("lianxi.org.community_registered", reg)), topic="lianxi.org")],
+        registry,
+        MAX,
+    )
     assert batch.dead_letters == [] and registry.street_of("c-99-01") == "s-05"
 
 
@@ -71,28 +87,61 @@ def test_org_batch_teaches_the_registry_before_later_events():
     [
         (b"{not json", envelope.NOT_JSON, ""),
         (b"[1, 2]", envelope.INVALID_ENVELOPE, ""),
-        (encode(make_event("lianxi.ticket.opened") | {"type": "lianxi.ticket.exploded"}),
-         envelope.UNKNOWN_TYPE, "type"),
-        (encode(make_event("lianxi.ticket.opened",
-                           example_data("lianxi.ticket.opened") | {"channel": "fax"})),
-         envelope.SCHEMA_VIOLATION, "data.channel"),
-        (encode(make_event("lianxi.ticket.opened") | {"time": "yesterday"}),
-         envelope.INVALID_ENVELOPE, "time"),
+        (
+            encode(make_event("lianxi.ticket.opened") | {"type": "lianxi.ticket.exploded"}),
+            envelope.UNKNOWN_TYPE,
+            "type",
+        ),
+        (
+            encode(
+                make_event(
+                    "lianxi.ticket.opened",
+                    example_data("lianxi.ticket.opened") | {"channel": "fax"},
+                )
+            ),
+            envelope.SCHEMA_VIOLATION,
+            "data.channel",
+        ),
+        (
+            encode(make_event("lianxi.ticket.opened") | {"time": "yesterday"}),
+            envelope.INVALID_ENVELOPE,
+            "time",
+        ),
         (encode(make_event("lianxi.wish.posted")), envelope.WRONG_TOPIC, "type"),
         (b"x" * (MAX + 1), envelope.OVERSIZED, ""),
         # catalogue rules name an envelope attribute but are schema violations (README)
-        (encode(make_event("lianxi.ticket.opened") | {"subject": "t-someone-else"}),
-         envelope.SCHEMA_VIOLATION, "subject"),
-        (encode(make_event("lianxi.ticket.opened")
-                | {"dataschema": contracts.dataschema_for("lianxi.ticket.closed")}),
-         envelope.SCHEMA_VIOLATION, "dataschema"),
+        (
+            encode(make_event("lianxi.ticket.opened") | {"subject": "t-someone-else"}),
+            envelope.SCHEMA_VIOLATION,
+            "subject",
+        ),
+        (
+            encode(
+                make_event("lianxi.ticket.opened")
+                | {"dataschema": contracts.dataschema_for("lianxi.ticket.closed")}
+            ),
+            envelope.SCHEMA_VIOLATION,
+            "dataschema",
+        ),
         # ... unless an attribute is also missing or malformed
-        (encode(make_event("lianxi.ticket.opened") | {"subject": "t-else", "time": "yesterday"}),
-         envelope.INVALID_ENVELOPE, "subject"),
+        (
+            encode(make_event("lianxi.ticket.opened") | {"subject": "t-else", "time": "yesterday"}),
+            envelope.INVALID_ENVELOPE,
+            "subject",
+        ),
     ],
-    ids=["not_json", "not_object", "unknown_type", "bad_enum", "bad_time", "wrong_topic",
-         "oversized", "subject_not_aggregate", "dataschema_of_other_type",
-         "subject_and_bad_time"],
+    ids=[
+        "not_json",
+        "not_object",
+        "unknown_type",
+        "bad_enum",
+        "bad_time",
+        "wrong_topic",
+        "oversized",
+        "subject_not_aggregate",
+        "dataschema_of_other_type",
+        "subject_and_bad_time",
+    ],
 )
 def test_poison_records_become_dead_letters_with_field_and_rule(value, code, field):
     batch = prepare("ticket", [rec(value, 7)], OrgRegistry(), MAX)
@@ -112,17 +161,25 @@ def test_poison_does_not_stop_the_rest_of_the_batch():
 
 def test_binary_mode_cloudevents_are_accepted():
     event = make_event("lianxi.ticket.responded", {"ticket_id": "t-9"})
-    headers = [(f"ce_{k}", str(v).encode()) for k, v in event.items() if k not in
-               ("data", "datacontenttype")] + [("content-type", b"application/json")]
-    batch = prepare("ticket", [rec(json.dumps(event["data"]).encode(), headers=headers)],
-                    OrgRegistry(), MAX)
+    headers = [
+        (f"ce_{k}", str(v).encode())
+        for k, v in event.items()
+        if k not in ("data", "datacontenttype")
+    ] + [("content-type", b"application/json")]
+    batch = prepare(
+        "ticket", [rec(json.dumps(event["data"]).encode(), headers=headers)], OrgRegistry(), MAX
+    )
     assert batch.dead_letters == [] and len(batch.rows) == 1
 
 
 def test_out_of_range_integer_is_a_dead_letter_not_a_failed_insert():
     data = example_data("lianxi.org.unit_linked") | {"party_members": 2**70}
-    batch = prepare("org", [rec(encode(make_event("lianxi.org.unit_linked", data)),
-                                topic="lianxi.org")], OrgRegistry(), MAX)
+    batch = prepare(
+        "org",
+        [rec(encode(make_event("lianxi.org.unit_linked", data)), topic="lianxi.org")],
+        OrgRegistry(),
+        MAX,
+    )
     assert batch.rows == [] and batch.dead_letters[0].rejection.violations[0]["rule"] == "int64"
 
 
@@ -140,7 +197,7 @@ def test_a_batch_extended_chunk_by_chunk_is_the_batch_of_all_its_records():
     whole = prepare("ticket", records, OrgRegistry(), MAX)
     chunked = prepare("ticket", records[:5], OrgRegistry(), MAX)
     for start in (5, 10, 15):
-        chunked.extend(prepare("ticket", records[start:start + 5], OrgRegistry(), MAX))
+        chunked.extend(prepare("ticket", records[start : start + 5], OrgRegistry(), MAX))
     assert chunked.rows == whole.rows and chunked.records == len(records) == 19
     assert [d.record.offset for d in chunked.dead_letters] == [99]
     assert chunked.token == whole.token == dedup_token(records)
@@ -172,8 +229,11 @@ def test_epoch_ms_is_exact_on_both_sides_of_1970():
 
 def _binary(event):
     """A binary-mode CloudEvent: data as the value, the attributes as ce_* headers."""
-    headers = [(f"ce_{k}", str(v).encode()) for k, v in event.items()
-               if k not in ("data", "datacontenttype")] + [("content-type", b"application/json")]
+    headers = [
+        (f"ce_{k}", str(v).encode())
+        for k, v in event.items()
+        if k not in ("data", "datacontenttype")
+    ] + [("content-type", b"application/json")]
     return json.dumps(event["data"], ensure_ascii=False).encode(), headers
 
 
@@ -183,8 +243,13 @@ def test_a_binary_mode_dead_letter_keeps_its_event_headers_for_replay():
     value, headers = _binary(event)
     [dl] = prepare("ticket", [rec(value, 7, headers=headers)], OrgRegistry(), 8).dead_letters
     key, dl_value, dl_headers = deadletters.to_message(dl)
-    row = dict(zip(deadletters.COLUMNS, deadletters.to_row(
-        Record("lianxi.deadletter", 0, 3, key, dl_value, dl_headers)), strict=True))
+    row = dict(
+        zip(
+            deadletters.COLUMNS,
+            deadletters.to_row(Record("lianxi.deadletter", 0, 3, key, dl_value, dl_headers)),
+            strict=True,
+        )
+    )
     assert row["headers"] == {k: v.decode() for k, v in headers}
     assert not any(k.startswith("lianxi-dl-") for k in row["headers"])
     # Replay sends the same headers again (plus where it came from), and the record they
@@ -192,16 +257,22 @@ def test_a_binary_mode_dead_letter_keeps_its_event_headers_for_replay():
     replayed = deadletters.replay_headers(row, original=deadletters.original_headers(row))
     assert sorted(replayed[:-1]) == sorted(headers)
     assert replayed[-1] == (deadletters.H_REPLAYED_FROM, b"lianxi.ticket:0:7")
-    again = prepare("ticket", [rec(dl_value, 8, headers=deadletters.original_headers(row))],
-                    OrgRegistry(), MAX)
+    again = prepare(
+        "ticket", [rec(dl_value, 8, headers=deadletters.original_headers(row))], OrgRegistry(), MAX
+    )
     assert again.dead_letters == [] and len(again.rows) == 1
 
 
 def test_a_structured_dead_letter_has_no_event_headers():
     batch = prepare("ticket", [rec(b"\xffnot json", 1)], OrgRegistry(), MAX)
     key, value, headers = deadletters.to_message(batch.dead_letters[0])
-    row = dict(zip(deadletters.COLUMNS, deadletters.to_row(
-        Record("lianxi.deadletter", 0, 1, key, value, headers)), strict=True))
+    row = dict(
+        zip(
+            deadletters.COLUMNS,
+            deadletters.to_row(Record("lianxi.deadletter", 0, 1, key, value, headers)),
+            strict=True,
+        )
+    )
     assert row["headers"] == {} and deadletters.original_headers(row) == []
 
 
@@ -216,7 +287,9 @@ def test_worker_metrics_count_each_source_and_type_and_bound_the_labels():
     good = [encode(e) for e in ticket_lifecycle(2)]  # 6 events of the hotline's source
     hostile = make_event("lianxi.ticket.opened", example_data("lianxi.ticket.opened"))
     hostile["type"], hostile["source"] = "lianxi.ticket.invented", "\x00" * 500
-    batch = prepare("ticket", [rec(v, i) for i, v in enumerate([*good, encode(hostile)])], OrgRegistry(), MAX)
+    batch = prepare(
+        "ticket", [rec(v, i) for i, v in enumerate([*good, encode(hostile)])], OrgRegistry(), MAX
+    )
     source, kind = json.loads(good[0])["source"], json.loads(good[0])["type"]
     before = value(source=source, type=kind, outcome="loaded", reason="")
     metrics.count_sources(batch)

@@ -26,7 +26,7 @@ KILLS = 10
 def _publish_paced(bootstrap, prefix, events, chunks, pause, done: threading.Event):
     size = -(-len(events) // chunks)
     for i in range(0, len(events), size):
-        publish(bootstrap, prefix, events[i:i + size])
+        publish(bootstrap, prefix, events[i : i + size])
         time.sleep(pause)
     done.set()
 
@@ -59,8 +59,11 @@ def test_kill_9_ten_times_during_a_load_loses_and_duplicates_nothing(
     final, distinct, before_merge = raw_totals(warehouse_server)
     assert final == distinct == N_EVENTS  # no duplicates after dedup
     client = warehouse_server.native()
-    union = " UNION ALL ".join(f"SELECT event_id FROM raw.{t.split('lianxi.')[1]}_events"
-                               for t in topics.names if not t.endswith("deadletter"))
+    union = " UNION ALL ".join(
+        f"SELECT event_id FROM raw.{t.split('lianxi.')[1]}_events"
+        for t in topics.names
+        if not t.endswith("deadletter")
+    )
     loaded = {r[0] for r in client.execute(f"SELECT DISTINCT event_id FROM ({union})")}
     assert loaded == {e["id"] for e in events}  # no gaps
     assert before_merge >= N_EVENTS
@@ -100,10 +103,12 @@ def test_kill_9_with_dead_letters_in_flight_stores_each_event_and_dead_letter_on
 
     def feed():
         for c, i in enumerate(range(0, n_events, size)):
-            poison = [(rng.choice(["ticket", "wish", "org"]), f"not json {c}-{k}".encode())
-                      for k in range(per_chunk)]
+            poison = [
+                (rng.choice(["ticket", "wish", "org"]), f"not json {c}-{k}".encode())
+                for k in range(per_chunk)
+            ]
             poison_values.extend(v for _, v in poison)
-            publish(topics.bootstrap, topics.prefix, events[i:i + size], raw=poison)
+            publish(topics.bootstrap, topics.prefix, events[i : i + size], raw=poison)
             time.sleep(1.5)
         published.set()
 
@@ -123,15 +128,19 @@ def test_kill_9_with_dead_letters_in_flight_stores_each_event_and_dead_letter_on
     client = warehouse_server.client()
 
     def dead_letters():
-        return client.execute("SELECT count(), uniqExact(topic, partition, offset), "
-                              "groupArray(raw_value) FROM raw.dead_letters FINAL")[0]
+        return client.execute(
+            "SELECT count(), uniqExact(topic, partition, offset), "
+            "groupArray(raw_value) FROM raw.dead_letters FINAL"
+        )[0]
 
     expected = len(poison_values)
     wait_until(lambda: dead_letters()[0] >= expected, 120, f"{expected} dead letters")
     count, origins, values = dead_letters()
     assert count == origins == expected  # once each, however often the kills re-sent them
     assert sorted(v.encode() if isinstance(v, str) else v for v in values) == sorted(poison_values)
-    assert client.execute("SELECT countIf(error_code != 'not_json') FROM raw.dead_letters")[0][0] == 0
+    assert (
+        client.execute("SELECT countIf(error_code != 'not_json') FROM raw.dead_letters")[0][0] == 0
+    )
     final, distinct, _ = raw_totals(warehouse_server)
     assert final == distinct == n_events
     assert any(0 < p < n_events for p in progress), progress

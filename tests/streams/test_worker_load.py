@@ -34,33 +34,48 @@ def test_duplicates_and_out_of_order_lifecycles_load_exact_rows(
 
     # staging's way (LIMIT 1 BY source, event_id) agrees with FINAL
     wh = warehouse_server.native()
-    by = wh.execute("SELECT count() FROM (SELECT * FROM raw.ticket_events "
-                    "LIMIT 1 BY source, event_id)")[0][0]
+    by = wh.execute(
+        "SELECT count() FROM (SELECT * FROM raw.ticket_events LIMIT 1 BY source, event_id)"
+    )[0][0]
     expected_tickets = sum(1 for e in events if e["type"].startswith("lianxi.ticket."))
     assert by == expected_tickets
     # street_id filled from community_id where the producer sent only the community
-    assert wh.execute(
-        "SELECT countIf(street_id = '') FROM raw.ticket_events FINAL "
-        "WHERE type = 'lianxi.ticket.opened'")[0][0] == 0
+    assert (
+        wh.execute(
+            "SELECT countIf(street_id = '') FROM raw.ticket_events FINAL "
+            "WHERE type = 'lianxi.ticket.opened'"
+        )[0][0]
+        == 0
+    )
     # per-domain exactness, and each row keeps its Kafka coordinates
     for d in DOMAINS:
         want = sum(1 for e in events if e["type"].split(".")[1] == d)
         got = wh.execute(f"SELECT count() FROM raw.{d}_events FINAL")[0][0]
         assert got == want, d
-        assert wh.execute(f"SELECT countIf(kafka_topic != '{topics.prefix}lianxi.{d}') "
-                          f"FROM raw.{d}_events")[0][0] == 0
+        assert (
+            wh.execute(
+                f"SELECT countIf(kafka_topic != '{topics.prefix}lianxi.{d}') FROM raw.{d}_events"
+            )[0][0]
+            == 0
+        )
 
-    metrics = urllib.request.urlopen(
-        f"http://127.0.0.1:{worker.env['LIANXI_STREAMS_METRICS_PORT']}/metrics", timeout=10
-    ).read().decode()
+    metrics = (
+        urllib.request.urlopen(
+            f"http://127.0.0.1:{worker.env['LIANXI_STREAMS_METRICS_PORT']}/metrics", timeout=10
+        )
+        .read()
+        .decode()
+    )
     assert "lianxi_stream_events_total" in metrics
     assert "lianxi_stream_batch_insert_seconds_bucket" in metrics
 
     # `lianxi status` lag, from the broker: everything committed once it is loaded, and a
     # group that never committed owes every record of the topics.
-    settings = StreamsSettings(kafka_bootstrap=topics.bootstrap,
-                               kafka_topic_prefix=topics.prefix,
-                               streams_group_id=worker.env["LIANXI_STREAMS_GROUP_ID"])
+    settings = StreamsSettings(
+        kafka_bootstrap=topics.bootstrap,
+        kafka_topic_prefix=topics.prefix,
+        streams_group_id=worker.env["LIANXI_STREAMS_GROUP_ID"],
+    )
     wait_until(lambda: consumer_lag(settings)["lag"] == 0, 60, "worker lag 0")
     fresh = consumer_lag(settings.model_copy(update={"streams_group_id": f"{topics.prefix}x"}))
     # the dead-letter topic is read by the same group, so it counts too (nothing on it here)
@@ -81,8 +96,13 @@ def test_poison_messages_go_to_dead_letters_and_replay_after_a_fix(
     poison = [
         ("ticket", b"\x00\x01 not json at all"),
         ("member", json.dumps({"id": "x", "type": "lianxi.member.registered"}).encode()),
-        ("org", encode({k: v for k, v in make_event("lianxi.org.unit_linked").items()
-                        if k != "dataschema"} | {"type": "lianxi.org.exploded"})),
+        (
+            "org",
+            encode(
+                {k: v for k, v in make_event("lianxi.org.unit_linked").items() if k != "dataschema"}
+                | {"type": "lianxi.org.exploded"}
+            ),
+        ),
         ("ticket", encode(long_ticket)),
         ("wish", encode(bad_enum)),
     ]
@@ -95,13 +115,20 @@ def test_poison_messages_go_to_dead_letters_and_replay_after_a_fix(
     wh = warehouse_server.native()
 
     def dead_letters():
-        return wh.execute("SELECT event_id, error_code, error FROM raw.dead_letters FINAL "
-                          "WHERE replayed_at IS NULL")
+        return wh.execute(
+            "SELECT event_id, error_code, error FROM raw.dead_letters FINAL "
+            "WHERE replayed_at IS NULL"
+        )
 
     wait_until(lambda: len(dead_letters()) == 5, 120, "5 dead letters")
     codes = sorted(code for _, code, _ in dead_letters())
-    assert codes == ["invalid_envelope", "not_json", "oversized", "schema_violation",
-                     "unknown_type"]
+    assert codes == [
+        "invalid_envelope",
+        "not_json",
+        "oversized",
+        "schema_violation",
+        "unknown_type",
+    ]
     [errors] = [json.loads(err) for eid, _, err in dead_letters() if eid == "bad-enum-1"]
     assert {"field": "data.category", "rule": "enum"}.items() <= errors[0].items()
     assert raw_totals(warehouse_server)[1] == len(good)
@@ -117,8 +144,9 @@ def test_poison_messages_go_to_dead_letters_and_replay_after_a_fix(
     out = _lianxi(worker.env, "dlq", "replay")
     assert out["replayed"] == 1 and len(out["still_invalid"]) == 4
     wait_for_rows(warehouse_server, len(good) + 1)
-    assert wh.execute("SELECT lengthUTF8(description) FROM raw.ticket_events FINAL "
-                      "WHERE event_id = 'long-1'") == [(2000,)]
+    assert wh.execute(
+        "SELECT lengthUTF8(description) FROM raw.ticket_events FINAL WHERE event_id = 'long-1'"
+    ) == [(2000,)]
     listed = _lianxi_lines(worker.env, "dlq", "list")
     assert len(listed) == 4 and all(row["replayed_at"] is None for row in listed)
     assert len(_lianxi_lines(worker.env, "dlq", "list", "--all")) == 5
@@ -133,8 +161,14 @@ def _run(env, *args):
 
     from tests.streams.harness import LIANXI, ROOT
 
-    done = subprocess.run([LIANXI, *args], env={**os.environ, **env}, cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [LIANXI, *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 

@@ -36,17 +36,23 @@ def test_warehouse_down_30_s_mid_load_pauses_then_catches_up_exactly(
     final, distinct, _ = raw_totals(warehouse_server)
     assert final == distinct == len(events)
     assert worker.alive()
-    metrics = urllib.request.urlopen(
-        f"http://127.0.0.1:{worker.env['LIANXI_STREAMS_METRICS_PORT']}/metrics", timeout=10
-    ).read().decode()
-    retries = [line for line in metrics.splitlines()
-               if line.startswith("lianxi_stream_insert_retries_total ")]
+    metrics = (
+        urllib.request.urlopen(
+            f"http://127.0.0.1:{worker.env['LIANXI_STREAMS_METRICS_PORT']}/metrics", timeout=10
+        )
+        .read()
+        .decode()
+    )
+    retries = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("lianxi_stream_insert_retries_total ")
+    ]
     assert float(retries[0].split()[1]) > 0  # it did wait for the warehouse
     assert worker.terminate() == 0
 
 
-def test_broker_restart_mid_load_gives_exact_counts(private_broker, warehouse_server,
-                                                    make_worker):
+def test_broker_restart_mid_load_gives_exact_counts(private_broker, warehouse_server, make_worker):
     reset_raw(warehouse_server)
     bootstrap = private_broker.bootstrap
     prefix = "restart."

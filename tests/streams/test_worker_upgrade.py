@@ -17,12 +17,8 @@ PARTITIONS = 3
 
 
 def _dead_letter(topic: str, offset: int) -> DeadLetter:
-    rejection = envelope.Rejection(
-        envelope.NOT_JSON, [envelope.violation("", "json", "broken")]
-    )
-    return DeadLetter(
-        Record(topic, 0, offset, b"k", f"not json {offset}".encode()), rejection
-    )
+    rejection = envelope.Rejection(envelope.NOT_JSON, [envelope.violation("", "json", "broken")])
+    return DeadLetter(Record(topic, 0, offset, b"k", f"not json {offset}".encode()), rejection)
 
 
 async def _send(bootstrap: str, topic: str, letters: list[DeadLetter]) -> list[Record]:
@@ -44,9 +40,7 @@ async def _send(bootstrap: str, topic: str, letters: list[DeadLetter]) -> list[R
         await producer.stop()
 
 
-async def _commit(
-    bootstrap: str, group: str, offsets: dict[tuple[str, int], int]
-) -> None:
+async def _commit(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> None:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(
@@ -92,9 +86,7 @@ def test_dead_letters_continue_where_the_former_group_stopped(
 
     # Before the upgrade: 6 dead letters, loaded by the former worker (rows, then its group's
     # commits), and one of them replayed by `lianxi dlq replay` (its row re-inserted, marked).
-    before = asyncio.run(
-        _send(bootstrap, dl_topic, [_dead_letter(origin, i) for i in range(6)])
-    )
+    before = asyncio.run(_send(bootstrap, dl_topic, [_dead_letter(origin, i) for i in range(6)]))
     client = warehouse_server.client()
     columns = ", ".join(f"`{c}`" for c in deadletters.COLUMNS)
     loaded = [deadletters.to_row(r) for r in before]
@@ -109,9 +101,7 @@ def test_dead_letters_continue_where_the_former_group_stopped(
     asyncio.run(_commit(bootstrap, settings.deadletter_group_id, stopped_at))
 
     # During the upgrade (no worker running) 4 more arrive; then this version starts.
-    asyncio.run(
-        _send(bootstrap, dl_topic, [_dead_letter(origin, i) for i in range(6, 10)])
-    )
+    asyncio.run(_send(bootstrap, dl_topic, [_dead_letter(origin, i) for i in range(6, 10)]))
     worker.start()
 
     def stored() -> int:
@@ -126,9 +116,9 @@ def test_dead_letters_continue_where_the_former_group_stopped(
     )
     assert stored() == 10
     assert (
-        client.execute(
-            "SELECT uniqExact(topic, partition, offset) FROM raw.dead_letters FINAL"
-        )[0][0]
+        client.execute("SELECT uniqExact(topic, partition, offset) FROM raw.dead_letters FINAL")[0][
+            0
+        ]
         == 10
     )
     # Not reloaded: the replay mark of the first one is still the row that counts.

@@ -28,9 +28,7 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def wait_for_http(
-    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float
-) -> None:
+def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
     """Until url answers 200; RuntimeError with the log's tail if the process exits or time runs out."""
 
     def answers() -> bool:

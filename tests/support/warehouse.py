@@ -75,9 +75,7 @@ class PrivateWarehouse:
     def url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
 
-    def start(
-        self, *, migrate: bool = True, cli: bool = False, timeout: float = 180.0
-    ) -> Self:
+    def start(self, *, migrate: bool = True, cli: bool = False, timeout: float = 180.0) -> Self:
         """Start the server and return once it answers /ping. migrate: apply the migrations on
         start (`--migrate`); cli: run the console script `lianxi warehouse serve` instead.
         A server that is already running is left as it is (as PrivateBroker.start)."""
@@ -85,13 +83,9 @@ class PrivateWarehouse:
             return self
         for port in (self.http_port, self.native_port):
             if port_taken(port):
-                raise RuntimeError(
-                    f"port {port} is taken: stop whatever holds it first"
-                )
+                raise RuntimeError(f"port {port} is taken: stop whatever holds it first")
         command = (
-            [LIANXI, "warehouse", "serve"]
-            if cli
-            else [sys.executable, "-m", "warehouse.server"]
+            [LIANXI, "warehouse", "serve"] if cli else [sys.executable, "-m", "warehouse.server"]
         )
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
@@ -166,6 +160,4 @@ class PrivateWarehouse:
         self, sql: str | bytes, *, auth: tuple[str, str] | None = ADMIN, **kwargs: Any
     ) -> httpx.Response:
         content = sql.encode() if isinstance(sql, str) else sql
-        return httpx.post(
-            f"{self.url}/", content=content, auth=auth, timeout=120, **kwargs
-        )
+        return httpx.post(f"{self.url}/", content=content, auth=auth, timeout=120, **kwargs)

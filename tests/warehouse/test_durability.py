@@ -8,7 +8,9 @@ def test_acknowledged_inserts_survive_kill_9(private_wh, tmp_path) -> None:
     wh: PrivateWarehouse = private_wh(data_dir).start()
     client = wh.client()
     assert client.command("SELECT getSetting('async_insert')") == "false"
-    client.command("CREATE TABLE raw.durable (id UInt64, note String) ENGINE = MergeTree ORDER BY id")
+    client.command(
+        "CREATE TABLE raw.durable (id UInt64, note String) ENGINE = MergeTree ORDER BY id"
+    )
     acknowledged = 0
     for batch in range(20):
         rows = [(batch * 50 + i, "确认") for i in range(50)]
@@ -20,9 +22,14 @@ def test_acknowledged_inserts_survive_kill_9(private_wh, tmp_path) -> None:
     wh.kill()
 
     again: PrivateWarehouse = private_wh(data_dir).start()
-    assert again.post("SELECT count(), uniqExact(id) FROM raw.durable").text == f"{acknowledged}\t{acknowledged}\n"
+    assert (
+        again.post("SELECT count(), uniqExact(id) FROM raw.durable").text
+        == f"{acknowledged}\t{acknowledged}\n"
+    )
     # Asking for async_insert explicitly still acknowledges only after the flush.
-    again.post("INSERT INTO raw.durable SETTINGS async_insert = 1 VALUES (20000, 'async')").raise_for_status()
+    again.post(
+        "INSERT INTO raw.durable SETTINGS async_insert = 1 VALUES (20000, 'async')"
+    ).raise_for_status()
     again.kill()
     third: PrivateWarehouse = private_wh(data_dir).start()
     assert third.post("SELECT count() FROM raw.durable").text == f"{acknowledged + 1}\n"

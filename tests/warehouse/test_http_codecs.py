@@ -13,10 +13,25 @@ from warehouse.statement import leading_keyword, output_format, split_insert
 @pytest.mark.parametrize(
     ("text", "query", "fmt", "data"),
     [
-        (b"INSERT INTO t (a, b) FORMAT Native\n\n\x01rest", "INSERT INTO t (a, b)", "Native", b"\n\x01rest"),
+        (
+            b"INSERT INTO t (a, b) FORMAT Native\n\n\x01rest",
+            "INSERT INTO t (a, b)",
+            "Native",
+            b"\n\x01rest",
+        ),
         (b"insert into db.t values (1),(2)", "insert into db.t", "Values", b"(1),(2)"),
-        (b"INSERT INTO t SETTINGS x='FORMAT' FORMAT CSV\n1,2\n", "INSERT INTO t SETTINGS x='FORMAT'", "CSV", b"1,2\n"),
-        (b"/* c */ INSERT INTO `we(ird` (`a)`) FORMAT JSONEachRow {\"a\":1}", "/* c */ INSERT INTO `we(ird` (`a)`)", "JSONEachRow", b"{\"a\":1}"),
+        (
+            b"INSERT INTO t SETTINGS x='FORMAT' FORMAT CSV\n1,2\n",
+            "INSERT INTO t SETTINGS x='FORMAT'",
+            "CSV",
+            b"1,2\n",
+        ),
+        (
+            b'/* c */ INSERT INTO `we(ird` (`a)`) FORMAT JSONEachRow {"a":1}',
+            "/* c */ INSERT INTO `we(ird` (`a)`)",
+            "JSONEachRow",
+            b'{"a":1}',
+        ),
         (b"INSERT INTO t FORMAT TSV", "INSERT INTO t", "TSV", b""),
     ],
 )
@@ -26,7 +41,10 @@ def test_split_insert(text: bytes, query: str, fmt: str, data: bytes) -> None:
     assert (header.query, header.fmt, text[header.data_offset :]) == (query, fmt, data)
 
 
-@pytest.mark.parametrize("text", [b"SELECT 1", b"INSERT INTO t SELECT 'FORMAT x'", b"INSERT INTO t WITH 1 AS x SELECT x", b""])
+@pytest.mark.parametrize(
+    "text",
+    [b"SELECT 1", b"INSERT INTO t SELECT 'FORMAT x'", b"INSERT INTO t WITH 1 AS x SELECT x", b""],
+)
 def test_no_inline_data(text: bytes) -> None:
     assert split_insert(text) is None
 
@@ -47,7 +65,10 @@ def test_output_format_and_keyword() -> None:
 @pytest.mark.parametrize("encoding", ["lz4", "zstd", "gzip", "deflate", "br"])
 def test_body_codecs_round_trip_and_limit(encoding: str) -> None:
     data = "联席会议 ".encode() * 5000
-    assert compression.decode_body(compression.encode_body(data, encoding), encoding, len(data)) == data
+    assert (
+        compression.decode_body(compression.encode_body(data, encoding), encoding, len(data))
+        == data
+    )
     with pytest.raises(QueryError) as error:
         compression.decode_body(compression.encode_body(data, encoding), encoding, len(data) - 1)
     assert error.value.code == 229
@@ -69,6 +90,21 @@ def test_choose_encoding_prefers_cheap_codecs() -> None:
     assert compression.choose_encoding("xz") is None
 
 
-@pytest.mark.parametrize(("code", "status"), [(62, 400), (60, 404), (81, 404), (115, 404), (516, 401), (497, 403), (164, 403), (229, 413), (202, 503), (159, 408), (1, 500)])
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (62, 400),
+        (60, 404),
+        (81, 404),
+        (115, 404),
+        (516, 401),
+        (497, 403),
+        (164, 403),
+        (229, 413),
+        (202, 503),
+        (159, 408),
+        (1, 500),
+    ],
+)
 def test_http_status_of_codes(code: int, status: int) -> None:
     assert http_status(code) == status

@@ -36,20 +36,26 @@ def assert_still_serving(wh: PrivateWarehouse) -> None:
         (b"SELECT 1", {"Content-Encoding": "snappy-ish"}, 400, 89),
     ],
 )
-def test_bad_requests_get_clean_errors(wh: PrivateWarehouse, body: bytes, headers: dict[str, str], status: int, code: int) -> None:
+def test_bad_requests_get_clean_errors(
+    wh: PrivateWarehouse, body: bytes, headers: dict[str, str], status: int, code: int
+) -> None:
     assert_error(wh.post(body, headers=headers), status, code)
     assert_still_serving(wh)
 
 
 def test_unknown_setting_and_wrong_password(wh: PrivateWarehouse) -> None:
-    assert_error(httpx.post(f"{wh.url}/?no_such_setting_here=1", content=b"SELECT 1", auth=ADMIN), 404, 115)
+    assert_error(
+        httpx.post(f"{wh.url}/?no_such_setting_here=1", content=b"SELECT 1", auth=ADMIN), 404, 115
+    )
     assert_error(wh.post("SELECT 1", auth=("lianxi_admin", "wrong")), 401, 516)
     assert_error(wh.post("SELECT 1", auth=("nobody", "x")), 401, 516)
     assert_still_serving(wh)
 
 
 def test_failed_inserts_write_nothing(wh: PrivateWarehouse, db: str) -> None:
-    wh.post(f"CREATE TABLE {db}.t (a UInt32, b String) ENGINE = MergeTree ORDER BY a").raise_for_status()
+    wh.post(
+        f"CREATE TABLE {db}.t (a UInt32, b String) ENGINE = MergeTree ORDER BY a"
+    ).raise_for_status()
     good = "".join(f"{i},x{i}\n" for i in range(1000))
     # A bad row at the end of an otherwise valid body: the whole insert fails.
     response = wh.post(f"INSERT INTO {db}.t FORMAT CSV\n{good}oops,not-a-number\n")
@@ -65,7 +71,8 @@ def test_failed_inserts_write_nothing(wh: PrivateWarehouse, db: str) -> None:
 
 def test_multipart_form_query_and_parameters(wh: PrivateWarehouse) -> None:
     response = httpx.post(
-        f"{wh.url}/", auth=ADMIN,
+        f"{wh.url}/",
+        auth=ADMIN,
         files={"query": (None, "SELECT {a:UInt32} * 2"), "param_a": (None, "21")},
     )
     assert response.text == "42\n"
@@ -90,9 +97,13 @@ def test_native_compressed_request_and_response(wh: PrivateWarehouse) -> None:
     response = httpx.post(f"{wh.url}/?decompress=1", content=body, auth=ADMIN)
     assert response.text == "42\n"
     # Corrupt checksum → clean error.
-    assert_error(httpx.post(f"{wh.url}/?decompress=1", content=b"\x00" * 16 + block, auth=ADMIN), 400, 271)
+    assert_error(
+        httpx.post(f"{wh.url}/?decompress=1", content=b"\x00" * 16 + block, auth=ADMIN), 400, 271
+    )
 
-    response = httpx.post(f"{wh.url}/?compress=1", content=b"SELECT number FROM numbers(5)", auth=ADMIN)
+    response = httpx.post(
+        f"{wh.url}/?compress=1", content=b"SELECT number FROM numbers(5)", auth=ADMIN
+    )
     stream = BytesIO(response.content)
     checksum = read_binary_uint128(stream)
     method = read_binary_uint8(stream)
@@ -102,17 +113,28 @@ def test_native_compressed_request_and_response(wh: PrivateWarehouse) -> None:
 
 def test_oversized_body_is_refused_and_nothing_written(wh_limits: PrivateWarehouse) -> None:
     wh = wh_limits
-    wh.post("CREATE TABLE IF NOT EXISTS default.big (a UInt64) ENGINE = MergeTree ORDER BY a").raise_for_status()
+    wh.post(
+        "CREATE TABLE IF NOT EXISTS default.big (a UInt64) ENGINE = MergeTree ORDER BY a"
+    ).raise_for_status()
     rows = "".join(f"{i}\n" for i in range(50000)).encode()  # ~290 KB > 64 KiB
     assert_error(wh.post(b"INSERT INTO default.big FORMAT TSV\n" + rows), 413, 229)
     # The same limit after decompression: a small gzip body that inflates past it.
-    assert_error(wh.post(gzip.compress(b"INSERT INTO default.big FORMAT TSV\n" + rows), headers={"Content-Encoding": "gzip"}), 413, 229)
+    assert_error(
+        wh.post(
+            gzip.compress(b"INSERT INTO default.big FORMAT TSV\n" + rows),
+            headers={"Content-Encoding": "gzip"},
+        ),
+        413,
+        229,
+    )
 
     def chunks():  # chunked, no Content-Length: the server counts as it reads
         for _ in range(100):
             yield b"0\n" * 1000
 
-    response = httpx.post(f"{wh.url}/?query=INSERT%20INTO%20default.big%20FORMAT%20TSV", content=chunks(), auth=ADMIN)
+    response = httpx.post(
+        f"{wh.url}/?query=INSERT%20INTO%20default.big%20FORMAT%20TSV", content=chunks(), auth=ADMIN
+    )
     assert_error(response, 413, 229)
     assert wh.post("SELECT count() FROM default.big").text == "0\n"
     assert_still_serving(wh)
@@ -121,7 +143,16 @@ def test_oversized_body_is_refused_and_nothing_written(wh_limits: PrivateWarehou
 def test_max_execution_time_is_enforced_and_cannot_be_lifted(wh_limits: PrivateWarehouse) -> None:
     slow = "SELECT sleepEachRow(0.5) FROM numbers(20) SETTINGS max_block_size = 1"
     assert_error(wh_limits.post(slow), 408, 159)
-    assert_error(httpx.post(f"{wh_limits.url}/?max_execution_time=100", content=slow.encode(), auth=ADMIN, timeout=60), 408, 159)
+    assert_error(
+        httpx.post(
+            f"{wh_limits.url}/?max_execution_time=100",
+            content=slow.encode(),
+            auth=ADMIN,
+            timeout=60,
+        ),
+        408,
+        159,
+    )
     assert wh_limits.post("SELECT getSetting('max_execution_time')").text == "3\n"
 
 
@@ -160,7 +191,9 @@ def test_cancel_by_query_id_via_kill_query_from_another_request(wh: PrivateWareh
 
     def run() -> None:
         result["r"] = httpx.post(
-            f"{wh.url}/?query_id={query_id}", auth=ADMIN, timeout=120,
+            f"{wh.url}/?query_id={query_id}",
+            auth=ADMIN,
+            timeout=120,
             content=b"SELECT count() FROM numbers(100000000000) WHERE NOT ignore(sipHash64(number))",
         )
 
@@ -169,14 +202,18 @@ def test_cancel_by_query_id_via_kill_query_from_another_request(wh: PrivateWareh
     wait_until_running(wh, "sipHash64(number))")
     duplicate = httpx.post(f"{wh.url}/?query_id={query_id}", content=b"SELECT 1", auth=ADMIN)
     assert_error(duplicate, 500, 216)
-    killed = wh.post("KILL QUERY WHERE query_id != '' AND query LIKE '%sipHash64(number)%' AND query NOT LIKE '%KILL%' SYNC")
+    killed = wh.post(
+        "KILL QUERY WHERE query_id != '' AND query LIKE '%sipHash64(number)%' AND query NOT LIKE '%KILL%' SYNC"
+    )
     assert killed.status_code == 200
     thread.join(60)
     assert result["r"].headers["x-clickhouse-exception-code"] == "394"
 
 
 def test_sixteen_concurrent_clients_mix_reads_and_writes(wh: PrivateWarehouse, db: str) -> None:
-    wh.post(f"CREATE TABLE {db}.ev (client UInt8, seq UInt32, body String) ENGINE = MergeTree ORDER BY (client, seq)").raise_for_status()
+    wh.post(
+        f"CREATE TABLE {db}.ev (client UInt8, seq UInt32, body String) ENGINE = MergeTree ORDER BY (client, seq)"
+    ).raise_for_status()
     batches, batch_rows = 10, 200
 
     def client_work(n: int) -> int:
@@ -189,7 +226,10 @@ def test_sixteen_concurrent_clients_mix_reads_and_writes(wh: PrivateWarehouse, d
                 continue
             rows = [(n, b * batch_rows + i, f"事件{i}") for i in range(batch_rows)]
             client.insert(f"{db}.ev", rows, column_names=["client", "seq", "body"])
-            reads += client.query(f"SELECT count() FROM {db}.ev WHERE client = {n}").result_rows[0][0] == (b + 1) * batch_rows
+            reads += (
+                client.query(f"SELECT count() FROM {db}.ev WHERE client = {n}").result_rows[0][0]
+                == (b + 1) * batch_rows
+            )
         return reads
 
     with ThreadPoolExecutor(16) as pool:
@@ -198,7 +238,10 @@ def test_sixteen_concurrent_clients_mix_reads_and_writes(wh: PrivateWarehouse, d
     # Every writer saw each of its own inserts at once (synchronous inserts).
     assert all(results[n] == batches for n in writers)
     expected = len(writers) * batches * batch_rows
-    assert wh.post(f"SELECT count(), uniqExact(client, seq) FROM {db}.ev").text == f"{expected}\t{expected}\n"
+    assert (
+        wh.post(f"SELECT count(), uniqExact(client, seq) FROM {db}.ev").text
+        == f"{expected}\t{expected}\n"
+    )
 
 
 def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:
@@ -206,7 +249,9 @@ def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:
     result: dict[str, httpx.Response] = {}
 
     def run() -> None:
-        result["r"] = wh.post("SELECT sum(sleepEachRow(0.5)) AS in_flight FROM numbers(4) SETTINGS max_block_size = 1")
+        result["r"] = wh.post(
+            "SELECT sum(sleepEachRow(0.5)) AS in_flight FROM numbers(4) SETTINGS max_block_size = 1"
+        )
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -220,7 +265,9 @@ def test_graceful_shutdown_finishes_in_flight_queries(private_wh) -> None:
 
 def test_client_hangup_cancels_a_running_select(wh: PrivateWarehouse) -> None:
     marker = f"hangup_{uuid.uuid4().hex[:8]}"
-    sql = f"SELECT count() AS {marker} FROM numbers(100000000000) WHERE NOT ignore(sipHash64(number))"
+    sql = (
+        f"SELECT count() AS {marker} FROM numbers(100000000000) WHERE NOT ignore(sipHash64(number))"
+    )
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(f"{wh.url}/", content=sql.encode(), auth=ADMIN, timeout=1.5)
     probe = f"SELECT count() FROM system.processes WHERE query LIKE '%{marker} FROM%' AND query NOT LIKE '%system.processes%'"

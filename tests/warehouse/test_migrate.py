@@ -13,7 +13,10 @@ from warehouse.migrate import apply_migrations, discover, http_runner, split_sta
 
 def test_split_statements_respects_quotes_and_comments() -> None:
     sql = "-- a; comment\nCREATE TABLE a (s String DEFAULT ';') ENGINE = Memory;\n/* ; */ SELECT 'x;y';\n  ;\n"
-    assert split_statements(sql) == ["CREATE TABLE a (s String DEFAULT ';') ENGINE = Memory", "SELECT 'x;y'"]
+    assert split_statements(sql) == [
+        "CREATE TABLE a (s String DEFAULT ';') ENGINE = Memory",
+        "SELECT 'x;y'",
+    ]
 
 
 def test_discover_orders_by_file_name() -> None:
@@ -25,7 +28,9 @@ def test_discover_orders_by_file_name() -> None:
 def test_migrations_apply_once_in_order(wh_limits: PrivateWarehouse, tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()
-    (folder / "20990101000000_create_mig_db.sql").write_text("CREATE DATABASE IF NOT EXISTS mig_test;\n")
+    (folder / "20990101000000_create_mig_db.sql").write_text(
+        "CREATE DATABASE IF NOT EXISTS mig_test;\n"
+    )
     (folder / "20990101000100_create_mig_table.sql").write_text(
         "CREATE TABLE IF NOT EXISTS mig_test.t (a UInt8) ENGINE = MergeTree ORDER BY a;\n"
         "INSERT INTO mig_test.t VALUES (1);\n"
@@ -50,12 +55,22 @@ def test_lianxi_warehouse_migrate_cli(wh: PrivateWarehouse) -> None:
         "LIANXI_WAREHOUSE_NATIVE_PORT": str(wh.native_port),
     }
     lianxi = LIANXI
-    out = subprocess.run([lianxi, "warehouse", "migrate"], check=False, env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
+    out = subprocess.run(
+        [lianxi, "warehouse", "migrate"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert out.returncode == 0, out.stderr
     # The session fixture started with --migrate, so everything is already there.
     *migrations, users = out.stdout.splitlines()
     assert all(line.startswith("up to date") for line in migrations)
-    assert users == "users bound to their roles"  # the embedded server accepts the binding it already has
+    assert (
+        users == "users bound to their roles"
+    )  # the embedded server accepts the binding it already has
     assert "20261125000000_create_databases.sql" in out.stdout
     databases = set(wh.post("SELECT name FROM system.databases").text.split())
     assert {"raw", "staging", "intermediate", "marts"} <= databases
@@ -65,7 +80,12 @@ def test_lianxi_warehouse_migrate_cli(wh: PrivateWarehouse) -> None:
 
 def test_lianxi_warehouse_serve_migrates_serves_and_stops_cleanly(private_wh) -> None:
     wh = private_wh(LIANXI_WAREHOUSE_NATIVE_ENABLED="false").start(cli=True)
-    assert wh.post("SELECT count() FROM system.databases WHERE name IN ('raw', 'staging', 'intermediate', 'marts')").text == "4\n"
+    assert (
+        wh.post(
+            "SELECT count() FROM system.databases WHERE name IN ('raw', 'staging', 'intermediate', 'marts')"
+        ).text
+        == "4\n"
+    )
     assert wh.stop() == 0
 
 
@@ -126,4 +146,7 @@ def test_a_contract_gaining_a_field_migrates_a_loaded_raw_table(
     ).json()["data"]
     assert [tuple(c) for c in columns] == wanted
     assert wh.post(select).text == rows_before  # same rows, same values
-    assert wh.post("SELECT countIf(escalation_note IS NULL), count() FROM raw.ticket_events").text == "20\t20\n"
+    assert (
+        wh.post("SELECT countIf(escalation_note IS NULL), count() FROM raw.ticket_events").text
+        == "20\t20\n"
+    )

@@ -69,8 +69,12 @@ def driver_block(revision: int, rows: int = 3) -> bytes:
     context = Context()
     context.server_info = ServerInfo("ClickHouse", 26, 9, 2, revision, "UTC", "x", revision)
     context.settings = {}
-    context.client_settings = {"strings_as_bytes": False, "strings_encoding": "utf-8", "use_numpy": False,
-                               "input_format_null_as_default": False}
+    context.client_settings = {
+        "strings_as_bytes": False,
+        "strings_encoding": "utf-8",
+        "use_numpy": False,
+        "input_format_null_as_default": False,
+    }
     sink = _Sink()
     block = RowOrientedBlock([(n, t) for n, t, _ in COLUMNS], [[v for _, _, v in COLUMNS]] * rows)
     BlockOutputStream(BufferedSocketWriter(sink, 1 << 20), context).write(block)
@@ -135,12 +139,20 @@ def test_driver_compressed_frame_is_readable() -> None:
     from clickhouse_driver.streams.compressed import CompressedBlockOutputStream
 
     context = Context()
-    context.server_info = ServerInfo("ClickHouse", 26, 9, 2, SERVER_REVISION, "UTC", "x", SERVER_REVISION)
+    context.server_info = ServerInfo(
+        "ClickHouse", 26, 9, 2, SERVER_REVISION, "UTC", "x", SERVER_REVISION
+    )
     context.settings = {}
-    context.client_settings = {"strings_as_bytes": False, "strings_encoding": "utf-8", "use_numpy": False}
+    context.client_settings = {
+        "strings_as_bytes": False,
+        "strings_encoding": "utf-8",
+        "use_numpy": False,
+    }
     sink = _Sink()
     block = RowOrientedBlock([("s", "String")], [["abc"], ["de"]])
-    CompressedBlockOutputStream(Compressor, 1 << 20, BufferedSocketWriter(sink, 1 << 20), context).write(block)
+    CompressedBlockOutputStream(
+        Compressor, 1 << 20, BufferedSocketWriter(sink, 1 << 20), context
+    ).write(block)
     plain = read_frame(Reader(bytes(sink.data)))
     assert read_block(Reader(plain), SERVER_REVISION, wire=True).rows == 2
 
@@ -179,7 +191,11 @@ def test_low_cardinality_prefix_comes_before_array_offsets() -> None:
 def test_empty_block_encodes_like_the_driver_end_marker() -> None:
     empty = Block(0, [])
     assert empty.empty
-    assert read_block(Reader(b"".join(encode_block(empty, SERVER_REVISION, wire=True))), SERVER_REVISION, wire=True).empty
+    assert read_block(
+        Reader(b"".join(encode_block(empty, SERVER_REVISION, wire=True))),
+        SERVER_REVISION,
+        wire=True,
+    ).empty
     header = Block(2, [Column("a", "UInt8", b"\x01\x02")]).header()
     assert header.rows == 0 and header.columns[0].data == b""
 
@@ -203,11 +219,16 @@ def test_parameters_are_unquoted() -> None:
 def test_statements() -> None:
     target = statements.insert_target("/* dbt */ INSERT INTO raw.`t x` (a, `b c`) VALUES")
     assert target == statements.InsertTarget("raw.`t x`", ("a", "b c"))
-    assert statements.insert_target("insert into t format Native") == statements.InsertTarget("t", None)
+    assert statements.insert_target("insert into t format Native") == statements.InsertTarget(
+        "t", None
+    )
     assert statements.insert_target("INSERT INTO t VALUES (1)") is None
     assert statements.insert_target("INSERT INTO t SELECT 1") is None
     assert statements.use_database("USE `marts`") == "marts"
-    assert statements.set_assignments("SET max_threads = 1, x = 'a'") == {"max_threads": "1", "x": "a"}
+    assert statements.set_assignments("SET max_threads = 1, x = 'a'") == {
+        "max_threads": "1",
+        "x": "a",
+    }
     assert statements.set_assignments("SELECT 1") is None
     assert statements.without_format("SELECT 1 FORMAT TabSeparated") == "SELECT 1"
     assert statements.without_format("SELECT 'FORMAT x'") == "SELECT 'FORMAT x'"
@@ -216,7 +237,9 @@ def test_statements() -> None:
 
 
 def test_header_block_of_low_cardinality_has_no_prefix() -> None:
-    header = Block(0, [Column("lc", "LowCardinality(String)", b""), Column("a", "Array(String)", b"")])
+    header = Block(
+        0, [Column("lc", "LowCardinality(String)", b""), Column("a", "Array(String)", b"")]
+    )
     data = b"".join(encode_block(header, SERVER_REVISION, wire=True)) + b"\x05"
     reader = Reader(data)
     assert read_block(reader, SERVER_REVISION, wire=True).columns == header.columns

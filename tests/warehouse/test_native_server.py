@@ -74,12 +74,25 @@ def all_types_rows(n: int) -> list[tuple]:
     for i in range(n):
         rows.append(
             (
-                i % 256, 2**63 + i, -i, -(2**40) - i, 0.5, i / 3,
-                Decimal(f"{i}.1234"), f"事件{i}", ("street", "community")[i % 2],
-                None if i % 3 == 0 else f"n{i}", None if i % 2 else i,
-                date(2026, 1, 1 + i % 28), datetime(2026, 11, 25, 9, 0, i % 60, 123000, tzinfo=UTC),
-                uuid.UUID(int=i + 1), [f"t{j}" for j in range(i % 4)], [None, 1.5][: i % 3],
-                {f"k{j}": j for j in range(i % 3)}, bool(i % 2), ("open", "closed")[i % 2],
+                i % 256,
+                2**63 + i,
+                -i,
+                -(2**40) - i,
+                0.5,
+                i / 3,
+                Decimal(f"{i}.1234"),
+                f"事件{i}",
+                ("street", "community")[i % 2],
+                None if i % 3 == 0 else f"n{i}",
+                None if i % 2 else i,
+                date(2026, 1, 1 + i % 28),
+                datetime(2026, 11, 25, 9, 0, i % 60, 123000, tzinfo=UTC),
+                uuid.UUID(int=i + 1),
+                [f"t{j}" for j in range(i % 4)],
+                [None, 1.5][: i % 3],
+                {f"k{j}": j for j in range(i % 3)},
+                bool(i % 2),
+                ("open", "closed")[i % 2],
                 ["a", "b"][: i % 3],
             )
         )
@@ -99,12 +112,17 @@ def test_select_and_insert_every_warehouse_type(server: NativeEndpoint, db: str)
 
 def test_insert_with_column_list_and_columnar(server: NativeEndpoint, db: str) -> None:
     client = server.client()
-    client.execute(f"CREATE TABLE {db}.t (a UInt32, b String DEFAULT 'd', c UInt32 MATERIALIZED a * 2) "
-                   "ENGINE = MergeTree ORDER BY a")
+    client.execute(
+        f"CREATE TABLE {db}.t (a UInt32, b String DEFAULT 'd', c UInt32 MATERIALIZED a * 2) "
+        "ENGINE = MergeTree ORDER BY a"
+    )
     client.execute(f"INSERT INTO {db}.t (a) VALUES", [(1,), (2,)])
     client.execute(f"INSERT INTO {db}.t (b, a) VALUES", [["x", "y"], [3, 4]], columnar=True)
     assert client.execute(f"SELECT a, b, c FROM {db}.t ORDER BY a") == [
-        (1, "d", 2), (2, "d", 4), (3, "x", 6), (4, "y", 8)
+        (1, "d", 2),
+        (2, "d", 4),
+        (3, "x", 6),
+        (4, "y", 8),
     ]
 
 
@@ -115,9 +133,16 @@ def test_long_insert_is_written_in_several_engine_statements(private_wh) -> None
     client.execute("CREATE TABLE default.big (n UInt32, s String) ENGINE = MergeTree ORDER BY n")
     client.execute("SYSTEM STOP MERGES default.big")  # so every engine INSERT stays one part
     rows = [(i, f"row-{i:08d}") for i in range(60_000)]
-    assert client.execute("INSERT INTO default.big VALUES", rows, settings={"insert_block_size": 1000}) == 60_000
-    assert client.execute("SELECT count(), sum(n), uniqExact(s) FROM default.big") == [(60_000, sum(range(60_000)), 60_000)]
-    ((parts,),) = client.execute("SELECT count() FROM system.parts WHERE database = 'default' AND table = 'big' AND active")
+    assert (
+        client.execute("INSERT INTO default.big VALUES", rows, settings={"insert_block_size": 1000})
+        == 60_000
+    )
+    assert client.execute("SELECT count(), sum(n), uniqExact(s) FROM default.big") == [
+        (60_000, sum(range(60_000)), 60_000)
+    ]
+    ((parts,),) = client.execute(
+        "SELECT count() FROM system.parts WHERE database = 'default' AND table = 'big' AND active"
+    )
     # 60 blocks of ~17 KB: one engine INSERT per ~4 blocks, neither one for all nor one per block.
     assert 1 < parts < 60
     wh.stop()
@@ -131,31 +156,47 @@ def test_insert_into_unknown_column_is_an_error(server: NativeEndpoint, db: str)
     assert info.value.code == 16
 
 
-def test_insert_the_table_refuses_is_an_error_not_a_silent_loss(server: NativeEndpoint, db: str) -> None:
+def test_insert_the_table_refuses_is_an_error_not_a_silent_loss(
+    server: NativeEndpoint, db: str
+) -> None:
     # chdb's streaming inserter reported success for rows the table refused at write time
     # (here: one block over more than max_partitions_per_insert_block months); an
     # acknowledged INSERT must be in the table, a refused one must say why.
     client = server.client(compression="lz4")
-    client.execute(f"CREATE TABLE {db}.t (d Date, x UInt32) ENGINE = MergeTree "
-                   "PARTITION BY toYYYYMM(d) ORDER BY x")
+    client.execute(
+        f"CREATE TABLE {db}.t (d Date, x UInt32) ENGINE = MergeTree "
+        "PARTITION BY toYYYYMM(d) ORDER BY x"
+    )
     rows = [(date(2020 + i // 12, i % 12 + 1, 1), i) for i in range(101)]
     with pytest.raises(ServerException) as info:
         client.execute(f"INSERT INTO {db}.t (d, x) VALUES", rows)
     assert info.value.code == 252  # TOO_MANY_PARTS
     assert client.execute(f"SELECT count() FROM {db}.t") == [(0,)]
-    client.execute(f"INSERT INTO {db}.t (d, x) VALUES", rows,
-                   settings={"max_partitions_per_insert_block": 0})
+    client.execute(
+        f"INSERT INTO {db}.t (d, x) VALUES", rows, settings={"max_partitions_per_insert_block": 0}
+    )
     assert client.execute(f"SELECT count() FROM {db}.t") == [(101,)]
     # The HTTP path shares the engine's INSERT: the same refusal, as an HTTP error.
     body = "".join(f"{d.isoformat()},{x}\n" for d, x in rows)
-    reply = httpx.post(f"{server.wh.url}/", params={"query": f"INSERT INTO {db}.t (d, x) FORMAT CSV"},
-                       content=body.encode(), auth=(ADMIN_USER, ADMIN_PASSWORD), timeout=60)
+    reply = httpx.post(
+        f"{server.wh.url}/",
+        params={"query": f"INSERT INTO {db}.t (d, x) FORMAT CSV"},
+        content=body.encode(),
+        auth=(ADMIN_USER, ADMIN_PASSWORD),
+        timeout=60,
+    )
     assert reply.status_code >= 400 and "TOO_MANY_PARTS" in reply.text
     assert client.execute(f"SELECT count() FROM {db}.t") == [(101,)]
     # SETTINGS inside the INSERT text still apply (they go after the spooled FROM INFILE).
-    reply = httpx.post(f"{server.wh.url}/", params={
-        "query": f"INSERT INTO {db}.t (d, x) SETTINGS max_partitions_per_insert_block = 0 FORMAT CSV"},
-        content=body.encode(), auth=(ADMIN_USER, ADMIN_PASSWORD), timeout=60)
+    reply = httpx.post(
+        f"{server.wh.url}/",
+        params={
+            "query": f"INSERT INTO {db}.t (d, x) SETTINGS max_partitions_per_insert_block = 0 FORMAT CSV"
+        },
+        content=body.encode(),
+        auth=(ADMIN_USER, ADMIN_PASSWORD),
+        timeout=60,
+    )
     assert reply.status_code == 200, reply.text
     assert client.execute(f"SELECT count() FROM {db}.t") == [(202,)]
 
@@ -168,7 +209,9 @@ def test_empty_result_still_has_column_types(server: NativeEndpoint) -> None:
 def test_settings_are_applied(server: NativeEndpoint) -> None:
     client = server.client(settings={"max_threads": 3})
     assert client.execute("SELECT getSetting('max_threads')") == [(3,)]
-    assert client.execute("SELECT getSetting('max_block_size')", settings={"max_block_size": 1234}) == [(1234,)]
+    assert client.execute(
+        "SELECT getSetting('max_block_size')", settings={"max_block_size": 1234}
+    ) == [(1234,)]
     client.execute("SET max_block_size = 777")
     assert client.execute("SELECT getSetting('max_block_size')") == [(777,)]
     # Like ClickHouse: unknown settings are ignored unless the client marks them important.
@@ -195,7 +238,9 @@ def test_use_switches_database(server: NativeEndpoint, db: str) -> None:
     ("query", "code"),
     [("SELECT * FROM no_such_table_xyz", 60), ("SELEKT 1", 62), ("SELECT throwIf(1)", 395)],
 )
-def test_server_exceptions_carry_codes_and_keep_the_connection(server: NativeEndpoint, query: str, code: int) -> None:
+def test_server_exceptions_carry_codes_and_keep_the_connection(
+    server: NativeEndpoint, query: str, code: int
+) -> None:
     client = server.client()
     with pytest.raises(ServerException) as info:
         client.execute(query)
@@ -229,7 +274,9 @@ def test_execute_iter_streams_a_million_rows_in_blocks(server: NativeEndpoint) -
     client = server.client()
     total = 0
     count = 0
-    for (number,) in client.execute_iter("SELECT number FROM numbers(1000000)", settings={"max_block_size": 65536}):
+    for (number,) in client.execute_iter(
+        "SELECT number FROM numbers(1000000)", settings={"max_block_size": 65536}
+    ):
         total += number
         count += 1
     assert count == 1_000_000 and total == 999_999 * 1_000_000 // 2
@@ -259,7 +306,9 @@ def test_query_parameters(server: NativeEndpoint, server_side: bool) -> None:
 def test_cancel_stops_a_running_query(server: NativeEndpoint) -> None:
     client = server.client()
     # About 1000 s if nothing stopped it: one row per block, one second per row.
-    client.execute_with_progress("SELECT sleepEachRow(1) FROM numbers(1000) SETTINGS max_block_size = 1")
+    client.execute_with_progress(
+        "SELECT sleepEachRow(1) FROM numbers(1000) SETTINGS max_block_size = 1"
+    )
     client.cancel()
     assert client.execute("SELECT 8") == [(8,)]
 
@@ -268,7 +317,9 @@ def test_ping_and_cancel(server: NativeEndpoint) -> None:
     client = server.client()
     client.connection.connect()
     assert client.connection.ping()
-    rows = client.execute_iter("SELECT number FROM numbers(5000000)", settings={"max_block_size": 1000})
+    rows = client.execute_iter(
+        "SELECT number FROM numbers(5000000)", settings={"max_block_size": 1000}
+    )
     next(iter(rows))
     client.cancel()
     assert client.execute("SELECT 7") == [(7,)]
@@ -276,7 +327,9 @@ def test_ping_and_cancel(server: NativeEndpoint) -> None:
 
 def test_authentication_and_rights(server: NativeEndpoint, db: str) -> None:
     with pytest.raises(ServerException) as info:
-        Client("127.0.0.1", port=server.port, user="lianxi_reader", password="wrong").execute("SELECT 1")
+        Client("127.0.0.1", port=server.port, user="lianxi_reader", password="wrong").execute(
+            "SELECT 1"
+        )
     assert info.value.code == 516
     table = f"raw.{db}_t"  # the analyst reads the platform's databases, not a test's own
     server.client().execute(f"CREATE TABLE {table} (a UInt8) ENGINE = Memory")
@@ -292,7 +345,9 @@ def test_authentication_and_rights(server: NativeEndpoint, db: str) -> None:
 
 
 def test_sixteen_concurrent_clients_mix_reads_and_writes(server: NativeEndpoint, db: str) -> None:
-    server.client().execute(f"CREATE TABLE {db}.t (worker UInt8, n UInt32, s String) ENGINE = MergeTree ORDER BY (worker, n)")
+    server.client().execute(
+        f"CREATE TABLE {db}.t (worker UInt8, n UInt32, s String) ENGINE = MergeTree ORDER BY (worker, n)"
+    )
     errors: list[BaseException] = []
     rounds = 10
 
@@ -300,7 +355,10 @@ def test_sixteen_concurrent_clients_mix_reads_and_writes(server: NativeEndpoint,
         try:
             client = server.client(compression="lz4" if worker % 2 else False)
             for r in range(rounds):
-                client.execute(f"INSERT INTO {db}.t VALUES", [(worker, r * 100 + i, f"w{worker}") for i in range(100)])
+                client.execute(
+                    f"INSERT INTO {db}.t VALUES",
+                    [(worker, r * 100 + i, f"w{worker}") for i in range(100)],
+                )
                 (count,) = client.execute(f"SELECT count() FROM {db}.t WHERE worker = {worker}")[0]
                 assert count == (r + 1) * 100
                 assert len(client.execute("SELECT number FROM numbers(20000)")) == 20000
@@ -314,7 +372,9 @@ def test_sixteen_concurrent_clients_mix_reads_and_writes(server: NativeEndpoint,
     for t in threads:
         t.join()
     assert not errors, errors
-    assert server.client().execute(f"SELECT count(), uniqExact(worker) FROM {db}.t") == [(16 * rounds * 100, 16)]
+    assert server.client().execute(f"SELECT count(), uniqExact(worker) FROM {db}.t") == [
+        (16 * rounds * 100, 16)
+    ]
 
 
 # --- bad input ----------------------------------------------------------------------
@@ -332,8 +392,14 @@ def _raw_exchange(port: int, payload: bytes) -> bytes:
 
 def _hello(user: str = ADMIN_USER, password: str = ADMIN_PASSWORD, revision: int = 54468) -> bytes:
     return (
-        varint(0) + string("probe") + varint(1) + varint(0) + varint(revision)
-        + string("") + string(user) + string(password)
+        varint(0)
+        + string("probe")
+        + varint(1)
+        + varint(0)
+        + varint(revision)
+        + string("")
+        + string(user)
+        + string(password)
     )
 
 
@@ -368,12 +434,24 @@ ADDENDUM = string("")
         (b"\x00\x05pro", 32),  # truncated Hello
         (_hello() + ADDENDUM + varint(99), 101),  # unknown packet type
         (_hello() + ADDENDUM + varint(2) + string("") + b"\xff" * 20, 117),  # Data outside a query
-        (_hello() + ADDENDUM + varint(1) + string("q") + b"\x01" + string("x") * 3, 32),  # truncated Query
-        (_hello(password="x") , 516),
+        (
+            _hello() + ADDENDUM + varint(1) + string("q") + b"\x01" + string("x") * 3,
+            32,
+        ),  # truncated Query
+        (_hello(password="x"), 516),
     ],
-    ids=["http", "truncated-hello", "unknown-packet", "data-outside-query", "truncated-query", "bad-password"],
+    ids=[
+        "http",
+        "truncated-hello",
+        "unknown-packet",
+        "data-outside-query",
+        "truncated-query",
+        "bad-password",
+    ],
 )
-def test_bad_input_gets_an_exception_and_spares_the_server(server: NativeEndpoint, payload: bytes, code: int) -> None:
+def test_bad_input_gets_an_exception_and_spares_the_server(
+    server: NativeEndpoint, payload: bytes, code: int
+) -> None:
     reply = _raw_exchange(server.port, payload)
     got = _exception_code(reply)
     assert got == code or (code == 117 and got == 102)
@@ -382,12 +460,25 @@ def test_bad_input_gets_an_exception_and_spares_the_server(server: NativeEndpoin
 
 def test_garbage_compressed_frame_and_huge_claims(server: NativeEndpoint) -> None:
     query = (
-        varint(1) + string("") + b"\x00"  # query id, client info: NO_QUERY
-        + string("") + string("")  # settings end, interserver secret
-        + varint(2) + varint(1) + string("SELECT 1")  # stage, compression on, text
+        varint(1)
+        + string("")
+        + b"\x00"  # query id, client info: NO_QUERY
+        + string("")
+        + string("")  # settings end, interserver secret
+        + varint(2)
+        + varint(1)
+        + string("SELECT 1")  # stage, compression on, text
         + string("")  # parameters end
     )
-    bad_frame = varint(2) + string("") + b"\x00" * 16 + b"\x82" + (25).to_bytes(4, "little") + (9).to_bytes(4, "little") + b"x" * 16
+    bad_frame = (
+        varint(2)
+        + string("")
+        + b"\x00" * 16
+        + b"\x82"
+        + (25).to_bytes(4, "little")
+        + (9).to_bytes(4, "little")
+        + b"x" * 16
+    )
     reply = _raw_exchange(server.port, _hello() + ADDENDUM + query + bad_frame)
     assert _exception_code(reply) == 40  # CHECKSUM_DOESNT_MATCH
     huge_string = varint(1) + b"\xff\xff\xff\xff\x0f"
@@ -401,7 +492,9 @@ def test_random_garbage_never_takes_the_server_down(server: NativeEndpoint) -> N
 
     rng = random.Random(7)
     for _ in range(40):
-        payload = _hello() + ADDENDUM + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+        payload = (
+            _hello() + ADDENDUM + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+        )
         _raw_exchange(server.port, payload)
     assert server.client().execute("SELECT 1") == [(1,)]
     assert server.alive()
@@ -413,13 +506,30 @@ def test_random_garbage_never_takes_the_server_down(server: NativeEndpoint) -> N
 def test_clickhouse_client_18_16(server: NativeEndpoint, db: str) -> None:
     binary = shutil.which("clickhouse-client")
     assert binary, "install it: apt-get install -y clickhouse-client"
-    server.client().execute(f"CREATE TABLE {db}.t (a UInt32, s LowCardinality(String), d Date) ENGINE = MergeTree ORDER BY a")
+    server.client().execute(
+        f"CREATE TABLE {db}.t (a UInt32, s LowCardinality(String), d Date) ENGINE = MergeTree ORDER BY a"
+    )
 
     def run(query: str, stdin: str | None = None, *extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [binary, "--host", "127.0.0.1", "--port", str(server.port), "--user", ADMIN_USER,
-             "--password", ADMIN_PASSWORD, *extra, "--query", query],
-            input=stdin, capture_output=True, text=True, check=False,
+            [
+                binary,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(server.port),
+                "--user",
+                ADMIN_USER,
+                "--password",
+                ADMIN_PASSWORD,
+                *extra,
+                "--query",
+                query,
+            ],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     done = run(f"INSERT INTO {db}.t FORMAT TSV", "1\t社区\t2026-11-25\n2\tstreet\t2026-11-26\n")
@@ -437,13 +547,16 @@ def test_dbt_build_over_native(server: NativeEndpoint, tmp_path: Path) -> None:
     project = tmp_path / "proj"
     (project / "models").mkdir(parents=True)
     schema = f"dbt_native_{uuid.uuid4().hex[:8]}"
-    (project / "dbt_project.yml").write_text(textwrap.dedent("""
+    (project / "dbt_project.yml").write_text(
+        textwrap.dedent("""
         name: native_probe
         version: "1.0"
         profile: native_probe
         model-paths: [models]
-    """))
-    (tmp_path / "profiles.yml").write_text(textwrap.dedent(f"""
+    """)
+    )
+    (tmp_path / "profiles.yml").write_text(
+        textwrap.dedent(f"""
         native_probe:
           target: dev
           outputs:
@@ -456,17 +569,23 @@ def test_dbt_build_over_native(server: NativeEndpoint, tmp_path: Path) -> None:
               password: "{ADMIN_PASSWORD}"
               schema: {schema}
               threads: 1
-    """))
-    (project / "models" / "events.sql").write_text(textwrap.dedent("""
+    """)
+    )
+    (project / "models" / "events.sql").write_text(
+        textwrap.dedent("""
         {{ config(materialized='table', order_by='id', engine='MergeTree()') }}
         select number as id, toString(number % 3) as kind, toDateTime64('2026-11-25 00:00:00', 3, 'UTC') as ts
         from numbers(10)
-    """))
-    (project / "models" / "kinds.sql").write_text(textwrap.dedent("""
+    """)
+    )
+    (project / "models" / "kinds.sql").write_text(
+        textwrap.dedent("""
         {{ config(materialized='incremental', order_by='kind', unique_key='kind', engine='MergeTree()') }}
         select kind, count() as n from {{ ref('events') }} group by kind
-    """))
-    (project / "models" / "schema.yml").write_text(textwrap.dedent("""
+    """)
+    )
+    (project / "models" / "schema.yml").write_text(
+        textwrap.dedent("""
         version: 2
         models:
           - name: events
@@ -477,13 +596,18 @@ def test_dbt_build_over_native(server: NativeEndpoint, tmp_path: Path) -> None:
             columns:
               - name: kind
                 tests: [unique, not_null]
-    """))
+    """)
+    )
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     for _ in range(2):  # the second run takes the incremental path
         done = subprocess.run(
             [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(tmp_path)],
-            capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=False,
         )
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     client = server.client()
@@ -499,15 +623,19 @@ def test_a_query_is_answered_when_done_not_at_the_next_cancel_poll(tmp_path: Pat
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
-        "import warehouse.native.connection as connection\n"
-        "connection.CANCEL_POLL_SECONDS = 3600\n"
+        "import warehouse.native.connection as connection\nconnection.CANCEL_POLL_SECONDS = 3600\n"
     )
     repo = Path(__file__).resolve().parents[2]
     wh = PrivateWarehouse(tmp_path / "data", PYTHONPATH=f"{hooks}{os.pathsep}{repo}")
     wh.start(migrate=False)
     try:
-        client = Client("127.0.0.1", port=wh.native_port, user=ADMIN_USER,
-                        password=ADMIN_PASSWORD, send_receive_timeout=30)
+        client = Client(
+            "127.0.0.1",
+            port=wh.native_port,
+            user=ADMIN_USER,
+            password=ADMIN_PASSWORD,
+            send_receive_timeout=30,
+        )
         assert [client.execute(f"SELECT {i}") for i in range(3)] == [[(0,)], [(1,)], [(2,)]]
         client.execute("CREATE DATABASE poll_check")
         client.execute("CREATE TABLE poll_check.t (n UInt8) ENGINE = MergeTree ORDER BY n")

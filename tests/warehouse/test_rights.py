@@ -21,21 +21,29 @@ def tables(wh: PrivateWarehouse) -> None:
 
 
 def run(wh: PrivateWarehouse, user: str, sql: str, **params: str) -> httpx.Response:
-    return httpx.post(f"{wh.url}/", params=params, content=sql.encode(), auth=(user, PASSWORDS[user]), timeout=60)
+    return httpx.post(
+        f"{wh.url}/", params=params, content=sql.encode(), auth=(user, PASSWORDS[user]), timeout=60
+    )
 
 
 ALLOWED = [
     ("lianxi_writer", "INSERT INTO raw.r_events VALUES (3)"),
     ("lianxi_writer", "SELECT count() FROM raw.r_events"),
     ("lianxi_transformer", "SELECT count() FROM raw.r_events"),
-    ("lianxi_transformer", "CREATE TABLE IF NOT EXISTS staging.r_new ENGINE = MergeTree ORDER BY id AS SELECT id FROM raw.r_events"),
+    (
+        "lianxi_transformer",
+        "CREATE TABLE IF NOT EXISTS staging.r_new ENGINE = MergeTree ORDER BY id AS SELECT id FROM raw.r_events",
+    ),
     ("lianxi_transformer", "INSERT INTO staging.r_stg SELECT id FROM raw.r_events"),
     ("lianxi_transformer", "CREATE DATABASE IF NOT EXISTS intermediate"),
     ("lianxi_transformer", "DROP TABLE IF EXISTS staging.r_new"),
     ("lianxi_reader", "SELECT count() FROM marts.r_fct"),
     ("lianxi_reader", "WITH x AS (SELECT id FROM marts.r_fct) SELECT count() FROM x"),
     ("lianxi_reader", "SELECT name FROM system.tables WHERE database = 'marts'"),
-    ("lianxi_analyst", "SELECT (SELECT count() FROM raw.r_events) + (SELECT count() FROM marts.r_fct)"),
+    (
+        "lianxi_analyst",
+        "SELECT (SELECT count() FROM raw.r_events) + (SELECT count() FROM marts.r_fct)",
+    ),
     ("lianxi_admin", "CREATE TABLE IF NOT EXISTS raw.r_admin (a UInt8) ENGINE = Memory"),
 ]
 DENIED = [
@@ -65,15 +73,21 @@ def test_role_can_do_its_job(wh: PrivateWarehouse, tables: None, user: str, sql:
 
 
 @pytest.mark.parametrize(("user", "sql", "code"), DENIED)
-def test_role_cannot_go_beyond(wh: PrivateWarehouse, tables: None, user: str, sql: str, code: int) -> None:
+def test_role_cannot_go_beyond(
+    wh: PrivateWarehouse, tables: None, user: str, sql: str, code: int
+) -> None:
     response = run(wh, user, sql)
     assert response.status_code == 403, response.text
     assert response.headers["x-clickhouse-exception-code"] == str(code)
 
 
-def test_unqualified_names_resolve_in_the_current_database(wh: PrivateWarehouse, tables: None) -> None:
+def test_unqualified_names_resolve_in_the_current_database(
+    wh: PrivateWarehouse, tables: None
+) -> None:
     assert run(wh, "lianxi_reader", "SELECT count() FROM r_fct", database="marts").text == "1\n"
-    assert run(wh, "lianxi_reader", "SELECT count() FROM r_events", database="raw").status_code == 403
+    assert (
+        run(wh, "lianxi_reader", "SELECT count() FROM r_events", database="raw").status_code == 403
+    )
 
 
 def test_readonly_roles_cannot_lift_readonly(wh: PrivateWarehouse, tables: None) -> None:
@@ -81,7 +95,12 @@ def test_readonly_roles_cannot_lift_readonly(wh: PrivateWarehouse, tables: None)
     assert response.text == "1\n"  # the parameter is ignored, never honoured upwards
     response = run(wh, "lianxi_reader", "INSERT INTO marts.r_fct VALUES (1)", readonly="0")
     assert response.status_code == 403
-    assert httpx.post(f"{wh.url}/?readonly=1", content=b"INSERT INTO marts.r_fct VALUES (1)", auth=ADMIN).status_code == 403
+    assert (
+        httpx.post(
+            f"{wh.url}/?readonly=1", content=b"INSERT INTO marts.r_fct VALUES (1)", auth=ADMIN
+        ).status_code
+        == 403
+    )
 
 
 def test_no_failed_write_leaves_rows(wh: PrivateWarehouse, tables: None) -> None:

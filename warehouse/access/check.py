@@ -25,28 +25,88 @@ from warehouse.errors import (
 # server's files are not on the list.
 METADATA_DATABASES = frozenset({"INFORMATION_SCHEMA", "information_schema"})
 SYSTEM_TABLES = frozenset(
-    {"one", "numbers", "numbers_mt", "zeros", "zeros_mt", "settings", "functions", "table_functions",
-     "formats", "data_type_families", "databases", "tables", "columns", "time_zones", "collations",
-     "aggregate_function_combinators", "build_options", "table_engines", "contributors", "licenses",
-     "current_roles", "enabled_roles", "keywords", "data_skipping_indices"}
+    {
+        "one",
+        "numbers",
+        "numbers_mt",
+        "zeros",
+        "zeros_mt",
+        "settings",
+        "functions",
+        "table_functions",
+        "formats",
+        "data_type_families",
+        "databases",
+        "tables",
+        "columns",
+        "time_zones",
+        "collations",
+        "aggregate_function_combinators",
+        "build_options",
+        "table_engines",
+        "contributors",
+        "licenses",
+        "current_roles",
+        "enabled_roles",
+        "keywords",
+        "data_skipping_indices",
+    }
 )
-_READ_KINDS = frozenset({"SelectWithUnionQuery", "SelectIntersectExceptQuery", "SelectQuery", "DescribeQuery", "Explain"})
+_READ_KINDS = frozenset(
+    {
+        "SelectWithUnionQuery",
+        "SelectIntersectExceptQuery",
+        "SelectQuery",
+        "DescribeQuery",
+        "Explain",
+    }
+)
 _ALTER_COMMANDS = frozenset(
-    {"ADD_COLUMN", "DROP_COLUMN", "MODIFY_COLUMN", "COMMENT_COLUMN", "RENAME_COLUMN", "MATERIALIZE_COLUMN",
-     "DELETE", "UPDATE", "DROP_PARTITION", "ADD_INDEX", "DROP_INDEX", "MATERIALIZE_INDEX", "CLEAR_INDEX",
-     "MODIFY_COMMENT", "MODIFY_ORDER_BY", "MODIFY_TTL", "ADD_PROJECTION", "DROP_PROJECTION",
-     "MATERIALIZE_PROJECTION", "APPLY_DELETED_MASK", "MODIFY_SETTING"}
+    {
+        "ADD_COLUMN",
+        "DROP_COLUMN",
+        "MODIFY_COLUMN",
+        "COMMENT_COLUMN",
+        "RENAME_COLUMN",
+        "MATERIALIZE_COLUMN",
+        "DELETE",
+        "UPDATE",
+        "DROP_PARTITION",
+        "ADD_INDEX",
+        "DROP_INDEX",
+        "MATERIALIZE_INDEX",
+        "CLEAR_INDEX",
+        "MODIFY_COMMENT",
+        "MODIFY_ORDER_BY",
+        "MODIFY_TTL",
+        "ADD_PROJECTION",
+        "DROP_PROJECTION",
+        "MATERIALIZE_PROJECTION",
+        "APPLY_DELETED_MASK",
+        "MODIFY_SETTING",
+    }
 )
 _SHOW_KINDS = frozenset(
-    {"ShowTables", "ShowColumns", "ShowIndexes", "ShowCreateTableQuery", "ShowCreateDatabaseQuery",
-     "ShowCreateViewQuery", "ShowSetting", "ShowEngineQuery", "ShowFunctions"}
+    {
+        "ShowTables",
+        "ShowColumns",
+        "ShowIndexes",
+        "ShowCreateTableQuery",
+        "ShowCreateDatabaseQuery",
+        "ShowCreateViewQuery",
+        "ShowSetting",
+        "ShowEngineQuery",
+        "ShowFunctions",
+    }
 )
 # Table settings that choose where data lives on the host: a role could point a table at any path.
 _STORAGE_SETTINGS = frozenset({"disk", "storage_policy"})
 _NODE = re.compile(r"^( *)(\S+)(?: (.*?))?(?: \(children \d+\))?$")
 # A value is a number, a string or a word, and nothing may follow it but a comma or the rest of
 # the statement: `disk = disk(...)` is not a literal.
-_PAIR = re.compile(r"\s*(\w+)\s*=\s*(-?[\d.]+(?:[eE][+-]?\d+)?|'(?:[^'\\]|\\.)*'|\w+)(?![\w(.'])\s*(,)?")
+_PAIR = re.compile(
+    r"\s*(\w+)\s*=\s*(-?[\d.]+(?:[eE][+-]?\d+)?|'(?:[^'\\]|\\.)*'|\w+)(?![\w(.'])\s*(,)?"
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +163,11 @@ def check(
         check_settings(caller, settings_in(formatted()))
     if kind.startswith("Show"):
         _check_show(caller, kind, formatted)
-    if kind in _READ_KINDS or kind.startswith(("Show", "Exists")) or kind in ("Set", "UseQuery", "CheckQuery"):
+    if (
+        kind in _READ_KINDS
+        or kind.startswith(("Show", "Exists"))
+        or kind in ("Set", "UseQuery", "CheckQuery")
+    ):
         _check_named_databases(caller, nodes, current_db)
         return
     if caller.readonly or caller.role.readonly:
@@ -122,8 +186,12 @@ def check(
     elif kind == "Rename":
         _check_rename(caller, nodes, formatted(), current_db)
     elif kind in ("TruncateQuery", "OptimizeQuery", "DeleteQuery", "UpdateQuery"):
-        privilege = {"TruncateQuery": "TRUNCATE", "OptimizeQuery": "OPTIMIZE",
-                     "DeleteQuery": "ALTER DELETE", "UpdateQuery": "ALTER UPDATE"}[kind]
+        privilege = {
+            "TruncateQuery": "TRUNCATE",
+            "OptimizeQuery": "OPTIMIZE",
+            "DeleteQuery": "ALTER DELETE",
+            "UpdateQuery": "ALTER UPDATE",
+        }[kind]
         _require(caller, privilege, _target(nodes, current_db))
     else:
         raise denied(caller, f"{kind} (reserved for the admin role)")
@@ -159,7 +227,9 @@ def _parent(nodes: list[Node], index: int) -> str:
     return ""
 
 
-def _check_tree(caller: Caller, nodes: list[Node], current_db: str, table_exists: Callable[[str, str], bool]) -> None:
+def _check_tree(
+    caller: Caller, nodes: list[Node], current_db: str, table_exists: Callable[[str, str], bool]
+) -> None:
     for index, node in enumerate(nodes):
         parent = _parent(nodes, index)
         if node.kind == "Literal" and parent in ("SelectWithUnionQuery", "InsertQuery"):
@@ -184,7 +254,9 @@ def _check_tree(caller: Caller, nodes: list[Node], current_db: str, table_exists
                 raise denied(caller, f"{name} (function reserved for the admin role)")
 
 
-def _check_table_read(caller: Caller, arg: str, current_db: str, table_exists: Callable[[str, str], bool]) -> None:
+def _check_table_read(
+    caller: Caller, arg: str, current_db: str, table_exists: Callable[[str, str], bool]
+) -> None:
     name = arg.split(" (alias", 1)[0].strip().strip("`")
     database, _, table = name.rpartition(".")
     database = database.strip("`")
@@ -206,9 +278,19 @@ def _check_named_databases(caller: Caller, nodes: list[Node], current_db: str) -
     """SHOW TABLES FROM db, EXISTS db.t, USE db, CHECK TABLE db.t name a database directly."""
     names = [n.arg for n in nodes if n.depth == 1 and n.kind == "Identifier"]
     kind = nodes[0].kind
-    if kind in ("SelectWithUnionQuery", "SelectQuery", "SelectIntersectExceptQuery", "Explain", "Set"):
+    if kind in (
+        "SelectWithUnionQuery",
+        "SelectQuery",
+        "SelectIntersectExceptQuery",
+        "Explain",
+        "Set",
+    ):
         return  # their depth-1 identifiers are a FORMAT name; tables are TableIdentifiers
-    databases = names[:1] if (len(names) >= 2 or kind in ("ShowTables", "UseQuery", "ShowCreateDatabaseQuery")) else []
+    databases = (
+        names[:1]
+        if (len(names) >= 2 or kind in ("ShowTables", "UseQuery", "ShowCreateDatabaseQuery"))
+        else []
+    )
     for database in databases:
         if database == "system" or database in METADATA_DATABASES:
             continue
@@ -224,7 +306,9 @@ def _check_create(caller: Caller, nodes: list[Node], text: str, current_db: str)
         _require(caller, "CREATE TEMPORARY TABLE", "*")
         return
     if head.startswith("CREATE DATABASE"):
-        _require(caller, "CREATE DATABASE", nodes[0].arg.split(" ", 1)[0] if nodes[0].arg else current_db)
+        _require(
+            caller, "CREATE DATABASE", nodes[0].arg.split(" ", 1)[0] if nodes[0].arg else current_db
+        )
         return
     if head.startswith(("CREATE TABLE", "CREATE VIEW")):
         privilege = "CREATE VIEW" if head.startswith("CREATE VIEW") else "CREATE TABLE"
@@ -283,7 +367,8 @@ def settings_in(text: str) -> Iterator[tuple[str, str]]:
             if pair is None:
                 near = " ".join(text[position : position + 60].split())
                 raise QueryError(
-                    SETTING_CONSTRAINT_VIOLATION, f"Settings must be plain literals for this role: near '{near}'"
+                    SETTING_CONSTRAINT_VIOLATION,
+                    f"Settings must be plain literals for this role: near '{near}'",
                 )
             yield pair.group(1), pair.group(2).strip("'")
             position = pair.end()
@@ -326,19 +411,38 @@ def check_settings(caller: Caller, pairs: Iterator[tuple[str, str]] | dict[str, 
             continue
         if constraint.const:
             if value != constraint.value:
-                raise QueryError(SETTING_CONSTRAINT_VIOLATION, f"Setting {name} should not be changed")
+                raise QueryError(
+                    SETTING_CONSTRAINT_VIOLATION, f"Setting {name} should not be changed"
+                )
             continue
         try:
             number = _number(value)
         except ValueError:
-            raise QueryError(SETTING_CONSTRAINT_VIOLATION, f"Setting {name}: cannot read '{value}' as a number") from None
+            raise QueryError(
+                SETTING_CONSTRAINT_VIOLATION, f"Setting {name}: cannot read '{value}' as a number"
+            ) from None
         if constraint.min is not None and number < constraint.min:
-            raise QueryError(SETTING_CONSTRAINT_VIOLATION, f"Setting {name} shouldn't be less than {constraint.min:g}")
+            raise QueryError(
+                SETTING_CONSTRAINT_VIOLATION,
+                f"Setting {name} shouldn't be less than {constraint.min:g}",
+            )
         if constraint.max is not None and number > constraint.max:
-            raise QueryError(SETTING_CONSTRAINT_VIOLATION, f"Setting {name} shouldn't be greater than {constraint.max:g}")
+            raise QueryError(
+                SETTING_CONSTRAINT_VIOLATION,
+                f"Setting {name} shouldn't be greater than {constraint.max:g}",
+            )
 
 
-_UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+_UNITS = {
+    "k": 1e3,
+    "m": 1e6,
+    "g": 1e9,
+    "t": 1e12,
+    "ki": 2**10,
+    "mi": 2**20,
+    "gi": 2**30,
+    "ti": 2**40,
+}
 
 
 def _number(value: str) -> float:

@@ -15,15 +15,25 @@ from pathlib import Path
 ALLOWED_FILE = Path(__file__).with_name("functions_allowed.txt")
 
 # Reach outside the stored data, or into other objects without a table grant.
-DENIED_CATEGORIES = frozenset({"Introspection", "Dictionary", "Embedded Dictionary", "AI", "Internal"})
+DENIED_CATEGORIES = frozenset(
+    {"Introspection", "Dictionary", "Embedded Dictionary", "AI", "Internal"}
+)
 DENIED_FUNCTIONS = frozenset(
     {
         "file",  # reads any file the server process can
-        "filesystemAvailable", "filesystemCapacity", "filesystemUnreserved",
-        "joinGet", "joinGetOrNull",  # reads Join tables with no SELECT grant checked
-        "naiveBayesClassifier", "naiveBayesClassifierWithAllProbs", "naiveBayesClassifierWithProb",  # model files
+        "filesystemAvailable",
+        "filesystemCapacity",
+        "filesystemUnreserved",
+        "joinGet",
+        "joinGetOrNull",  # reads Join tables with no SELECT grant checked
+        "naiveBayesClassifier",
+        "naiveBayesClassifierWithAllProbs",
+        "naiveBayesClassifierWithProb",  # model files
         "catboostEvaluate",  # loads a model library and file
-        "getServerSetting", "getMacro", "showCertificate", "buildId",  # server paths and secrets
+        "getServerSetting",
+        "getMacro",
+        "showCertificate",
+        "buildId",  # server paths and secrets
         "generateSerialID",  # writes to Keeper
         "currentRequestURL",
     }
@@ -35,22 +45,67 @@ SYNTAX_FUNCTIONS = frozenset({"lambda", "grouping", "exists", "untuple"})
 INTERNAL_SYNTAX = frozenset({"caseWithExpression", "_CAST", "nested"})
 # Aggregate combinators: sumIf, uniqArrayIf, avgStateIf ... are their base function.
 COMBINATORS = (
-    "SimpleState", "MergeState", "ArgMin", "ArgMax", "OrDefault", "OrNull", "Resample", "Distinct",
-    "ForEach", "Array", "State", "Merge", "Null", "Map", "If",
+    "SimpleState",
+    "MergeState",
+    "ArgMin",
+    "ArgMax",
+    "OrDefault",
+    "OrNull",
+    "Resample",
+    "Distinct",
+    "ForEach",
+    "Array",
+    "State",
+    "Merge",
+    "Null",
+    "Map",
+    "If",
 )
 
 # Table functions that read no file, URL, server or table behind a grant's back. `view` and
 # `viewIfPermitted` take a subquery, whose tables are checked like any other.
 TABLE_FUNCTIONS = frozenset(
-    {"numbers", "numbers_mt", "zeros", "zeros_mt", "generateRandom", "generateSeries", "generate_series",
-     "values", "null", "format", "input", "view", "viewIfPermitted", "primes"}
+    {
+        "numbers",
+        "numbers_mt",
+        "zeros",
+        "zeros_mt",
+        "generateRandom",
+        "generateSeries",
+        "generate_series",
+        "values",
+        "null",
+        "format",
+        "input",
+        "view",
+        "viewIfPermitted",
+        "primes",
+    }
 )
 # Table and database engines a role may create: data stays in the warehouse's own storage.
 ENGINES = frozenset(
-    {"MergeTree", "ReplacingMergeTree", "SummingMergeTree", "AggregatingMergeTree", "CollapsingMergeTree",
-     "VersionedCollapsingMergeTree", "CoalescingMergeTree", "ReplicatedMergeTree", "ReplicatedReplacingMergeTree",
-     "ReplicatedSummingMergeTree", "ReplicatedAggregatingMergeTree", "SharedMergeTree", "SharedReplacingMergeTree",
-     "Memory", "Null", "Log", "TinyLog", "StripeLog", "Atomic", "Replicated"}
+    {
+        "MergeTree",
+        "ReplacingMergeTree",
+        "SummingMergeTree",
+        "AggregatingMergeTree",
+        "CollapsingMergeTree",
+        "VersionedCollapsingMergeTree",
+        "CoalescingMergeTree",
+        "ReplicatedMergeTree",
+        "ReplicatedReplacingMergeTree",
+        "ReplicatedSummingMergeTree",
+        "ReplicatedAggregatingMergeTree",
+        "SharedMergeTree",
+        "SharedReplacingMergeTree",
+        "Memory",
+        "Null",
+        "Log",
+        "TinyLog",
+        "StripeLog",
+        "Atomic",
+        "Replicated",
+    }
 )
 
 
@@ -97,7 +152,9 @@ def generate(rows: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-ENGINE_FUNCTIONS_SQL = "SELECT name, toString(case_insensitive), categories FROM system.functions ORDER BY name"
+ENGINE_FUNCTIONS_SQL = (
+    "SELECT name, toString(case_insensitive), categories FROM system.functions ORDER BY name"
+)
 
 
 def engine_rows() -> list[tuple[str, str, str]]:

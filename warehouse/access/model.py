@@ -30,13 +30,21 @@ PARENT: dict[str, str] = {
     "DROP DATABASE": "DROP",
     "SHOW TABLES": "SHOW",
 }
-ACCESS_STATEMENT = re.compile(r"^(CREATE|ALTER|DROP)\s+(ROLE|USER|SETTINGS\s+PROFILE|PROFILE|QUOTA|ROW\s+POLICY)\b|^(GRANT|REVOKE)\b", re.IGNORECASE)
+ACCESS_STATEMENT = re.compile(
+    r"^(CREATE|ALTER|DROP)\s+(ROLE|USER|SETTINGS\s+PROFILE|PROFILE|QUOTA|ROW\s+POLICY)\b|^(GRANT|REVOKE)\b",
+    re.IGNORECASE,
+)
 _ROLE = re.compile(r"^CREATE ROLE (?:IF NOT EXISTS )?(\w+)$", re.IGNORECASE)
 _GRANT = re.compile(r"^GRANT (.+?) ON (\*|\w+)\.\* TO (\w+)( WITH GRANT OPTION)?$", re.IGNORECASE)
-_PROFILE = re.compile(r"^CREATE SETTINGS PROFILE (?:IF NOT EXISTS )?(\w+) SETTINGS (.+) TO (\w+)$", re.IGNORECASE)
-_SETTING = re.compile(r"^(\w+) = ([\w.]+)(?: MIN ([\w.]+))?(?: MAX ([\w.]+))?( CONST)?$", re.IGNORECASE)
+_PROFILE = re.compile(
+    r"^CREATE SETTINGS PROFILE (?:IF NOT EXISTS )?(\w+) SETTINGS (.+) TO (\w+)$", re.IGNORECASE
+)
+_SETTING = re.compile(
+    r"^(\w+) = ([\w.]+)(?: MIN ([\w.]+))?(?: MAX ([\w.]+))?( CONST)?$", re.IGNORECASE
+)
 _QUOTA = re.compile(
-    r"^CREATE QUOTA (?:IF NOT EXISTS )?(\w+) FOR INTERVAL (\d+) (second|minute|hour|day) MAX (.+) TO (\w+)$", re.IGNORECASE
+    r"^CREATE QUOTA (?:IF NOT EXISTS )?(\w+) FOR INTERVAL (\d+) (second|minute|hour|day) MAX (.+) TO (\w+)$",
+    re.IGNORECASE,
 )
 _SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -123,7 +131,9 @@ def parse(statements: list[str]) -> dict[str, Role]:
             for item in match.group(2).split(","):
                 setting = _SETTING.match(item.strip())
                 if setting is None:
-                    raise ValueError(f"access model: cannot read setting '{item.strip()}' in: {text}")
+                    raise ValueError(
+                        f"access model: cannot read setting '{item.strip()}' in: {text}"
+                    )
                 name, value, low, high, const = setting.groups()
                 target.profile[name] = Constraint(
                     value, float(low) if low else None, float(high) if high else None, bool(const)
@@ -136,7 +146,9 @@ def parse(statements: list[str]) -> dict[str, Role]:
             interval = int(match.group(2)) * _SECONDS[match.group(3).lower()]
             role(match.group(5), text).quota = Quota(match.group(1), interval, limits)
         else:
-            raise ValueError(f"access model: statement not understood by the embedded server: {text}")
+            raise ValueError(
+                f"access model: statement not understood by the embedded server: {text}"
+            )
     missing = [role_name(r) for r in ROLES if role_name(r) not in roles]
     if missing:
         raise ValueError(f"access model: roles missing: {', '.join(missing)}")

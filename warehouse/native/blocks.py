@@ -56,7 +56,10 @@ def read_block(reader: Reader, revision: int, *, wire: bool) -> Block:
         name = reader.string()
         type_name = reader.string()
         if custom and reader.u8():
-            raise ProtocolError("NOT_IMPLEMENTED", f"column {name!r}: custom (sparse) serialization is not supported")
+            raise ProtocolError(
+                "NOT_IMPLEMENTED",
+                f"column {name!r}: custom (sparse) serialization is not supported",
+            )
         ctype = parse_type(type_name)
         start = reader.pos
         skip_column(reader, ctype, nrows)
@@ -83,7 +86,9 @@ def encode_block(block: Block, revision: int, *, wire: bool) -> list[bytes | mem
     if wire and revision >= protocol.DBMS_MIN_REVISION_WITH_BLOCK_INFO:
         parts.append(BLOCK_INFO)
     parts.append(varint(len(block.columns)) + varint(block.rows))
-    flag = u8(0) if wire and revision >= protocol.DBMS_MIN_REVISION_WITH_CUSTOM_SERIALIZATION else b""
+    flag = (
+        u8(0) if wire and revision >= protocol.DBMS_MIN_REVISION_WITH_CUSTOM_SERIALIZATION else b""
+    )
     for column in block.columns:
         parts.append(string(column.name) + string(column.type) + flag)
         parts.append(column.data)

@@ -16,16 +16,49 @@ from warehouse.native.errors import ProtocolError
 from warehouse.native.wire import Reader
 
 _FIXED = {
-    "UInt8": 1, "Int8": 1, "Bool": 1, "Enum8": 1, "Nothing": 1,
-    "UInt16": 2, "Int16": 2, "Enum16": 2, "Date": 2, "BFloat16": 2,
-    "UInt32": 4, "Int32": 4, "Float32": 4, "Date32": 4, "DateTime": 4, "IPv4": 4,
-    "Decimal32": 4, "Time": 4,
-    "UInt64": 8, "Int64": 8, "Float64": 8, "DateTime64": 8, "Decimal64": 8, "Time64": 8,
-    "IntervalSecond": 8, "IntervalMinute": 8, "IntervalHour": 8, "IntervalDay": 8,
-    "IntervalWeek": 8, "IntervalMonth": 8, "IntervalQuarter": 8, "IntervalYear": 8,
-    "IntervalMillisecond": 8, "IntervalMicrosecond": 8, "IntervalNanosecond": 8,
-    "UInt128": 16, "Int128": 16, "UUID": 16, "IPv6": 16, "Decimal128": 16,
-    "UInt256": 32, "Int256": 32, "Decimal256": 32,
+    "UInt8": 1,
+    "Int8": 1,
+    "Bool": 1,
+    "Enum8": 1,
+    "Nothing": 1,
+    "UInt16": 2,
+    "Int16": 2,
+    "Enum16": 2,
+    "Date": 2,
+    "BFloat16": 2,
+    "UInt32": 4,
+    "Int32": 4,
+    "Float32": 4,
+    "Date32": 4,
+    "DateTime": 4,
+    "IPv4": 4,
+    "Decimal32": 4,
+    "Time": 4,
+    "UInt64": 8,
+    "Int64": 8,
+    "Float64": 8,
+    "DateTime64": 8,
+    "Decimal64": 8,
+    "Time64": 8,
+    "IntervalSecond": 8,
+    "IntervalMinute": 8,
+    "IntervalHour": 8,
+    "IntervalDay": 8,
+    "IntervalWeek": 8,
+    "IntervalMonth": 8,
+    "IntervalQuarter": 8,
+    "IntervalYear": 8,
+    "IntervalMillisecond": 8,
+    "IntervalMicrosecond": 8,
+    "IntervalNanosecond": 8,
+    "UInt128": 16,
+    "Int128": 16,
+    "UUID": 16,
+    "IPv6": 16,
+    "Decimal128": 16,
+    "UInt256": 32,
+    "Int256": 32,
+    "Decimal256": 32,
 }
 # Geo types are aliases of composite types with the same wire layout.
 _ALIASES = {
@@ -189,7 +222,9 @@ def _skip_low_cardinality(reader: Reader, key_type: ColumnType, rows: int) -> No
             skip_data(reader, key_type, keys)
         count = reader.u64()
         if count == 0 or count > rows:
-            raise ProtocolError("INCORRECT_DATA", f"LowCardinality granule of {count} rows, {rows} left")
+            raise ProtocolError(
+                "INCORRECT_DATA", f"LowCardinality granule of {count} rows, {rows} left"
+            )
         reader.skip(count * index_width)
         rows -= count
 

@@ -56,10 +56,14 @@ def read_frame(raw: Reader) -> bytes:
     raw.need(HEADER.size)
     method, size, plain_size = HEADER.unpack_from(raw.buf, raw.pos)
     if size < HEADER.size or size > MAX_FRAME_BYTES or plain_size > MAX_FRAME_BYTES:
-        raise ProtocolError("CANNOT_DECOMPRESS", f"compressed frame claims {size} bytes ({plain_size} uncompressed)")
+        raise ProtocolError(
+            "CANNOT_DECOMPRESS", f"compressed frame claims {size} bytes ({plain_size} uncompressed)"
+        )
     body = raw.read(size)
     if _checksum(body) != checksum:
-        raise ProtocolError("CHECKSUM_DOESNT_MATCH", "checksum of a compressed frame does not match its data")
+        raise ProtocolError(
+            "CHECKSUM_DOESNT_MATCH", "checksum of a compressed frame does not match its data"
+        )
     payload = body[HEADER.size :]
     try:
         if method == METHOD_LZ4:
@@ -69,11 +73,16 @@ def read_frame(raw: Reader) -> bytes:
         elif method == METHOD_NONE:
             data = payload
         else:
-            raise ProtocolError("UNKNOWN_COMPRESSION_METHOD", f"unknown compression method byte 0x{method:02x}")
+            raise ProtocolError(
+                "UNKNOWN_COMPRESSION_METHOD", f"unknown compression method byte 0x{method:02x}"
+            )
     except (lz4.block.LZ4BlockError, zstandard.ZstdError) as exc:
         raise ProtocolError("CANNOT_DECOMPRESS", f"cannot decompress frame: {exc}") from None
     if len(data) != plain_size:
-        raise ProtocolError("CANNOT_DECOMPRESS", f"frame decompressed to {len(data)} bytes, header says {plain_size}")
+        raise ProtocolError(
+            "CANNOT_DECOMPRESS",
+            f"frame decompressed to {len(data)} bytes, header says {plain_size}",
+        )
     return data
 
 

@@ -60,7 +60,13 @@ class ClientGone(Exception):
 
 class Connection:
     def __init__(
-        self, sock: socket.socket, engine: Any, users: Any, identity: ServerIdentity, *, flush_bytes: int
+        self,
+        sock: socket.socket,
+        engine: Any,
+        users: Any,
+        identity: ServerIdentity,
+        *,
+        flush_bytes: int,
     ) -> None:
         self.sock = sock
         self.flush_bytes = flush_bytes
@@ -111,7 +117,9 @@ class Connection:
             log.debug("native connection dropped: %s", exc)
         except Exception:
             log.exception("native connection failed")
-            self._send_exception_quietly(QueryError(1002, "internal error in the native protocol server"))
+            self._send_exception_quietly(
+                QueryError(1002, "internal error in the native protocol server")
+            )
 
     def _send_exception_quietly(self, exc: QueryError) -> None:
         try:
@@ -124,7 +132,9 @@ class Connection:
             raise ClientGone
         kind = self.raw.varint()
         if kind != p.ClientPacket.HELLO:
-            raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", f"expected Hello, got packet type {kind}")
+            raise ProtocolError(
+                "UNEXPECTED_PACKET_FROM_CLIENT", f"expected Hello, got packet type {kind}"
+            )
         hello = packets.read_hello(self.raw)
         self.revision = min(hello.revision, p.SERVER_REVISION)
         self.user = self.users.authenticate(hello.user, hello.password)
@@ -154,9 +164,14 @@ class Connection:
         elif kind == p.ClientPacket.DATA:
             raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", "Data packet outside of a query")
         elif kind in p.ClientPacket._value2member_map_:
-            raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", f"packet {p.ClientPacket(kind).name} is not supported")
+            raise ProtocolError(
+                "UNEXPECTED_PACKET_FROM_CLIENT",
+                f"packet {p.ClientPacket(kind).name} is not supported",
+            )
         else:
-            raise ProtocolError("UNKNOWN_PACKET_FROM_CLIENT", f"unknown packet type {kind} from client")
+            raise ProtocolError(
+                "UNKNOWN_PACKET_FROM_CLIENT", f"unknown packet type {kind} from client"
+            )
 
     # --- queries -------------------------------------------------------------------
 
@@ -171,9 +186,13 @@ class Connection:
         started = time.monotonic()
         try:
             if external:
-                raise ProtocolError("NOT_IMPLEMENTED", f"external tables are not supported: {', '.join(external)}")
+                raise ProtocolError(
+                    "NOT_IMPLEMENTED", f"external tables are not supported: {', '.join(external)}"
+                )
             if query.stage != p.QUERY_STAGE_COMPLETE:
-                raise ProtocolError("NOT_IMPLEMENTED", f"query processing stage {query.stage} is not supported")
+                raise ProtocolError(
+                    "NOT_IMPLEMENTED", f"query processing stage {query.stage} is not supported"
+                )
             target = statements.insert_target(query.text)
             if target is not None:
                 self._insert(query, query_id, target, started)
@@ -192,7 +211,9 @@ class Connection:
         except QueryError as exc:
             self._send(packets.exception(exc.code, exc.name, exc.message))
 
-    def _settings(self, query: packets.Query, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def _settings(
+        self, query: packets.Query, extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         merged = {**self.session_settings, **query.settings}
         # Transport-level settings are this server's business, not the engine's.
         merged.pop("network_compression_method", None)
@@ -205,7 +226,9 @@ class Connection:
     def _execute(self, text: str, *, query_id: str | None = None, **kwargs: Any) -> Any:
         # Always name the database: pooled engine connections remember the last one used.
         database = self.database or "default"
-        return self.engine.execute(text, database=database, user=self.user, query_id=query_id, **kwargs)
+        return self.engine.execute(
+            text, database=database, user=self.user, query_id=query_id, **kwargs
+        )
 
     def _check_database(self, database: str) -> None:
         result = self.engine.execute(
@@ -227,14 +250,19 @@ class Connection:
         while True:
             kind = self.raw.varint()
             if kind != p.ClientPacket.DATA:
-                raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", f"expected Data after Query, got packet type {kind}")
+                raise ProtocolError(
+                    "UNEXPECTED_PACKET_FROM_CLIENT",
+                    f"expected Data after Query, got packet type {kind}",
+                )
             name, block = self._read_data(compressed)
             if block.empty:
                 return names
             names.append(name or "_data")
 
     def _read_data(self, compressed: bool) -> tuple[str, Block]:
-        name = self.raw.string() if self.revision >= p.DBMS_MIN_REVISION_WITH_TEMPORARY_TABLES else ""
+        name = (
+            self.raw.string() if self.revision >= p.DBMS_MIN_REVISION_WITH_TEMPORARY_TABLES else ""
+        )
         reader = self.compressed if compressed and self.compressed is not None else self.raw
         block = read_block(reader, self.revision, wire=True)
         reader.compact()
@@ -278,7 +306,11 @@ class Connection:
         watcher.start()
         try:
             result = self._execute(
-                text, query_id=query_id, fmt="Native", settings=self._settings(query), params=query.params or None
+                text,
+                query_id=query_id,
+                fmt="Native",
+                settings=self._settings(query),
+                params=query.params or None,
             )
         except QueryError:
             if self._take_cancel():
@@ -396,7 +428,9 @@ class Connection:
         if kind == p.ClientPacket.PING:
             self._send(packets.pong())
             return False
-        raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", f"packet type {kind} while a query is running")
+        raise ProtocolError(
+            "UNEXPECTED_PACKET_FROM_CLIENT", f"packet type {kind} while a query is running"
+        )
 
     def _finish(self, progress: packets.Progress, started: float) -> None:
         progress.elapsed_ns = int((time.monotonic() - started) * 1e9)
@@ -404,7 +438,9 @@ class Connection:
 
     # --- INSERT with rows sent as blocks -------------------------------------------
 
-    def _insert(self, query: packets.Query, query_id: str, target: statements.InsertTarget, started: float) -> None:
+    def _insert(
+        self, query: packets.Query, query_id: str, target: statements.InsertTarget, started: float
+    ) -> None:
         header = self._insert_header(target)
         self._send_block(header, query.compression)
         columns = ", ".join(statements.quote_identifier(c.name) for c in header.columns)
@@ -430,7 +466,9 @@ class Connection:
                     self._send(packets.end_of_stream())
                     return
                 if kind != p.ClientPacket.DATA:
-                    raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", f"expected Data during INSERT, got {kind}")
+                    raise ProtocolError(
+                        "UNEXPECTED_PACKET_FROM_CLIENT", f"expected Data during INSERT, got {kind}"
+                    )
                 _, block = self._read_data(query.compression)
                 if not block.empty and block.rows:
                     _check_columns(block, header)
@@ -468,7 +506,11 @@ class Connection:
         names = target.columns or tuple(insertable)
         missing = [n for n in names if n not in insertable]
         if missing:
-            raise QueryError(16, f"No such column {missing[0]} in table {target.table}", "NO_SUCH_COLUMN_IN_TABLE")
+            raise QueryError(
+                16,
+                f"No such column {missing[0]} in table {target.table}",
+                "NO_SUCH_COLUMN_IN_TABLE",
+            )
         return Block(0, [Column(n, insertable[n], b"") for n in names])
 
     def _send_profile_events(self) -> None:
@@ -480,5 +522,6 @@ def _check_columns(block: Block, header: Block) -> None:
     expected = {c.name for c in header.columns}
     for column in block.columns:
         if column.name not in expected:
-            raise ProtocolError("INCORRECT_DATA", f"block column {column.name!r} is not in the INSERT header")
-
+            raise ProtocolError(
+                "INCORRECT_DATA", f"block column {column.name!r} is not in the INSERT header"
+            )

@@ -34,4 +34,6 @@ class ProtocolError(QueryError):
 
     @classmethod
     def truncated(cls) -> ProtocolError:
-        return cls("ATTEMPT_TO_READ_AFTER_EOF", "connection or block ended in the middle of a packet")
+        return cls(
+            "ATTEMPT_TO_READ_AFTER_EOF", "connection or block ended in the middle of a packet"
+        )

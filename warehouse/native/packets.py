@@ -11,8 +11,20 @@ from warehouse.native.wire import Reader, i32, string, u8, u64, varint
 # Settings sent as typed binary (revisions before 54429) are integers for these
 # setting types and strings for every other type.
 _INTEGER_SETTING_TYPES = frozenset(
-    {"UInt64", "Int64", "Bool", "Seconds", "Milliseconds", "MaxThreads", "NonZeroUInt64",
-     "UInt32", "Int32", "UInt8", "Int8", "Timespan"}
+    {
+        "UInt64",
+        "Int64",
+        "Bool",
+        "Seconds",
+        "Milliseconds",
+        "MaxThreads",
+        "NonZeroUInt64",
+        "UInt32",
+        "Int32",
+        "UInt8",
+        "Int8",
+        "Timespan",
+    }
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f", "a": "\a", "v": "\v"}
 
@@ -51,7 +63,9 @@ def read_hello(reader: Reader) -> Hello:
         password=reader.string(),
     )
     if hello.revision < p.DBMS_MIN_REVISION_WITH_CLIENT_INFO:
-        raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", f"client revision {hello.revision} is too old")
+        raise ProtocolError(
+            "UNEXPECTED_PACKET_FROM_CLIENT", f"client revision {hello.revision} is too old"
+        )
     return hello
 
 
@@ -80,7 +94,9 @@ def _read_client_info(reader: Reader, revision: int, query: Query) -> None:
         reader.u64()
     interface = reader.u8()
     if interface != 1:
-        raise ProtocolError("UNEXPECTED_PACKET_FROM_CLIENT", f"client info interface {interface} is not TCP")
+        raise ProtocolError(
+            "UNEXPECTED_PACKET_FROM_CLIENT", f"client info interface {interface} is not TCP"
+        )
     reader.string()  # os_user
     reader.string()  # client_hostname
     query.client_name = reader.string()
@@ -110,8 +126,12 @@ def _read_settings(reader: Reader, revision: int, setting_types: dict[str, str])
         if not as_strings:
             setting_type = setting_types.get(name)
             if setting_type is None:
-                raise ProtocolError("UNKNOWN_SETTING", f"Unknown setting '{name}' (sent in binary form)")
-            settings[name] = str(reader.varint()) if setting_type in _INTEGER_SETTING_TYPES else reader.string()
+                raise ProtocolError(
+                    "UNKNOWN_SETTING", f"Unknown setting '{name}' (sent in binary form)"
+                )
+            settings[name] = (
+                str(reader.varint()) if setting_type in _INTEGER_SETTING_TYPES else reader.string()
+            )
             continue
         flags = reader.varint()
         value = reader.string()
@@ -150,9 +170,17 @@ def unquote(value: str) -> str:
 # --- server packets -------------------------------------------------------------------
 
 
-def hello(revision: int, *, name: str, version: tuple[int, int, int], timezone: str, display_name: str) -> bytes:
+def hello(
+    revision: int, *, name: str, version: tuple[int, int, int], timezone: str, display_name: str
+) -> bytes:
     major, minor, patch = version
-    out = varint(p.ServerPacket.HELLO) + string(name) + varint(major) + varint(minor) + varint(p.SERVER_REVISION)
+    out = (
+        varint(p.ServerPacket.HELLO)
+        + string(name)
+        + varint(major)
+        + varint(minor)
+        + varint(p.SERVER_REVISION)
+    )
     if revision >= p.DBMS_MIN_REVISION_WITH_SERVER_TIMEZONE:
         out += string(timezone)
     if revision >= p.DBMS_MIN_REVISION_WITH_SERVER_DISPLAY_NAME:
@@ -168,8 +196,12 @@ def hello(revision: int, *, name: str, version: tuple[int, int, int], timezone: 
 
 def exception(code: int, name: str, message: str) -> bytes:
     return (
-        varint(p.ServerPacket.EXCEPTION) + i32(code) + string("DB::Exception")
-        + string(f"{message} ({name})") + string("") + u8(0)
+        varint(p.ServerPacket.EXCEPTION)
+        + i32(code)
+        + string("DB::Exception")
+        + string(f"{message} ({name})")
+        + string("")
+        + u8(0)
     )
 
 
@@ -201,8 +233,13 @@ def profile_info(rows: int, blocks: int, nbytes: int) -> bytes:
     # applied_limit = false, rows_before_limit = 0, calculated_rows_before_limit = true:
     # a false last flag makes old clients (18.x) recompute it from streams they do not have.
     return (
-        varint(p.ServerPacket.PROFILE_INFO) + varint(rows) + varint(blocks) + varint(nbytes)
-        + u8(0) + varint(0) + u8(1)
+        varint(p.ServerPacket.PROFILE_INFO)
+        + varint(rows)
+        + varint(blocks)
+        + varint(nbytes)
+        + u8(0)
+        + varint(0)
+        + u8(1)
     )
 
 

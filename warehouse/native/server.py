@@ -27,7 +27,11 @@ class ServerIdentity:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def load(self) -> ServerIdentity:
-        row = self.engine.execute("SELECT version(), timezone()", fmt="TabSeparated").data.decode().strip()
+        row = (
+            self.engine.execute("SELECT version(), timezone()", fmt="TabSeparated")
+            .data.decode()
+            .strip()
+        )
         version, self.timezone = row.split("\t")
         numbers = [int(x) for x in version.split(".")[:3] if x.isdigit()]
         self.version = (numbers + [0, 0, 0])[:3]  # type: ignore[assignment]
@@ -37,7 +41,9 @@ class ServerIdentity:
         """Setting name → type; old clients send settings typed, and only the type says how."""
         with self._lock:
             if self._setting_types is None:
-                data = self.engine.execute("SELECT name, type FROM system.settings", fmt="TabSeparated").data
+                data = self.engine.execute(
+                    "SELECT name, type FROM system.settings", fmt="TabSeparated"
+                ).data
                 pairs = (line.split("\t", 1) for line in data.decode().splitlines())
                 self._setting_types = {name: type_ for name, type_ in pairs}
             return self._setting_types
@@ -55,8 +61,12 @@ class NativeServer:
     def __init__(self, engine: Any, users: Any, settings: Any) -> None:
         self.engine = engine
         self.users = users
-        self.identity = ServerIdentity(engine, getattr(settings, "display_name", "lianxi-warehouse")).load()
-        self.flush_bytes = min(INSERT_FLUSH_BYTES, int(getattr(settings, "max_request_bytes", INSERT_FLUSH_BYTES)))
+        self.identity = ServerIdentity(
+            engine, getattr(settings, "display_name", "lianxi-warehouse")
+        ).load()
+        self.flush_bytes = min(
+            INSERT_FLUSH_BYTES, int(getattr(settings, "max_request_bytes", INSERT_FLUSH_BYTES))
+        )
         self._clients: set[socket.socket] = set()
         self._clients_lock = threading.Lock()
         outer = self
@@ -91,7 +101,9 @@ class NativeServer:
         with self._clients_lock:
             self._clients.add(sock)
         try:
-            Connection(sock, self.engine, self.users, self.identity, flush_bytes=self.flush_bytes).run()
+            Connection(
+                sock, self.engine, self.users, self.identity, flush_bytes=self.flush_bytes
+            ).run()
         finally:
             with self._clients_lock:
                 self._clients.discard(sock)

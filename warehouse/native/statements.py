@@ -38,7 +38,7 @@ def strip_leading_comments(query: str) -> str:
 
 def unquote_identifier(ident: str) -> str:
     ident = ident.strip()
-    if len(ident) >= 2 and ident[0] == ident[-1] and ident[0] in "`\"":
+    if len(ident) >= 2 and ident[0] == ident[-1] and ident[0] in '`"':
         return re.sub(r"\\(.)", r"\1", ident[1:-1])
     return ident
 

@@ -27,7 +27,9 @@ class Reader:
 
     def __init__(self, data: bytes = b"", fill: Callable[[], bytes] | None = None) -> None:
         # A complete in-memory input stays immutable bytes: no copy, and zero-copy slices.
-        self.buf: bytes | bytearray = data if fill is None and isinstance(data, bytes) else bytearray(data)
+        self.buf: bytes | bytearray = (
+            data if fill is None and isinstance(data, bytes) else bytearray(data)
+        )
         self.pos = 0
         self._fill = fill
 
@@ -110,12 +112,16 @@ class Reader:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ProtocolError("CANNOT_PARSE_INPUT_ASSERTION_FAILED", f"string is not UTF-8: {exc}") from None
+            raise ProtocolError(
+                "CANNOT_PARSE_INPUT_ASSERTION_FAILED", f"string is not UTF-8: {exc}"
+            ) from None
 
     def bytes_string(self) -> bytes:
         n = self.varint()
         if n > MAX_STRING_BYTES:
-            raise ProtocolError("TOO_LARGE_STRING_SIZE", f"string of {n} bytes exceeds {MAX_STRING_BYTES}")
+            raise ProtocolError(
+                "TOO_LARGE_STRING_SIZE", f"string of {n} bytes exceeds {MAX_STRING_BYTES}"
+            )
         return self.read(n)
 
 

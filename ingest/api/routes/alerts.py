@@ -60,14 +60,10 @@ class AlertReader:
                         s, s.warehouse_analyst_user, s.warehouse_analyst_password
                     )
                 rows = list(
-                    self._client.query(
-                        sql, parameters={"alert_id": alert_id}
-                    ).named_results()
+                    self._client.query(sql, parameters={"alert_id": alert_id}).named_results()
                 )
             except Exception as exc:  # noqa: BLE001 - any failure to read means "unavailable"
-                if "UNKNOWN_TABLE" in str(
-                    exc
-                ):  # no alert was ever loaded on this warehouse
+                if "UNKNOWN_TABLE" in str(exc):  # no alert was ever loaded on this warehouse
                     return None
                 log.warning("alerts: reading alert %s failed: %s", alert_id, exc)
                 self._client = None
@@ -93,9 +89,7 @@ class AlertReader:
 
 
 def _alert(request: Request, alert_id: str) -> dict[str, Any]:
-    found = (
-        request.app.state.alerts.scope(alert_id) if ALERT_ID.match(alert_id) else None
-    )
+    found = request.app.state.alerts.scope(alert_id) if ALERT_ID.match(alert_id) else None
     if found is None:
         raise ApiError(
             404,
@@ -118,11 +112,7 @@ def _who(
     before 404)."""
     if sig is not None or recipient is not None:
         key = request.app.state.settings.alerts_ack_secret
-        if (
-            not recipient
-            or not sig
-            or not ack_links.verify(key, alert_id, recipient, sig)
-        ):
+        if not recipient or not sig or not ack_links.verify(key, alert_id, recipient, sig):
             raise ApiError(
                 403,
                 "forbidden",
@@ -192,8 +182,7 @@ def _who(
 @router.post(
     "/v1/alerts/{alert_id}/ack",
     status_code=202,
-    responses=responses(401, 403, 503)
-    | {404: {"description": "没有此预警 / no such alert"}},
+    responses=responses(401, 403, 503) | {404: {"description": "没有此预警 / no such alert"}},
     summary="确认预警 / acknowledge an alert",
 )
 async def ack(
@@ -216,9 +205,7 @@ async def ack(
         "source": SOURCE,
         "type": ACK_TYPE,
         "specversion": "1.0",
-        "time": datetime.now(UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "subject": alert_id,
         "dataschema": dataschema_for(ACK_TYPE),
         "datacontenttype": "application/json",
@@ -244,9 +231,7 @@ async def ack(
     )
 
 
-@router.get(
-    "/v1/alerts/{alert_id}/ack", response_class=HTMLResponse, include_in_schema=False
-)
+@router.get("/v1/alerts/{alert_id}/ack", response_class=HTMLResponse, include_in_schema=False)
 async def ack_page(
     request: Request,
     alert_id: str,

@@ -13,9 +13,7 @@ from ingest.catalogue_page import render
 router = APIRouter(tags=["catalogue"])
 
 
-@router.get(
-    "/v1/catalogue", response_class=HTMLResponse, summary="事件目录 / event catalogue"
-)
+@router.get("/v1/catalogue", response_class=HTMLResponse, summary="事件目录 / event catalogue")
 async def get_catalogue() -> HTMLResponse:
     """Every domain, event type and field with its Chinese description, constraints, allowed
     values and an example, generated from ingest/contracts/schemas."""

@@ -33,15 +33,24 @@ class Accepted(BaseModel):
 
 
 def _openapi_body() -> dict[str, Any]:
-    envelope = {k: v for k, v in envelope_schema().items() if not k.startswith(("$", "x-")) and k != "examples"}
-    content = {"oneOf": [envelope, {"type": "array", "items": envelope, "minItems": 1, "maxItems": 1000}]}
+    envelope = {
+        k: v
+        for k, v in envelope_schema().items()
+        if not k.startswith(("$", "x-")) and k != "examples"
+    }
+    content = {
+        "oneOf": [envelope, {"type": "array", "items": envelope, "minItems": 1, "maxItems": 1000}]
+    }
     return {
         "requestBody": {
             "required": True,
             "description": "一个 CloudEvent 或其数组（≤1000 个、≤5 MB）；亦支持二进制模式（ce- 头 + data 正文） / "
             "one CloudEvent or an array (≤1000 events, ≤5 MB); binary mode (ce- headers + data body) also accepted",
             "content": {
-                "application/json": {"schema": content, "example": envelope_schema()["examples"][0]},
+                "application/json": {
+                    "schema": content,
+                    "example": envelope_schema()["examples"][0],
+                },
                 "application/cloudevents+json": {"schema": envelope},
                 "application/cloudevents-batch+json": {"schema": content["oneOf"][1]},
             },
@@ -70,8 +79,14 @@ async def post_events(request: Request, token: CurrentToken) -> Response:
         settings = request.app.state.settings
         if 400 <= refused.status < 500 and settings.api_record_rejections:
             records = rejection_events(
-                token.source, refused.status, refused.error, refused.errors, attempt.events,
-                attempt.body, attempt.mode, settings.api_rejection_excerpt_bytes,
+                token.source,
+                refused.status,
+                refused.error,
+                refused.errors,
+                attempt.events,
+                attempt.body,
+                attempt.mode,
+                settings.api_rejection_excerpt_bytes,
             )
             await request.app.state.gate.publish(records)
         raise
@@ -96,7 +111,8 @@ async def _publish(request: Request, token: Token, attempt: _Attempt) -> Respons
         mt = media_type(request)
         if mt not in STRUCTURED_TYPES:
             raise ApiError(
-                415, "unsupported_media_type",
+                415,
+                "unsupported_media_type",
                 "send application/json (or application/cloudevents+json / -batch+json), or binary mode with ce- headers",
                 [item(None, "Content-Type", "media_type", f"got {mt or 'nothing'!r}")],
             )
@@ -107,13 +123,24 @@ async def _publish(request: Request, token: Token, attempt: _Attempt) -> Respons
     denied = scope_errors(token, events)
     if denied:
         metrics.count(token.source, "rejected", events, denied)
-        raise ApiError(403, "forbidden", "the token does not cover every event of the request", denied)
+        raise ApiError(
+            403, "forbidden", "the token does not cover every event of the request", denied
+        )
 
-    invalid = [item(i, v.field, v.rule, v.message) for i, ev in enumerate(events) for v in validate_event(ev)]
+    invalid = [
+        item(i, v.field, v.rule, v.message)
+        for i, ev in enumerate(events)
+        for v in validate_event(ev)
+    ]
     if invalid:
         metrics.count(token.source, "rejected", events, invalid)
         bad = len({e["index"] for e in invalid})
-        raise ApiError(422, "validation_failed", f"{bad} of {len(events)} events are invalid; nothing was published", invalid)
+        raise ApiError(
+            422,
+            "validation_failed",
+            f"{bad} of {len(events)} events are invalid; nothing was published",
+            invalid,
+        )
 
     waited = await request.app.state.gate.publish(events)
     metrics.kafka_wait.observe(waited)

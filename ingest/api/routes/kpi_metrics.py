@@ -38,9 +38,7 @@ _VALUE = (_SQL / "metrics_value.sql").read_text(encoding="utf-8")
 _UNIT = (_SQL / "metrics_unit.sql").read_text(encoding="utf-8")
 
 # 2026-07, 2026Q3 (also 2026-Q3, as fct_meeting_compliance labels quarters) or 2026.
-PERIOD = re.compile(
-    r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})|-?Q(?P<quarter>[0-9]))?"
-)
+PERIOD = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})|-?Q(?P<quarter>[0-9]))?")
 # The warehouse's Date type ends in 2149; asking beyond it must be a 400, not a failed query.
 FIRST_YEAR, LAST_YEAR = 1970, 2148
 ALL_TIME = (date(FIRST_YEAR, 1, 1), date(LAST_YEAR + 1, 1, 1))
@@ -64,18 +62,12 @@ class KpiInfo(BaseModel):
     definition_effective_from: date | None = Field(
         description="该版本生效日期 / the version's effective date"
     )
-    numerator_definition: str | None = Field(
-        description="分子口径 / what the numerator counts"
-    )
-    denominator_definition: str | None = Field(
-        description="分母口径 / what the denominator counts"
-    )
+    numerator_definition: str | None = Field(description="分子口径 / what the numerator counts")
+    denominator_definition: str | None = Field(description="分母口径 / what the denominator counts")
 
 
 class KpiList(BaseModel):
-    kpis: list[KpiInfo] = Field(
-        description="可查询的指标 / the KPIs GET /v1/metrics/{kpi} serves"
-    )
+    kpis: list[KpiInfo] = Field(description="可查询的指标 / the KPIs GET /v1/metrics/{kpi} serves")
     as_of: datetime | None = Field(
         description="数据截至时间（上海时间，+08:00；最近一次 dbt 构建） / as of (Asia/Shanghai), the last dbt build"
     )
@@ -83,12 +75,8 @@ class KpiList(BaseModel):
 
 class VersionPart(BaseModel):
     version: int = Field(description="口径版本 / definition version")
-    first_period: str = Field(
-        description="该版本覆盖的首月 YYYY-MM / first month counted under it"
-    )
-    last_period: str = Field(
-        description="该版本覆盖的末月 YYYY-MM / last month counted under it"
-    )
+    first_period: str = Field(description="该版本覆盖的首月 YYYY-MM / first month counted under it")
+    last_period: str = Field(description="该版本覆盖的末月 YYYY-MM / last month counted under it")
     numerator: int = Field(description="该版本各月分子之和 / its months' numerator")
     denominator: int = Field(description="该版本各月分母之和 / its months' denominator")
 
@@ -106,12 +94,8 @@ class KpiValue(BaseModel):
     period: str | None = Field(
         description="统计期 YYYY-MM、YYYYQn 或 YYYY，为空表示迄今全部 / month, quarter or year; null: all periods to date"
     )
-    period_start: date | None = Field(
-        description="统计期首日（含） / first day of the period"
-    )
-    period_end: date | None = Field(
-        description="统计期末日次日（不含） / day after the period"
-    )
+    period_start: date | None = Field(description="统计期首日（含） / first day of the period")
+    period_end: date | None = Field(description="统计期末日次日（不含） / day after the period")
     value: float | None = Field(
         description="指标值 = 分子 / 分母（与看板同一公式 sum(numerator) / nullIf(sum(denominator), 0)），分母为 0 时为空 "
         "/ numerator / denominator, the dashboards' formula; null when the denominator is 0"
@@ -125,9 +109,7 @@ class KpiValue(BaseModel):
     definition_versions: list[VersionPart] = Field(
         description="按口径版本拆分的分子、分母 / numerator and denominator per definition version"
     )
-    combination: str = Field(
-        description="跨版本的合并方法 / how several versions were combined"
-    )
+    combination: str = Field(description="跨版本的合并方法 / how several versions were combined")
     as_of: datetime | None = Field(
         description="数据截至时间（上海时间，+08:00；最近一次 dbt 构建） / as of (Asia/Shanghai), the last dbt build"
     )
@@ -158,7 +140,9 @@ class MartReader:
             try:
                 if self._client is None:
                     s = self.settings
-                    self._client = warehouse_client.connect(s, s.warehouse_reader_user, s.warehouse_reader_password)
+                    self._client = warehouse_client.connect(
+                        s, s.warehouse_reader_user, s.warehouse_reader_password
+                    )
                 # parameters=: values are bound by the client, never pasted into the SQL text.
                 return list(self._client.query(sql, parameters=params).named_results())
             except Exception as exc:  # noqa: BLE001 - down, mart not built yet, refused: all "unavailable"
@@ -232,9 +216,7 @@ def parse_period(period: str | None) -> tuple[str | None, date, date]:
 
 
 def check_unit_format(unit: str | None) -> None:
-    if unit is not None and (
-        len(unit) > MAX_UNIT_LENGTH or not AREA_PATTERN.fullmatch(unit)
-    ):
+    if unit is not None and (len(unit) > MAX_UNIT_LENGTH or not AREA_PATTERN.fullmatch(unit)):
         raise _bad(
             400,
             "unit",
@@ -248,9 +230,7 @@ def check_scope(token: Token, unit: str | None, street_of_unit: str | None) -> N
     Without areas it reads everything (the district included)."""
     if not token.areas:
         return
-    allowed = unit is not None and (
-        unit in token.areas or street_of_unit in token.streets
-    )
+    allowed = unit is not None and (unit in token.areas or street_of_unit in token.streets)
     if not allowed:
         asked = unit or "全区 / the district"
         raise _bad(

@@ -104,8 +104,18 @@ async def _fields(request: Request, limit: int) -> dict[str, str]:
             # errors="strict": %XX escapes that are not UTF-8 were silently replaced by U+FFFD.
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
         except UnicodeDecodeError:
-            raise _error(400, "utf8", "表单及其 %XX 转义须为 UTF-8 / the form body and its %XX escapes must be UTF-8", "body") from None
-    raise _error(415, "media_type", "send application/x-www-form-urlencoded or application/json", "Content-Type")
+            raise _error(
+                400,
+                "utf8",
+                "表单及其 %XX 转义须为 UTF-8 / the form body and its %XX escapes must be UTF-8",
+                "body",
+            ) from None
+    raise _error(
+        415,
+        "media_type",
+        "send application/x-www-form-urlencoded or application/json",
+        "Content-Type",
+    )
 
 
 def _attribute(fields: dict[str, Any], name: str) -> Any:
@@ -134,7 +144,9 @@ def ticket_event(fields: dict[str, Any], source: str) -> dict[str, Any]:
         "reporter_id": _blank_to_none(fields.get("account_id")),
         "description": fields.get("description", ""),
     }
-    data = {k: v for k, v in data.items() if v is not None or k in ("grid_id", "project", "reporter_id")}
+    data = {
+        k: v for k, v in data.items() if v is not None or k in ("grid_id", "project", "reporter_id")
+    }
     return {
         "id": str(uuid.uuid4()),
         "source": source,
@@ -153,7 +165,11 @@ def _request_form() -> dict[str, Any]:
     text = {"type": "string"}
     props: dict[str, Any] = {
         "api_key": {**text, "description": "发布方令牌 / publisher token"},
-        "service_code": {"type": "string", "enum": category["enum"], "description": "工单类别 / ticket category"},
+        "service_code": {
+            "type": "string",
+            "enum": category["enum"],
+            "description": "工单类别 / ticket category",
+        },
         "description": {**text, "maxLength": 2000},
         "address_id": {**text, "description": "社区编号 c-NN-NN / community id"},
         "account_id": {**text, "description": "反映人假名编号 r-…/m-… / pseudonymous reporter id"},
@@ -164,13 +180,19 @@ def _request_form() -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/x-www-form-urlencoded": {"schema": schema}, "application/json": {"schema": schema}},
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": schema},
+                "application/json": {"schema": schema},
+            },
         }
     }
 
 
 @router.post(
-    "/requests.json", status_code=201, summary="受理工单 / create a service request", openapi_extra=_request_form()
+    "/requests.json",
+    status_code=201,
+    summary="受理工单 / create a service request",
+    openapi_extra=_request_form(),
 )
 async def create_request(request: Request) -> JSONResponse:
     """GeoReport v2 'POST Service Request'. Form or JSON fields: api_key (a publisher token
@@ -179,7 +201,9 @@ async def create_request(request: Request) -> JSONResponse:
     account_id (pseudonymous r-/m- id). Names, phones and e-mails are refused."""
     fields = await _fields(request, 64 * 1024)
     header = request.headers.get("authorization", "")
-    secret = fields.get("api_key") or (header[7:].strip() if header.lower().startswith("bearer ") else None)
+    secret = fields.get("api_key") or (
+        header[7:].strip() if header.lower().startswith("bearer ") else None
+    )
     try:
         token = authenticate(store_of(request), secret if isinstance(secret, str) else None)
     except ApiError as exc:
@@ -192,7 +216,9 @@ async def create_request(request: Request) -> JSONResponse:
         if request.app.state.settings.api_record_rejections:
             try:
                 settings = request.app.state.settings
-                await request.app.state.gate.publish(_rejection(refused, fields, token, settings.api_rejection_excerpt_bytes))
+                await request.app.state.gate.publish(
+                    _rejection(refused, fields, token, settings.api_rejection_excerpt_bytes)
+                )
             except ApiError as exc:
                 exc.open311 = True
                 raise
@@ -205,42 +231,75 @@ async def create_request(request: Request) -> JSONResponse:
     request.app.state.metrics.count(token.source, "accepted", [event])
     ticket_id = event["data"]["ticket_id"]
     notice = "已受理，办理进度可通过 GET requests/{id}.json 查询 / accepted; follow it with GET requests/{id}.json"
-    return JSONResponse([{"service_request_id": ticket_id, "service_notice": notice, "account_id": None}], status_code=201)
+    return JSONResponse(
+        [{"service_request_id": ticket_id, "service_notice": notice, "account_id": None}],
+        status_code=201,
+    )
 
 
-def _rejection(refused: ApiError, fields: dict[str, Any], token: Token, excerpt_bytes: int) -> list[dict[str, Any]]:
+def _rejection(
+    refused: ApiError, fields: dict[str, Any], token: Token, excerpt_bytes: int
+) -> list[dict[str, Any]]:
     """The rejection record of a refused POST. Its excerpt is the submitted fields without the
     api_key and with the values of personal fields (name, phone, e-mail) removed: what the
     publisher needs to fix the request, never the person."""
     sent = {
         name: (REMOVED if name in PERSONAL_FIELDS and value else value)
-        for name, value in sorted(fields.items()) if name != "api_key"
+        for name, value in sorted(fields.items())
+        if name != "api_key"
     }
     body = json.dumps(sent, ensure_ascii=False, separators=(",", ":")).encode()
     return rejection_events(
-        token.source, refused.status, refused.error, refused.errors, None, body, "open311", excerpt_bytes
+        token.source,
+        refused.status,
+        refused.error,
+        refused.errors,
+        None,
+        body,
+        "open311",
+        excerpt_bytes,
     )
 
 
 def _ticket_or_refusal(fields: dict[str, Any], token: Token) -> dict[str, Any]:
     if not token.allows(TICKET_OPENED):
         raise ApiError(
-            403, "forbidden", "token does not cover lianxi.ticket.opened",
-            [item(None, "api_key", "token_scope", f"this token covers only {', '.join(token.types)}")], open311=True,
+            403,
+            "forbidden",
+            "token does not cover lianxi.ticket.opened",
+            [
+                item(
+                    None,
+                    "api_key",
+                    "token_scope",
+                    f"this token covers only {', '.join(token.types)}",
+                )
+            ],
+            open311=True,
         )
     personal = [
-        item(None, name, "no_personal_data", f"{name} is personal data; use a pseudonymous account_id (r-… or m-…)")
+        item(
+            None,
+            name,
+            "no_personal_data",
+            f"{name} is personal data; use a pseudonymous account_id (r-… or m-…)",
+        )
         for name in PERSONAL_FIELDS
         if fields.get(name)
     ]
     if personal:
-        raise ApiError(400, "no_personal_data", "personal data is not accepted", personal, open311=True)
+        raise ApiError(
+            400, "no_personal_data", "personal data is not accepted", personal, open311=True
+        )
     event = ticket_event(fields, token.source)
     violations = validate_event(event)
     if violations:
         raise ApiError(
-            400, "invalid_request", "the request does not make a valid ticket",
-            [item(None, FIELD_NAMES.get(v.field, v.field), v.rule, v.message) for v in violations], open311=True,
+            400,
+            "invalid_request",
+            "the request does not make a valid ticket",
+            [item(None, FIELD_NAMES.get(v.field, v.field), v.rule, v.message) for v in violations],
+            open311=True,
         )
     return event
 
@@ -272,8 +331,11 @@ class WarehouseReader:
                 log.warning("Open311: reading tickets failed: %s", exc)
                 self._client = None
                 raise ApiError(
-                    503, "warehouse_unavailable", f"the warehouse cannot be read right now ({type(exc).__name__})",
-                    headers={"Retry-After": "10"}, open311=True,
+                    503,
+                    "warehouse_unavailable",
+                    f"the warehouse cannot be read right now ({type(exc).__name__})",
+                    headers={"Retry-After": "10"},
+                    open311=True,
                 ) from None
         return list(result.named_results())
 
@@ -290,12 +352,17 @@ class WarehouseReader:
                 rows = list(self._client.query(sql, parameters={"ids": ids}).named_results())
             except Exception as exc:  # noqa: BLE001 - the raw read just worked: the mart is what is missing
                 if self._mart_ok is not False:
-                    log.warning("Open311: %s.fct_tickets unreadable (%s); status from raw events",
-                                self.settings.open311_marts_database, exc)
+                    log.warning(
+                        "Open311: %s.fct_tickets unreadable (%s); status from raw events",
+                        self.settings.open311_marts_database,
+                        exc,
+                    )
                 self._mart_ok = False
                 return None
         if self._mart_ok is False:
-            log.warning("Open311: %s.fct_tickets readable again", self.settings.open311_marts_database)
+            log.warning(
+                "Open311: %s.fct_tickets readable again", self.settings.open311_marts_database
+            )
         self._mart_ok = True
         return {r["ticket_id"]: r for r in rows}
 
@@ -311,7 +378,10 @@ def _status(row: dict[str, Any], mart: dict[str, Any] | None) -> str:
     same rule on the raw events: closed, or the later of resolved/reopened is resolved."""
     if mart is not None:
         return "closed" if mart["status"] in MART_CLOSED else "open"
-    closed = row["last_type"] == "lianxi.ticket.closed" or row["last_resolution_type"] == "lianxi.ticket.resolved"
+    closed = (
+        row["last_type"] == "lianxi.ticket.closed"
+        or row["last_resolution_type"] == "lianxi.ticket.resolved"
+    )
     return "closed" if closed else "open"
 
 
@@ -362,11 +432,20 @@ def _reader(request: Request, api_key: str | None) -> Token | None:
         if request.app.state.settings.open311_public_read:
             return None
         raise ApiError(
-            401, "unauthorized", "本部署未开放工单公开查询，请提供令牌 / public read is off: send a token",
-            [item(None, "api_key", "token_required",
-                  "查询工单须提供令牌（api_key 参数或 Authorization: Bearer） / "
-                  "send a token as api_key or 'Authorization: Bearer <token>'")],
-            headers={"WWW-Authenticate": "Bearer"}, open311=True,
+            401,
+            "unauthorized",
+            "本部署未开放工单公开查询，请提供令牌 / public read is off: send a token",
+            [
+                item(
+                    None,
+                    "api_key",
+                    "token_required",
+                    "查询工单须提供令牌（api_key 参数或 Authorization: Bearer） / "
+                    "send a token as api_key or 'Authorization: Bearer <token>'",
+                )
+            ],
+            headers={"WWW-Authenticate": "Bearer"},
+            open311=True,
         )
     try:
         token = authenticate(store_of(request), secret)
@@ -375,8 +454,17 @@ def _reader(request: Request, api_key: str | None) -> Token | None:
         raise
     if not any(token.allows(t) for t in TICKET_TYPES):
         raise ApiError(
-            403, "forbidden", "token does not cover tickets",
-            [item(None, "api_key", "token_scope", f"该令牌不涵盖工单 / this token covers only {', '.join(token.types)}")],
+            403,
+            "forbidden",
+            "token does not cover tickets",
+            [
+                item(
+                    None,
+                    "api_key",
+                    "token_scope",
+                    f"该令牌不涵盖工单 / this token covers only {', '.join(token.types)}",
+                )
+            ],
             open311=True,
         )
     return token
@@ -402,7 +490,9 @@ async def _records(
     marts = await run_in_threadpool(reader.mart_rows, [r["ticket_id"] for r in rows])
     found = marts or {}
     sources = {"fct_tickets" if r["ticket_id"] in found else "raw" for r in rows}
-    response.headers["X-Lianxi-Status-Source"] = "+".join(s for s in ("fct_tickets", "raw") if s in sources) or "none"
+    response.headers["X-Lianxi-Status-Source"] = (
+        "+".join(s for s in ("fct_tickets", "raw") if s in sources) or "none"
+    )
     records = [_as_open311(r, found.get(r["ticket_id"]), full=token is not None) for r in rows]
     return [(rec["status"], rec) for rec in records]
 
@@ -420,16 +510,26 @@ def _parse_date(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise _error(400, "format", f"{name} 须为 W3C/RFC3339 时间 / {name} must be a W3C/RFC3339 date-time", name) from None
+        raise _error(
+            400,
+            "format",
+            f"{name} 须为 W3C/RFC3339 时间 / {name} must be a W3C/RFC3339 date-time",
+            name,
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        in_range = EARLIEST <= parsed <= LATEST  # compares in UTC; can itself overflow near year 1 or 9999
+        in_range = (
+            EARLIEST <= parsed <= LATEST
+        )  # compares in UTC; can itself overflow near year 1 or 9999
     except OverflowError:
         in_range = False
     if not in_range:
         raise _error(
-            400, "range", f"{name} 须在 1970-01-01 与 2200-01-01 (UTC) 之间 / {name} must lie between 1970-01-01 and 2200-01-01 UTC", name
+            400,
+            "range",
+            f"{name} 须在 1970-01-01 与 2200-01-01 (UTC) 之间 / {name} must lie between 1970-01-01 and 2200-01-01 UTC",
+            name,
         )
     return parsed
 
@@ -452,36 +552,65 @@ async def list_requests(
     request: Request,
     response: Response,
     api_key: ApiKey = None,
-    service_request_id: Annotated[str | None, Query(description="逗号分隔 / comma-separated ids")] = None,
+    service_request_id: Annotated[
+        str | None, Query(description="逗号分隔 / comma-separated ids")
+    ] = None,
     service_code: Annotated[str | None, Query()] = None,
     start_date: Annotated[str | None, Query()] = None,
     end_date: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query(description="open, closed or both (comma-separated)")] = None,
+    status: Annotated[
+        str | None, Query(description="open, closed or both (comma-separated)")
+    ] = None,
 ) -> list[dict[str, Any]]:
     """Without ids: tickets requested in [start_date, end_date), default the last 90 days,
     at most 1000 (GeoReport v2 defaults)."""
     token = _reader(request, api_key)
     ids = [i.strip() for i in (service_request_id or "").split(",") if i.strip()]
     end = _parse_date(end_date, "end_date") or datetime.now(UTC) + timedelta(days=1)
-    start = _parse_date(start_date, "start_date") or (end - timedelta(days=90) if not ids else EARLIEST)
+    start = _parse_date(start_date, "start_date") or (
+        end - timedelta(days=90) if not ids else EARLIEST
+    )
     wanted = {s.strip() for s in (status or "").split(",") if s.strip()}
     if wanted - {"open", "closed"}:
         raise _error(400, "enum", "status must be open, closed or both", "status")
     if service_code and service_code not in _category_schema()["enum"]:
-        raise _error(400, "enum", f"unknown service_code {service_code!r}; see services.json", "service_code")
-    params = {"ids": ids, "service_code": service_code or "", "start": _ch_time(start), "end": _ch_time(end), "limit": 1000}
+        raise _error(
+            400, "enum", f"unknown service_code {service_code!r}; see services.json", "service_code"
+        )
+    params = {
+        "ids": ids,
+        "service_code": service_code or "",
+        "start": _ch_time(start),
+        "end": _ch_time(end),
+        "limit": 1000,
+    }
     records = await _records(request, response, params, token)
     return [rec for state, rec in records if not wanted or state in wanted]
 
 
-@router.get("/requests/{service_request_id}.json", summary="查询单个工单 / one service request", description=READ_POLICY)
+@router.get(
+    "/requests/{service_request_id}.json",
+    summary="查询单个工单 / one service request",
+    description=READ_POLICY,
+)
 async def get_request(
     request: Request, response: Response, service_request_id: str, api_key: ApiKey = None
 ) -> list[dict[str, Any]]:
     token = _reader(request, api_key)
-    params = {"ids": [service_request_id], "service_code": "", "start": _ch_time(EARLIEST), "end": _ch_time(LATEST), "limit": 1}
+    params = {
+        "ids": [service_request_id],
+        "service_code": "",
+        "start": _ch_time(EARLIEST),
+        "end": _ch_time(LATEST),
+        "limit": 1,
+    }
     records = await _records(request, response, params, token)
     if not records:
         # Outside the token's scope reads as absent: no hint that the ticket exists.
-        raise _error(404, "not_found", f"no service request {service_request_id!r} (yet) in the warehouse", "service_request_id")
+        raise _error(
+            404,
+            "not_found",
+            f"no service request {service_request_id!r} (yet) in the warehouse",
+            "service_request_id",
+        )
     return [records[0][1]]

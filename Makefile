@@ -109,6 +109,8 @@ demo-load: up
 	$(LIANXI) dbt build --full-refresh
 	$(LIANXI) dashboards import
 	$(LIANXI) dashboards roles
+	@# A few tickets about to pass their deadline: the mailbox shows alerts within a minute.
+	$(LIANXI) alerts demo
 # ---- END DEMO HOOKS --------------------------------------------------------------------
 
 up: setup

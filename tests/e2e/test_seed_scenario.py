@@ -113,32 +113,29 @@ def test_dashboards_show_the_figures(
     marts_built: None, admin: Any, superset_url: str, superset_admin: tuple[str, str]
 ) -> None:
     imported = json.loads(lianxi("dashboards", "import").stdout.strip().splitlines()[-1])
-    assert imported["imported"]["dashboards"] == 5
+    spec_boards = bundle_build.load_spec()[1]
+    assert imported["imported"]["dashboards"] == len(spec_boards)
     lianxi("dashboards", "roles")
     headline_result = admin.query("SELECT * FROM marts.fct_headline_indicators")
     headline = dict(zip(headline_result.column_names, headline_result.result_rows[0], strict=True))
-    specs = {
-        chart["title"]: chart for chart in bundle_build.iter_charts(bundle_build.load_spec()[1])
+    specs = {chart["title"]: chart for chart in bundle_build.iter_charts(spec_boards)}
+    # The seed year fills these; 预警 and 数据质量 show what happened in the last days (alerts,
+    # feeds), which a seed year that has ended may leave empty: they must answer without error.
+    seeded = {
+        "lianxi-overview",
+        "lianxi-tickets",
+        "lianxi-meetings",
+        "lianxi-volunteering",
+        "lianxi-wishes",
+        "lianxi-rankings",
     }
     with SupersetSession(superset_url, *superset_admin) as session:
         boards = {
             board["slug"]: board["id"] for board in session.list_all("dashboard", ["id", "slug"])
         }
-        assert {
-            "lianxi-overview",
-            "lianxi-tickets",
-            "lianxi-meetings",
-            "lianxi-volunteering",
-            "lianxi-wishes",
-        } <= set(boards)
+        assert {board["slug"] for board in spec_boards.values()} <= set(boards)
         checked = 0
-        for slug in (
-            "lianxi-overview",
-            "lianxi-tickets",
-            "lianxi-meetings",
-            "lianxi-volunteering",
-            "lianxi-wishes",
-        ):
+        for slug in sorted(board["slug"] for board in spec_boards.values()):
             for listed in session.get(f"/api/v1/dashboard/{boards[slug]}/charts")["result"]:
                 chart = session.get(f"/api/v1/chart/{listed['id']}")["result"]
                 context = json.loads(chart["query_context"])
@@ -149,7 +146,7 @@ def test_dashboards_show_the_figures(
                     chart["slice_name"],
                     result.get("error"),
                 )
-                assert result["data"], (slug, chart["slice_name"])
+                assert result["data"] or slug not in seeded, (slug, chart["slice_name"])
                 spec = specs[chart["slice_name"]]
                 if (
                     slug == "lianxi-overview"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from infra_private_stack import PrivateStack
 
+from infra import mailbox
 from infra.config import InfraSettings
 
 
@@ -29,6 +30,9 @@ def private_stack(
         "warehouse_native": free_port(),
         "api": free_port(),
         "superset": free_port(),
+        "mailbox_smtp": free_port(),
+        "mailbox_http": free_port(),
+        "alerts": free_port(),
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIANXI_")}
     env.update(
@@ -43,6 +47,12 @@ def private_stack(
             "LIANXI_API_PORT": str(ports["api"]),
             "LIANXI_SUPERSET_PORT": str(ports["superset"]),
             "LIANXI_STREAMS_METRICS_PORT": str(free_port()),
+            # Ports of its own for every service, so the stack `make test` runs stays untouched;
+            # the Mailpit the machine's stack built is reused (building it takes minutes).
+            "LIANXI_MAILPIT_SMTP_PORT": str(ports["mailbox_smtp"]),
+            "LIANXI_MAILPIT_HTTP_PORT": str(ports["mailbox_http"]),
+            "LIANXI_ALERTS_HEALTH_PORT": str(ports["alerts"]),
+            "LIANXI_MAILPIT_BINARY": str(mailbox.binary(stack_settings)),
         }
     )
     stack = PrivateStack(var_dir=var_dir, env=env, ports=ports)

@@ -17,6 +17,7 @@ from clickhouse_driver.connection import ServerInfo
 from clickhouse_driver.context import Context
 from clickhouse_driver.streams.native import BlockOutputStream
 
+from warehouse.errors import ProtocolError
 from warehouse.native import packets, statements
 from warehouse.native.blocks import Block, Column, encode_block, iter_native, read_block
 from warehouse.native.columns import parse_type, split_args
@@ -27,7 +28,6 @@ from warehouse.native.compression import (
     compress,
     read_frame,
 )
-from warehouse.native.errors import ProtocolError
 from warehouse.native.protocol import SERVER_REVISION
 from warehouse.native.wire import Reader, string, varint
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from clickhouse_driver.bufferedreader import CompressedBufferedReader
 
-from warehouse.native.errors import ProtocolError
+from warehouse.errors import ProtocolError
 from warehouse.native.wire import Reader
 
 _FIXED = {

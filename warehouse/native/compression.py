@@ -13,7 +13,7 @@ import lz4.block
 import zstandard
 from clickhouse_cityhash.cityhash import CityHash128
 
-from warehouse.native.errors import ProtocolError
+from warehouse.errors import ProtocolError
 from warehouse.native.wire import Reader
 
 METHOD_NONE = 0x02

@@ -16,18 +16,15 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from warehouse.errors import QueryError
+from warehouse.errors import ProtocolError, QueryError
 from warehouse.native import packets, statements
 from warehouse.native import protocol as p
 from warehouse.native.blocks import Block, Column, encode_block, iter_native, read_block
 from warehouse.native.compression import METHOD_LZ4, METHODS, compress, frame_source
-from warehouse.native.errors import ProtocolError
+from warehouse.native.identity import ServerIdentity
 from warehouse.native.wire import Reader, string, varint
-
-if TYPE_CHECKING:
-    from warehouse.native.server import ServerIdentity
 
 log = logging.getLogger(__name__)
 

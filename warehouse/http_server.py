@@ -22,6 +22,7 @@ from warehouse.errors import (
     QueryError,
 )
 from warehouse.http_request import ParsedRequest, credentials, parse, url_parameters
+from warehouse.native import frames
 from warehouse.statement import leading_keyword
 from warehouse.users import Users
 
@@ -30,6 +31,8 @@ log = logging.getLogger("warehouse.http")
 _BAD_REQUEST = frozenset(
     {
         errors.CANNOT_PARSE_TEXT,
+        errors.ATTEMPT_TO_READ_AFTER_EOF,
+        errors.CHECKSUM_DOESNT_MATCH,
         errors.CANNOT_PARSE_QUOTED_STRING,
         errors.CANNOT_PARSE_INPUT_ASSERTION_FAILED,
         errors.CANNOT_PARSE_DATE,
@@ -167,7 +170,7 @@ class HttpInterface:
             if url.get("decompress") in ("1", "true"):
                 body = await asyncio.get_running_loop().run_in_executor(
                     self.executor,
-                    partial(compression.decompress_native, body, self.settings.max_request_bytes),
+                    partial(frames.decompress, body, self.settings.max_request_bytes),
                 )
             request = await asyncio.get_running_loop().run_in_executor(
                 self.executor, partial(parse, method, url, body, headers)
@@ -322,7 +325,7 @@ class HttpInterface:
         out.append((b"x-clickhouse-summary", json.dumps(summary, separators=(",", ":")).encode()))
         if request.native_compress and body:
             body = await asyncio.get_running_loop().run_in_executor(
-                self.executor, compression.compress_native, body
+                self.executor, frames.compress, body
             )
         elif request.http_compression and body:
             encoding = compression.choose_encoding(headers.get("accept-encoding", ""))

@@ -21,7 +21,7 @@ from warehouse.errors import ProtocolError
 from warehouse.native import packets, statements
 from warehouse.native.blocks import Block, Column, encode_block, iter_native, read_block
 from warehouse.native.columns import parse_type, split_args
-from warehouse.native.compression import (
+from warehouse.native.frames import (
     METHOD_LZ4,
     METHOD_NONE,
     METHOD_ZSTD,

@@ -22,7 +22,7 @@ from warehouse.errors import ProtocolError, QueryError
 from warehouse.native import packets, statements
 from warehouse.native import protocol as p
 from warehouse.native.blocks import Block, Column, encode_block, iter_native, read_block
-from warehouse.native.compression import METHOD_LZ4, METHODS, compress, frame_source
+from warehouse.native.frames import METHOD_LZ4, METHODS, compress, frame_source
 from warehouse.native.identity import ServerIdentity
 from warehouse.native.wire import Reader, string, varint
 

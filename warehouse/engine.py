@@ -288,13 +288,6 @@ class Engine:
             self._expire_sessions(time.monotonic())
             return (user.name, session_id) in self._sessions
 
-    def close_session(self, user: User, session_id: str) -> None:
-        with self._lock:
-            conn = self._sessions.pop((user.name, session_id), None)
-        if conn is not None:
-            with conn.lock:
-                conn.session.close()
-
     # -- queries -----------------------------------------------------------------------
 
     def execute(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from warehouse.errors import BAD_ARGUMENTS, QueryError
+from warehouse.statement import split_statements
 
 if TYPE_CHECKING:
     from warehouse.engine import Engine
@@ -54,36 +55,6 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         if match:
             migrations.append(Migration(match.group(1), match.group(2), path))
     return migrations
-
-
-def split_statements(sql: str) -> list[str]:
-    """Split on `;` outside quotes and comments; comment-only pieces are dropped."""
-    statements: list[str] = []
-    current: list[str] = []
-    i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c in "'\"`":
-            end = i + 1
-            while end < n and sql[end] != c:
-                end += 2 if sql[end] == "\\" else 1
-            current.append(sql[i : end + 1])
-            i = end + 1
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif c == ";":
-            statements.append("".join(current))
-            current = []
-            i += 1
-        else:
-            current.append(c)
-            i += 1
-    statements.append("".join(current))
-    return [s.strip() for s in statements if s.strip()]
 
 
 def _quote(value: str) -> str:

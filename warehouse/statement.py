@@ -175,6 +175,14 @@ def with_infile(header_query: str, path: str, fmt: str) -> str:
     return f"{head} FROM INFILE '{quoted}'{settings} FORMAT {fmt}"
 
 
+def quoted_end(text: str, i: int) -> int:
+    """Index just past the string literal or quoted identifier opening at `i`."""
+    quote, end = text[i], i + 1
+    while end < len(text) and text[end] != quote:
+        end += 2 if text[end] == "\\" else 1
+    return end + 1
+
+
 def split_statements(sql: str) -> list[str]:
     """Split on `;` outside quotes and comments; comment-only pieces are dropped."""
     statements: list[str] = []
@@ -183,11 +191,9 @@ def split_statements(sql: str) -> list[str]:
     while i < n:
         c = sql[i]
         if c in "'\"`":
-            end = i + 1
-            while end < n and sql[end] != c:
-                end += 2 if sql[end] == "\\" else 1
-            current.append(sql[i : end + 1])
-            i = end + 1
+            end = quoted_end(sql, i)
+            current.append(sql[i:end])
+            i = end
         elif sql.startswith("--", i):
             end = sql.find("\n", i)
             i = n if end < 0 else end + 1

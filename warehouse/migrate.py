@@ -11,13 +11,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from warehouse.errors import BAD_ARGUMENTS, QueryError
 from warehouse.statement import split_statements
-
-if TYPE_CHECKING:
-    from warehouse.engine import Engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 LEDGER_SQL = MIGRATIONS_DIR / "schema_migrations.sql"
@@ -89,14 +85,6 @@ def apply_migrations(run: Runner, directory: Path = MIGRATIONS_DIR) -> Iterator[
             f"({_quote(migration.version)}, {_quote(migration.name)}, {_quote(migration.checksum)})"
         )
         yield f"applied     {migration.path.name}"
-
-
-def engine_runner(engine: "Engine") -> Runner:
-    """Run statements in-process (the server applying migrations before it listens)."""
-    from warehouse.users import admin_user
-
-    admin = admin_user("migrate")
-    return lambda sql: engine.execute(sql, user=admin).data.decode()
 
 
 def http_runner(url: str, user: str, password: str) -> Runner:

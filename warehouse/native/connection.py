@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from warehouse import statement
-from warehouse.errors import ProtocolError, QueryError
+from warehouse.errors import UNKNOWN_DATABASE, UNKNOWN_EXCEPTION, ProtocolError, QueryError
 from warehouse.native import packets
 from warehouse.native import protocol as p
 from warehouse.native.blocks import Block, Column, encode_block, iter_native, read_block
@@ -116,7 +116,7 @@ class Connection:
         except Exception:
             log.exception("native connection failed")
             self._send_exception_quietly(
-                QueryError(1002, "internal error in the native protocol server")
+                QueryError(UNKNOWN_EXCEPTION, "internal error in the native protocol server")
             )
 
     def _send_exception_quietly(self, exc: QueryError) -> None:
@@ -236,7 +236,7 @@ class Connection:
             user=self.user,
         )
         if result.data.strip() != b"1":
-            raise QueryError(81, f"Database {database} does not exist", "UNKNOWN_DATABASE")
+            raise QueryError(UNKNOWN_DATABASE, f"Database {database} does not exist")
 
     def _check_settings(self, settings: Mapping[str, str]) -> None:
         # Validate now, as ClickHouse does, rather than failing every later query.

@@ -1,8 +1,9 @@
-"""Body codecs of the HTTP interface: Content-Encoding both ways, and ClickHouse's own
-block compression (`decompress=1` request bodies, `compress=1` responses)."""
+"""Content-Encoding of the HTTP interface, both ways (gzip, deflate, zstd, lz4, br).
+
+ClickHouse's own compressed frames (`decompress=1`, `compress=1`) are another thing:
+warehouse/native/frames.py, shared with the native protocol."""
 
 import gzip
-import struct
 import zlib
 from collections.abc import Callable
 
@@ -10,7 +11,6 @@ import brotli
 import lz4.block
 import lz4.frame
 import zstandard
-from clickhouse_cityhash.cityhash import CityHash128
 
 from warehouse.errors import (
     CANNOT_DECOMPRESS,
@@ -22,9 +22,6 @@ from warehouse.errors import (
 # Order of preference when a client accepts several; lz4 and zstd cost least CPU per byte,
 # which matters more than ratio on two shared cores and a loopback link.
 RESPONSE_ENCODINGS = ("lz4", "zstd", "gzip", "deflate", "br")
-_LZ4_METHOD, _ZSTD_METHOD, _NONE_METHOD = 0x82, 0x90, 0x02
-_NATIVE_HEADER = 9  # method byte + compressed size + uncompressed size
-_NATIVE_BLOCK = 1 << 20
 # What the codec libraries raise on corrupt input.
 _CODEC_ERRORS = (
     zlib.error,
@@ -149,57 +146,3 @@ def encode_body(data: bytes, encoding: str, level: int | None = None) -> bytes:
     if encoding == "br":
         return brotli.compress(data, quality=level or 4)
     raise ValueError(encoding)
-
-
-def _checksum(block: bytes) -> bytes:
-    digest = CityHash128(block)
-    return struct.pack("<QQ", digest >> 64, digest & 0xFFFFFFFFFFFFFFFF)
-
-
-def decompress_native(data: bytes, limit: int) -> bytes:
-    """Decode ClickHouse compressed blocks: checksum(16) method(1) size(4) raw size(4) payload."""
-    out = bytearray()
-    view = memoryview(data)
-    pos = 0
-    while pos < len(data):
-        if len(data) - pos < 16 + _NATIVE_HEADER:
-            raise QueryError(CANNOT_DECOMPRESS, "Truncated compressed block header")
-        checksum = bytes(view[pos : pos + 16])
-        method = data[pos + 16]
-        size, raw_size = struct.unpack_from("<II", data, pos + 17)
-        block = bytes(view[pos + 16 : pos + 16 + size])
-        if size < _NATIVE_HEADER or len(block) != size:
-            raise QueryError(CANNOT_DECOMPRESS, "Truncated compressed block")
-        if _checksum(block) != checksum:
-            raise QueryError(CANNOT_DECOMPRESS, "Checksum doesn't match: corrupted data")
-        if len(out) + raw_size > limit:
-            raise _too_large(limit)
-        payload = block[_NATIVE_HEADER:]
-        try:
-            if method == _LZ4_METHOD:
-                out += lz4.block.decompress(payload, uncompressed_size=raw_size)
-            elif method == _ZSTD_METHOD:
-                out += zstandard.ZstdDecompressor().decompress(payload, max_output_size=raw_size)
-            elif method == _NONE_METHOD:
-                out += payload
-            else:
-                raise QueryError(
-                    UNKNOWN_COMPRESSION_METHOD, f"Unknown compression method: {method:#x}"
-                )
-        except QueryError:
-            raise
-        except _CODEC_ERRORS as error:
-            raise QueryError(CANNOT_DECOMPRESS, f"Cannot decompress block: {error}") from None
-        pos += 16 + size
-    return bytes(out)
-
-
-def compress_native(data: bytes) -> bytes:
-    """Encode as ClickHouse LZ4 compressed blocks (what `compress=1` asks for)."""
-    out = bytearray()
-    for start in range(0, len(data), _NATIVE_BLOCK):
-        raw = data[start : start + _NATIVE_BLOCK]
-        payload = lz4.block.compress(raw, store_size=False)
-        block = struct.pack("<BII", _LZ4_METHOD, len(payload) + _NATIVE_HEADER, len(raw)) + payload
-        out += _checksum(block) + block
-    return bytes(out)

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,13 +287,6 @@ class Engine:
         with self._lock:
             self._expire_sessions(time.monotonic())
             return (user.name, session_id) in self._sessions
-
-    def close_session(self, user: User, session_id: str) -> None:
-        with self._lock:
-            conn = self._sessions.pop((user.name, session_id), None)
-        if conn is not None:
-            with conn.lock:
-                conn.session.close()
 
     # -- queries -----------------------------------------------------------------------
 
@@ -668,3 +661,9 @@ def _written_bytes(result) -> int:
 def _default_spool_dir() -> str:
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+def engine_runner(engine: Engine) -> Callable[[str], str]:
+    """A migrate.Runner that runs statements in-process (the server migrating before it listens)."""
+    admin = admin_user("migrate")
+    return lambda sql: engine.execute(sql, user=admin).data.decode()

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from warehouse import compression
+from warehouse import compression, errors
 from warehouse.config import WarehouseSettings
 from warehouse.engine import Engine, QueryResult
 from warehouse.errors import (
@@ -17,37 +17,71 @@ from warehouse.errors import (
     ACCESS_DENIED,
     AUTHENTICATION_FAILED,
     QUERY_IS_TOO_LARGE,
-    QUOTA_EXCEEDED,
-    READONLY,
     SESSION_NOT_FOUND,
-    SETTING_CONSTRAINT_VIOLATION,
-    TIMEOUT_EXCEEDED,
-    TOO_MANY_SIMULTANEOUS_QUERIES,
     UNKNOWN_EXCEPTION,
     QueryError,
 )
 from warehouse.http_request import ParsedRequest, credentials, parse, url_parameters
+from warehouse.native import frames
 from warehouse.statement import leading_keyword
 from warehouse.users import Users
 
 log = logging.getLogger("warehouse.http")
 
 _BAD_REQUEST = frozenset(
-    {6, 26, 27, 38, 41, 62, 72, 117, 53, 69, 167, 168, 169, 170, 36, 271, 89, 374, 457, 456}
+    {
+        errors.CANNOT_PARSE_TEXT,
+        errors.ATTEMPT_TO_READ_AFTER_EOF,
+        errors.CHECKSUM_DOESNT_MATCH,
+        errors.CANNOT_PARSE_QUOTED_STRING,
+        errors.CANNOT_PARSE_INPUT_ASSERTION_FAILED,
+        errors.CANNOT_PARSE_DATE,
+        errors.CANNOT_PARSE_DATETIME,
+        errors.SYNTAX_ERROR,
+        errors.CANNOT_PARSE_NUMBER,
+        errors.INCORRECT_DATA,
+        errors.TYPE_MISMATCH,
+        errors.ARGUMENT_OUT_OF_BOUND,
+        errors.TOO_DEEP_AST,
+        errors.TOO_BIG_AST,
+        errors.BAD_TYPE_OF_FIELD,
+        errors.BAD_GET,
+        errors.BAD_ARGUMENTS,
+        errors.CANNOT_DECOMPRESS,
+        errors.UNKNOWN_COMPRESSION_METHOD,
+        errors.INVALID_SESSION_TIMEOUT,
+        errors.BAD_QUERY_PARAMETER,
+        errors.UNKNOWN_QUERY_PARAMETER,
+    }
 )
-_NOT_FOUND = frozenset({60, 46, 47, 50, 56, 81, 115, 73, 75, 63, 170, 372})
+_NOT_FOUND = frozenset(
+    {
+        errors.UNKNOWN_TABLE,
+        errors.UNKNOWN_FUNCTION,
+        errors.UNKNOWN_IDENTIFIER,
+        errors.UNKNOWN_TYPE,
+        errors.UNKNOWN_STORAGE,
+        errors.UNKNOWN_DATABASE,
+        errors.UNKNOWN_SETTING,
+        errors.UNKNOWN_FORMAT,
+        errors.CANNOT_WRITE_TO_FILE_DESCRIPTOR,
+        errors.UNKNOWN_AGGREGATE_FUNCTION,
+        errors.BAD_GET,
+        errors.SESSION_NOT_FOUND,
+    }
+)
 _STATUS = {
-    AUTHENTICATION_FAILED: 401,
-    ACCESS_DENIED: 403,
-    READONLY: 403,
-    SETTING_CONSTRAINT_VIOLATION: 403,
-    QUOTA_EXCEEDED: 429,
-    QUERY_IS_TOO_LARGE: 413,
-    TOO_MANY_SIMULTANEOUS_QUERIES: 503,
-    ABORTED: 503,
-    TIMEOUT_EXCEEDED: 408,
-    48: 501,  # NOT_IMPLEMENTED
-    373: 409,  # SESSION_IS_LOCKED
+    errors.AUTHENTICATION_FAILED: 401,
+    errors.ACCESS_DENIED: 403,
+    errors.READONLY: 403,
+    errors.SETTING_CONSTRAINT_VIOLATION: 403,
+    errors.QUOTA_EXCEEDED: 429,
+    errors.QUERY_IS_TOO_LARGE: 413,
+    errors.TOO_MANY_SIMULTANEOUS_QUERIES: 503,
+    errors.ABORTED: 503,
+    errors.TIMEOUT_EXCEEDED: 408,
+    errors.NOT_IMPLEMENTED: 501,
+    errors.SESSION_IS_LOCKED: 409,
 }
 # Statements whose answer is a result set; only those carry X-ClickHouse-Format, which is
 # how clickhouse-connect tells a result from a command acknowledgement.
@@ -136,7 +170,7 @@ class HttpInterface:
             if url.get("decompress") in ("1", "true"):
                 body = await asyncio.get_running_loop().run_in_executor(
                     self.executor,
-                    partial(compression.decompress_native, body, self.settings.max_request_bytes),
+                    partial(frames.decompress, body, self.settings.max_request_bytes),
                 )
             request = await asyncio.get_running_loop().run_in_executor(
                 self.executor, partial(parse, method, url, body, headers)
@@ -291,7 +325,7 @@ class HttpInterface:
         out.append((b"x-clickhouse-summary", json.dumps(summary, separators=(",", ":")).encode()))
         if request.native_compress and body:
             body = await asyncio.get_running_loop().run_in_executor(
-                self.executor, compression.compress_native, body
+                self.executor, frames.compress, body
             )
         elif request.http_compression and body:
             encoding = compression.choose_encoding(headers.get("accept-encoding", ""))

@@ -11,12 +11,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from warehouse.errors import BAD_ARGUMENTS, QueryError
-
-if TYPE_CHECKING:
-    from warehouse.engine import Engine
+from warehouse.statement import split_statements
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 LEDGER_SQL = MIGRATIONS_DIR / "schema_migrations.sql"
@@ -56,36 +53,6 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
-def split_statements(sql: str) -> list[str]:
-    """Split on `;` outside quotes and comments; comment-only pieces are dropped."""
-    statements: list[str] = []
-    current: list[str] = []
-    i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c in "'\"`":
-            end = i + 1
-            while end < n and sql[end] != c:
-                end += 2 if sql[end] == "\\" else 1
-            current.append(sql[i : end + 1])
-            i = end + 1
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif c == ";":
-            statements.append("".join(current))
-            current = []
-            i += 1
-        else:
-            current.append(c)
-            i += 1
-    statements.append("".join(current))
-    return [s.strip() for s in statements if s.strip()]
-
-
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -118,14 +85,6 @@ def apply_migrations(run: Runner, directory: Path = MIGRATIONS_DIR) -> Iterator[
             f"({_quote(migration.version)}, {_quote(migration.name)}, {_quote(migration.checksum)})"
         )
         yield f"applied     {migration.path.name}"
-
-
-def engine_runner(engine: "Engine") -> Runner:
-    """Run statements in-process (the server applying migrations before it listens)."""
-    from warehouse.users import admin_user
-
-    admin = admin_user("migrate")
-    return lambda sql: engine.execute(sql, user=admin).data.decode()
 
 
 def http_runner(url: str, user: str, password: str) -> Runner:

@@ -13,7 +13,7 @@ from types import FrameType
 import uvicorn
 
 from warehouse.config import WarehouseSettings, get_settings
-from warehouse.engine import Engine
+from warehouse.engine import Engine, engine_runner
 from warehouse.http_server import HttpInterface
 from warehouse.users import Users
 
@@ -46,12 +46,12 @@ def serve(settings: WarehouseSettings, *, migrate: bool = False) -> None:
     native_thread = None
     try:
         if migrate:
-            from warehouse.migrate import apply_migrations, engine_runner
+            from warehouse.migrate import apply_migrations
 
             for line in apply_migrations(engine_runner(engine)):
                 log.info("%s", line)
         if settings.native_enabled:
-            from warehouse.native import NativeServer
+            from warehouse.native.server import NativeServer
 
             native = NativeServer(engine, users, settings)
             native_thread = threading.Thread(

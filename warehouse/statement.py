@@ -1,4 +1,10 @@
-"""Just enough lexing of SQL text to split an INSERT's header from its inline data.
+"""Just enough lexing of SQL text for what the servers treat specially; the engine parses the rest.
+
+Both interfaces: a statement's leading keyword, its trailing FORMAT clause, comma lists and
+`;`-separated scripts (migrations). HTTP: where an INSERT's header ends and its inline data
+starts. Native protocol: INSERTs whose rows come as blocks, USE and SET (connection state).
+
+INSERT headers and inline data:
 
 ClickHouse reads `INSERT INTO t [(cols)] [SETTINGS ...] FORMAT <fmt>` and treats what follows
 as data in that format (`VALUES` means format Values). Clients rely on this: clickhouse-connect
@@ -11,10 +17,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from warehouse.errors import ProtocolError
+
 _SPACE = b" \t\r\n\f"
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _FORMAT_AT_END = re.compile(r"\bFORMAT\s+([A-Za-z][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
-_LEADING_NOISE = re.compile(r"^(\s+|--[^\n]*\n?|/\*.*?\*/)*", re.DOTALL)
+_LEADING_NOISE = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -149,8 +157,7 @@ def _strip_trailing_comments(query: str) -> str:
 
 def leading_keyword(query: str) -> str:
     """First keyword, upper-cased (comments and blanks skipped): SELECT, INSERT, SET, ..."""
-    rest = query[_LEADING_NOISE.match(query).end() :]  # type: ignore[union-attr]
-    word = re.match(r"[A-Za-z]+", rest)
+    word = re.match(r"[A-Za-z]+", strip_leading_comments(query))
     return word.group().upper() if word else ""
 
 
@@ -166,3 +173,146 @@ def with_infile(header_query: str, path: str, fmt: str) -> str:
     quoted = path.replace("\\", "\\\\").replace("'", "\\'")
     settings = f" {tail}" if tail else ""
     return f"{head} FROM INFILE '{quoted}'{settings} FORMAT {fmt}"
+
+
+def quoted_end(text: str, i: int) -> int:
+    """Index just past the string literal or quoted identifier opening at `i`."""
+    quote, end = text[i], i + 1
+    while end < len(text) and text[end] != quote:
+        end += 2 if text[end] == "\\" else 1
+    return end + 1
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split on `;` outside quotes and comments; comment-only pieces are dropped."""
+    statements: list[str] = []
+    current: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in "'\"`":
+            end = quoted_end(sql, i)
+            current.append(sql[i:end])
+            i = end
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif c == ";":
+            statements.append("".join(current))
+            current = []
+            i += 1
+        else:
+            current.append(c)
+            i += 1
+    statements.append("".join(current))
+    return [s.strip() for s in statements if s.strip()]
+
+
+def split_args(text: str) -> list[str]:
+    """Split a type's argument list on top-level commas, respecting quotes and parentheses."""
+    parts: list[str] = []
+    depth = 0
+    quote = ""
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'`\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+# --- native protocol ---------------------------------------------------------------
+
+_IDENT = r"(?:`(?:[^`\\]|\\.)+`|\"(?:[^\"\\]|\\.)+\"|[A-Za-z_][A-Za-z0-9_$]*)"
+_INSERT = re.compile(
+    rf"INSERT\s+INTO\s+(?:TABLE\s+)?(?P<table>{_IDENT}(?:\s*\.\s*{_IDENT})?)\s*"
+    rf"(?:\((?P<columns>[^()]*)\))?\s*(?:VALUES|FORMAT\s+(?P<format>\w+))\s*;?\s*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+_USE = re.compile(rf"USE\s+(?P<database>{_IDENT})\s*;?\s*\Z", re.IGNORECASE | re.DOTALL)
+_SET = re.compile(r"SET\s+(?P<assignments>[^;]+?)\s*;?\s*\Z", re.IGNORECASE | re.DOTALL)
+_FORMAT_TAIL = re.compile(r"\s+FORMAT\s+\w+\s*;?\s*\Z", re.IGNORECASE)
+_SELECT_LIKE = re.compile(r"(?:SELECT|WITH)\b|\(", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class InsertTarget:
+    table: str  # as written, quoted identifiers kept
+    columns: tuple[str, ...] | None  # unquoted names; None = all insertable columns
+
+
+def strip_leading_comments(query: str) -> str:
+    return query[_LEADING_NOISE.match(query).end() :]  # type: ignore[union-attr]
+
+
+def unquote_identifier(ident: str) -> str:
+    ident = ident.strip()
+    if len(ident) >= 2 and ident[0] == ident[-1] and ident[0] in '`"':
+        return re.sub(r"\\(.)", r"\1", ident[1:-1])
+    return ident
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def insert_target(query: str) -> InsertTarget | None:
+    """The target of an INSERT whose rows the client will send as blocks, else None."""
+    match = _INSERT.match(strip_leading_comments(query))
+    if match is None:
+        return None
+    columns = match.group("columns")
+    names = None
+    if columns is not None:
+        names = tuple(unquote_identifier(c) for c in split_args(columns))
+        if not names:
+            raise ProtocolError("SYNTAX_ERROR", "INSERT column list is empty")
+    return InsertTarget(match.group("table"), names)
+
+
+def use_database(query: str) -> str | None:
+    match = _USE.match(strip_leading_comments(query))
+    return unquote_identifier(match.group("database")) if match else None
+
+
+def set_assignments(query: str) -> dict[str, str] | None:
+    """`SET a = 1, b = 'x'` as {a: '1', b: 'x'}; None when the query is not a SET."""
+    match = _SET.match(strip_leading_comments(query))
+    if match is None:
+        return None
+    settings = {}
+    for part in split_args(match.group("assignments")):
+        name, eq, value = part.partition("=")
+        if not eq or not re.fullmatch(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*", name):
+            raise ProtocolError("SYNTAX_ERROR", f"cannot parse SET assignment {part!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+        settings[name.strip()] = value
+    return settings
+
+
+def without_format(query: str) -> str:
+    return _FORMAT_TAIL.sub("", query)
+
+
+def is_select_like(query: str) -> bool:
+    return _SELECT_LIKE.match(strip_leading_comments(query)) is not None

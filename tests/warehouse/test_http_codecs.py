@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from warehouse import compression
 from warehouse.errors import QueryError
 from warehouse.http_server import http_status
+from warehouse.native import frames
 from warehouse.statement import leading_keyword, output_format, split_insert
 
 
@@ -79,9 +80,9 @@ def test_body_codecs_round_trip_and_limit(encoding: str) -> None:
 
 def test_native_blocks_round_trip() -> None:
     data = bytes(range(256)) * 10000  # more than one 1 MiB block
-    assert compression.decompress_native(compression.compress_native(data), len(data)) == data
+    assert frames.decompress(frames.compress(data), len(data)) == data
     with pytest.raises(QueryError):
-        compression.decompress_native(compression.compress_native(data)[:-5], len(data))
+        frames.decompress(frames.compress(data)[:-5], len(data))
 
 
 def test_choose_encoding_prefers_cheap_codecs() -> None:
@@ -108,3 +109,10 @@ def test_choose_encoding_prefers_cheap_codecs() -> None:
 )
 def test_http_status_of_codes(code: int, status: int) -> None:
     assert http_status(code) == status
+
+
+def test_compressed_frames_stop_at_the_body_limit() -> None:
+    data = bytes(range(256)) * 100
+    with pytest.raises(QueryError) as error:
+        frames.decompress(frames.compress(data), len(data) - 1)
+    assert error.value.code == 229  # QUERY_IS_TOO_LARGE, before decompressing the frame

@@ -98,8 +98,10 @@ def test_native_compressed_request_and_response(wh: PrivateWarehouse) -> None:
     assert response.text == "42\n"
     # Corrupt checksum → clean error.
     assert_error(
-        httpx.post(f"{wh.url}/?decompress=1", content=b"\x00" * 16 + block, auth=ADMIN), 400, 271
+        httpx.post(f"{wh.url}/?decompress=1", content=b"\x00" * 16 + block, auth=ADMIN), 400, 40
     )
+    # Truncated frame → clean error (ATTEMPT_TO_READ_AFTER_EOF), not a 500.
+    assert_error(httpx.post(f"{wh.url}/?decompress=1", content=body[:-3], auth=ADMIN), 400, 32)
 
     response = httpx.post(
         f"{wh.url}/?compress=1", content=b"SELECT number FROM numbers(5)", auth=ADMIN

@@ -8,7 +8,8 @@ import pytest
 from support.warehouse import LIANXI, REPO, PrivateWarehouse
 
 from warehouse.errors import QueryError
-from warehouse.migrate import apply_migrations, discover, http_runner, split_statements
+from warehouse.migrate import apply_migrations, discover, http_runner
+from warehouse.statement import split_statements
 
 
 def test_split_statements_respects_quotes_and_comments() -> None:

@@ -17,19 +17,21 @@ from clickhouse_driver.connection import ServerInfo
 from clickhouse_driver.context import Context
 from clickhouse_driver.streams.native import BlockOutputStream
 
-from warehouse.native import packets, statements
+from warehouse import statement
+from warehouse.errors import ProtocolError
+from warehouse.native import packets
 from warehouse.native.blocks import Block, Column, encode_block, iter_native, read_block
-from warehouse.native.columns import parse_type, split_args
-from warehouse.native.compression import (
+from warehouse.native.columns import parse_type
+from warehouse.native.frames import (
     METHOD_LZ4,
     METHOD_NONE,
     METHOD_ZSTD,
     compress,
     read_frame,
 )
-from warehouse.native.errors import ProtocolError
 from warehouse.native.protocol import SERVER_REVISION
 from warehouse.native.wire import Reader, string, varint
+from warehouse.statement import split_args
 
 COLUMNS = [
     ("u8", "UInt8", 7),
@@ -217,23 +219,23 @@ def test_parameters_are_unquoted() -> None:
 
 
 def test_statements() -> None:
-    target = statements.insert_target("/* dbt */ INSERT INTO raw.`t x` (a, `b c`) VALUES")
-    assert target == statements.InsertTarget("raw.`t x`", ("a", "b c"))
-    assert statements.insert_target("insert into t format Native") == statements.InsertTarget(
+    target = statement.insert_target("/* dbt */ INSERT INTO raw.`t x` (a, `b c`) VALUES")
+    assert target == statement.InsertTarget("raw.`t x`", ("a", "b c"))
+    assert statement.insert_target("insert into t format Native") == statement.InsertTarget(
         "t", None
     )
-    assert statements.insert_target("INSERT INTO t VALUES (1)") is None
-    assert statements.insert_target("INSERT INTO t SELECT 1") is None
-    assert statements.use_database("USE `marts`") == "marts"
-    assert statements.set_assignments("SET max_threads = 1, x = 'a'") == {
+    assert statement.insert_target("INSERT INTO t VALUES (1)") is None
+    assert statement.insert_target("INSERT INTO t SELECT 1") is None
+    assert statement.use_database("USE `marts`") == "marts"
+    assert statement.set_assignments("SET max_threads = 1, x = 'a'") == {
         "max_threads": "1",
         "x": "a",
     }
-    assert statements.set_assignments("SELECT 1") is None
-    assert statements.without_format("SELECT 1 FORMAT TabSeparated") == "SELECT 1"
-    assert statements.without_format("SELECT 'FORMAT x'") == "SELECT 'FORMAT x'"
-    assert statements.is_select_like("-- c\nWITH 1 AS x SELECT x")
-    assert not statements.is_select_like("CREATE TABLE t (a UInt8) ENGINE = Memory")
+    assert statement.set_assignments("SELECT 1") is None
+    assert statement.without_format("SELECT 1 FORMAT TabSeparated") == "SELECT 1"
+    assert statement.without_format("SELECT 'FORMAT x'") == "SELECT 'FORMAT x'"
+    assert statement.is_select_like("-- c\nWITH 1 AS x SELECT x")
+    assert not statement.is_select_like("CREATE TABLE t (a UInt8) ENGINE = Memory")
 
 
 def test_header_block_of_low_cardinality_has_no_prefix() -> None:

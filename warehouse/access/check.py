@@ -19,6 +19,7 @@ from warehouse.errors import (
     SETTING_CONSTRAINT_VIOLATION,
     QueryError,
 )
+from warehouse.statement import quoted_end
 
 # Databases every role reads metadata from (drivers list tables, columns, settings). Rows of
 # the platform's databases are never there; system tables with other users' queries or the
@@ -382,10 +383,7 @@ def _settings_starts(text: str) -> Iterator[int]:
     while i < n:
         c = text[i]
         if c in "'`\"":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = quoted_end(text, i)
             continue
         word = re.match(r"[A-Za-z_]\w*", text[i:])
         if word:

@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from warehouse.config import ROLES
-from warehouse.migrate import MIGRATIONS_DIR, discover, split_statements
+from warehouse.migrate import MIGRATIONS_DIR, discover
+from warehouse.statement import split_statements
 
 # ClickHouse's privilege tree, as far as the model and the checks use it: a grant of a parent
 # gives every child (GRANT ALTER gives ALTER DELETE).

@@ -1,5 +1,5 @@
-"""ClickHouse native TCP protocol for the embedded warehouse (port 9000 by default)."""
+"""ClickHouse native TCP protocol for the embedded warehouse (port 9000 by default).
 
-from warehouse.native.server import NativeServer
-
-__all__ = ["NativeServer"]
+The server is `warehouse.native.server.NativeServer`; this package imports nothing, so that any
+of its modules (the frame codec, the wire reader) can be imported alone, without a circle.
+"""

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from warehouse.errors import ProtocolError
 from warehouse.native import protocol
 from warehouse.native.columns import parse_type, skip_column
-from warehouse.native.errors import ProtocolError
 from warehouse.native.wire import Reader, i32, string, u8, varint
 
 MAX_COLUMNS = 100_000

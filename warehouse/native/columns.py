@@ -12,8 +12,9 @@ from functools import lru_cache
 
 from clickhouse_driver.bufferedreader import CompressedBufferedReader
 
-from warehouse.native.errors import ProtocolError
+from warehouse.errors import ProtocolError
 from warehouse.native.wire import Reader
+from warehouse.statement import split_args
 
 _FIXED = {
     "UInt8": 1,
@@ -82,34 +83,6 @@ class ColumnType:
     kind: str  # fixed | string | nullable | array | tuple | map | lowcardinality
     width: int = 0
     args: tuple[ColumnType, ...] = ()
-
-
-def split_args(text: str) -> list[str]:
-    """Split a type's argument list on top-level commas, respecting quotes and parentheses."""
-    parts: list[str] = []
-    depth = 0
-    quote = ""
-    start = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'`\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-        i += 1
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
 
 
 def _strip_element_name(arg: str) -> str:

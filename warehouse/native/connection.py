@@ -16,18 +16,16 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from warehouse.errors import QueryError
-from warehouse.native import packets, statements
+from warehouse import statement
+from warehouse.errors import UNKNOWN_DATABASE, UNKNOWN_EXCEPTION, ProtocolError, QueryError
+from warehouse.native import packets
 from warehouse.native import protocol as p
 from warehouse.native.blocks import Block, Column, encode_block, iter_native, read_block
-from warehouse.native.compression import METHOD_LZ4, METHODS, compress, frame_source
-from warehouse.native.errors import ProtocolError
+from warehouse.native.frames import METHOD_LZ4, METHODS, compress, frame_source
+from warehouse.native.identity import ServerIdentity
 from warehouse.native.wire import Reader, string, varint
-
-if TYPE_CHECKING:
-    from warehouse.native.server import ServerIdentity
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +116,7 @@ class Connection:
         except Exception:
             log.exception("native connection failed")
             self._send_exception_quietly(
-                QueryError(1002, "internal error in the native protocol server")
+                QueryError(UNKNOWN_EXCEPTION, "internal error in the native protocol server")
             )
 
     def _send_exception_quietly(self, exc: QueryError) -> None:
@@ -193,16 +191,16 @@ class Connection:
                 raise ProtocolError(
                     "NOT_IMPLEMENTED", f"query processing stage {query.stage} is not supported"
                 )
-            target = statements.insert_target(query.text)
+            target = statement.insert_target(query.text)
             if target is not None:
                 self._insert(query, query_id, target, started)
                 return
-            if (database := statements.use_database(query.text)) is not None:
+            if (database := statement.use_database(query.text)) is not None:
                 self._check_database(database)
                 self.database = database
                 self._finish(packets.Progress(), started)
                 return
-            if (assignments := statements.set_assignments(query.text)) is not None:
+            if (assignments := statement.set_assignments(query.text)) is not None:
                 self._check_settings(assignments)
                 self.session_settings.update(assignments)
                 self._finish(packets.Progress(), started)
@@ -238,7 +236,7 @@ class Connection:
             user=self.user,
         )
         if result.data.strip() != b"1":
-            raise QueryError(81, f"Database {database} does not exist", "UNKNOWN_DATABASE")
+            raise QueryError(UNKNOWN_DATABASE, f"Database {database} does not exist")
 
     def _check_settings(self, settings: Mapping[str, str]) -> None:
         # Validate now, as ClickHouse does, rather than failing every later query.
@@ -291,7 +289,7 @@ class Connection:
     # --- SELECT and everything else that returns blocks ----------------------------
 
     def _select(self, query: packets.Query, query_id: str, started: float) -> None:
-        text = statements.without_format(query.text)
+        text = statement.without_format(query.text)
         if self._take_cancel():  # cancelled before it started
             self._send(packets.end_of_stream())
             return
@@ -340,7 +338,7 @@ class Connection:
             if self._cancel_requested():
                 cancelled = True
                 break
-        if not header_sent and statements.is_select_like(text):
+        if not header_sent and statement.is_select_like(text):
             header = self._describe(text, query)
             if header is not None:
                 self._send_block(header, query.compression)
@@ -439,12 +437,12 @@ class Connection:
     # --- INSERT with rows sent as blocks -------------------------------------------
 
     def _insert(
-        self, query: packets.Query, query_id: str, target: statements.InsertTarget, started: float
+        self, query: packets.Query, query_id: str, target: statement.InsertTarget, started: float
     ) -> None:
         header = self._insert_header(target)
         self._send_block(header, query.compression)
-        columns = ", ".join(statements.quote_identifier(c.name) for c in header.columns)
-        statement = f"INSERT INTO {target.table} ({columns}) FORMAT Native"
+        columns = ", ".join(statement.quote_identifier(c.name) for c in header.columns)
+        sql = f"INSERT INTO {target.table} ({columns}) FORMAT Native"
         settings = self._settings(query, INSERT_SETTINGS)
         pending: list[bytes] = []
         pending_bytes = 0
@@ -457,7 +455,7 @@ class Connection:
             data = b"".join(pending)
             pending.clear()
             pending_bytes = 0
-            self._execute(statement, query_id=query_id, settings=settings, data=data)
+            self._execute(sql, query_id=query_id, settings=settings, data=data)
 
         try:
             while True:
@@ -496,7 +494,7 @@ class Connection:
             # Progress packet after an INSERT.
             self._send(packets.end_of_stream())
 
-    def _insert_header(self, target: statements.InsertTarget) -> Block:
+    def _insert_header(self, target: statement.InsertTarget) -> Block:
         result = self._execute(f"DESCRIBE TABLE {target.table} FORMAT JSONEachRow")
         insertable: dict[str, str] = {}
         for line in result.data.decode("utf-8").splitlines():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from warehouse.errors import ProtocolError
 from warehouse.native import protocol as p
-from warehouse.native.errors import ProtocolError
 from warehouse.native.wire import Reader, i32, string, u8, u64, varint
 
 # Settings sent as typed binary (revisions before 54429) are integers for these

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from warehouse.native.errors import ProtocolError
+from warehouse.errors import ProtocolError
 
 MAX_STRING_BYTES = 1 << 30
 

@@ -1,7 +1,8 @@
-"""Compressed frames of the native protocol: checksum, method byte, sizes, payload.
+"""ClickHouse's compressed frames: the one codec of both interfaces (native-protocol blocks,
+HTTP `decompress=1` request bodies and `compress=1` responses).
 
-Layout per frame: CityHash128 of the rest (16 bytes), method (1), size of method +
-sizes + payload (UInt32), uncompressed size (UInt32), payload.
+Layout per frame: CityHash128 of the rest (16 bytes), method (1), size of method + sizes +
+payload (UInt32), uncompressed size (UInt32), payload.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import lz4.block
 import zstandard
 from clickhouse_cityhash.cityhash import CityHash128
 
-from warehouse.native.errors import ProtocolError
+from warehouse.errors import QUERY_IS_TOO_LARGE, ProtocolError, QueryError
 from warehouse.native.wire import Reader
 
 METHOD_NONE = 0x02
@@ -26,6 +27,8 @@ CHECKSUM = struct.Struct("<QQ")
 FRAME_BYTES = 1 << 20
 MAX_FRAME_BYTES = 1 << 30
 _MASK64 = (1 << 64) - 1
+# What the codec libraries raise on corrupt input.
+_CODEC_ERRORS = (lz4.block.LZ4BlockError, zstandard.ZstdError, RuntimeError, ValueError, EOFError)
 
 
 def _checksum(data: bytes) -> bytes:
@@ -33,7 +36,7 @@ def _checksum(data: bytes) -> bytes:
     return CHECKSUM.pack((value >> 64) & _MASK64, value & _MASK64)
 
 
-def compress(data: bytes, method: int) -> bytes:
+def compress(data: bytes, method: int = METHOD_LZ4) -> bytes:
     """Compress `data` into as many frames as FRAME_BYTES requires."""
     out = bytearray()
     for start in range(0, max(len(data), 1), FRAME_BYTES):
@@ -50,14 +53,22 @@ def compress(data: bytes, method: int) -> bytes:
     return bytes(out)
 
 
-def read_frame(raw: Reader) -> bytes:
-    """Read and verify one frame from `raw`; return its uncompressed bytes."""
+def read_frame(raw: Reader, room: int = MAX_FRAME_BYTES) -> bytes:
+    """Read and verify one frame from `raw`; return its uncompressed bytes.
+
+    A frame claiming more than `room` uncompressed bytes is refused before it is decompressed.
+    """
     checksum = raw.read(CHECKSUM.size)
     raw.need(HEADER.size)
     method, size, plain_size = HEADER.unpack_from(raw.buf, raw.pos)
     if size < HEADER.size or size > MAX_FRAME_BYTES or plain_size > MAX_FRAME_BYTES:
         raise ProtocolError(
             "CANNOT_DECOMPRESS", f"compressed frame claims {size} bytes ({plain_size} uncompressed)"
+        )
+    if plain_size > room:
+        raise QueryError(
+            QUERY_IS_TOO_LARGE,
+            f"compressed frame holds {plain_size} bytes, more than the {room} still allowed",
         )
     body = raw.read(size)
     if _checksum(body) != checksum:
@@ -76,7 +87,7 @@ def read_frame(raw: Reader) -> bytes:
             raise ProtocolError(
                 "UNKNOWN_COMPRESSION_METHOD", f"unknown compression method byte 0x{method:02x}"
             )
-    except (lz4.block.LZ4BlockError, zstandard.ZstdError) as exc:
+    except _CODEC_ERRORS as exc:
         raise ProtocolError("CANNOT_DECOMPRESS", f"cannot decompress frame: {exc}") from None
     if len(data) != plain_size:
         raise ProtocolError(
@@ -89,3 +100,12 @@ def read_frame(raw: Reader) -> bytes:
 def frame_source(raw: Reader) -> Callable[[], bytes]:
     """A `Reader` fill function that decompresses frames from `raw` one at a time."""
     return lambda: read_frame(raw)
+
+
+def decompress(data: bytes, limit: int) -> bytes:
+    """Every frame of a whole body (HTTP `decompress=1`); at most `limit` bytes uncompressed."""
+    raw = Reader(data)
+    out = bytearray()
+    while raw.available():
+        out += read_frame(raw, limit - len(out))
+    return bytes(out)

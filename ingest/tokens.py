@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from ingest.contracts import event_types, publisher_event_types
+from ingest.contracts import PLATFORM_DOMAINS, TYPE_PREFIX, event_types
 
 TOKEN_PREFIX = "lx_"
 # Area scope entries: a street (s-01) or a community (c-01-02), as the catalogue spells them.
@@ -54,7 +54,7 @@ class Token:
     def allows(self, event_type: str) -> bool:
         """The holder may publish this type through POST /v1/events: never the platform's own
         events (contracts.PLATFORM_DOMAINS), whatever the pattern ("lianxi.*" included)."""
-        return event_type in _PUBLISHABLE and self.grants(event_type)
+        return not event_type.startswith(_PLATFORM_PREFIXES) and self.grants(event_type)
 
     @property
     def streets(self) -> list[str]:
@@ -80,7 +80,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-_PUBLISHABLE = frozenset(publisher_event_types())
+# Types of the platform's own domains (an unknown type of another domain stays the catalogue's
+# business: it is refused as unknown, 422, not as out of scope).
+_PLATFORM_PREFIXES = tuple(f"{TYPE_PREFIX}{domain}." for domain in sorted(PLATFORM_DOMAINS))
 
 
 def _check_patterns(types: list[str]) -> tuple[str, ...]:

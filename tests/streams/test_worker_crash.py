@@ -125,7 +125,7 @@ def test_kill_9_with_dead_letters_in_flight_stores_each_event_and_dead_letter_on
     assert published.is_set()
     worker.start()
     wait_for_rows(warehouse_server, n_events)
-    client = warehouse_server.client()
+    client = warehouse_server.native()
 
     def dead_letters():
         return client.execute(

@@ -87,7 +87,7 @@ def test_dead_letters_continue_where_the_former_group_stopped(
     # Before the upgrade: 6 dead letters, loaded by the former worker (rows, then its group's
     # commits), and one of them replayed by `lianxi dlq replay` (its row re-inserted, marked).
     before = asyncio.run(_send(bootstrap, dl_topic, [_dead_letter(origin, i) for i in range(6)]))
-    client = warehouse_server.client()
+    client = warehouse_server.native()
     columns = ", ".join(f"`{c}`" for c in deadletters.COLUMNS)
     loaded = [deadletters.to_row(r) for r in before]
     client.execute(f"INSERT INTO raw.dead_letters ({columns}) VALUES", loaded)

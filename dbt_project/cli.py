@@ -51,9 +51,10 @@ def _selection(select: str | None) -> list[str]:
 @dbt_app.command()
 def build(select: SelectOption = None, full_refresh: FullRefreshOption = False) -> None:
     """Seed, run and test every model (dbt build)."""
-    raise typer.Exit(
-        _run(["build", *_selection(select), *(["--full-refresh"] if full_refresh else [])])
-    )
+    # A full refresh also re-reads the whole project: dbt's partial-parse state from an older
+    # checkout can keep a unit test whose YAML was since removed (seen with dbt 1.11).
+    refresh = ["--full-refresh", "--no-partial-parse"] if full_refresh else []
+    raise typer.Exit(_run(["build", *_selection(select), *refresh]))
 
 
 @dbt_app.command()

@@ -30,6 +30,9 @@ class AlertsSettings(PlatformSettings):
     # A community (monthly) or street (quarterly) period ending within this many hours without
     # its joint meeting raises a meeting alert (0: meeting alerts off).
     alerts_meeting_warn_hours: float = Field(72.0, ge=0)
+    # Problems of publishing systems (marts.fct_feed_issues: new error code, rejection rate,
+    # silence) go to each system's owner (false: feed alerts off).
+    alerts_feed_issues: bool = True
 
     # Who is told, per org unit (YAML; alerts/README.md describes it).
     alerts_recipients_file: Path = REPO_ROOT / "alerts" / "recipients.yaml"

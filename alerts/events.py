@@ -32,7 +32,7 @@ def _event(
         "data": {
             "alert_id": alert.alert_id,
             "stage": alert.stage,
-            "street_id": alert.street_id,
+            "street_id": alert.street_id or None,
             "community_id": alert.community_id or None,
             **data,
         },
@@ -57,6 +57,8 @@ def raised(alert: Alert, at: datetime) -> dict[str, Any]:
             "definition_version": alert.definition_version,
             "recipients": list(alert.recipients),
             "escalated_from": alert.escalated_from,
+            "feed_source": alert.feed.get("source") or None,
+            "issue_id": alert.feed.get("issue_id") or None,
         },
     )
 

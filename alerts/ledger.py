@@ -37,6 +37,11 @@ class Ledger:
         # transactions on power loss, and with them the record of a sent message).
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        # Ledgers made before feed alerts lack their column: added in place (SQLite has no
+        # ADD COLUMN IF NOT EXISTS); every existing alert is a ticket or meeting alert ('').
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(alerts)")}
+        if "feed" not in columns:
+            self._db.execute("ALTER TABLE alerts ADD COLUMN feed TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -84,7 +89,7 @@ class Ledger:
                 (
                     "INSERT OR IGNORE INTO alerts (alert_id, chain, kind, stage, street_id, community_id, subject, "
                     "ticket_id, period, due_at, definition_version, escalated_from, recipients, raised_at, category, "
-                    "channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    "channel, feed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
                 (
                     alert.alert_id,
@@ -103,6 +108,7 @@ class Ledger:
                     alert.raised_at.isoformat(),
                     alert.category,
                     alert.channel,
+                    json.dumps(alert.feed, ensure_ascii=False) if alert.feed else "",
                 ),
             )
         ]
@@ -138,11 +144,12 @@ class Ledger:
             raised_at=_ts(row[13]),
             category=row[14],
             channel=row[15],
+            feed=json.loads(row[16]) if row[16] else {},
         )
 
     _COLUMNS = (
         "alert_id, chain, kind, stage, street_id, community_id, subject, ticket_id, period, due_at, "
-        "definition_version, escalated_from, recipients, raised_at, category, channel"
+        "definition_version, escalated_from, recipients, raised_at, category, channel, feed"
     )
 
     def get(self, alert_id: str) -> Alert | None:

@@ -48,7 +48,20 @@ def render(alert: Alert, recipient: str, now: datetime, base_url: str, secret: s
     unit = alert.community_id or alert.street_id
     kind = KIND_ZH[alert.kind]
     escalated = "（上级督办：下级未在规定时间内确认）" if alert.escalated_from else ""
-    if alert.ticket_id:
+    if alert.feed:
+        feed = alert.feed
+        what = feed.get("source_zh") or feed.get("source", "")
+        lines = [
+            f"预警类型：{kind}",
+            f"数据源：{what}（{feed.get('source', '')}）",
+            f"情况：{feed.get('detail_text', '')}",
+            f"发现时间：{feed.get('opened_text') or shanghai(alert.due_at)}（北京时间）",
+            f"负责单位：{feed.get('owner_name') or '（未登记）'}",
+            f"口径：source_cadences 第 {alert.definition_version} 版（送数频率与拒收率阈值）",
+            f"问题编号：{feed.get('issue_id', '')}",
+            "处理：请检查发送系统；明细见“数据质量”看板，修复后重发被拒事件",
+        ]
+    elif alert.ticket_id:
         what = f"工单 {alert.ticket_id}"
         lines = [
             f"预警类型：{kind}{escalated}",
@@ -75,7 +88,7 @@ def render(alert: Alert, recipient: str, now: datetime, base_url: str, secret: s
             "",
             *lines,
             "",
-            f"确认收到（确认后不再向上级督办）：{url}",
+            f"确认收到{'' if alert.feed else '（确认后不再向上级督办）'}：{url}",
             f"预警编号：{alert.alert_id}",
         ]
     )

@@ -33,7 +33,7 @@ from alerts import channels, events, messages
 from alerts.config import AlertsSettings
 from alerts.ids import alert_id
 from alerts.ledger import Ledger
-from alerts.model import STAGES, Alert
+from alerts.model import FEED_KINDS, STAGES, Alert
 from alerts.routing import Routing
 
 log = logging.getLogger("lianxi.alerts")
@@ -75,6 +75,21 @@ def _utc(value: Any) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _feed_of(row: dict[str, Any]) -> dict[str, str]:
+    """What a feed alert keeps of its fct_feed_issues row: the owner and the message's text."""
+    keys = (
+        "issue_id",
+        "source",
+        "source_zh",
+        "kind_zh",
+        "detail_text",
+        "opened_text",
+        "owner_name",
+        "owner_contact",
+    )
+    return {key: str(row.get(key) or "") for key in keys}
 
 
 @dataclass
@@ -201,6 +216,8 @@ class AlertService:
         self.watch_tickets(now)
         if self.settings.alerts_meeting_warn_hours > 0:
             self.watch_meetings(now)
+        if self.settings.alerts_feed_issues:
+            self.watch_feeds(now)
         self.escalate(now)
         self.deliver()
         self.flush()
@@ -222,6 +239,14 @@ class AlertService:
         were, with the deliveries raw saw delivered marked so; nothing is re-sent for them."""
         rows = self._history(now, [])
         raised = {r["alert_id"]: r for r in rows if r["type"] == "lianxi.alert.raised"}
+        feed_rows: dict[str, dict[str, str]] = {}
+        if any(r["issue_id"] for r in raised.values()):
+            try:
+                issues = self._feed_issues(now, watched=[])
+            except Exception as exc:  # noqa: BLE001 - rebuilt without the text; resent never
+                log.warning("alerts: feed issues not read while rebuilding (%s)", explain(exc))
+                issues = []
+            feed_rows = {f["issue_id"]: _feed_of(f) for f in issues}
         delivered = {
             (r["alert_id"], r["recipient"], r["channel"])
             for r in rows
@@ -235,7 +260,15 @@ class AlertService:
             kind = r["kind"]
             subject = (
                 r["ticket_id"]
+                or r["issue_id"]
                 or f"{'street' if not r['community_id'] else 'community'}:{r['community_id'] or r['street_id']}/{r['period']}"
+            )
+            # a feed alert's owner and text: from the mart's row when it still has one
+            feed = (
+                {"issue_id": r["issue_id"], "source": r["feed_source"] or ""}
+                | feed_rows.get(r["issue_id"], {})
+                if r["issue_id"]
+                else {}
             )
             alert = Alert(
                 aid,
@@ -251,6 +284,7 @@ class AlertService:
                 r["escalated_from"],
                 list(r["recipients"]),
                 raised_at=_utc(r["first_at"]),
+                feed=feed,
             )
             pairs = self._channels(alert)
             done = {(rc, ch) for (a, rc, ch) in delivered if a == aid}
@@ -272,7 +306,9 @@ class AlertService:
     def _channels(self, alert: Alert) -> list[tuple[str, str]]:
         found = []
         for rid in alert.recipients:
-            recipient = self.routing.find(rid, alert.stage, alert.street_id, alert.community_id)
+            recipient = self.routing.find(
+                rid, alert.stage, alert.street_id, alert.community_id, alert.feed
+            )
             if recipient is None:
                 continue
             found += [(rid, t.channel) for t in recipient.targets]
@@ -282,16 +318,19 @@ class AlertService:
         if self.ledger.has(alert.alert_id):
             return False
         alert.recipients = [
-            r.id for r in self.routing.recipients(alert.stage, alert.street_id, alert.community_id)
+            r.id
+            for r in self.routing.recipients(
+                alert.stage, alert.street_id, alert.community_id, alert.feed
+            )
         ]
         alert.raised_at = now
         if not alert.recipients:
             log.warning(
-                "alerts: nobody to tell for %s stage %s (%s/%s): add the unit to %s",
+                "alerts: nobody to tell for %s stage %s (%s): add %s to %s",
                 alert.subject,
                 alert.stage,
-                alert.street_id,
-                alert.community_id,
+                alert.feed.get("source") or f"{alert.street_id}/{alert.community_id}",
+                "the source under feeds" if alert.feed else "the unit",
                 self.settings.alerts_recipients_file,
             )
         if self.ledger.record(alert, self._channels(alert), events.raised(alert, now)):
@@ -400,6 +439,58 @@ class AlertService:
                 )
                 self.stats.resolved += 1
 
+    def _feed_issues(self, now: datetime, watched: list[str]) -> list[dict[str, Any]]:
+        since = now - timedelta(days=self.settings.alerts_lookback_days)
+        return self.warehouse.query(
+            _sql("feed_issues.sql", self.settings),
+            {"since": since.replace(tzinfo=None), "watched": watched},
+        )
+
+    def watch_feeds(self, now: datetime) -> None:
+        """Each new problem of a publishing system (marts.fct_feed_issues) once to its owner;
+        a silence ends when its row is gone (the system sent again).
+
+        The mart is built by dbt: until its first build (or in a warehouse without dbt) the
+        pass goes on without it, the reason kept in the status, so ticket and meeting alerts
+        never wait for the data-quality views."""
+        open_alerts = [a for a in self.ledger.open_alerts() if a.feed]
+        watched = sorted({a.subject for a in open_alerts if a.kind == "feed_silent"})
+        try:
+            rows = self._feed_issues(now, watched)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            reason = explain(exc)
+            if self.stats.extra.get("feeds_error") != reason:
+                log.warning("alerts: feed issues not read (%s); other alerts go on", reason)
+            self.stats.extra["feeds_error"] = reason
+            return
+        self.stats.extra.pop("feeds_error", None)
+        present = {r["issue_id"] for r in rows}
+        for alert in open_alerts:
+            if alert.kind == "feed_silent" and alert.subject not in present:
+                self.ledger.resolve(
+                    alert, "feed_recovered", events.resolved(alert, "feed_recovered", now)
+                )
+                self.stats.resolved += 1
+        for row in rows:
+            kind = FEED_KINDS.get(row["kind"])
+            if kind is None:
+                continue  # a kind this service does not know yet: the dashboard still shows it
+            version = int(row["definition_version"])
+            self.raise_alert(
+                Alert(
+                    alert_id(kind, row["issue_id"], "owner", version),
+                    kind,
+                    "owner",
+                    "",
+                    "",
+                    row["issue_id"],
+                    _utc(row["opened_at"]),
+                    version,
+                    feed=_feed_of(row),
+                ),
+                now,
+            )
+
     # --- escalation ---------------------------------------------------------------------
 
     def escalate(self, now: datetime) -> None:
@@ -411,7 +502,7 @@ class AlertService:
             if last is None or STAGES.index(alert.stage) > STAGES.index(last.stage):
                 chains[alert.chain] = alert
         for chain, last in chains.items():
-            if chain in acked or last.stage == "district" or last.raised_at is None:
+            if chain in acked or last.stage in ("district", "owner") or last.raised_at is None:
                 continue
             after = (
                 self.settings.alerts_street_after_seconds
@@ -459,7 +550,7 @@ class AlertService:
         if alert is None:
             return
         recipient = self.routing.find(
-            recipient_id, alert.stage, alert.street_id, alert.community_id
+            recipient_id, alert.stage, alert.street_id, alert.community_id, alert.feed
         )
         target = (
             next((t for t in recipient.targets if t.channel == channel), None)
@@ -566,6 +657,7 @@ class AlertService:
             "ticks": self.stats.ticks,
             "seconds_since_last_pass": age,
             "last_error": self.stats.last_error,
+            "feeds_error": self.stats.extra.get("feeds_error", ""),
             **self.ledger.counts(),
         }
 

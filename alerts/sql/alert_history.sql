@@ -14,6 +14,8 @@ SELECT
     anyIf(definition_version, type = 'lianxi.alert.raised') AS definition_version,
     anyIf(recipients, type = 'lianxi.alert.raised') AS recipients,
     anyIf(escalated_from, type = 'lianxi.alert.raised') AS escalated_from,
+    anyIf(feed_source, type = 'lianxi.alert.raised') AS feed_source,
+    anyIf(issue_id, type = 'lianxi.alert.raised') AS issue_id,
     ifNull(recipient, '') AS recipient,
     ifNull(channel, '') AS channel,
     min(time) AS first_at

@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     raised_at TEXT NOT NULL,
     category TEXT NOT NULL DEFAULT '',
     channel TEXT NOT NULL DEFAULT '',
+    feed TEXT NOT NULL DEFAULT '',  -- a feed alert's issue row (JSON); '' otherwise
     acked_at TEXT,
     resolved_reason TEXT
 );

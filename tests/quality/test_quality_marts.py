@@ -1,6 +1,7 @@
 """数据质量 on the real stack: two systems publish (over the API and straight into Kafka), the
 real worker loads raw, real dbt builds the quality views, and the marts show the right counts,
-one feed issue per new error code, and a system late once its cadence has passed.
+one feed issue per new error code, and a system late once its cadence has passed; the real
+alerts service (`lianxi alerts run`) tells each system's owner of each issue once, over SMTP.
 
 Cadences are test configuration: rows for the test's systems are added to the seeded
 marts.source_cadences (never to the versioned seed). Time is the report instant (dbt's as_of)
@@ -9,11 +10,14 @@ placed relative to when the events were loaded, so the test holds on any day and
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+from tests.alerts.harness import AlertsProcess, SmtpSink, count_types, free_port
 from tests.dbt.private_warehouse import DbtWarehouse, failure_summary
 from tests.quality.raw_counts import counts_per_source, tickets
 from tests.streams.harness import publish, wait_until
@@ -229,3 +233,114 @@ def test_a_source_that_stops_is_late_after_its_cadence(loaded, warehouse_server)
     assert (
         streets["s-01"]["late_sources"] == 2 and "测试热线" in streets["s-01"]["late_sources_text"]
     )
+
+
+def _feed_alerts(smtp: SmtpSink) -> dict[str, list[tuple[str, str]]]:
+    """issue id → [(recipient, subject)] of the feed alerts the sink received."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for mail in smtp.all():
+        issue = ISSUE_ID.search(mail.body)
+        if "数据源" in mail.subject:
+            assert issue, f"a feed alert names its issue: {mail.body}"
+            out.setdefault(issue.group(0), []).extend((to, mail.subject) for to in mail.to)
+    return out
+
+
+ISSUE_ID = re.compile(r"(new_error_code|rejection_rate|silent)-[0-9a-f]{32}")
+
+
+def _passes(env: dict[str, str]) -> int:
+    """Passes the alerts service has completed without error (its health endpoint)."""
+    try:
+        status = httpx.get(f"http://127.0.0.1:{env['LIANXI_ALERTS_HEALTH_PORT']}/livez").json()
+    except httpx.HTTPError:
+        return 0
+    return int(status["ticks"]) if not status["last_error"] else 0
+
+
+def test_feed_issues_reach_their_owners_once(loaded, warehouse_server, topics, tmp_path) -> None:
+    """Each issue of fct_feed_issues reaches its system's owner once, and nobody else; not
+    again after kill -9, nor after the ledger is lost (rebuilt from raw); a silence ends
+    (resolved, feed_recovered) when the system is no longer late."""
+    _at(warehouse_server, loaded, 25)
+    issues = _rows(warehouse_server, "SELECT * FROM marts.fct_feed_issues")
+    owners = {HOTLINE: "hotline@test.local", GRID: "grid@test.local"}
+    expected = {i["issue_id"]: owners[i["source"]] for i in issues}
+    kinds = sorted(i["kind"] for i in issues)
+    assert kinds.count("new_error_code") == 3 and kinds.count("silent") == 2
+    assert "rejection_rate" in kinds
+
+    smtp = SmtpSink()
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(
+        "district: [{id: district-leader, email: leader@test.local}]\n"
+        "defaults: {id: 'secretary-{unit}', email: '{unit}@test.local'}\n"
+        "feeds:\n"
+        "  defaults: {id: 'owner-{source}', email: '{owner_contact}'}\n"
+        "  unregistered: [{id: platform-team, email: platform@test.local}]\n",
+        encoding="utf-8",
+    )
+    env = {
+        "LIANXI_ENV": "development",
+        "LIANXI_VAR_DIR": str(tmp_path / "var"),
+        "LIANXI_KAFKA_BOOTSTRAP": topics.bootstrap,
+        "LIANXI_KAFKA_TOPIC_PREFIX": topics.prefix,
+        "LIANXI_WAREHOUSE_HTTP_PORT": str(warehouse_server.http_port),
+        "LIANXI_ALERTS_INTERVAL_SECONDS": "1",
+        "LIANXI_ALERTS_SMTP_PORT": str(smtp.port),
+        "LIANXI_ALERTS_RECIPIENTS_FILE": str(recipients),
+        "LIANXI_ALERTS_HEALTH_PORT": str(free_port()),
+        "LIANXI_ALERTS_MEETING_WARN_HOURS": "0",
+        "LIANXI_ALERTS_RETRY_MAX_SECONDS": "1",
+    }
+    raised_where = "type = 'lianxi.alert.raised' AND stage = 'owner'"
+    process = AlertsProcess(env, tmp_path / "alerts.log").start()
+    try:
+        wait_until(lambda: len(_feed_alerts(smtp)) == len(expected), 120, "every feed alert sent")
+        wait_until(
+            lambda: (
+                count_types(warehouse_server, "stage = 'owner'").get("delivered", 0)
+                == len(expected)
+            ),
+            120,
+            "the deliveries in raw",
+        )
+        got = _feed_alerts(smtp)
+        assert {issue: [to for to, _ in sent] for issue, sent in got.items()} == {
+            issue: [owner] for issue, owner in expected.items()
+        }
+        subjects = {subject for sent in got.values() for _, subject in sent}
+        assert any("测试热线" in s and "数据源静默" in s for s in subjects), subjects
+
+        # kill -9 and start again on the same ledger, then on a lost one (rebuilt from raw):
+        # several passes later nobody is told twice
+        sent_before = len(smtp.all())
+        for var in ("var", "var-new"):
+            process.kill()
+            env["LIANXI_VAR_DIR"] = str(tmp_path / var)
+            env["LIANXI_ALERTS_HEALTH_PORT"] = str(free_port())
+            process = AlertsProcess(env, tmp_path / f"alerts-{var}.log").start()
+            wait_until(lambda: _passes(env) >= 3, 120, f"three passes of the service on {var}")
+            assert len(smtp.all()) == sent_before
+        assert count_types(warehouse_server, raised_where)["raised"] == len(expected)
+
+        # the systems are no longer late (views as of 1 minute after the load): silences end
+        _at(warehouse_server, loaded, 1)
+        silent = sum(1 for i in issues if i["kind"] == "silent")
+        wait_until(
+            lambda: (
+                count_types(
+                    warehouse_server, "type = 'lianxi.alert.resolved' AND reason = 'feed_recovered'"
+                ).get("resolved", 0)
+                == silent
+            ),
+            120,
+            "the silences resolved",
+        )
+    finally:
+        process.kill()
+        smtp.stop()
+    alerts = _rows(
+        warehouse_server, "SELECT count() AS n FROM raw.alert_events FINAL WHERE " + raised_where
+    )
+    assert alerts[0]["n"] == len(expected)

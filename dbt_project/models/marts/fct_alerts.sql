@@ -1,5 +1,6 @@
 {#- One row per alert (lianxi.alert.* events, written by the alerts service and the ingest
-    API's acknowledgement): what was raised for whom, when it was delivered, acknowledged and
+    API's acknowledgement): what was raised for whom (a secretary, or for a feed alert the
+    owner of a publishing system: feed_source, issue_id of fct_feed_issues), when it was delivered, acknowledged and
     ended, and the hours from raising to acknowledgement (时效: time to acknowledge). status:
     resolved (the ticket responded/resolved/closed, or the meeting was held) > acknowledged >
     open. An alert is open "as of" the build: the dashboards show the build's as-of time. -#}
@@ -26,6 +27,11 @@ alerts as (
         anyIf(definition_version, event_name = 'raised') as definition_version,
         anyIf(escalated_from, event_name = 'raised') as escalated_from,
         anyIf(recipients, event_name = 'raised') as recipients,
+        -- Fields added to the raised event after stg_raw__alert_events was first built: read
+        -- from its data, so a built warehouse needs no full refresh (dbt-clickhouse's append
+        -- path adds no columns to an incremental table without a unique_key).
+        nullIf(anyIf(JSONExtractString(data, 'feed_source'), event_name = 'raised'), '') as feed_source,
+        nullIf(anyIf(JSONExtractString(data, 'issue_id'), event_name = 'raised'), '') as issue_id,
         minIfOrNull(occurred_at, event_name = 'raised') as raised_at,
         minIfOrNull(occurred_at, event_name = 'delivered') as first_delivered_at,
         toUInt32(countIf(event_name = 'delivered')) as deliveries,
@@ -62,6 +68,8 @@ select
     alerts.definition_version as definition_version,
     alerts.escalated_from as escalated_from,
     alerts.recipients as recipients,
+    alerts.feed_source as feed_source,
+    alerts.issue_id as issue_id,
     assumeNotNull(alerts.raised_at) as raised_at,
     {{ local_date('alerts.raised_at') }} as raised_day,
     alerts.first_delivered_at as first_delivered_at,

@@ -16,7 +16,7 @@ with cadences as (
 ),
 
 owners as (
-    select source, source_zh, owner_name, owner_contact from {{ ref('fct_source_freshness') }}
+    select source, source_zh, owner_name, owner_contact, cadence_version from {{ ref('fct_source_freshness') }}
 ),
 
 new_codes as (
@@ -94,6 +94,8 @@ select
     i.last_seen_at as last_seen_at,
     i.events as events,
     i.detail_text as detail_text,
+    -- the source_cadences version the issue was judged by (0: a system nobody registered)
+    toUInt32(if(o.source != '', ifNull(o.cadence_version, 0), 0)) as definition_version,
     {{ as_of() }} as as_of
 from issues as i
 left join owners as o on o.source = i.source

@@ -212,7 +212,7 @@ async def ack(
         "data": {
             "alert_id": alert_id,
             "stage": alert["stage"],
-            "street_id": alert["street_id"],
+            "street_id": alert["street_id"] or None,  # '' for a feed alert
             "community_id": alert["community_id"] or None,
             "acknowledged_by": by,
             "via": via,
@@ -231,6 +231,12 @@ async def ack(
     )
 
 
+def _unit_zh(alert: dict[str, Any]) -> str:
+    if alert.get("feed_source"):
+        return f"数据源：{alert['feed_source']}"
+    return f"单位：{alert['community_id'] or alert['street_id']}"
+
+
 @router.get("/v1/alerts/{alert_id}/ack", response_class=HTMLResponse, include_in_schema=False)
 async def ack_page(
     request: Request,
@@ -243,7 +249,7 @@ async def ack_page(
     target = html.escape(str(request.url), quote=True)
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>确认预警</title></head>
 <body><h1>确认预警 {html.escape(alert_id)}</h1>
-<p>单位：{html.escape(alert["community_id"] or alert["street_id"])}；通知对象：{html.escape(recipient)}</p>
+<p>{html.escape(_unit_zh(alert))}；通知对象：{html.escape(recipient)}</p>
 <form method="post" action="{target}"><button type="submit">确认收到（不再向上级督办）</button></form>
 </body></html>"""
     return HTMLResponse(page)

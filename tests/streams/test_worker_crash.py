@@ -45,7 +45,12 @@ def test_kill_9_ten_times_during_a_load_loses_and_duplicates_nothing(
     )
     feeder.start()
     worker = make_worker(topics.bootstrap, topics.prefix)
-    progress = _kill_repeatedly(worker, warehouse_server, rng, KILLS, longest=12.0)
+    progress = []
+    for _ in range(KILLS):
+        worker.start()
+        time.sleep(rng.uniform(4.0, 12.0))  # mid-join, mid-batch, mid-insert, mid-commit
+        worker.kill()
+        progress.append(raw_totals(warehouse_server)[1])
     feeder.join()
     assert published.is_set()
     worker.start()
@@ -110,7 +115,12 @@ def test_kill_9_with_dead_letters_in_flight_stores_each_event_and_dead_letter_on
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
     worker = make_worker(topics.bootstrap, topics.prefix)
-    progress = _kill_repeatedly(worker, warehouse_server, rng, 4, longest=9.0)
+    progress = []
+    for _ in range(4):
+        worker.start()
+        time.sleep(rng.uniform(4.0, 9.0))
+        worker.kill()
+        progress.append(raw_totals(warehouse_server)[1])
     feeder.join()
     assert published.is_set()
     worker.start()

@@ -1,8 +1,11 @@
 """Delivery guarantee under kill -9: tickets crossing their deadlines while the alerts service
 is killed three times mid-delivery (a slow SMTP relay keeps sends in flight), then restarted
-without its ledger (rebuilt from raw) and after a Kafka replay of raw: every alert arrives
-exactly once, the sink holds exactly one message per alert, raw exactly one raised and one
-delivered event per alert."""
+without its ledger (rebuilt from raw) and after a Kafka replay of raw: every alert arrives,
+raw holds exactly one raised and one delivered event per alert, and the only repeats are the
+ones the guarantee allows (alerts/README.md "Delivery guarantee"): a kill that lands between
+the relay's acceptance and the ledger's commit sends that message again, with the same
+Message-ID, so at most one repeat per kill and per send in flight. Restarting without the
+ledger and replaying raw repeat nothing."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def _passes(process, count: int) -> None:
     wait_until(lambda: _ticks(process) >= count, 180, f"{count} passes of the alerts service")
 
 
-def test_kill_9_restart_without_ledger_and_replay_never_repeat(
+def test_kill_9_repeats_only_cut_short_sends_and_lost_ledger_or_replay_nothing(
     clean, start_alerts, tmp_path: Path
 ) -> None:
     import os
@@ -89,9 +92,15 @@ def test_kill_9_restart_without_ledger_and_replay_never_repeat(
                 ).fetchone()[0]
             process.start()
         assert cut_short > 0
-        wait_until(lambda: len(smtp.all()) >= TICKETS, 300, f"{TICKETS} mails")
+        wait_until(
+            lambda: len({m.message_id for m in smtp.all()}) >= TICKETS, 300, f"{TICKETS} mails"
+        )
         wait_types(stack.wh, {"raised": TICKETS, "delivered": TICKETS})
         _passes(process, 3)
+        after_kills = len(smtp.all())
+        # a repeat is a message the relay accepted just before a kill: same Message-ID, and
+        # no more of them than sends that can be in flight at a kill (4 threads, 3 kills)
+        assert after_kills - TICKETS <= 3 * 4
 
         # the ledger lost (a new machine): rebuilt from raw, nothing is sent again
         process.stop()
@@ -117,10 +126,13 @@ def test_kill_9_restart_without_ledger_and_replay_never_repeat(
         time.sleep(2)  # a send started by the last pass would land within its 0.8 s
 
         mails = smtp.all()
+        assert len(mails) == after_kills  # neither the rebuilt ledger nor the replay resent
         tickets = sorted(e["subject"] for e in events)
-        got = sorted(t for m in mails for t in tickets if t in m.body)
-        assert got == tickets  # every ticket's alert exactly once
-        assert len(mails) == TICKETS and len({m.message_id for m in mails}) == TICKETS
+        by_id: dict[str, set[str]] = {}
+        for m in mails:
+            by_id.setdefault(m.message_id, set()).update(t for t in tickets if t in m.body)
+        assert len(by_id) == TICKETS  # one Message-ID per alert, repeats included
+        assert sorted(t for found in by_id.values() for t in found) == tickets
         assert count_types(stack.wh) == {"raised": TICKETS, "delivered": TICKETS}
         rows = stack.wh.native().execute(
             "SELECT count(), uniqExact(alert_id) FROM raw.alert_events FINAL WHERE type = 'lianxi.alert.raised'"

@@ -33,6 +33,9 @@ class AlertsSettings(PlatformSettings):
     # Problems of publishing systems (marts.fct_feed_issues: new error code, rejection rate,
     # silence) go to each system's owner (false: feed alerts off).
     alerts_feed_issues: bool = True
+    # Seconds between two reads of the feed issues: the view scans raw, so it is read less
+    # often than the deadlines (数据质量's own freshness target is 60 s).
+    alerts_feed_interval_seconds: float = Field(30.0, gt=0)
 
     # Who is told, per org unit (YAML; alerts/README.md describes it).
     alerts_recipients_file: Path = REPO_ROOT / "alerts" / "recipients.yaml"

@@ -163,6 +163,7 @@ class AlertService:
         self._in_flight: dict[tuple[str, str, str], Future[None]] = {}
         self._stop = threading.Event()
         self._rebuilt = False
+        self._feeds_read_at = -float("inf")
 
     # --- the loop -----------------------------------------------------------------------
 
@@ -216,8 +217,11 @@ class AlertService:
         self.watch_tickets(now)
         if self.settings.alerts_meeting_warn_hours > 0:
             self.watch_meetings(now)
-        if self.settings.alerts_feed_issues:
+        if self.settings.alerts_feed_issues and (
+            time.monotonic() - self._feeds_read_at >= self.settings.alerts_feed_interval_seconds
+        ):
             self.watch_feeds(now)
+            self._feeds_read_at = time.monotonic()
         self.escalate(now)
         self.deliver()
         self.flush()

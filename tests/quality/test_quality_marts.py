@@ -287,6 +287,7 @@ def test_feed_issues_reach_their_owners_once(loaded, warehouse_server, topics, t
         "LIANXI_KAFKA_TOPIC_PREFIX": topics.prefix,
         "LIANXI_WAREHOUSE_HTTP_PORT": str(warehouse_server.http_port),
         "LIANXI_ALERTS_INTERVAL_SECONDS": "1",
+        "LIANXI_ALERTS_FEED_INTERVAL_SECONDS": "1",
         "LIANXI_ALERTS_SMTP_PORT": str(smtp.port),
         "LIANXI_ALERTS_RECIPIENTS_FILE": str(recipients),
         "LIANXI_ALERTS_HEALTH_PORT": str(free_port()),

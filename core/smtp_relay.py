@@ -8,19 +8,18 @@ from email.message import EmailMessage
 
 def send(
     message: EmailMessage,
-    *,
-    host: str,
-    port: int,
-    user: str = "",
-    password: str = "",
+    relay: tuple[str, int],
+    login: tuple[str, str] | None = None,
     starttls: bool = False,
     timeout: float = 30.0,
 ) -> None:
-    """Deliver `message` to the relay; STARTTLS checks the relay's certificate; login only
-    when a user is set. smtplib.SMTPException or OSError when the relay refuses or is away."""
+    """Deliver `message` to the relay at (host, port); STARTTLS checks the relay's certificate;
+    `login` is (user, password), or None to send without. smtplib.SMTPException or OSError when
+    the relay refuses or is away."""
+    host, port = relay
     with smtplib.SMTP(host, port, timeout=timeout) as smtp:
         if starttls:
             smtp.starttls(context=ssl.create_default_context())
-        if user:
-            smtp.login(user, password)
+        if login is not None:
+            smtp.login(*login)
         smtp.send_message(message)

@@ -33,11 +33,10 @@ def send(
         subtype="pdf",
         filename=attachment.name,
     )
+    user = settings.reports_smtp_user
     smtp_relay.send(
         message,
-        host=settings.reports_smtp_host,
-        port=settings.reports_smtp_port,
-        user=settings.reports_smtp_user,
-        password=settings.reports_smtp_password,
-        starttls=settings.reports_smtp_starttls,
+        (settings.reports_smtp_host, settings.reports_smtp_port),
+        (user, settings.reports_smtp_password) if user else None,
+        settings.reports_smtp_starttls,
     )

@@ -522,15 +522,7 @@ class SeedYear:
             + ["open"] * (int(sc["posted"]) - claimed - unclaimed_cancelled)
         )
         rng.shuffle(fates)
-        categories = (
-            "daily_help",
-            "elderly_care",
-            "child_care",
-            "education",
-            "health",
-            "environment",
-            "other",
-        )
+        categories = words.WISH_CATEGORIES
         community_ids = [c.community_id for c in self.communities]
         for i, fate in enumerate(fates, 1):
             wid = f"w-{i:05d}"
@@ -594,15 +586,7 @@ class SeedYear:
         claims = fill_to_total(
             rng, [rng.randint(0, s) for s in slots], slots, self.fig["volunteer_posts_claimed"]
         )
-        categories = (
-            "elderly_care",
-            "environment",
-            "safety",
-            "culture",
-            "education",
-            "health",
-            "other",
-        )
+        categories = words.POST_CATEGORIES
         community_ids = [c.community_id for c in self.communities]
         no_hours = float(sc["claims_without_hours"])
         for i, (n_slots, n_claims) in enumerate(zip(slots, claims, strict=True), 1):
@@ -650,7 +634,7 @@ class SeedYear:
 
     def _resources(self) -> None:
         rng, sc = self.rng, self.sc["resources"]
-        categories = ("venue", "funding", "expertise", "volunteers", "goods", "other")
+        categories = words.RESOURCE_CATEGORIES
         community_ids = [c.community_id for c in self.communities]
         demands = []
         for i in range(1, int(sc["demands"]) + 1):

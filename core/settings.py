@@ -20,9 +20,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES: tuple[str, ...] = ("admin", "writer", "transformer", "reader", "analyst", "alerts")
 
 
-def _env(name: str) -> Any:
-    """The field reads exactly this variable, whatever the class's env prefix."""
-    return AliasChoices(name)
+def _var(name: str, default: Any, **constraints: Any) -> Any:
+    """A field that reads exactly the variable `name`, whatever the class's env prefix."""
+    return Field(default, validation_alias=AliasChoices(name), **constraints)
+
+
+def _port(name: str, default: int, lowest: int = 1) -> Any:
+    return _var(name, default, ge=lowest, le=65535)
+
+
+def _role_user(role: str) -> Any:
+    """LIANXI_WAREHOUSE_<ROLE>_USER, default lianxi_<role>: the naming role_user() relies on."""
+    return _var(f"LIANXI_WAREHOUSE_{role.upper()}_USER", f"lianxi_{role}")
+
+
+def _role_password(role: str) -> Any:
+    """LIANXI_WAREHOUSE_<ROLE>_PASSWORD, default the placeholder dev-<role>."""
+    return _var(f"LIANXI_WAREHOUSE_{role.upper()}_PASSWORD", f"dev-{role}")
 
 
 class PlatformSettings(BaseSettings):
@@ -35,84 +49,48 @@ class PlatformSettings(BaseSettings):
 
     # Unset means production: development must be said (make, .ci/run), and only development
     # accepts the documented placeholder secrets.
-    env: str = Field("production", validation_alias=_env("LIANXI_ENV"))
+    env: str = _var("LIANXI_ENV", "production")
     # State of the local stack (data, logs, tokens); relative values are resolved from the
     # working directory.
-    var_dir: Path = Field(REPO_ROOT / "var", validation_alias=_env("LIANXI_VAR_DIR"))
+    var_dir: Path = _var("LIANXI_VAR_DIR", REPO_ROOT / "var")
 
-    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias=_env("LIANXI_KAFKA_BOOTSTRAP"))
+    kafka_bootstrap: str = _var("LIANXI_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     # Put before every topic name (lianxi.<domain>, lianxi.deadletter): lets tests and parallel
     # stacks share one broker without seeing each other's topics.
-    kafka_topic_prefix: str = Field("", validation_alias=_env("LIANXI_KAFKA_TOPIC_PREFIX"))
+    kafka_topic_prefix: str = _var("LIANXI_KAFKA_TOPIC_PREFIX", "")
 
-    warehouse_host: str = Field("127.0.0.1", validation_alias=_env("LIANXI_WAREHOUSE_HOST"))
-    warehouse_http_port: int = Field(
-        8123, ge=1, le=65535, validation_alias=_env("LIANXI_WAREHOUSE_HTTP_PORT")
-    )
-    warehouse_native_port: int = Field(
-        9000, ge=1, le=65535, validation_alias=_env("LIANXI_WAREHOUSE_NATIVE_PORT")
-    )
+    warehouse_host: str = _var("LIANXI_WAREHOUSE_HOST", "127.0.0.1")
+    warehouse_http_port: int = _port("LIANXI_WAREHOUSE_HTTP_PORT", 8123)
+    warehouse_native_port: int = _port("LIANXI_WAREHOUSE_NATIVE_PORT", 9000)
 
     # One user per role (LIANXI_WAREHOUSE_<ROLE>_USER / _PASSWORD): admin runs migrations,
     # writer the pipeline, transformer dbt, reader Superset, analyst read-only SQL, alerts the
-    # alerts service.
-    warehouse_admin_user: str = Field(
-        "lianxi_admin", validation_alias=_env("LIANXI_WAREHOUSE_ADMIN_USER")
-    )
-    warehouse_admin_password: str = Field(
-        "dev-admin", validation_alias=_env("LIANXI_WAREHOUSE_ADMIN_PASSWORD")
-    )
-    warehouse_writer_user: str = Field(
-        "lianxi_writer", validation_alias=_env("LIANXI_WAREHOUSE_WRITER_USER")
-    )
-    warehouse_writer_password: str = Field(
-        "dev-writer", validation_alias=_env("LIANXI_WAREHOUSE_WRITER_PASSWORD")
-    )
-    warehouse_transformer_user: str = Field(
-        "lianxi_transformer", validation_alias=_env("LIANXI_WAREHOUSE_TRANSFORMER_USER")
-    )
-    warehouse_transformer_password: str = Field(
-        "dev-transformer",
-        validation_alias=_env("LIANXI_WAREHOUSE_TRANSFORMER_PASSWORD"),
-    )
-    warehouse_reader_user: str = Field(
-        "lianxi_reader", validation_alias=_env("LIANXI_WAREHOUSE_READER_USER")
-    )
-    warehouse_reader_password: str = Field(
-        "dev-reader", validation_alias=_env("LIANXI_WAREHOUSE_READER_PASSWORD")
-    )
-    warehouse_analyst_user: str = Field(
-        "lianxi_analyst", validation_alias=_env("LIANXI_WAREHOUSE_ANALYST_USER")
-    )
-    warehouse_analyst_password: str = Field(
-        "dev-analyst", validation_alias=_env("LIANXI_WAREHOUSE_ANALYST_PASSWORD")
-    )
+    # alerts service (it reads raw and the marts' definitions: migration create_alerts_role).
+    warehouse_admin_user: str = _role_user("admin")
+    warehouse_admin_password: str = _role_password("admin")
+    warehouse_writer_user: str = _role_user("writer")
+    warehouse_writer_password: str = _role_password("writer")
+    warehouse_transformer_user: str = _role_user("transformer")
+    warehouse_transformer_password: str = _role_password("transformer")
+    warehouse_reader_user: str = _role_user("reader")
+    warehouse_reader_password: str = _role_password("reader")
+    warehouse_analyst_user: str = _role_user("analyst")
+    warehouse_analyst_password: str = _role_password("analyst")
+    warehouse_alerts_user: str = _role_user("alerts")
+    warehouse_alerts_password: str = _role_password("alerts")
 
-    # The alerts service: reads raw and the marts' definitions (migration create_alerts_role).
-    warehouse_alerts_user: str = Field(
-        "lianxi_alerts", validation_alias=_env("LIANXI_WAREHOUSE_ALERTS_USER")
-    )
-    warehouse_alerts_password: str = Field(
-        "dev-alerts", validation_alias=_env("LIANXI_WAREHOUSE_ALERTS_PASSWORD")
-    )
     # The key the alerts service signs acknowledgement links with and the API checks them with.
-    alerts_ack_secret: str = Field(
-        "dev-alerts-ack-secret", validation_alias=_env("LIANXI_ALERTS_ACK_SECRET")
-    )
+    alerts_ack_secret: str = _var("LIANXI_ALERTS_ACK_SECRET", "dev-alerts-ack-secret")
     # The alerts service's health endpoint: the service serves it, the stack probes it (0: none).
-    alerts_health_port: int = Field(
-        9470, ge=0, le=65535, validation_alias=_env("LIANXI_ALERTS_HEALTH_PORT")
-    )
+    alerts_health_port: int = _port("LIANXI_ALERTS_HEALTH_PORT", 9470, lowest=0)
 
     # The ingest API's port: the API serves on it, the stack probes its health there.
-    api_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("LIANXI_API_PORT"))
+    api_port: int = _port("LIANXI_API_PORT", 8000)
     # Superset: the stack serves it and creates its admin; the dashboards stage provisions
     # through its API as that admin.
-    superset_port: int = Field(8088, ge=1, le=65535, validation_alias=_env("LIANXI_SUPERSET_PORT"))
-    superset_admin_user: str = Field("admin", validation_alias=_env("LIANXI_SUPERSET_ADMIN_USER"))
-    superset_admin_password: str = Field(
-        "admin", validation_alias=_env("LIANXI_SUPERSET_ADMIN_PASSWORD")
-    )
+    superset_port: int = _port("LIANXI_SUPERSET_PORT", 8088)
+    superset_admin_user: str = _var("LIANXI_SUPERSET_ADMIN_USER", "admin")
+    superset_admin_password: str = _var("LIANXI_SUPERSET_ADMIN_PASSWORD", "admin")
 
     @field_validator("kafka_bootstrap")
     @classmethod

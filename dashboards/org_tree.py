@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import warehouse_client
 from dashboards.config import DashboardsSettings
 
 SQL = Path(__file__).resolve().parent / "sql" / "org_tree.sql"
@@ -35,14 +36,7 @@ def from_rows(rows: list[tuple[str, str, str | None, str | None]]) -> list[Stree
 
 
 def read(settings: DashboardsSettings) -> list[Street]:
-    import clickhouse_connect
-
-    client = clickhouse_connect.get_client(
-        host=settings.warehouse_host,
-        port=settings.warehouse_http_port,
-        username=settings.warehouse_reader_user,
-        password=settings.warehouse_reader_password,
-    )
+    client = warehouse_client.connect(settings, "reader")
     try:
         return from_rows(
             [tuple(row) for row in client.query(SQL.read_text(encoding="utf-8")).result_rows]

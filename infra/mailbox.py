@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from infra.config import InfraSettings
-from infra.errors import StackError
+from infra.errors import StackError, run_or_fail
 
 MODULE = "github.com/axllent/mailpit"
 
@@ -36,12 +36,14 @@ def binary(settings: InfraSettings) -> Path:
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise StackError(
-            f"{what} failed: {(done.stderr or done.stdout)[-1500:]}",
-            fix="check that Go and npm reach their registries (GOPROXY, npm config get registry)",
-        )
+    run_or_fail(
+        command,
+        f"{what} failed",
+        fix="check that Go and npm reach their registries (GOPROXY, npm config get registry)",
+        tail=1500,
+        cwd=cwd,
+        env=env,
+    )
 
 
 def fetch(settings: InfraSettings, echo: object = print) -> bool:

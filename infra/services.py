@@ -76,10 +76,33 @@ def _command_name(info: Any) -> str:
     return str(info.callback.__name__).replace("_", "-") if info.callback else ""
 
 
+def http_service(
+    name: str,
+    command: list[str],
+    ports: dict[str, int],
+    health_path: str,
+    *,
+    host: str = "127.0.0.1",
+    url_path: str = "",
+    **options: Any,
+) -> Service:
+    """A service that answers HTTP on the first of its ports (variable -> port), healthy when
+    `health_path` answers there."""
+    base = f"http://{host}:{next(iter(ports.values()))}"
+    return Service(
+        name=name,
+        command=command,
+        ports=tuple(ports.values()),
+        port_variables=tuple(ports),
+        url=base + url_path,
+        health=partial(http_ok, base + health_path),
+        **options,
+    )
+
+
 def all_services(settings: InfraSettings) -> list[Service]:
     lianxi = lianxi_executable()
-    host = settings.warehouse_host
-    services = [
+    return [
         Service(
             name="kafka",
             command=[lianxi, "kafka", "serve"],
@@ -88,90 +111,69 @@ def all_services(settings: InfraSettings) -> list[Service]:
             url=f"kafka://{settings.kafka_bootstrap}",
             health=partial(kafka_answers, settings.kafka_host, settings.kafka_port),
             stopwaitsecs=60,
-        )
-    ]
-    services.append(
-        Service(
-            name="warehouse",
+        ),
+        http_service(
+            "warehouse",
             # The local stack is always at the latest schema: migrate, then listen.
-            command=[lianxi, "warehouse", "serve", "--migrate"],
-            ports=(settings.warehouse_http_port, settings.warehouse_native_port),
-            port_variables=("LIANXI_WAREHOUSE_HTTP_PORT", "LIANXI_WAREHOUSE_NATIVE_PORT"),
-            url=f"http://{host}:{settings.warehouse_http_port}",
-            health=partial(http_ok, f"http://{host}:{settings.warehouse_http_port}/ping"),
+            [lianxi, "warehouse", "serve", "--migrate"],
+            {
+                "LIANXI_WAREHOUSE_HTTP_PORT": settings.warehouse_http_port,
+                "LIANXI_WAREHOUSE_NATIVE_PORT": settings.warehouse_native_port,
+            },
+            "/ping",
+            host=settings.warehouse_host,
             stopwaitsecs=60,
-        )
-    )
-    services.append(
-        Service(
-            name="superset",
-            command=[lianxi, "superset", "serve"],
-            ports=(settings.superset_port,),
-            port_variables=("LIANXI_SUPERSET_PORT",),
-            url=f"http://127.0.0.1:{settings.superset_port}",
-            health=partial(http_ok, f"http://127.0.0.1:{settings.superset_port}/health"),
+        ),
+        http_service(
+            "superset",
+            [lianxi, "superset", "serve"],
+            {"LIANXI_SUPERSET_PORT": settings.superset_port},
+            "/health",
             start_timeout=settings.stack_start_timeout,
             note=""
             if bootstrapped(settings)
             else "the first start creates Superset's metadata database: a few minutes",
-        )
-    )
-    services.append(
-        Service(
-            name="api",
-            command=[lianxi, "api", "serve"],
-            ports=(settings.api_port,),
-            port_variables=("LIANXI_API_PORT",),
-            url=f"http://127.0.0.1:{settings.api_port}",
-            health=partial(http_ok, f"http://127.0.0.1:{settings.api_port}/healthz"),
-        )
-    )
-    services.append(
+        ),
+        http_service(
+            "api", [lianxi, "api", "serve"], {"LIANXI_API_PORT": settings.api_port}, "/healthz"
+        ),
         Service(
             name="worker",
             command=[lianxi, "stream"],
             startsecs=5,
             # The worker subscribes at start: topics created later would go unread.
             prestart=("topics", "create") if command_registered(["topics", "create"]) else (),
-        )
-    )
-    services.append(
-        Service(name="dbt-refresh", command=[lianxi, "dbt", "refresh", "--loop"], startsecs=5)
-    )
-    services.append(
-        Service(
-            name="mailbox",
-            command=[lianxi, "mailbox", "serve"],
-            ports=(settings.mailpit_smtp_port, settings.mailpit_http_port),
-            port_variables=("LIANXI_MAILPIT_SMTP_PORT", "LIANXI_MAILPIT_HTTP_PORT"),
-            url=f"http://127.0.0.1:{settings.mailpit_http_port}",
-            health=partial(http_ok, f"http://127.0.0.1:{settings.mailpit_http_port}/livez"),
+        ),
+        Service(name="dbt-refresh", command=[lianxi, "dbt", "refresh", "--loop"], startsecs=5),
+        http_service(
+            "mailbox",
+            [lianxi, "mailbox", "serve"],
+            {
+                "LIANXI_MAILPIT_HTTP_PORT": settings.mailpit_http_port,
+                "LIANXI_MAILPIT_SMTP_PORT": settings.mailpit_smtp_port,
+            },
+            "/livez",
             note=""
             if mailbox.binary(settings).exists()
             else "Mailpit not built yet: `make setup` builds it",
-        )
-    )
-    services.append(
-        Service(
-            name="alerts",
-            command=[lianxi, "alerts", "run"],
-            ports=(settings.alerts_health_port,),
-            port_variables=("LIANXI_ALERTS_HEALTH_PORT",),
-            url=f"http://127.0.0.1:{settings.alerts_health_port}/health",
+        ),
+        http_service(
+            "alerts",
+            [lianxi, "alerts", "run"],
+            {"LIANXI_ALERTS_HEALTH_PORT": settings.alerts_health_port},
             # /livez: the loop runs (a pass may still fail until the demo's marts exist; its
             # error shows in `lianxi status`)
-            health=partial(http_ok, f"http://127.0.0.1:{settings.alerts_health_port}/livez"),
+            "/livez",
+            url_path="/health",
             startsecs=5,
-        )
-    )
-    # After each quarter closes (and dbt has built past it): the briefing packs archived under
-    # var/reports/<quarter>/ and mailed; checks every LIANXI_REPORTS_ARCHIVE_INTERVAL seconds.
-    services.append(
+        ),
+        # After each quarter closes (and dbt has built past it): the briefing packs archived
+        # under var/reports/<quarter>/ and mailed; checks every LIANXI_REPORTS_ARCHIVE_INTERVAL
+        # seconds.
         Service(
             name="reports", command=[lianxi, "report", "archive", "--due", "--loop"], startsecs=5
-        )
-    )
-    return services
+        ),
+    ]
 
 
 def select(services: list[Service], names: list[str]) -> list[Service]:

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from infra import service_user
 from infra.config import InfraSettings
-from infra.errors import StackError
+from infra.errors import StackError, run_or_fail
 from infra.health import port_free
 from infra.kafka.broker import require_jars, require_java
 from infra.ports import describe_holders
@@ -94,13 +93,12 @@ class Stack:
         command = [lianxi_executable(), *service.prestart]
         echo(f"  {service.name:<12} first: lianxi {' '.join(service.prestart)}")
         env = {**os.environ, **render.service_environment(self.settings)}
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise StackError(
-                f"`lianxi {' '.join(service.prestart)}` (needed before {service.name}) failed:\n"
-                + (result.stdout + result.stderr)[-2000:],
-                fix="fix the cause above, then `lianxi up` again",
-            )
+        run_or_fail(
+            command,
+            f"`lianxi {' '.join(service.prestart)}` (needed before {service.name}) failed",
+            fix="fix the cause above, then `lianxi up` again",
+            env=env,
+        )
 
     def _check_ports(self, service: Service) -> None:
         for port, variable in zip(service.ports, service.port_variables, strict=True):

@@ -138,6 +138,21 @@ def encode(event: dict[str, Any], prefix: str = "") -> tuple[str, bytes, bytes]:
     return topic_for(event["type"], prefix), event["subject"].encode(), _encode(event)
 
 
+def delivery_options(settings: IngestSettings) -> dict[str, Any]:
+    """The options kafka-python's and aiokafka's producers take alike: a send is acknowledged
+    only once every in-sync replica has it, retries cannot duplicate, and batching follows the
+    settings."""
+    s = settings
+    return {
+        "acks": "all",
+        "enable_idempotence": True,
+        "compression_type": None if s.kafka_compression == "none" else s.kafka_compression,
+        "linger_ms": s.kafka_linger_ms,
+        "request_timeout_ms": s.kafka_request_timeout_ms,
+        "max_request_size": 4 * 1024 * 1024,
+    }
+
+
 class Producer:
     """Publishes validated CloudEvents; `publish` returns only once Kafka acknowledged them all."""
 
@@ -151,18 +166,13 @@ class Producer:
         self._kafka = KafkaProducer(
             bootstrap_servers=s.kafka_bootstrap.split(","),
             client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            compression_type=None if s.kafka_compression == "none" else s.kafka_compression,
-            linger_ms=s.kafka_linger_ms,
             batch_size=s.kafka_batch_bytes,
-            request_timeout_ms=s.kafka_request_timeout_ms,
             delivery_timeout_ms=s.kafka_delivery_timeout_ms,
             max_block_ms=s.kafka_max_block_ms,
-            max_request_size=4 * 1024 * 1024,
             # After a broker restart, reconnect within seconds rather than the default 30 s.
             reconnect_backoff_max_ms=2000,
             allow_auto_create_topics=False,
+            **delivery_options(s),
         )
         self.prefix = s.kafka_topic_prefix
         # Topics whose partitions this producer has obtained: send() finds their metadata

@@ -6,13 +6,13 @@ import hashlib
 import json
 import re
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from core.sqlite_files import open_sqlite
 from ingest.contracts import PLATFORM_DOMAINS, TYPE_PREFIX, event_types
 
 TOKEN_PREFIX = "lx_"
@@ -116,12 +116,9 @@ class TokenStore:
     """SQLite-backed; safe to share between the API's threads."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_sqlite(path, _SCHEMA)
         # Stores created before area scopes: add the column (empty scope = whole district).
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
         if "areas" not in columns:

@@ -1,10 +1,9 @@
 """Mail archived packs over SMTP (settings LIANXI_REPORTS_SMTP_*; optional)."""
 
-import smtplib
-import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
+from core import smtp_relay
 from reports.config import ReportsSettings
 
 
@@ -34,9 +33,10 @@ def send(
         subtype="pdf",
         filename=attachment.name,
     )
-    with smtplib.SMTP(settings.reports_smtp_host, settings.reports_smtp_port, timeout=30) as smtp:
-        if settings.reports_smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.reports_smtp_user:
-            smtp.login(settings.reports_smtp_user, settings.reports_smtp_password)
-        smtp.send_message(message)
+    user = settings.reports_smtp_user
+    smtp_relay.send(
+        message,
+        (settings.reports_smtp_host, settings.reports_smtp_port),
+        (user, settings.reports_smtp_password) if user else None,
+        settings.reports_smtp_starttls,
+    )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core import warehouse_client
 from reports.config import ReportsSettings
 from reports.quarter import Quarter
 
@@ -19,16 +20,7 @@ OVERDUE_LISTED = 30
 
 
 def connect(settings: ReportsSettings) -> Any:
-    import clickhouse_connect
-
-    return clickhouse_connect.get_client(
-        host=settings.warehouse_host,
-        port=settings.warehouse_http_port,
-        username=settings.warehouse_reader_user,
-        password=settings.warehouse_reader_password,
-        connect_timeout=5,
-        send_receive_timeout=120,
-    )
+    return warehouse_client.connect(settings, "reader", connect_timeout=5, send_receive_timeout=120)
 
 
 def rows(client: Any, name: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from streams.rawschema import DEAD_LETTER_COLUMNS
 from streams.rows import DeadLetter, Record
 
 H_TOPIC = "lianxi-dl-topic"
@@ -26,21 +27,9 @@ H_FAILED_AT = "lianxi-dl-failed-at"
 H_REPLAYED_FROM = "lianxi-replayed-from"
 INVALID_DEAD_LETTER = "invalid_dead_letter"
 
-COLUMNS = [
-    "topic",
-    "partition",
-    "offset",
-    "key",
-    "raw_value",
-    "error_code",
-    "error",
-    "event_type",
-    "source",
-    "event_id",
-    "failed_at",
-    "replayed_at",
-    "headers",
-]
+# The raw.dead_letters row, in column order; the layout (with types) is rawschema's, which
+# generates the table.
+COLUMNS = [name for name, _ in DEAD_LETTER_COLUMNS]
 
 
 def to_message(dl: DeadLetter) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:

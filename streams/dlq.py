@@ -17,21 +17,8 @@ from streams import deadletters, envelope, rows
 from streams.config import StreamsSettings
 from streams.sink import ClickHouseSink
 
-LIST_COLUMNS = (
-    "topic",
-    "partition",
-    "offset",
-    "key",
-    "hex(raw_value)",
-    "error_code",
-    "error",
-    "event_type",
-    "source",
-    "event_id",
-    "failed_at",
-    "replayed_at",
-    "headers",
-)
+# raw_value is bytes: read as hex, so the row survives the text formats.
+LIST_COLUMNS = tuple("hex(raw_value)" if c == "raw_value" else c for c in deadletters.COLUMNS)
 
 
 def list_dead_letters(
@@ -58,7 +45,7 @@ def list_dead_letters(
     for values in result:
         row = dict(
             zip(
-                [c.replace("hex(raw_value)", "raw_value") for c in LIST_COLUMNS],
+                deadletters.COLUMNS,
                 values,
                 strict=True,
             )

@@ -313,22 +313,14 @@ class Engine:
         elif ACCESS_STATEMENT.match(" ".join(query.split())):
             return self._access_statement(query, query_id)
         with self._slot(), self._user_slot(user), self._registered(query_id) as marker:
-            if session_id:
-                with self._session(user, session_id, session_timeout) as conn:
-                    return self._execute_on(
-                        conn,
-                        query,
-                        fmt,
-                        database,
-                        settings,
-                        params,
-                        data,
-                        user,
-                        query_id,
-                        marker,
-                        stateful=True,
-                    )
-            with self._pooled(user) as conn:
+            # A session keeps its connection (and temporary tables) between requests; otherwise
+            # any idle connection of the user's role serves.
+            connection = (
+                self._session(user, session_id, session_timeout)
+                if session_id
+                else self._pooled(user)
+            )
+            with connection as conn:
                 return self._execute_on(
                     conn,
                     query,
@@ -340,7 +332,7 @@ class Engine:
                     user,
                     query_id,
                     marker,
-                    stateful=False,
+                    stateful=bool(session_id),
                 )
 
     def _access_statement(self, query: str, query_id: str) -> QueryResult:

@@ -12,7 +12,7 @@ from pathlib import Path
 from string import Template
 from typing import Self
 
-from infra.errors import StackError
+from infra.errors import StackError, run_or_fail
 from infra.health import kafka_answers
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +62,7 @@ def fetch_jars(libs_dir: Path) -> bool:
             fix="apt-get install -y --no-install-recommends maven",
         )
     libs_dir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
+    run_or_fail(
         [
             mvn,
             "-q",
@@ -74,15 +74,9 @@ def fetch_jars(libs_dir: Path) -> bool:
             "-DincludeScope=runtime",
             "-DoverWriteIfNewer=true",
         ],
-        capture_output=True,
-        text=True,
-        check=False,
+        "Maven could not fetch the Kafka jars",
+        fix="check that Maven Central is reachable, then run `make setup` again",
     )
-    if result.returncode != 0:
-        raise StackError(
-            "Maven could not fetch the Kafka jars:\n" + (result.stdout + result.stderr)[-2000:],
-            fix="check that Maven Central is reachable, then run `make setup` again",
-        )
     require_jars(libs_dir)
     return True
 
@@ -151,7 +145,7 @@ class Broker:
         )
         if (self.data_dir / "meta.properties").exists():
             return
-        result = subprocess.run(
+        run_or_fail(
             self._java(
                 "kafka.tools.StorageTool",
                 "format",
@@ -162,16 +156,9 @@ class Broker:
                 str(self.properties),
                 "--ignore-formatted",
             ),
-            capture_output=True,
-            text=True,
-            check=False,
+            f"formatting Kafka storage in {self.data_dir} failed",
+            fix=f"remove {self.data_dir} if it holds nothing you need, then retry",
         )
-        if result.returncode != 0:
-            raise StackError(
-                f"formatting Kafka storage in {self.data_dir} failed:\n"
-                + (result.stdout + result.stderr)[-2000:],
-                fix=f"remove {self.data_dir} if it holds nothing you need, then retry",
-            )
 
     def command(self) -> list[str]:
         return self._java(MAIN_CLASS, str(self.properties))

@@ -1,14 +1,13 @@
 """First start of Superset: metadata schema, admin user, roles. Skipped once done (it is slow)."""
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 from infra.config import InfraSettings
-from infra.errors import StackError
+from infra.errors import run_or_fail
 
 CONFIG = Path(__file__).resolve().parent / "superset_config.py"
 
@@ -63,12 +62,13 @@ def bootstrap(settings: InfraSettings, echo: Callable[[str], None], force: bool 
     ]
     for label, command in steps:
         echo(f"superset: {label}")
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise StackError(
-                f"`{' '.join(command[1:3])}` failed:\n{(result.stdout + result.stderr)[-3000:]}",
-                fix="fix the cause above, then `lianxi up` again",
-            )
+        run_or_fail(
+            command,
+            f"`{' '.join(command[1:3])}` failed",
+            fix="fix the cause above, then `lianxi up` again",
+            tail=3000,
+            env=env,
+        )
     _marker(settings).write_text(version("apache-superset") + "\n")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ingest.api.errors import ApiError, item
+from ingest.api.errors import item, refused
 from ingest.tokens import Token, TokenStore
 
 bearer = HTTPBearer(
@@ -23,20 +23,24 @@ def store_of(request: Request) -> TokenStore:
 
 def authenticate(store: TokenStore, secret: str | None) -> Token:
     if not secret:
-        raise ApiError(
+        raise refused(
             401,
             "unauthorized",
             "send 'Authorization: Bearer <token>'; tokens come from `lianxi tokens create`",
-            [item(None, "Authorization", "bearer_required", "no bearer token given")],
+            "Authorization",
+            "bearer_required",
+            "no bearer token given",
             headers={"WWW-Authenticate": "Bearer"},
         )
     token = store.lookup(secret)
     if token is None:
-        raise ApiError(
+        raise refused(
             401,
             "unauthorized",
             "unknown or revoked token",
-            [item(None, "Authorization", "token_unknown", "the token is not known or was revoked")],
+            "Authorization",
+            "token_unknown",
+            "the token is not known or was revoked",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return token

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import msgspec
 from fastapi import Request
 
-from ingest.api.errors import ApiError, item
+from ingest.api.errors import ApiError, refused
 
 STRUCTURED_TYPES = frozenset(
     {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
@@ -48,7 +48,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def too_large(message: str, rule: str) -> ApiError:
-    return ApiError(413, "payload_too_large", message, [item(None, "body", rule, message)])
+    return refused(413, "payload_too_large", message, "body", rule, message)
 
 
 def nesting_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
@@ -81,31 +81,32 @@ def nesting_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
 
 
 def _utf8_error(message: str) -> ApiError:
-    return ApiError(
+    return refused(
         400,
         "invalid_json",
         message,
-        [item(None, "body", "utf8", "请求体须为 UTF-8 编码 / the body must be UTF-8")],
+        "body",
+        "utf8",
+        "请求体须为 UTF-8 编码 / the body must be UTF-8",
     )
 
 
 def too_deep(limit: int = MAX_DEPTH) -> ApiError:
     message = f"JSON nests deeper than {limit} levels"
-    return ApiError(
-        400,
-        "invalid_json",
-        message,
-        [item(None, "body", "maxDepth", f"嵌套层数超过 {limit} / {message}")],
+    return refused(
+        400, "invalid_json", message, "body", "maxDepth", f"嵌套层数超过 {limit} / {message}"
     )
 
 
 def parse_json(body: bytes) -> Any:
     if not body.strip():
-        raise ApiError(
+        raise refused(
             400,
             "invalid_json",
             "the body is empty",
-            [item(None, "body", "json", "expected a JSON object or array")],
+            "body",
+            "json",
+            "expected a JSON object or array",
         )
     if nesting_too_deep(body):
         raise too_deep()
@@ -125,11 +126,8 @@ def parse_json(body: bytes) -> Any:
             raise _utf8_error(
                 f"the body is not valid UTF-8: {bad.reason} at byte {bad.start}"
             ) from None
-        raise ApiError(
-            400,
-            "invalid_json",
-            f"the body is not valid JSON: {exc}",
-            [item(None, "body", "json", str(exc))],
+        raise refused(
+            400, "invalid_json", f"the body is not valid JSON: {exc}", "body", "json", str(exc)
         ) from None
 
 
@@ -140,22 +138,26 @@ def structured_events(body: bytes, max_events: int) -> tuple[list[Any], bool]:
         return [doc], False
     if isinstance(doc, list):
         if not doc:
-            raise ApiError(
+            raise refused(
                 400,
                 "empty_batch",
                 "the batch holds no events",
-                [item(None, "body", "minItems", "send at least one event")],
+                "body",
+                "minItems",
+                "send at least one event",
             )
         if len(doc) > max_events:
             raise too_large(
                 f"a batch holds at most {max_events} events, got {len(doc)}", "maxItems"
             )
         return doc, True
-    raise ApiError(
+    raise refused(
         400,
         "invalid_shape",
         "the body must be one event (object) or a batch (array)",
-        [item(None, "body", "type", f"got a JSON {type(doc).__name__}")],
+        "body",
+        "type",
+        f"got a JSON {type(doc).__name__}",
     )
 
 
@@ -171,11 +173,13 @@ def binary_event(request: Request, body: bytes) -> dict[str, Any]:
     explicit type other than application/json is still refused (415)."""
     mt = media_type(request) or BINARY_DEFAULT_TYPE
     if mt not in BINARY_DATA_TYPES:
-        raise ApiError(
+        raise refused(
             415,
             "unsupported_media_type",
             "binary-mode data must be application/json",
-            [item(None, "Content-Type", "media_type", f"got {mt or 'nothing'!r}")],
+            "Content-Type",
+            "media_type",
+            f"got {mt or 'nothing'!r}",
         )
     event: dict[str, Any] = {
         name[3:]: header_value(name, value)
@@ -208,9 +212,11 @@ def header_value(name: str, value: str) -> str:
 
 
 def _header_error(name: str, rule: str, message: str) -> ApiError:
-    return ApiError(
+    return refused(
         400,
         "invalid_header",
         f"header {name} is not a valid CloudEvents attribute",
-        [item(None, name, rule, message)],
+        name,
+        rule,
+        message,
     )

@@ -68,6 +68,14 @@ def item(index: int | None, field: str, rule: str, message: str) -> dict[str, An
     return {"index": index, "field": field, "rule": rule, "message": message}
 
 
+def refused(
+    status: int, error: str, message: str, field: str, rule: str, reason: str, **options: Any
+) -> ApiError:
+    """An ApiError about one thing the caller sent: which field, the rule it broke, and why
+    (`options`: ApiError's headers, open311)."""
+    return ApiError(status, error, message, [item(None, field, rule, reason)], **options)
+
+
 async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)

@@ -45,25 +45,6 @@ _KIND_CUM = list(accumulate(KIND_WEIGHTS))
 _CATEGORY_CUM = list(accumulate(words.TICKET_CATEGORY_WEIGHTS))
 CHANNELS = ("hotline", "grid_manager", "one_key_call", "enterprise", "walk_in", "joint_meeting")
 _CHANNEL_CUM = list(accumulate((40, 25, 8, 6, 18, 3)))
-WISH_CATEGORIES = (
-    "daily_help",
-    "elderly_care",
-    "child_care",
-    "education",
-    "health",
-    "environment",
-    "other",
-)
-POST_CATEGORIES = (
-    "elderly_care",
-    "environment",
-    "safety",
-    "culture",
-    "education",
-    "health",
-    "other",
-)
-RESOURCE_CATEGORIES = ("venue", "funding", "expertise", "volunteers", "goods", "other")
 SATISFACTION = (
     "satisfied",
     "satisfied",
@@ -260,7 +241,7 @@ class _Load:
                 "wish_id": wid,
                 "community_id": community,
                 "street_id": street,
-                "category": WISH_CATEGORIES[self.below(7)],
+                "category": words.WISH_CATEGORIES[self.below(7)],
                 "resident_id": f"r-{self.below(10**6):06d}",
             },
         )
@@ -311,7 +292,7 @@ class _Load:
                 "post_id": pid,
                 "community_id": community,
                 "street_id": street,
-                "category": POST_CATEGORIES[self.below(7)],
+                "category": words.POST_CATEGORIES[self.below(7)],
                 "slots": slots,
             },
         )
@@ -349,7 +330,7 @@ class _Load:
                 "unit_id": self.pick(self.units),
                 "community_id": community,
                 "street_id": street,
-                "category": RESOURCE_CATEGORIES[self.below(6)],
+                "category": words.RESOURCE_CATEGORIES[self.below(6)],
             },
         )
         self.supplies.append(sid)
@@ -367,7 +348,7 @@ class _Load:
                 "demand_id": did,
                 "community_id": community,
                 "street_id": street,
-                "category": RESOURCE_CATEGORIES[self.below(6)],
+                "category": words.RESOURCE_CATEGORIES[self.below(6)],
             },
         )
         if rng.random() < 0.65:

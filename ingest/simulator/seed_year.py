@@ -17,7 +17,7 @@ from typing import Any
 from ingest.simulator import vocabulary as words
 from ingest.simulator.allocation import fill_to_total, split_exact
 from ingest.simulator.cloudevent import EventLog, local_epoch, utc_text
-from ingest.simulator.district import communities, street_of, streets
+from ingest.simulator.district import Community, communities, street_of, streets
 from ingest.simulator.figures import expected_figures, load_seed_file
 from ingest.simulator.indicators import indicators
 
@@ -174,17 +174,7 @@ class SeedYear:
         shares = split_exact(community_total, [rng.uniform(0.6, 1.4) for _ in self.communities])
         for c, n in zip(self.communities, shares, strict=True):
             for _ in range(n):
-                kind = rng.choices(words.UNIT_TYPES, words.COMMUNITY_UNIT_TYPE_WEIGHTS)[0]
-                units.append(
-                    Unit(
-                        "",
-                        "community",
-                        c.street_id,
-                        c.community_id,
-                        kind,
-                        words.unit_name(rng, kind, len(units) + 1),
-                    )
-                )
+                units.append(self._community_unit(c, len(units) + 1))
         # The two project units of the article replace an ordinary unit of their scope.
         park = next(u for u in units if u.level == "street" and u.street_id == park_street)
         park.unit_type, park.name_zh = "social_org", words.INDUSTRIAL_PARK_UNIT_NAME
@@ -209,19 +199,9 @@ class SeedYear:
             u.party_members = n
         gone: list[Unit] = []
         for _ in range(int(org["units_unlinked_for_good"])):
-            c = rng.choice(self.communities)
-            kind = rng.choices(words.UNIT_TYPES, words.COMMUNITY_UNIT_TYPE_WEIGHTS)[0]
-            gone.append(
-                Unit(
-                    "",
-                    "community",
-                    c.street_id,
-                    c.community_id,
-                    kind,
-                    words.unit_name(rng, kind, len(units) + len(gone) + 1),
-                    rng.randint(3, 40),
-                )
-            )
+            unit = self._community_unit(rng.choice(self.communities), len(units) + len(gone) + 1)
+            unit.party_members = rng.randint(3, 40)
+            gone.append(unit)
         everyone = units + gone
         rng.shuffle(everyone)
         for i, u in enumerate(everyone, 1):
@@ -267,6 +247,18 @@ class SeedYear:
             )
         for scope in (self.stable_units, *self.stable_by_scope.values()):
             scope.seal()
+
+    def _community_unit(self, c: Community, number: int) -> Unit:
+        """A community-level unit of a drawn kind, named by its number (no id yet)."""
+        kind = self.rng.choices(words.UNIT_TYPES, words.COMMUNITY_UNIT_TYPE_WEIGHTS)[0]
+        return Unit(
+            "",
+            "community",
+            c.street_id,
+            c.community_id,
+            kind,
+            words.unit_name(self.rng, kind, number),
+        )
 
     @staticmethod
     def _linked(u: Unit) -> dict[str, Any]:
@@ -522,15 +514,7 @@ class SeedYear:
             + ["open"] * (int(sc["posted"]) - claimed - unclaimed_cancelled)
         )
         rng.shuffle(fates)
-        categories = (
-            "daily_help",
-            "elderly_care",
-            "child_care",
-            "education",
-            "health",
-            "environment",
-            "other",
-        )
+        categories = words.WISH_CATEGORIES
         community_ids = [c.community_id for c in self.communities]
         for i, fate in enumerate(fates, 1):
             wid = f"w-{i:05d}"
@@ -594,15 +578,7 @@ class SeedYear:
         claims = fill_to_total(
             rng, [rng.randint(0, s) for s in slots], slots, self.fig["volunteer_posts_claimed"]
         )
-        categories = (
-            "elderly_care",
-            "environment",
-            "safety",
-            "culture",
-            "education",
-            "health",
-            "other",
-        )
+        categories = words.POST_CATEGORIES
         community_ids = [c.community_id for c in self.communities]
         no_hours = float(sc["claims_without_hours"])
         for i, (n_slots, n_claims) in enumerate(zip(slots, claims, strict=True), 1):
@@ -650,7 +626,7 @@ class SeedYear:
 
     def _resources(self) -> None:
         rng, sc = self.rng, self.sc["resources"]
-        categories = ("venue", "funding", "expertise", "volunteers", "goods", "other")
+        categories = words.RESOURCE_CATEGORIES
         community_ids = [c.community_id for c in self.communities]
         demands = []
         for i in range(1, int(sc["demands"]) + 1):
@@ -831,12 +807,7 @@ class SeedYear:
         if fate == "stuck":
             return
         at += rng.randint(4 * HOUR, 15 * DAY)
-        self.emit(
-            at,
-            "lianxi.ticket.resolved",
-            tid,
-            {"ticket_id": tid, "resolution": rng.choice(words.RESOLUTION_TEXT)},
-        )
+        self._resolved(tid, at)
         if fate in ("reopened", "reopened_open"):
             at += rng.randint(2 * DAY, 10 * DAY)
             self.emit(
@@ -850,12 +821,7 @@ class SeedYear:
             at += rng.randint(HOUR, 2 * DAY)
             self.emit(at, "lianxi.ticket.responded", tid, {"ticket_id": tid})
             at += rng.randint(4 * HOUR, 10 * DAY)
-            self.emit(
-                at,
-                "lianxi.ticket.resolved",
-                tid,
-                {"ticket_id": tid, "resolution": rng.choice(words.RESOLUTION_TEXT)},
-            )
+            self._resolved(tid, at)
         if rng.random() < float(self.sc["tickets"]["rated_share"]):
             at += rng.randint(HOUR, 3 * DAY)
             weights = (50, 30, 20) if fate == "reopened" else (70, 22, 8)
@@ -869,6 +835,10 @@ class SeedYear:
             self.emit(
                 at + rng.randint(DAY, 3 * DAY), "lianxi.ticket.closed", tid, {"ticket_id": tid}
             )
+
+    def _resolved(self, tid: str, at: int) -> None:
+        resolution = self.rng.choice(words.RESOLUTION_TEXT)
+        self.emit(at, "lianxi.ticket.resolved", tid, {"ticket_id": tid, "resolution": resolution})
 
     def _assessments(self) -> None:
         rng = self.rng

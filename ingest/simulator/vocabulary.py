@@ -65,6 +65,27 @@ _UNIT_NAMES = {
 BUILDERS_HOME_UNIT_NAME = "建设者之家党支部（CEC项目）"
 INDUSTRIAL_PARK_UNIT_NAME = "咸阳装备制造产业园党群服务中心"
 
+# The contracts' category codes, in the order the generators draw them by (the seed year's
+# weights follow it).
+WISH_CATEGORIES = (
+    "daily_help",
+    "elderly_care",
+    "child_care",
+    "education",
+    "health",
+    "environment",
+    "other",
+)
+POST_CATEGORIES = (
+    "elderly_care",
+    "environment",
+    "safety",
+    "culture",
+    "education",
+    "health",
+    "other",
+)
+RESOURCE_CATEGORIES = ("venue", "funding", "expertise", "volunteers", "goods", "other")
 TICKET_CATEGORIES = (
     "road_traffic",
     "environment",

@@ -1,28 +1,28 @@
 -- The quarter's counts, each on the Shanghai day the dashboards filter it by (受理日期,
--- 发布日期, 认领日期, 报到日期), for the district (street = '') or one street.
+-- 发布日期, 认领日期, 报到日期), for the district (street = '') or one street. Each mart's rows
+-- come with that day as `at`, so one filter serves every count.
 WITH {start:Date} AS q_start, addMonths({start:Date}, 3) AS q_end, {street:String} AS street
 SELECT
-    (SELECT count() FROM marts.fct_tickets
-     WHERE toDate(opened_at, 'Asia/Shanghai') >= q_start AND toDate(opened_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS tickets_opened,
-    (SELECT countIf(resolved_at IS NOT NULL) FROM marts.fct_tickets
-     WHERE toDate(opened_at, 'Asia/Shanghai') >= q_start AND toDate(opened_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS tickets_resolved,
-    (SELECT count() FROM marts.fct_wishes
-     WHERE toDate(posted_at, 'Asia/Shanghai') >= q_start AND toDate(posted_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS wishes_posted,
-    (SELECT countIf(claimed_at IS NOT NULL) FROM marts.fct_wishes
-     WHERE toDate(posted_at, 'Asia/Shanghai') >= q_start AND toDate(posted_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS wishes_claimed,
-    (SELECT countIf(fulfilled_at IS NOT NULL) FROM marts.fct_wishes
-     WHERE toDate(posted_at, 'Asia/Shanghai') >= q_start AND toDate(posted_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS wishes_fulfilled,
-    (SELECT count() FROM marts.fct_volunteering
-     WHERE toDate(claimed_at, 'Asia/Shanghai') >= q_start AND toDate(claimed_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS volunteer_claims,
-    (SELECT round(sum(hours), 1) FROM marts.fct_volunteering
-     WHERE toDate(claimed_at, 'Asia/Shanghai') >= q_start AND toDate(claimed_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS volunteer_hours,
-    (SELECT count() FROM marts.fct_registrations
-     WHERE toDate(registered_at, 'Asia/Shanghai') >= q_start AND toDate(registered_at, 'Asia/Shanghai') < q_end
-       AND (street = '' OR street_id = street)) AS members_registered
+    countIf(mart = 'tickets') AS tickets_opened,
+    countIf(mart = 'tickets' AND resolved) AS tickets_resolved,
+    countIf(mart = 'wishes') AS wishes_posted,
+    countIf(mart = 'wishes' AND claimed) AS wishes_claimed,
+    countIf(mart = 'wishes' AND fulfilled) AS wishes_fulfilled,
+    countIf(mart = 'volunteering') AS volunteer_claims,
+    round(sumIf(hours, mart = 'volunteering'), 1) AS volunteer_hours,
+    countIf(mart = 'registrations') AS members_registered
+FROM (
+    SELECT 'tickets' AS mart, opened_at AS at, street_id,
+           resolved_at IS NOT NULL AS resolved, 0 AS claimed, 0 AS fulfilled, 0. AS hours
+    FROM marts.fct_tickets
+    UNION ALL
+    SELECT 'wishes', posted_at, street_id,
+           0, claimed_at IS NOT NULL, fulfilled_at IS NOT NULL, 0.
+    FROM marts.fct_wishes
+    UNION ALL
+    SELECT 'volunteering', claimed_at, street_id, 0, 0, 0, hours FROM marts.fct_volunteering
+    UNION ALL
+    SELECT 'registrations', registered_at, street_id, 0, 0, 0, 0. FROM marts.fct_registrations
+)
+WHERE toDate(at, 'Asia/Shanghai') >= q_start AND toDate(at, 'Asia/Shanghai') < q_end
+  AND (street = '' OR street_id = street)

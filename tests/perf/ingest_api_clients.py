@@ -25,6 +25,7 @@ from ingest.producer import (
     Acks,
     Producer,
     _Failed,
+    delivery_options,
     encode,
     partition_for,
 )
@@ -75,13 +76,8 @@ class AioGate(KafkaGate):
             aio = AIOKafkaProducer(
                 bootstrap_servers=s.kafka_bootstrap,
                 client_id="lianxi-api",
-                acks="all",
-                enable_idempotence=True,
-                compression_type=None if s.kafka_compression == "none" else s.kafka_compression,
-                linger_ms=s.kafka_linger_ms,
                 max_batch_size=s.kafka_batch_bytes,
-                request_timeout_ms=s.kafka_request_timeout_ms,
-                max_request_size=4 * 1024 * 1024,
+                **delivery_options(s),
             )
             await aio.start()
             self._aio = aio

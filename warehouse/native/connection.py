@@ -90,14 +90,15 @@ class Connection:
     def _send(self, *parts: bytes) -> None:
         self.sock.sendall(b"".join(parts))
 
-    def _at_eof(self) -> bool:
-        if self.raw.available():
-            return False
+    def _read_more(self) -> bool:
+        """One recv into the buffer (blocking); False when the client has hung up."""
         chunk = self._recv()
-        if not chunk:
-            return True
-        self.raw.feed(chunk)
-        return False
+        if chunk:
+            self.raw.feed(chunk)
+        return bool(chunk)
+
+    def _at_eof(self) -> bool:
+        return not self.raw.available() and not self._read_more()
 
     # --- main loop -----------------------------------------------------------------
 
@@ -395,16 +396,22 @@ class Connection:
                 self.engine.cancel(query_id)
                 done.wait(CANCEL_POLL_SECONDS)
 
+    def _client_sent(self) -> bool:
+        """Whether bytes from the client wait (buffered, or readable now), without blocking;
+        ClientGone if it hung up."""
+        if self.raw.available():
+            return True
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        if not readable:
+            return False
+        if not self._read_more():
+            raise ClientGone
+        return True
+
     def _take_cancel(self) -> bool:
         """Consume a Cancel the client sent while its query ran, if there is one."""
-        if not self.raw.available():
-            readable, _, _ = select.select([self.sock], [], [], 0)
-            if not readable:
-                return False
-            chunk = self._recv()
-            if not chunk:
-                raise ClientGone
-            self.raw.feed(chunk)
+        if not self._client_sent():
+            return False
         if self.raw.buf[self.raw.pos] != p.ClientPacket.CANCEL:
             return False
         self.raw.pos += 1
@@ -412,14 +419,8 @@ class Connection:
 
     def _cancel_requested(self) -> bool:
         """Between blocks, look for a Cancel (or a vanished client) without blocking."""
-        if not self.raw.available():
-            readable, _, _ = select.select([self.sock], [], [], 0)
-            if not readable:
-                return False
-            chunk = self._recv()
-            if not chunk:
-                raise ClientGone
-            self.raw.feed(chunk)
+        if not self._client_sent():
+            return False
         kind = self.raw.varint()
         if kind == p.ClientPacket.CANCEL:
             return True

@@ -76,23 +76,21 @@ class Reader:
         self.pos += 1
         return value
 
+    def _fixed(self, layout: struct.Struct) -> int:
+        """One fixed-width little-endian integer."""
+        self.need(layout.size)
+        (value,) = layout.unpack_from(self.buf, self.pos)
+        self.pos += layout.size
+        return int(value)
+
     def u32(self) -> int:
-        self.need(4)
-        (value,) = _U32.unpack_from(self.buf, self.pos)
-        self.pos += 4
-        return value
+        return self._fixed(_U32)
 
     def i32(self) -> int:
-        self.need(4)
-        (value,) = _I32.unpack_from(self.buf, self.pos)
-        self.pos += 4
-        return value
+        return self._fixed(_I32)
 
     def u64(self) -> int:
-        self.need(8)
-        (value,) = _U64.unpack_from(self.buf, self.pos)
-        self.pos += 8
-        return value
+        return self._fixed(_U64)
 
     def varint(self) -> int:
         result = 0

@@ -28,7 +28,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from core import ack_links
 from ingest.api import warehouse_client
 from ingest.api.auth import authenticate, bearer, store_of
-from ingest.api.errors import ApiError, item, responses
+from ingest.api.errors import ApiError, refused, responses
 from ingest.config import IngestSettings
 from ingest.contracts import dataschema_for
 
@@ -55,10 +55,7 @@ class AlertReader:
         with self._lock:
             try:
                 if self._client is None:
-                    s = self.settings
-                    self._client = warehouse_client.connect(
-                        s, s.warehouse_analyst_user, s.warehouse_analyst_password
-                    )
+                    self._client = warehouse_client.connect(self.settings, "analyst")
                 rows = list(
                     self._client.query(sql, parameters={"alert_id": alert_id}).named_results()
                 )
@@ -67,18 +64,13 @@ class AlertReader:
                     return None
                 log.warning("alerts: reading alert %s failed: %s", alert_id, exc)
                 self._client = None
-                raise ApiError(
+                raise refused(
                     503,
                     "warehouse_unavailable",
                     f"the warehouse cannot be read right now ({type(exc).__name__})",
-                    [
-                        item(
-                            None,
-                            "",
-                            "warehouse_available",
-                            "retry after the Retry-After delay",
-                        )
-                    ],
+                    "",
+                    "warehouse_available",
+                    "retry after the Retry-After delay",
                     headers={"Retry-After": "10"},
                 ) from None
         return rows[0] if rows else None
@@ -91,13 +83,20 @@ class AlertReader:
 def _alert(request: Request, alert_id: str) -> dict[str, Any]:
     found = request.app.state.alerts.scope(alert_id) if ALERT_ID.match(alert_id) else None
     if found is None:
-        raise ApiError(
+        raise refused(
             404,
             "not_found",
             f"no alert {alert_id!r} (ids look like al-<32 hex>)",
-            [item(None, "alert_id", "known_alert", "no raised alert has this id")],
+            "alert_id",
+            "known_alert",
+            "no raised alert has this id",
         )
     return found
+
+
+def _invalid_link(field: str, rule: str, reason: str) -> ApiError:
+    """403 for an acknowledgement link that does not fit the alert: which part, and why."""
+    return refused(403, "forbidden", "this link is not valid for this alert", field, rule, reason)
 
 
 def _who(
@@ -113,49 +112,24 @@ def _who(
     if sig is not None or recipient is not None:
         key = request.app.state.settings.alerts_ack_secret
         if not recipient or not sig or not ack_links.verify(key, alert_id, recipient, sig):
-            raise ApiError(
-                403,
-                "forbidden",
-                "this link is not valid for this alert",
-                [
-                    item(
-                        None,
-                        "sig",
-                        "link_signature",
-                        "the signature does not match this alert and recipient",
-                    )
-                ],
+            raise _invalid_link(
+                "sig", "link_signature", "the signature does not match this alert and recipient"
             )
         alert = _alert(request, alert_id)
         if recipient not in alert["recipients"]:
-            raise ApiError(
-                403,
-                "forbidden",
-                "this link is not valid for this alert",
-                [
-                    item(
-                        None,
-                        "recipient",
-                        "alert_recipient",
-                        "the alert was not sent to this recipient",
-                    )
-                ],
+            raise _invalid_link(
+                "recipient", "alert_recipient", "the alert was not sent to this recipient"
             )
         return alert, recipient, "link"
     token = authenticate(store_of(request), secret)
     if not token.grants(ACK_TYPE):
-        raise ApiError(
+        raise refused(
             403,
             "forbidden",
             f"this token covers only {', '.join(token.types)}",
-            [
-                item(
-                    None,
-                    "Authorization",
-                    "token_scope",
-                    f"the token must cover {ACK_TYPE}",
-                )
-            ],
+            "Authorization",
+            "token_scope",
+            f"the token must cover {ACK_TYPE}",
         )
     alert = _alert(request, alert_id)
     if (
@@ -163,18 +137,13 @@ def _who(
         and alert["street_id"] not in token.streets
         and alert["community_id"] not in token.communities
     ):
-        raise ApiError(
+        raise refused(
             403,
             "forbidden",
             "this alert belongs to a unit the token does not cover",
-            [
-                item(
-                    None,
-                    "alert_id",
-                    "token_area",
-                    f"the token covers only {', '.join(token.areas)}",
-                )
-            ],
+            "alert_id",
+            "token_area",
+            f"the token covers only {', '.join(token.areas)}",
         )
     return alert, token.token_id, "token"
 

@@ -18,7 +18,7 @@ from ingest.api.body import (
     read_body,
     structured_events,
 )
-from ingest.api.errors import ApiError, item, responses
+from ingest.api.errors import ApiError, item, refused, responses
 from ingest.api.rejections import rejection_events
 from ingest.contracts import envelope_schema, validate_event
 from ingest.tokens import Token
@@ -110,11 +110,13 @@ async def _publish(request: Request, token: Token, attempt: _Attempt) -> Respons
     else:
         mt = media_type(request)
         if mt not in STRUCTURED_TYPES:
-            raise ApiError(
+            raise refused(
                 415,
                 "unsupported_media_type",
                 "send application/json (or application/cloudevents+json / -batch+json), or binary mode with ce- headers",
-                [item(None, "Content-Type", "media_type", f"got {mt or 'nothing'!r}")],
+                "Content-Type",
+                "media_type",
+                f"got {mt or 'nothing'!r}",
             )
         body = attempt.body = await read_body(request, settings.api_max_body_bytes)
         events, _ = structured_events(body, settings.api_max_batch_events)

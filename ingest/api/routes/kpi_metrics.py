@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ingest.api import warehouse_client
 from ingest.api.auth import CurrentToken
-from ingest.api.errors import ApiError, ErrorBody, item
+from ingest.api.errors import ApiError, ErrorBody, refused
 from ingest.config import IngestSettings
 from ingest.tokens import AREA_PATTERN, Token
 
@@ -139,27 +139,19 @@ class MartReader:
         with self._lock:
             try:
                 if self._client is None:
-                    s = self.settings
-                    self._client = warehouse_client.connect(
-                        s, s.warehouse_reader_user, s.warehouse_reader_password
-                    )
+                    self._client = warehouse_client.connect(self.settings, "reader")
                 # parameters=: values are bound by the client, never pasted into the SQL text.
                 return list(self._client.query(sql, parameters=params).named_results())
             except Exception as exc:  # noqa: BLE001 - down, mart not built yet, refused: all "unavailable"
                 log.warning("metrics: reading the marts failed: %s", exc)
                 self._client = None
-                raise ApiError(
+                raise refused(
                     503,
                     "warehouse_unavailable",
                     f"数仓暂不可读 / the warehouse cannot be read right now ({type(exc).__name__})",
-                    [
-                        item(
-                            None,
-                            "warehouse",
-                            "unavailable",
-                            "retry after the Retry-After delay",
-                        )
-                    ],
+                    "warehouse",
+                    "unavailable",
+                    "retry after the Retry-After delay",
                     headers={"Retry-After": "10"},
                 ) from None
 
@@ -172,7 +164,7 @@ class MartReader:
 
 def _bad(status: int, field: str, rule: str, message: str) -> ApiError:
     error = {400: "invalid_request", 403: "forbidden", 404: "not_found"}[status]
-    return ApiError(status, error, message, [item(None, field, rule, message)])
+    return refused(status, error, message, field, rule, message)
 
 
 def parse_period(period: str | None) -> tuple[str | None, date, date]:

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from ingest.api import warehouse_client
 from ingest.api.auth import authenticate, store_of
 from ingest.api.body import parse_json, read_body
-from ingest.api.errors import ApiError, item
+from ingest.api.errors import ApiError, item, refused
 from ingest.api.rejections import REMOVED, rejection_events
 from ingest.config import IngestSettings
 from ingest.contracts import dataschema_for, event_types, schema_for, validate_event
@@ -64,7 +64,7 @@ def _category_schema() -> dict[str, Any]:
 
 
 def _error(status: int, rule: str, message: str, field: str = "") -> ApiError:
-    return ApiError(status, rule, message, [item(None, field, rule, message)], open311=True)
+    return refused(status, rule, message, field, rule, message, open311=True)
 
 
 @router.get("/services.json", summary="工单类别 / service list")
@@ -263,18 +263,13 @@ def _rejection(
 
 def _ticket_or_refusal(fields: dict[str, Any], token: Token) -> dict[str, Any]:
     if not token.allows(TICKET_OPENED):
-        raise ApiError(
+        raise refused(
             403,
             "forbidden",
             "token does not cover lianxi.ticket.opened",
-            [
-                item(
-                    None,
-                    "api_key",
-                    "token_scope",
-                    f"this token covers only {', '.join(token.types)}",
-                )
-            ],
+            "api_key",
+            "token_scope",
+            f"this token covers only {', '.join(token.types)}",
             open311=True,
         )
     personal = [
@@ -317,8 +312,7 @@ class WarehouseReader:
         self._mart_ok: bool | None = None  # logged when it changes, not on every request
 
     def _connect(self) -> Any:
-        s = self.settings
-        return warehouse_client.connect(s, s.warehouse_analyst_user, s.warehouse_analyst_password)
+        return warehouse_client.connect(self.settings, "analyst")
 
     def tickets(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         sql = _QUERY.replace("{database}", self.settings.open311_raw_database)
@@ -431,19 +425,14 @@ def _reader(request: Request, api_key: str | None) -> Token | None:
     if not secret:
         if request.app.state.settings.open311_public_read:
             return None
-        raise ApiError(
+        raise refused(
             401,
             "unauthorized",
             "本部署未开放工单公开查询，请提供令牌 / public read is off: send a token",
-            [
-                item(
-                    None,
-                    "api_key",
-                    "token_required",
-                    "查询工单须提供令牌（api_key 参数或 Authorization: Bearer） / "
-                    "send a token as api_key or 'Authorization: Bearer <token>'",
-                )
-            ],
+            "api_key",
+            "token_required",
+            "查询工单须提供令牌（api_key 参数或 Authorization: Bearer） / "
+            "send a token as api_key or 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
             open311=True,
         )
@@ -453,18 +442,13 @@ def _reader(request: Request, api_key: str | None) -> Token | None:
         exc.open311 = True
         raise
     if not any(token.allows(t) for t in TICKET_TYPES):
-        raise ApiError(
+        raise refused(
             403,
             "forbidden",
             "token does not cover tickets",
-            [
-                item(
-                    None,
-                    "api_key",
-                    "token_scope",
-                    f"该令牌不涵盖工单 / this token covers only {', '.join(token.types)}",
-                )
-            ],
+            "api_key",
+            "token_scope",
+            f"该令牌不涵盖工单 / this token covers only {', '.join(token.types)}",
             open311=True,
         )
     return token

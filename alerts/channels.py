@@ -26,6 +26,7 @@ from alerts.config import AlertsSettings
 from alerts.messages import Message, shanghai
 from alerts.model import Alert
 from alerts.routing import Target
+from core import smtp_relay
 
 
 class DeliveryError(RuntimeError):
@@ -53,17 +54,19 @@ def send_email(
     mail["Date"] = formatdate(localtime=False)
     mail["X-Lianxi-Alert-Id"] = alert.alert_id
     mail.set_content(message.text, charset="utf-8")
+    login = (
+        (settings.alerts_smtp_user, settings.alerts_smtp_password)
+        if settings.alerts_smtp_user
+        else None
+    )
     try:
-        with smtplib.SMTP(
-            settings.alerts_smtp_host,
-            settings.alerts_smtp_port,
-            timeout=settings.alerts_smtp_timeout_seconds,
-        ) as smtp:
-            if settings.alerts_smtp_starttls:
-                smtp.starttls()
-            if settings.alerts_smtp_user:
-                smtp.login(settings.alerts_smtp_user, settings.alerts_smtp_password)
-            smtp.send_message(mail)
+        smtp_relay.send(
+            mail,
+            (settings.alerts_smtp_host, settings.alerts_smtp_port),
+            login,
+            settings.alerts_smtp_starttls,
+            settings.alerts_smtp_timeout_seconds,
+        )
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 

@@ -10,7 +10,6 @@ Kafka afterwards and rows are marked published only once Kafka acknowledged them
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Collection
 from datetime import datetime
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.model import Alert
+from core.sqlite_files import open_sqlite
 
 _SCHEMA = (Path(__file__).parent / "sql" / "ledger_schema.sql").read_text(encoding="utf-8")
 
@@ -28,15 +28,11 @@ def _ts(value: str | None) -> datetime | None:
 
 class Ledger:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before the call returns (WAL's NORMAL could lose the last
         # transactions on power loss, and with them the record of a sent message).
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_sqlite(path, _SCHEMA, synchronous_full=True)
         # Ledgers made before feed alerts lack their column: added in place (SQLite has no
         # ADD COLUMN IF NOT EXISTS); every existing alert is a ticket or meeting alert ('').
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(alerts)")}

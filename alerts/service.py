@@ -35,6 +35,7 @@ from alerts.ids import alert_id
 from alerts.ledger import Ledger
 from alerts.model import FEED_KINDS, STAGES, Alert
 from alerts.routing import Routing
+from core import warehouse_client
 
 log = logging.getLogger("lianxi.alerts")
 SQL_DIR = Path(__file__).parent / "sql"
@@ -113,17 +114,9 @@ class Warehouse:
         self._client: Any = None
 
     def query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        import clickhouse_connect
-
-        s = self.settings
         if self._client is None:
-            self._client = clickhouse_connect.get_client(
-                host=s.warehouse_host,
-                port=s.warehouse_http_port,
-                username=s.warehouse_alerts_user,
-                password=s.warehouse_alerts_password,
-                connect_timeout=3,
-                send_receive_timeout=30,
+            self._client = warehouse_client.connect(
+                self.settings, "alerts", connect_timeout=3, send_receive_timeout=30
             )
         try:
             return list(self._client.query(sql, parameters=params).named_results())

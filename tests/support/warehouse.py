@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +19,9 @@ import clickhouse_connect
 import httpx
 
 from support.ports import free_port, port_taken
+from support.process import LIANXI, REPO, stop_process
 from support.wait import wait_for_http
 
-REPO = Path(__file__).resolve().parents[2]
-LIANXI = str(Path(sys.executable).with_name("lianxi"))
 ADMIN = ("lianxi_admin", "dev-admin")
 # The development accounts (core/settings.py's defaults): user -> password.
 PASSWORDS = {
@@ -112,14 +110,7 @@ class PrivateWarehouse:
 
     def stop(self, timeout: float = 60.0) -> int | None:
         """SIGTERM, as the supervisor stops it; the exit code (None if it never ran)."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode if self.process else None
+        return stop_process(self.process, timeout) if self.process else None
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: no shutdown code runs."""

@@ -5,11 +5,12 @@ uses), free ports, and a private Kafka broker and warehouse for tests that break
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.ports import free_port as free_port_helper
 from support.ports import free_port_pair as free_port_pair_helper
-from support.warehouse import PrivateWarehouse
+from support.warehouse import PrivateWarehouse, http_client
 
 from infra.config import InfraSettings
 from infra.kafka import PrivateBroker
@@ -31,6 +32,10 @@ class WarehouseEndpoint:
     @property
     def http_url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
+
+    def client(self) -> Any:
+        """A clickhouse-connect client over HTTP, as the admin."""
+        return http_client(self.host, self.http_port, self.admin_user, self.admin_password)
 
 
 @pytest.fixture(scope="session")

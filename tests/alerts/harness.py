@@ -8,9 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,9 +19,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from support.ports import free_port
+from support.process import LianxiProcess
 from support.warehouse import PrivateWarehouse
 
-from tests.streams.harness import LIANXI, ROOT, publish, wait_until
+from tests.streams.harness import publish, wait_until
 
 ALERTS_USER = ("lianxi_alerts", "dev-alerts")
 
@@ -233,42 +231,11 @@ def opened(
 # --- the service --------------------------------------------------------------------------
 
 
-@dataclass
-class AlertsProcess:
-    env: dict[str, str]
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
+class AlertsProcess(LianxiProcess):
+    """`lianxi alerts run` as a real process, killable."""
 
-    def start(self) -> AlertsProcess:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [LIANXI, "alerts", "run", "--loglevel", "info"],
-                env={**os.environ, **self.env},
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        super().__init__(["alerts", "run", "--loglevel", "info"], env, log)
 
 
 def alert_rows(wh: PrivateWarehouse, where: str = "1") -> list[tuple[Any, ...]]:
@@ -305,4 +272,4 @@ def wait_types(
         raise AssertionError(f"alert events: wanted {expected}, have {seen}") from exc
 
 
-__all__ = ["LIANXI", "ROOT", "publish", "timedelta", "wait_until"]
+__all__ = ["publish", "timedelta", "wait_until"]

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
 import time
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from support.process import run_lianxi
 
 from tests.alerts.harness import (
     SmtpSink,
@@ -26,7 +27,7 @@ from tests.alerts.harness import (
     set_rules,
     wait_types,
 )
-from tests.streams.harness import LIANXI, ROOT, publish, wait_until, worker_env
+from tests.streams.harness import publish, wait_until, worker_env
 
 TICKETS = 24
 
@@ -50,7 +51,6 @@ def _passes(process, count: int) -> None:
 def test_kill_9_repeats_only_cut_short_sends_and_lost_ledger_or_replay_nothing(
     clean, start_alerts, tmp_path: Path
 ) -> None:
-    import os
 
     stack = clean
     set_rules(stack.wh, [(1, "*", "*", date(2020, 1, 1), None, 1.0, 1000.0)])
@@ -110,13 +110,10 @@ def test_kill_9_repeats_only_cut_short_sends_and_lost_ledger_or_replay_nothing(
         process.stop()
 
         # raw rebuilt from Kafka (lianxi replay --from-beginning), ledger lost again
-        env = {**os.environ, **worker_env(stack.bootstrap, stack.prefix, stack.wh, 0)}
-        subprocess.run(
-            [LIANXI, "replay", "--from-beginning", "--processes", "1"],
-            env=env,
-            cwd=ROOT,
+        run_lianxi(
+            worker_env(stack.bootstrap, stack.prefix, stack.wh, 0),
+            *("replay", "--from-beginning", "--processes", "1"),
             check=True,
-            capture_output=True,
             timeout=300,
         )
         wait_types(stack.wh, {"raised": TICKETS, "delivered": TICKETS})

@@ -13,21 +13,17 @@ headline row every role sees). The period is the charts' default, the whole time
 import json
 import math
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from dash_stack import WAREHOUSE_HTTP_PORT, chart_rows, dashboard_charts
+from support.ingest_api import RunningApi
+from support.ports import free_port
 
 from dashboards import bundle_build, rls
 from ingest.config import IngestSettings
-from ingest.tokens import TokenStore
 
 # persona -> the unit their /v1/metrics token is scoped to (None: the district, no areas)
 UNITS = {"leader": None, "street-s-03": "s-03", "community-c-05-2": "c-05-2", "street-s-05": "s-05"}
@@ -219,41 +215,19 @@ class MetricsApi:
     the persona's unit, as the dashboards' row-level security scopes the persona."""
 
     def __init__(self, var_dir: Path) -> None:
-        from ingest.api.app import create_app
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.settings = IngestSettings(var_dir=var_dir, warehouse_http_port=WAREHOUSE_HTTP_PORT)
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            create_app(self.settings), host="127.0.0.1", port=port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            assert self.thread.is_alive(), "the ingest API did not start (see the log above)"
-            time.sleep(0.05)
-        store = TokenStore(self.settings.tokens_path)
-        try:
-            self.tokens = {
-                user: store.create(
-                    "consistency-test", ["lianxi.ticket.opened"], areas=[unit] if unit else []
-                )[0]
-                for user, unit in UNITS.items()
-            }
-        finally:
-            store.close()
+        settings = IngestSettings(var_dir=var_dir, warehouse_http_port=WAREHOUSE_HTTP_PORT)
+        self.api = RunningApi(settings, free_port()).start()
+        self.tokens = {
+            user: self.api.token(
+                "consistency-test", ["lianxi.ticket.opened"], areas=[unit] if unit else []
+            )
+            for user, unit in UNITS.items()
+        }
 
     def value(self, user: str, kpi: str) -> float | None:
         unit = UNITS[user]
-        response = httpx.get(
-            f"{self.url}/v1/metrics/{kpi}",
-            params={"unit": unit} if unit else {},
-            headers={"Authorization": f"Bearer {self.tokens[user]}"},
-            timeout=60,
-        )
+        with self.api.client(self.tokens[user]) as client:
+            response = client.get(f"/v1/metrics/{kpi}", params={"unit": unit} if unit else {})
         assert response.status_code == 200, (user, kpi, response.text)
         body = response.json()
         assert body["unit"] == unit, body
@@ -261,8 +235,7 @@ class MetricsApi:
         return value
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(60)
+        self.api.stop()
 
 
 @pytest.fixture(scope="module")

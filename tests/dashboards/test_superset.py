@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from dash_stack import (
     ROOT,
-    WAREHOUSE_HTTP_PORT,
     chart_rows,
     dashboard_charts,
     development_env,
 )
+from sql_lab import analyst_database_id, sqllab
 
 from dashboards import bundle_build
 from dashboards.superset_api import SupersetError
@@ -231,29 +231,6 @@ def test_street_secretary_totals_equal_their_street_in_the_warehouse(
     assert row["受理诉求"] == expected > 0
 
 
-def analyst_database_id(admin_session: Any) -> int:
-    return next(
-        int(db["id"])
-        for db in admin_session.list_all("database", ["id", "database_name"])
-        if db["database_name"] == bundle_build.ANALYST_DB
-    )
-
-
-def sqllab(session: Any, database_id: int, sql: str) -> dict[str, Any]:
-    return session.post(
-        "/api/v1/sqllab/execute/",
-        json={
-            "database_id": database_id,
-            "sql": sql,
-            "schema": "marts",
-            "runAsync": False,
-            "tab": "tests",
-            "select_as_cta": False,
-            "ctas_method": "TABLE",
-        },
-    )
-
-
 def test_analyst_queries_in_sql_lab_but_cannot_write(
     login: Any, admin_session: Any, private_warehouse: Any
 ) -> None:
@@ -272,15 +249,9 @@ def test_analyst_queries_in_sql_lab_but_cannot_write(
             refused.value.body
         )
     # The warehouse itself refuses too, whatever client the analyst uses.
-    import clickhouse_connect
     from clickhouse_connect.driver.exceptions import DatabaseError
 
-    client = clickhouse_connect.get_client(
-        host="127.0.0.1",
-        port=WAREHOUSE_HTTP_PORT,
-        username="lianxi_analyst",
-        password="dev-analyst",
-    )
+    client = private_warehouse.client("lianxi_analyst")
     try:
         with pytest.raises(DatabaseError, match="readonly|READONLY"):
             client.command("INSERT INTO marts.dim_street VALUES ('s-99', 'x')")

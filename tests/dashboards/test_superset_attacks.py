@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sql_lab import analyst_database_id, sqllab
 
-from dashboards import bundle_build
 from dashboards.superset_api import SupersetError
 
 SECRET = Path("/etc/hostname")
@@ -69,24 +69,8 @@ def test_analyst_sql_lab_cannot_reach_files_or_lift_limits(
     login: Any, admin_session: Any, sql: str
 ) -> None:
     analyst = login("analyst")
-    database_id = next(
-        int(db["id"])
-        for db in admin_session.list_all("database", ["id", "database_name"])
-        if db["database_name"] == bundle_build.ANALYST_DB
-    )
     with pytest.raises(SupersetError) as refused:
-        analyst.post(
-            "/api/v1/sqllab/execute/",
-            json={
-                "database_id": database_id,
-                "sql": sql,
-                "schema": "marts",
-                "runAsync": False,
-                "tab": "tests",
-                "select_as_cta": False,
-                "ctas_method": "TABLE",
-            },
-        )
+        sqllab(analyst, analyst_database_id(admin_session), sql)
     text = json.dumps(refused.value.body, ensure_ascii=False)
     assert SECRET.read_text().strip() not in text.replace(sql, "")
     assert not Path("/tmp/lianxi-superset-probe").exists()

@@ -338,24 +338,38 @@ def _resources() -> list[dict[str, Any]]:
     ]
 
 
+def ticket_opened(
+    tid: str,
+    moment: datetime | str,
+    channel: str,
+    project: str | None = None,
+    *,
+    category: str = "road_traffic",
+    community_id: str = "c-01-01",
+    street_id: str = "s-01",
+    description: str = "路口缺少护栏",
+) -> dict[str, Any]:
+    """A ticket opened in a community (by default one of s-01's, as the scenario's own)."""
+    return event(
+        "lianxi.ticket.opened",
+        tid,
+        moment,
+        {
+            "ticket_id": tid,
+            "channel": channel,
+            "category": category,
+            "community_id": community_id,
+            "street_id": street_id,
+            "grid_id": None,
+            "project": project,
+            "reporter_id": None,
+            "description": description,
+        },
+    )
+
+
 def _tickets() -> list[dict[str, Any]]:
-    def opened(tid: str, moment: datetime, channel: str, project: str | None = None) -> dict:
-        return event(
-            "lianxi.ticket.opened",
-            tid,
-            moment,
-            {
-                "ticket_id": tid,
-                "channel": channel,
-                "category": "road_traffic",
-                "community_id": "c-01-01",
-                "street_id": "s-01",
-                "grid_id": None,
-                "project": project,
-                "reporter_id": None,
-                "description": "路口缺少护栏",
-            },
-        )
+    opened = ticket_opened
 
     def step(name: str, tid: str, moment: datetime, **data: Any) -> dict:
         return event(f"lianxi.ticket.{name}", tid, moment, {"ticket_id": tid, **data})

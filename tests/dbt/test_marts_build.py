@@ -63,19 +63,21 @@ def built(dbt_warehouse: DbtWarehouse) -> Iterator[DbtWarehouse]:
     yield dbt_warehouse
 
 
+def _rows(built: DbtWarehouse, sql: str) -> list:
+    """The rows of sql on the built warehouse (as the admin)."""
+    return built.client().query(sql).result_rows
+
+
 def _row(client, sql: str) -> dict:
     result = client.query(sql)
     return dict(zip(result.column_names, result.result_rows[0], strict=True))
 
 
 def test_databases_are_exactly_staging_intermediate_marts(built: DbtWarehouse) -> None:
-    tables = (
-        built.client()
-        .query(
-            "select database, name from system.tables where database not in ('system', 'raw') "
-            "and match(name, '^(stg_|int_|fct_|dim_|live_|kpi_definitions)')"
-        )
-        .result_rows
+    tables = _rows(
+        built,
+        "select database, name from system.tables where database not in ('system', 'raw') "
+        "and match(name, '^(stg_|int_|fct_|dim_|live_|kpi_definitions)')",
     )
     layers = {name.split("_")[0]: database for database, name in tables}
     assert {
@@ -106,13 +108,10 @@ def test_headline_indicators_match_the_scenario(built: DbtWarehouse) -> None:
 
 
 def test_meeting_compliance_uses_shanghai_periods(built: DbtWarehouse) -> None:
-    rows = (
-        built.client()
-        .query(
-            "select level, if(level = 'street', street_id, community_id), period, status "
-            "from marts.fct_meeting_compliance"
-        )
-        .result_rows
+    rows = _rows(
+        built,
+        "select level, if(level = 'street', street_id, community_id), period, status "
+        "from marts.fct_meeting_compliance",
     )
     statuses = {(level, entity, period): status for level, entity, period, status in rows}
     for key, expected in scenario.EXPECTED_MEETING_STATUS.items():
@@ -123,13 +122,10 @@ def test_meeting_compliance_uses_shanghai_periods(built: DbtWarehouse) -> None:
 
 def test_quarter_boundary_meeting_counts_by_local_day(built: DbtWarehouse) -> None:
     # The late Q1 meeting of s-02 was held at 16:30 UTC on 31 March = 00:30 on 1 April (+08).
-    day = (
-        built.client()
-        .query(
-            "select day, meetings_held from marts.fct_daily_indicators "
-            "where street_id = 's-02' and community_id = '' and meetings_held > 0"
-        )
-        .result_rows
+    day = _rows(
+        built,
+        "select day, meetings_held from marts.fct_daily_indicators "
+        "where street_id = 's-02' and community_id = '' and meetings_held > 0",
     )
     assert [(d.isoformat(), n) for d, n in day] == [("2026-04-01", 1)]
 
@@ -225,13 +221,10 @@ def test_every_fact_row_traces_back_to_raw_events(built: DbtWarehouse) -> None:
 
 
 def test_ticket_lifecycle_rows(built: DbtWarehouse) -> None:
-    rows = (
-        built.client()
-        .query(
-            "select ticket_id, status, is_solved, reopen_count, hours_to_respond, hours_to_resolve, rated_satisfaction "
-            "from marts.fct_tickets order by ticket_id"
-        )
-        .result_rows
+    rows = _rows(
+        built,
+        "select ticket_id, status, is_solved, reopen_count, hours_to_respond, hours_to_resolve, rated_satisfaction "
+        "from marts.fct_tickets order by ticket_id",
     )
     assert rows == [
         ("t-1", "resolved", True, 0, 2.0, 10.0, "satisfied"),
@@ -243,13 +236,10 @@ def test_ticket_lifecycle_rows(built: DbtWarehouse) -> None:
 
 
 def test_kpi_versions_are_applied_per_month(built: DbtWarehouse) -> None:
-    rows = (
-        built.client()
-        .query(
-            "select toString(period_start), version, sum(numerator), sum(denominator) from marts.fct_kpi_monthly "
-            "where kpi = 'response_rate' group by period_start, version order by period_start"
-        )
-        .result_rows
+    rows = _rows(
+        built,
+        "select toString(period_start), version, sum(numerator), sum(denominator) from marts.fct_kpi_monthly "
+        "where kpi = 'response_rate' group by period_start, version order by period_start",
     )
     assert rows == [("2026-02-01", 1, 2, 4), ("2026-07-01", 2, 0, 1)]
 
@@ -261,14 +251,11 @@ def test_ticket_deadlines_and_overdue(built: DbtWarehouse) -> None:
     its deadline 02-08 02:00, 127 days less 2 h = 3046 h; t-4 (never answered) since 02-23 02:00,
     112 days less 2 h = 2686 h; t-3 was never answered (response overdue) but resolved in time;
     t-5 answered 30 h after opening (due at 12 h)."""
-    rows = (
-        built.client()
-        .query(
-            "select ticket_id, deadline_version, response_due_at, resolution_due_at, "
-            "is_response_overdue, is_resolution_overdue, hours_overdue, ageing_bucket, ageing_bucket_zh "
-            "from marts.fct_tickets order by ticket_id"
-        )
-        .result_rows
+    rows = _rows(
+        built,
+        "select ticket_id, deadline_version, response_due_at, resolution_due_at, "
+        "is_response_overdue, is_resolution_overdue, hours_overdue, ageing_bucket, ageing_bucket_zh "
+        "from marts.fct_tickets order by ticket_id",
     )
 
     def at(text: str) -> datetime:
@@ -336,13 +323,10 @@ def test_ticket_deadlines_and_overdue(built: DbtWarehouse) -> None:
     ]
     # 超期率 by the Shanghai month of the deadline, deadlines passed as of the build only:
     # February: t-2 and t-4 of t-1..t-4; t-5 is due in July, after the as-of.
-    kpi = (
-        built.client()
-        .query(
-            "select toString(period_start), community_id, version, numerator, denominator, kpi_zh "
-            "from marts.fct_kpi_monthly where kpi = 'overdue_rate' order by period_start"
-        )
-        .result_rows
+    kpi = _rows(
+        built,
+        "select toString(period_start), community_id, version, numerator, denominator, kpi_zh "
+        "from marts.fct_kpi_monthly where kpi = 'overdue_rate' order by period_start",
     )
     assert kpi == [("2026-02-01", "c-01-01", 1, 2, 4, "超期率")]
 
@@ -517,29 +501,23 @@ def test_rankings_scores_add_up_from_their_components(built: DbtWarehouse) -> No
 
 def test_live_headline_today_reads_raw_directly(built: DbtWarehouse) -> None:
     client = built.client()
+
+    def open_live_ticket(moment: str, description: str) -> None:
+        """A walk-in ticket of s-02, loaded into raw: the tile reads raw, no dbt run between."""
+        ticket = scenario.ticket_opened(
+            "t-live",
+            moment,
+            "walk_in",
+            category="other",
+            community_id="c-02-01",
+            street_id="s-02",
+            description=description,
+        )
+        load_events(built.writer(), [ticket])
+
     before = _row(client, "select * from marts.live_headline_today")
     now = scenario.iso(datetime.now(UTC))
-    load_events(
-        built.writer(),
-        [
-            scenario.event(
-                "lianxi.ticket.opened",
-                "t-live",
-                now,
-                {
-                    "ticket_id": "t-live",
-                    "channel": "walk_in",
-                    "category": "other",
-                    "community_id": "c-02-01",
-                    "street_id": "s-02",
-                    "grid_id": None,
-                    "project": None,
-                    "reporter_id": None,
-                    "description": "路灯不亮",
-                },
-            )
-        ],
-    )
+    open_live_ticket(now, "路灯不亮")
     after = _row(client, "select * from marts.live_headline_today")
     assert after["tickets_opened"] == before["tickets_opened"] + 1
     # Later today (Shanghai) but not yet happened: the tile counts up to now, never ahead.
@@ -550,27 +528,7 @@ def test_live_headline_today_reads_raw_directly(built: DbtWarehouse) -> None:
         ZoneInfo("Asia/Shanghai"),
     )
     later = now + min(timedelta(hours=1), (end_of_day - now) / 2)
-    load_events(
-        built.writer(),
-        [
-            scenario.event(
-                "lianxi.ticket.opened",
-                "t-live",
-                scenario.iso(later),
-                {
-                    "ticket_id": "t-live",
-                    "channel": "walk_in",
-                    "category": "other",
-                    "community_id": "c-02-01",
-                    "street_id": "s-02",
-                    "grid_id": None,
-                    "project": None,
-                    "reporter_id": None,
-                    "description": "预约事项",
-                },
-            )
-        ],
-    )
+    open_live_ticket(scenario.iso(later), "预约事项")
     assert (
         _row(client, "select * from marts.live_headline_today")["tickets_opened"]
         == after["tickets_opened"]
@@ -620,21 +578,14 @@ def test_incremental_refresh_updates_touched_rows_only(
         "2026-02-21T02:00:00Z",
         {"ticket_id": "t-4", "resolution": "已修复"},
     )
-    t6 = scenario.event(
-        "lianxi.ticket.opened",
+    t6 = scenario.ticket_opened(
         "t-6",
         "2026-03-05T02:00:00Z",
-        {
-            "ticket_id": "t-6",
-            "channel": "hotline",
-            "category": "environment",
-            "community_id": "c-02-01",
-            "street_id": "s-02",
-            "grid_id": None,
-            "project": None,
-            "reporter_id": None,
-            "description": "垃圾清运",
-        },
+        "hotline",
+        category="environment",
+        community_id="c-02-01",
+        street_id="s-02",
+        description="垃圾清运",
     )
     w4_claim = scenario.event(
         "lianxi.wish.claimed",

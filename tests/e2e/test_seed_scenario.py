@@ -8,24 +8,19 @@ This is what `make demo` does, with the numbers checked at each hop.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
 import pytest
+from support.process import run_lianxi
 
 from dashboards import bundle_build
 from dashboards.superset_api import SupersetSession
 from ingest.simulator import expected_counts, expected_figures
 from ingest.simulator.figures import seed_year_window
 
-ROOT = Path(__file__).resolve().parents[2]
-LIANXI = str(Path(sys.executable).parent / "lianxi")
 SEED_SOURCE = "/simulator/seed"
 # Reporting as of the New Year after the seed year (Shanghai) closes every meeting period of it.
 AS_OF = seed_year_window()[1].strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -35,14 +30,7 @@ HEADLINE_COLUMN = {"industrial_park_problems_solved": "enterprise_problems_solve
 
 
 def lianxi(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [LIANXI, *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_lianxi(env or {}, *args)
     assert result.returncode == 0, (
         f"lianxi {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     )
@@ -51,12 +39,7 @@ def lianxi(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def admin(warehouse: Any) -> Iterator[Any]:
-    client = clickhouse_connect.get_client(
-        host=warehouse.host,
-        port=warehouse.http_port,
-        username=warehouse.admin_user,
-        password=warehouse.admin_password,
-    )
+    client = warehouse.client()
     yield client
     client.close()
 

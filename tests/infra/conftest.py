@@ -14,6 +14,20 @@ from infra.config import InfraSettings
 
 
 @pytest.fixture
+def other_ports_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """The shared LIANXI_ variables moved off the standard ones (a var dir in tmp_path, other
+    broker and warehouse ports), for settings read from the environment; nothing listens."""
+    for name, value in {
+        "LIANXI_VAR_DIR": str(tmp_path),
+        "LIANXI_KAFKA_BOOTSTRAP": "127.0.0.1:19092",
+        "LIANXI_WAREHOUSE_HTTP_PORT": "18123",
+        "LIANXI_WAREHOUSE_NATIVE_PORT": "19000",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+@pytest.fixture
 def private_stack(
     stack_settings: InfraSettings,
     free_port: Callable[[], int],

@@ -3,8 +3,9 @@
 import uuid
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
+from support.kafka import read_topic
 
 from infra.kafka import PrivateBroker
 
@@ -14,23 +15,6 @@ def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     for future in [producer.send(topic, value=value) for value in values]:
         future.get(timeout=30)
     producer.close()
-
-
-def _read_all(bootstrap: str, topic: str, expected: int) -> list[bytes]:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=15_000,
-    )
-    received = []
-    for record in consumer:
-        received.append(record.value)
-        if len(received) == expected:
-            break
-    consumer.close()
-    return received
 
 
 @pytest.mark.parametrize("how", ["stop", "kill"])
@@ -53,5 +37,5 @@ def test_acknowledged_messages_survive_broker_restart(
     # The restarted broker takes new writes too, appended after what it kept.
     after = [f"after-{i}".encode() for i in range(100)]
     _produce(bootstrap, topic, after)
-    received = _read_all(bootstrap, topic, len(before) + len(after))
+    received = [r.value for r in read_topic(bootstrap, topic)]
     assert sorted(received) == sorted(before + after)

@@ -1,5 +1,7 @@
 """The stack's settings: private ports honoured, placeholders refused outside development."""
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -7,13 +9,11 @@ from infra.config import InfraSettings
 from infra.services import all_services
 
 
-def test_private_ports_reach_every_service(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setenv("LIANXI_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    monkeypatch.setenv("LIANXI_WAREHOUSE_HTTP_PORT", "18123")
-    monkeypatch.setenv("LIANXI_WAREHOUSE_NATIVE_PORT", "19000")
-    monkeypatch.setenv("LIANXI_API_PORT", "18000")
-    monkeypatch.setenv("LIANXI_SUPERSET_PORT", "18088")
+def test_private_ports_reach_every_service(
+    other_ports_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    other_ports_env.setenv("LIANXI_API_PORT", "18000")
+    other_ports_env.setenv("LIANXI_SUPERSET_PORT", "18088")
     settings = InfraSettings()
     assert settings.var_dir == tmp_path.resolve()
     assert settings.kafka_libs_dir == tmp_path.resolve() / "kafka" / "libs"

@@ -4,6 +4,7 @@ import uuid
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
+from support.kafka import read_topic
 
 
 def test_acks_all_round_trip_through_stack_broker(kafka_bootstrap: str) -> None:
@@ -24,19 +25,7 @@ def test_acks_all_round_trip_through_stack_broker(kafka_bootstrap: str) -> None:
         producer.close()
         assert {m.topic for m in metadata} == {topic}
 
-        consumer = KafkaConsumer(
-            topic,
-            bootstrap_servers=kafka_bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            consumer_timeout_ms=10_000,
-        )
-        received = []
-        for record in consumer:
-            received.append(record.value)
-            if len(received) == len(sent):
-                break
-        consumer.close()
+        received = [r.value for r in read_topic(kafka_bootstrap, topic)]
         assert sorted(received) == sorted(sent)
     finally:
         admin.delete_topics([topic])

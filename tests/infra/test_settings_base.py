@@ -55,16 +55,12 @@ def test_the_rule_catches_a_redeclared_field() -> None:
 
 
 def test_every_stage_reads_the_shared_variables_by_their_names(
-    monkeypatch: pytest.MonkeyPatch, tmp_path
+    other_ports_env: pytest.MonkeyPatch, tmp_path
 ) -> None:
-    monkeypatch.setenv("LIANXI_ENV", "development")
-    monkeypatch.setenv("LIANXI_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("LIANXI_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    monkeypatch.setenv("LIANXI_KAFKA_TOPIC_PREFIX", "t1.")
-    monkeypatch.setenv("LIANXI_WAREHOUSE_HOST", "127.0.0.2")
-    monkeypatch.setenv("LIANXI_WAREHOUSE_HTTP_PORT", "18123")
-    monkeypatch.setenv("LIANXI_WAREHOUSE_NATIVE_PORT", "19000")
-    monkeypatch.setenv("LIANXI_WAREHOUSE_WRITER_PASSWORD", "w-secret")
+    other_ports_env.setenv("LIANXI_ENV", "development")
+    other_ports_env.setenv("LIANXI_KAFKA_TOPIC_PREFIX", "t1.")
+    other_ports_env.setenv("LIANXI_WAREHOUSE_HOST", "127.0.0.2")
+    other_ports_env.setenv("LIANXI_WAREHOUSE_WRITER_PASSWORD", "w-secret")
     for cls in stage_classes():
         settings = cls()
         seen = (

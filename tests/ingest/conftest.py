@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.ingest_api import RunningApi, make_settings
@@ -52,6 +53,27 @@ def start_api(free_port: Callable[[], int]) -> Iterator[Callable[[IngestSettings
     yield start
     for api in started:
         api.stop()
+
+
+@pytest.fixture
+def warehouse_api(
+    ingest_settings: IngestSettings,
+    start_api: Callable[[IngestSettings], RunningApi],
+    open311_warehouse: PrivateWarehouse,
+) -> Callable[..., RunningApi]:
+    """Starts the API reading the private warehouse, with the test's setting overrides."""
+
+    def start(**overrides: Any) -> RunningApi:
+        settings = ingest_settings.model_copy(
+            update={
+                "warehouse_host": open311_warehouse.host,
+                "warehouse_http_port": open311_warehouse.http_port,
+                **overrides,
+            }
+        )
+        return start_api(settings)
+
+    return start
 
 
 @pytest.fixture

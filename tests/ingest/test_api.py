@@ -6,8 +6,8 @@ import json
 import uuid
 
 from ingest_events import HOTLINE, event, tickets
-from ingest_kafka import read_events
 from support.ingest_api import RunningApi
+from support.kafka import read_events
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 

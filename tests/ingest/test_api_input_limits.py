@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from ingest_events import HOTLINE, event
-from ingest_kafka import read_events
 from support.ingest_api import RunningApi
+from support.kafka import read_events
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 DEEP = b"[" * 100_000 + b"]" * 100_000

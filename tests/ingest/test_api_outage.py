@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 from ingest_events import HOTLINE, tickets
-from ingest_kafka import read_events
 from support.ingest_api import RunningApi, make_settings
+from support.kafka import read_events
 
 from infra.kafka import PrivateBroker
 from ingest.config import IngestSettings

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from ingest_events import HOTLINE, event
-from ingest_kafka import read_topic
 from support.ingest_api import RunningApi
+from support.kafka import read_topic
 
 TICKET_SCOPE = ["lianxi.ticket.*"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -190,25 +191,10 @@ def marts(open311_warehouse: PrivateWarehouse) -> Iterator[Any]:
 
 
 @pytest.fixture
-def metrics_api(
-    ingest_settings: IngestSettings,
-    start_api: Callable[[IngestSettings], RunningApi],
-    open311_warehouse: PrivateWarehouse,
-    marts: Any,
-) -> Callable[..., RunningApi]:
-    def start(**overrides: Any) -> RunningApi:
-        settings = ingest_settings.model_copy(
-            update={
-                "warehouse_host": open311_warehouse.host,
-                "warehouse_http_port": open311_warehouse.http_port,
-                # Not the analyst's account: the endpoint must work with the reader's alone.
-                "warehouse_analyst_password": "not-the-password",
-                **overrides,
-            }
-        )
-        return start_api(settings)
-
-    return start
+def metrics_api(warehouse_api: Callable[..., RunningApi], marts: Any) -> Callable[..., RunningApi]:
+    """Starts the API reading the marts (with the test's setting overrides)."""
+    # Not the analyst's account: the endpoint must work with the reader's alone.
+    return partial(warehouse_api, warehouse_analyst_password="not-the-password")
 
 
 def _token(
@@ -591,7 +577,6 @@ def test_openapi_documents_the_contract(metrics_api: Callable[..., RunningApi]) 
 
 
 def test_placeholder_reader_password_is_refused_outside_development() -> None:
-    from ingest.config import IngestSettings
 
     with pytest.raises(ValueError, match="LIANXI_WAREHOUSE_READER_PASSWORD"):
         IngestSettings(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from ingest_events import HOTLINE
-from ingest_kafka import read_events
+from ingest_events import HOTLINE, insert_rows, raw_ticket_rows
 from support.ingest_api import RunningApi
+from support.kafka import read_events
 from support.warehouse import PrivateWarehouse
 
 from ingest.config import IngestSettings
@@ -161,41 +158,14 @@ def ticket_db(open311_warehouse: PrivateWarehouse) -> Iterator[str]:
         client.close()
 
 
-def _rows(
-    ticket: str, lifecycle: list[tuple[str, dict[str, Any]]], start: datetime
-) -> list[dict[str, Any]]:
-    rows = []
-    for n, (name, data) in enumerate(lifecycle):
-        rows.append(
-            {
-                "event_id": uuid.uuid4().hex,
-                "source": HOTLINE,
-                "type": f"lianxi.ticket.{name}",
-                "schema_version": 1,
-                "subject": ticket,
-                "time": start + timedelta(hours=n),
-                "street_id": "s-01",
-                "community_id": "c-01-01",
-                "ticket_id": ticket,
-                "data": json.dumps(data, ensure_ascii=False),
-                "kafka_topic": "lianxi.ticket",
-                "kafka_partition": 0,
-                "kafka_offset": n,
-                **data,
-            }
-        )
-    return rows
-
-
 def test_get_reads_status_from_the_warehouse(
-    ingest_settings: IngestSettings,
-    start_api: Callable[[IngestSettings], RunningApi],
+    warehouse_api: Callable[..., RunningApi],
     open311_warehouse: PrivateWarehouse,
     ticket_db: str,
 ) -> None:
     opened = {"channel": "hotline", "category": "road_traffic", "description": "路灯不亮"}
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
-    rows = _rows(
+    rows = raw_ticket_rows(
         "t-a",
         [
             ("opened", opened),
@@ -204,32 +174,21 @@ def test_get_reads_status_from_the_warehouse(
         ],
         start,
     )
-    rows += _rows("t-b", [("opened", {**opened, "category": "property"}), ("responded", {})], start)
-    rows += _rows(
+    rows += raw_ticket_rows(
+        "t-b", [("opened", {**opened, "category": "property"}), ("responded", {})], start
+    )
+    rows += raw_ticket_rows(
         "t-c",
         [("opened", opened), ("resolved", {"resolution": "x"}), ("reopened", {"reason": "复发"})],
         start,
     )
-    rows += _rows("t-old", [("opened", opened)], start - timedelta(days=200))
+    rows += raw_ticket_rows("t-old", [("opened", opened)], start - timedelta(days=200))
     rows += rows[:2]  # a re-delivered copy must not change anything
-    columns = sorted({c for r in rows for c in r})
     client = open311_warehouse.client()
-    client.insert(
-        f"{ticket_db}.ticket_events",
-        [[r.get(c) for c in columns] for r in rows],
-        column_names=columns,
-        settings={"async_insert": 0},
-    )
+    insert_rows(client, f"{ticket_db}.ticket_events", rows)
     client.close()
 
-    settings = ingest_settings.model_copy(
-        update={
-            "warehouse_host": open311_warehouse.host,
-            "warehouse_http_port": open311_warehouse.http_port,
-            "open311_raw_database": ticket_db,
-        }
-    )
-    api = start_api(settings)
+    api = warehouse_api(open311_raw_database=ticket_db)
     # Reading needs a token unless public read is on (test_open311_read_policy.py).
     with api.client(api.token(HOTLINE, ["lianxi.ticket.*"])) as client:
         listed = client.get("/open311/v2/requests.json").json()

@@ -6,19 +6,16 @@ Real app (uvicorn) on a private broker, a real warehouse (the stack's or a priva
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-from ingest_events import HOTLINE
+from ingest_events import HOTLINE, insert_rows, raw_ticket_rows
 from support.ingest_api import RunningApi
 from support.warehouse import PrivateWarehouse
-
-from ingest.config import IngestSettings
 
 # What only a token may see: the resident's words, the handling unit, the resolution, ids.
 PRIVATE = (
@@ -45,25 +42,7 @@ def _rows(
     lifecycle: list[tuple[str, dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
-    return [
-        {
-            "event_id": uuid.uuid4().hex,
-            "source": HOTLINE,
-            "type": f"lianxi.ticket.{name}",
-            "schema_version": 1,
-            "subject": ticket,
-            "time": start + timedelta(hours=n),
-            "street_id": street,
-            "community_id": community,
-            "ticket_id": ticket,
-            "data": json.dumps(data, ensure_ascii=False),
-            "kafka_topic": "lianxi.ticket",
-            "kafka_partition": 0,
-            "kafka_offset": n,
-            **data,
-        }
-        for n, (name, data) in enumerate(lifecycle)
-    ]
+    return raw_ticket_rows(ticket, lifecycle, start, street, community)
 
 
 @pytest.fixture
@@ -104,18 +83,12 @@ def tickets(open311_warehouse: PrivateWarehouse) -> Iterator[tuple[str, str]]:
         "c-02-01",
         [("opened", opened), ("assigned", {"assignee_unit_id": "u-7"})],
     )
-    columns = sorted({c for r in rows for c in r})
     client = open311_warehouse.client()
     # The API reads as the analyst, who may read the platform's databases only: the private
     # server's own raw.ticket_events and marts.fct_tickets, emptied before and after.
     client.command("TRUNCATE TABLE raw.ticket_events")
     client.command("DROP TABLE IF EXISTS marts.fct_tickets")
-    client.insert(
-        f"{raw}.ticket_events",
-        [[r.get(c) for c in columns] for r in rows],
-        column_names=columns,
-        settings={"async_insert": 0},
-    )
+    insert_rows(client, f"{raw}.ticket_events", rows)
     client.command(
         f"CREATE TABLE {marts}.fct_tickets (ticket_id String, status String, street_name Nullable(String), "
         "community_name Nullable(String), refreshed_at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY ticket_id"
@@ -135,24 +108,11 @@ def tickets(open311_warehouse: PrivateWarehouse) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def read_api(
-    ingest_settings: IngestSettings,
-    start_api: Callable[[IngestSettings], RunningApi],
-    open311_warehouse: PrivateWarehouse,
-    tickets: tuple[str, str],
+    warehouse_api: Callable[..., RunningApi], tickets: tuple[str, str]
 ) -> Callable[..., RunningApi]:
-    def start(**overrides: Any) -> RunningApi:
-        settings = ingest_settings.model_copy(
-            update={
-                "warehouse_host": open311_warehouse.host,
-                "warehouse_http_port": open311_warehouse.http_port,
-                "open311_raw_database": tickets[0],
-                "open311_marts_database": tickets[1],
-                **overrides,
-            }
-        )
-        return start_api(settings)
-
-    return start
+    """Starts the API reading the tickets' databases (with the test's setting overrides)."""
+    raw, marts = tickets
+    return partial(warehouse_api, open311_raw_database=raw, open311_marts_database=marts)
 
 
 def _token(api: RunningApi, types: list[str], areas: list[str] | None = None) -> str:

@@ -9,10 +9,10 @@ import random
 import uuid
 
 from ingest_events import event
-from ingest_kafka import read_topic
 from kafka import KafkaProducer
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 from support.ingest_api import make_settings
+from support.kafka import read_topic
 
 from ingest.config import IngestSettings
 from ingest.producer import KAFKA_MURMUR2_SEED, Producer, partition_for

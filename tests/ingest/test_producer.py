@@ -6,8 +6,8 @@ import json
 
 import pytest
 from ingest_events import event, tickets
-from ingest_kafka import read_topic
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from support.kafka import read_topic
 
 from ingest import contracts
 from ingest.config import IngestSettings

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from ingest_events import event, tickets
-from ingest_kafka import read_events
+from support.kafka import read_events
 from typer.testing import CliRunner
 
 from infra.cli import app

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,12 +13,11 @@ from typing import Any
 import pytest
 from ingest_events import event, tickets
 from support.ports import free_port
+from support.process import REPO, run_lianxi
 from typer.testing import CliRunner
 
 from infra.cli import app
 from ingest.config import get_settings
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -170,21 +167,10 @@ def test_dry_run_process_needs_no_broker(tmp_path: Path) -> None:
     """The real command in its own process, with the bootstrap on a port nobody listens on and
     Kafka's wait for metadata set to a minute: it answers at once and never opens a socket to it."""
     path = _bad_file(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from infra.cli import main; main()",
-            "publish",
-            "--dry-run",
-            str(path),
-        ],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
+    proc = run_lianxi(
+        {"PYTHONPATH": str(REPO)},
+        *("publish", "--dry-run", str(path)),
         timeout=120,
         cwd=tmp_path,
     )

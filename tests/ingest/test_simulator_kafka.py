@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -13,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
+from support.kafka import read_topic
+from support.process import run_lianxi
 
 from ingest.config import IngestSettings
 from ingest.contracts import domain_of, topics
@@ -49,25 +48,6 @@ def held_by_topic(settings: IngestSettings) -> dict[str, int]:
         consumer.close()
 
 
-def read_topic(settings: IngestSettings, topic: str, n: int) -> list[tuple[bytes, dict]]:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=settings.kafka_bootstrap.split(","),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=10_000,
-    )
-    try:
-        out = []
-        for message in consumer:
-            out.append((message.key, json.loads(message.value), message.partition))
-            if len(out) == n:
-                break
-        return out
-    finally:
-        consumer.close()
-
-
 def test_the_seed_year_lands_exactly_once_per_event(private_topics):
     events = seed_events()
     progress = []
@@ -86,7 +66,10 @@ def test_the_seed_year_lands_exactly_once_per_event(private_topics):
     assert held_by_topic(private_topics) == dict(wanted)
 
     org_topic = f"{private_topics.kafka_topic_prefix}lianxi.org"
-    messages = read_topic(private_topics, org_topic, wanted[org_topic])
+    messages = [
+        (r.key, json.loads(r.value), r.partition)
+        for r in read_topic(private_topics.kafka_bootstrap, org_topic)
+    ]
     assert len(messages) == wanted[org_topic]
     # Keyed by subject, so one unit's linked/unlinked/linked arrive in order on one partition.
     by_unit = defaultdict(list)
@@ -105,22 +88,9 @@ def test_paced_load_lands_in_full(private_topics):
 
 
 def test_cli_load_publishes_to_the_configured_prefix(private_topics):
-    env = {**os.environ, "LIANXI_KAFKA_TOPIC_PREFIX": private_topics.kafka_topic_prefix}
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("lianxi")),
-            "simulate",
-            "load",
-            "--events",
-            "1500",
-            "--seed",
-            "4",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_lianxi(
+        {"LIANXI_KAFKA_TOPIC_PREFIX": private_topics.kafka_topic_prefix},
+        *("simulate", "load", "--events", "1500", "--seed", "4"),
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])

@@ -19,6 +19,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from support.warehouse import PrivateWarehouse
+
 from infra.config import InfraSettings
 from tests.alerts.harness import (
     AlertsProcess,
@@ -29,11 +31,10 @@ from tests.alerts.harness import (
     set_rules,
 )
 from tests.perf.report import record
+from tests.perf.timing import quantile
 from tests.streams.harness import (
-    WarehouseServer,
     Worker,
-    create_topics,
-    delete_topics,
+    own_topics,
     publish,
     wait_until,
     worker_env,
@@ -43,13 +44,8 @@ TICKETS = 40
 SPACING = 0.5
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _raw_latency(
-    wh: WarehouseServer, bootstrap: str, prefix: str, samples: int = 20
+    wh: PrivateWarehouse, bootstrap: str, prefix: str, samples: int = 20
 ) -> list[float]:
     """publish → queryable in raw.ticket_events, one event at a time."""
     out = []
@@ -59,7 +55,10 @@ def _raw_latency(
         publish(bootstrap, prefix, [opened(tid, "c-09-01", datetime.now(UTC))])
         wait_until(
             lambda t=tid: (
-                wh.scalar(f"SELECT count() FROM raw.ticket_events WHERE subject = '{t}'") > 0
+                wh.native().execute(
+                    "SELECT count() FROM raw.ticket_events WHERE subject = %(t)s", {"t": t}
+                )[0][0]
+                > 0
             ),
             60,
             "the event in raw",
@@ -69,7 +68,7 @@ def _raw_latency(
 
 
 def _run(
-    wh: WarehouseServer, bootstrap: str, prefix: str, tmp: Path, interval: float
+    wh: PrivateWarehouse, bootstrap: str, prefix: str, tmp: Path, interval: float
 ) -> list[float]:
     smtp = SmtpSink()
     tag = uuid.uuid4().hex[:6]
@@ -124,12 +123,13 @@ def _run(
 
 def main() -> None:
     bootstrap = InfraSettings().kafka_bootstrap
-    with tempfile.TemporaryDirectory(prefix="bench-alerts-") as tmpdir:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-alerts-") as tmpdir,
+        own_topics(bootstrap, "ba") as topics,
+    ):
         tmp = Path(tmpdir)
-        wh = WarehouseServer(tmp / "data", free_port(), free_port(), tmp / "warehouse.log")
-        wh.start()
-        prefix = f"ba{uuid.uuid4().hex[:8]}."
-        names = create_topics(bootstrap, prefix)
+        prefix = topics.prefix
+        wh = PrivateWarehouse(tmp / "data").start(migrate=False)
         worker = Worker(worker_env(bootstrap, prefix, wh, free_port()), tmp / "worker.log")
         try:
             wh.migrate()
@@ -137,7 +137,7 @@ def main() -> None:
             worker.start()
             worker.wait_ready()
             baseline = _raw_latency(wh, bootstrap, prefix)
-            base_p95 = _quantile(baseline, 0.95)
+            base_p95 = quantile(baseline, 0.95)
             rows = [
                 {
                     "what": "publish → raw (baseline)",
@@ -154,8 +154,8 @@ def main() -> None:
                         "what": f"deadline → mail (interval {interval:g} s)",
                         "n": len(lat),
                         "p50_s": statistics.median(lat),
-                        "p95_s": _quantile(lat, 0.95),
-                        "ratio_p95": _quantile(lat, 0.95) / base_p95,
+                        "p95_s": quantile(lat, 0.95),
+                        "ratio_p95": quantile(lat, 0.95) / base_p95,
                         "target_p95_s": 60,
                         "goal_p95_s": 10,
                     }
@@ -164,7 +164,6 @@ def main() -> None:
         finally:
             worker.kill()
             wh.stop()
-            delete_topics(bootstrap, names)
 
 
 if __name__ == "__main__":

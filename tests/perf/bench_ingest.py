@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 from support.ports import free_port
+from support.process import stop_process
 
 from ingest.config import IngestSettings
 from ingest.contracts import aggregate_field, dataschema_for, schema_for, validate_event
@@ -344,15 +345,6 @@ def bench_api(
     return row
 
 
-def stop_api(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def bench_api_clients(settings: IngestSettings, token: str) -> list[dict[str, Any]]:
     """The API (1 process) with each Kafka client of tests/perf/ingest_api_clients.py, the
     variants interleaved per connection count so machine load hits them alike."""
@@ -371,7 +363,7 @@ def bench_api_clients(settings: IngestSettings, token: str) -> list[dict[str, An
                     api.pid,
                 )
             finally:
-                stop_api(api)
+                stop_process(api)
             row["row"] = f"api_client_{variant}_c{connections}"
             rows.append(row)
     base = {
@@ -416,11 +408,11 @@ def main() -> None:
                     row["ratio_to_bare"] = row["events_per_s"] / bare["events_per_s"]
                     row["ratio_to_kafka_send"] = row["events_per_s"] / kafka_send["events_per_s"]
                     rows.append(row)
-                stop_api(api)
+                stop_process(api)
                 api = None
         finally:
             if api is not None:
-                stop_api(api)
+                stop_process(api)
             delete_topics(settings)
     load = os.getloadavg()[0]
     from kafka.record import util as kafka_record_util

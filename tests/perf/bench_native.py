@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import shutil
 import socket
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from support.warehouse import PrivateWarehouse
+from support.warehouse import ADMIN, PrivateWarehouse
 
+from tests.perf.timing import timed_pair, workload_row
 from warehouse.native.blocks import Block, encode_block, iter_native, read_block
 from warehouse.native.protocol import SERVER_REVISION
 from warehouse.native.wire import Reader, string, varint
@@ -44,10 +43,19 @@ GROUP_BY = "SELECT street, kind, count(), avg(value) FROM bench.events GROUP BY 
 INSERT_SOURCE = "SELECT * FROM bench.events ORDER BY id LIMIT {rows}"
 
 
+def create_tables(run: Callable[[str], object], rows: int) -> None:
+    """Through run (a client's execute): the bench database, bench.events filled with rows
+    rows and an empty bench.sink."""
+    run("CREATE DATABASE IF NOT EXISTS bench")
+    run(TABLE_DDL.format(name="bench.events"))
+    run(FILL.format(name="bench.events", rows=rows))
+    run(TABLE_DDL.format(name="bench.sink"))
+
+
 class RawClient:
     """Minimal native-protocol client: frames blocks without decoding values."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, user: str, password: str) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reader = Reader(fill=lambda: self.sock.recv(1 << 20))
@@ -58,8 +66,8 @@ class RawClient:
             + varint(0)
             + varint(SERVER_REVISION)
             + string("")
-            + string("default")
-            + string("")
+            + string(user)
+            + string(password)
             + string("")  # + addendum quota key
         )
         r = self.reader
@@ -143,42 +151,6 @@ class RawClient:
 _EMPTY_BLOCK = b"".join(encode_block(Block(0, []), SERVER_REVISION, wire=True))
 
 
-def _timed_pair(
-    baseline: Callable[[], object],
-    candidate: Callable[[], object],
-    repeats: int,
-    before: Callable[[], object] | None = None,
-) -> tuple[list[float], list[float]]:
-    """Alternate the two sides run by run, so both meet the same load on a shared machine."""
-    base_times: list[float] = []
-    cand_times: list[float] = []
-    for _ in range(repeats):
-        for fn, out in ((baseline, base_times), (candidate, cand_times)):
-            if before is not None:
-                before()
-            start = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - start)
-    return base_times, cand_times
-
-
-def _row(
-    workload: str, client: str, rows: int, times: list[float], baseline: list[float] | None
-) -> dict:
-    best = min(times)
-    row = {
-        "workload": workload,
-        "client": client,
-        "rows": rows,
-        "best_s": round(best, 4),
-        "median_s": round(statistics.median(times), 4),
-        "rows_per_s": int(rows / best),
-    }
-    if baseline is not None:
-        row["ratio_vs_chdb"] = round(best / min(baseline), 3)
-    return row
-
-
 def bench_native(
     select_rows: int = 1_000_000,
     group_rows: int = 10_000_000,
@@ -188,7 +160,6 @@ def bench_native(
 ) -> list[dict]:
     """Run every workload on both sides; returns one dict per (workload, client)."""
     from chdb import session as chdb_session
-    from clickhouse_driver import Client
 
     base = Path(tempfile.mkdtemp(prefix="wh_native_bench_", dir=work_dir))
     server = PrivateWarehouse(base / "server").start(migrate=False)
@@ -196,35 +167,36 @@ def bench_native(
     local = None
     try:
         local = chdb_session.Session(str(base / "local"))
-        driver = Client("127.0.0.1", port=port)
+        driver = server.native()
         fill_rows = max(group_rows, select_rows, insert_rows)
         for run in (lambda q: local.query(q, "TabSeparated"), driver.execute):
-            run("CREATE DATABASE IF NOT EXISTS bench")
-            run(TABLE_DDL.format(name="bench.events"))
-            run(FILL.format(name="bench.events", rows=fill_rows))
-            run(TABLE_DDL.format(name="bench.sink"))
+            create_tables(run, fill_rows)
         for run in (lambda q: local.query(q, "TabSeparated"), driver.execute):
             # Let background merges of the fill finish before anything is timed.
             run("OPTIMIZE TABLE bench.events FINAL")
-        raw = RawClient(port)
+        raw = RawClient(port, *ADMIN)
         results = []
 
         select = SELECT_1M.format(rows=select_rows)
         local_select = lambda: local.query(select, "Native").bytes()
-        base_t, raw_t = _timed_pair(local_select, lambda: raw.select(select), repeats)
-        _, driver_t = _timed_pair(
+        base_t, raw_t = timed_pair(local_select, lambda: raw.select(select), repeats)
+        _, driver_t = timed_pair(
             local_select, lambda: sum(1 for _ in driver.execute_iter(select)), repeats
         )
-        results.append(_row("select_1m", "chdb in-process", select_rows, base_t, None))
-        results.append(_row("select_1m", "native raw", select_rows, raw_t, base_t))
-        results.append(_row("select_1m", "clickhouse-driver", select_rows, driver_t, base_t))
+        results.append(workload_row("select_1m", "chdb in-process", select_rows, base_t, None))
+        results.append(workload_row("select_1m", "native raw", select_rows, raw_t, base_t))
+        results.append(
+            workload_row("select_1m", "clickhouse-driver", select_rows, driver_t, base_t)
+        )
 
         local_group = lambda: local.query(GROUP_BY, "Native").bytes()
-        base_t, raw_t = _timed_pair(local_group, lambda: raw.select(GROUP_BY), repeats)
-        _, driver_t = _timed_pair(local_group, lambda: driver.execute(GROUP_BY), repeats)
-        results.append(_row("group_by_10m", "chdb in-process", group_rows, base_t, None))
-        results.append(_row("group_by_10m", "native raw", group_rows, raw_t, base_t))
-        results.append(_row("group_by_10m", "clickhouse-driver", group_rows, driver_t, base_t))
+        base_t, raw_t = timed_pair(local_group, lambda: raw.select(GROUP_BY), repeats)
+        _, driver_t = timed_pair(local_group, lambda: driver.execute(GROUP_BY), repeats)
+        results.append(workload_row("group_by_10m", "chdb in-process", group_rows, base_t, None))
+        results.append(workload_row("group_by_10m", "native raw", group_rows, raw_t, base_t))
+        results.append(
+            workload_row("group_by_10m", "clickhouse-driver", group_rows, driver_t, base_t)
+        )
 
         native_bytes = local.query(INSERT_SOURCE.format(rows=insert_rows), "Native").bytes()
         wire_blocks = [
@@ -242,18 +214,20 @@ def bench_native(
             local.query("TRUNCATE TABLE bench.sink", "TabSeparated")
             driver.execute("TRUNCATE TABLE bench.sink")
 
-        base_t, raw_t = _timed_pair(
+        base_t, raw_t = timed_pair(
             local_insert, lambda: raw.insert("bench.sink", wire_blocks), repeats, truncate
         )
-        _, driver_t = _timed_pair(
+        _, driver_t = timed_pair(
             local_insert,
             lambda: driver.execute("INSERT INTO bench.sink VALUES", driver_rows, columnar=True),
             repeats,
             truncate,
         )
-        results.append(_row("insert_100k", "chdb in-process", insert_rows, base_t, None))
-        results.append(_row("insert_100k", "native raw", insert_rows, raw_t, base_t))
-        results.append(_row("insert_100k", "clickhouse-driver", insert_rows, driver_t, base_t))
+        results.append(workload_row("insert_100k", "chdb in-process", insert_rows, base_t, None))
+        results.append(workload_row("insert_100k", "native raw", insert_rows, raw_t, base_t))
+        results.append(
+            workload_row("insert_100k", "clickhouse-driver", insert_rows, driver_t, base_t)
+        )
         raw.close()
         driver.disconnect()
         return results

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from support.ports import free_port
+from support.process import stop_process
 
 from ingest.config import IngestSettings
 from ingest.tokens import TokenStore
@@ -38,11 +40,9 @@ from ingest.topics import create_topics, delete_topics
 from tests.dbt.private_warehouse import DbtWarehouse
 from tests.perf.bench_ingest import (
     BATCH,
-    _free_port,
     bench_api,
     make_events,
     start_api,
-    stop_api,
 )
 from tests.perf.bench_ingest import SOURCE as LOAD_SOURCE
 from tests.perf.report import record
@@ -74,13 +74,13 @@ def mixed_events(n_requests: int) -> list[dict[str, Any]]:
 
 def api_run(settings: IngestSettings, token: str, record_rejections: bool) -> dict[str, Any]:
     os.environ["LIANXI_API_RECORD_REJECTIONS"] = "true" if record_rejections else "false"
-    port = _free_port()
+    port = free_port()
     api = start_api(settings, port, 1)
     try:
         events = mixed_events(REQUESTS)
         return _counted(f"http://127.0.0.1:{port}", token, events, api.pid, record_rejections)
     finally:
-        stop_api(api)
+        stop_process(api)
         os.environ.pop("LIANXI_API_RECORD_REJECTIONS", None)
 
 
@@ -161,7 +161,7 @@ def freshness(settings: IngestSettings, tmp: Path) -> list[dict[str, Any]]:
             if result.returncode != 0:
                 raise RuntimeError(result.stdout[-3000:])
         worker = Worker(
-            worker_env(settings.kafka_bootstrap, settings.kafka_topic_prefix, wh, _free_port()),
+            worker_env(settings.kafka_bootstrap, settings.kafka_topic_prefix, wh, free_port()),
             tmp / "worker.log",
         ).start()
         worker.wait_ready()
@@ -191,7 +191,7 @@ def freshness(settings: IngestSettings, tmp: Path) -> list[dict[str, Any]]:
                 }
             )
         reader.close()
-        port = _free_port()
+        port = free_port()
         api = start_api(settings, port, 1)
         store = TokenStore(settings.tokens_path)
         client = wh.client("lianxi_reader", "dev-reader")
@@ -244,7 +244,7 @@ def freshness(settings: IngestSettings, tmp: Path) -> list[dict[str, Any]]:
         ]
     finally:
         if api is not None:
-            stop_api(api)
+            stop_process(api)
         if worker is not None:
             worker.kill()
         wh.stop()

@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from tests.perf.bench_native import FILL, INSERT_SOURCE, SELECT_1M, TABLE_DDL
-from tests.perf.bench_warehouse import _start_server, _timed
+from tests.perf.bench_warehouse import _start_server
+from tests.perf.timing import timed
 
 PASSWORDS = {
     "lianxi_admin": "dev-admin",
@@ -84,19 +85,19 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
             admin: list[float] = []
             analyst: list[float] = []
             for _ in range(n):  # interleaved, so machine noise falls on both alike
-                admin += _timed(lambda sql=sql: post("lianxi_admin", sql), 1)
-                analyst += _timed(lambda sql=sql: post("lianxi_analyst", sql), 1)
+                admin += timed(lambda sql=sql: post("lianxi_admin", sql), 1)
+                analyst += timed(lambda sql=sql: post("lianxi_analyst", sql), 1)
             results.append(_stats(workload, "admin (no check)", admin, None))
             results.append(_stats(workload, "analyst (checked)", analyst, admin))
 
         select = SELECT_1M.replace("bench.events", "raw.bench_events").format(rows=rows)
-        in_process = _timed(lambda: local.query(select, "Native").bytes(), 5)
+        in_process = timed(lambda: local.query(select, "Native").bytes(), 5)
         results.append(_stats("select_1m", "chdb in-process", in_process, None))
         results.append(
             _stats(
                 "select_1m",
                 "http admin",
-                _timed(lambda: post("lianxi_admin", select, default_format="Native"), 5),
+                timed(lambda: post("lianxi_admin", select, default_format="Native"), 5),
                 in_process,
             )
         )
@@ -104,7 +105,7 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
             _stats(
                 "select_1m",
                 "http analyst (checked)",
-                _timed(lambda: post("lianxi_analyst", select, default_format="Native"), 5),
+                timed(lambda: post("lianxi_analyst", select, default_format="Native"), 5),
                 in_process,
             )
         )
@@ -118,13 +119,13 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
             inserter.finish()
 
         body = b"INSERT INTO raw.bench_sink FORMAT Native\n" + native_bytes
-        base_insert = _timed(local_insert, 5)
+        base_insert = timed(local_insert, 5)
         results.append(_stats("insert_100k", "chdb in-process", base_insert, None))
         results.append(
             _stats(
                 "insert_100k",
                 "http admin",
-                _timed(lambda: post("lianxi_admin", body), 5),
+                timed(lambda: post("lianxi_admin", body), 5),
                 base_insert,
             )
         )
@@ -132,7 +133,7 @@ def main(rows: int = 1_000_000, repeats: int = 200) -> list[dict]:
             _stats(
                 "insert_100k",
                 "http writer (checked)",
-                _timed(lambda: post("lianxi_writer", body), 5),
+                timed(lambda: post("lianxi_writer", body), 5),
                 base_insert,
             )
         )

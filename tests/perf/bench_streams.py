@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 import time
 import uuid
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from support.ports import free_port
+from support.process import run_lianxi
 from support.wait import wait_until
 from support.warehouse import PrivateWarehouse
 
@@ -38,15 +38,7 @@ from ingest import contracts
 from streams.config import DOMAINS
 from tests.perf.report import record
 from tests.streams.events import make_event, mixed_events
-from tests.streams.harness import (
-    LIANXI,
-    ROOT,
-    Worker,
-    create_topics,
-    delete_topics,
-    publish,
-    worker_env,
-)
+from tests.streams.harness import Worker, own_topics, publish, worker_env
 
 N = int(os.environ.get("LIANXI_BENCH_STREAMS_EVENTS", "150000"))
 NAIVE_SECONDS = 20.0
@@ -179,14 +171,7 @@ def bench_naive(bootstrap: str, prefix: str, wh: PrivateWarehouse) -> dict:
 
 def bench_replay(env: dict, *args: str) -> dict:
     started = time.monotonic()
-    out = subprocess.run(
-        [LIANXI, "replay", "--from-beginning", *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_lianxi(env, "replay", "--from-beginning", *args, check=True)
     summary = json.loads(out.stdout)
     return {
         "events": summary["done"],
@@ -199,9 +184,11 @@ def bench_replay(env: dict, *args: str) -> dict:
 
 def main() -> None:
     bootstrap = InfraSettings().kafka_bootstrap
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
-    names = create_topics(bootstrap, prefix)
-    with tempfile.TemporaryDirectory(prefix="bench_streams_") as tmp:
+    with (
+        own_topics(bootstrap, "bench") as topics,
+        tempfile.TemporaryDirectory(prefix="bench_streams_") as tmp,
+    ):
+        prefix = topics.prefix
         wh = PrivateWarehouse(Path(tmp) / "data")
         env = worker_env(bootstrap, prefix, wh, free_port())
         worker = Worker(env, Path(tmp) / "worker.log")
@@ -223,7 +210,6 @@ def main() -> None:
         finally:
             worker.kill()
             wh.stop()
-            delete_topics(bootstrap, names)
 
     ratio = w["events_per_s"] / naive["events_per_s"]
     record(

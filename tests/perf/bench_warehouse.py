@@ -17,31 +17,15 @@ interfaces; `bench_http()` alone is what this file owns.
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from support.warehouse import PrivateWarehouse
 
-from tests.perf.bench_native import (
-    FILL,
-    GROUP_BY,
-    INSERT_SOURCE,
-    SELECT_1M,
-    TABLE_DDL,
-    _row,
-)
+from tests.perf.bench_native import GROUP_BY, INSERT_SOURCE, SELECT_1M, create_tables
+from tests.perf.timing import timed, workload_row
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = ("lianxi_admin", "dev-admin")
-
-
-def _timed(fn, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def _start_server(base: Path, *, migrate: bool = False) -> PrivateWarehouse:
@@ -82,10 +66,7 @@ def bench_http(
 
         fill_rows = max(group_rows, select_rows, insert_rows)
         for run in (lambda q: local.query(q, "TabSeparated"), post):
-            run("CREATE DATABASE IF NOT EXISTS bench")
-            run(TABLE_DDL.format(name="bench.events"))
-            run(FILL.format(name="bench.events", rows=fill_rows))
-            run(TABLE_DDL.format(name="bench.sink"))
+            create_tables(run, fill_rows)
         plain = clickhouse_connect.get_client(
             host="127.0.0.1",
             port=int(url.rsplit(":", 1)[1]),
@@ -106,32 +87,32 @@ def bench_http(
             ("select_1m", SELECT_1M.format(rows=select_rows), select_rows),
             ("group_by_10m", GROUP_BY, group_rows),
         ):
-            base_t = _timed(lambda sql=sql: local.query(sql, "Native").bytes(), repeats)
-            results.append(_row(workload, "chdb in-process", rows, base_t, None))
+            base_t = timed(lambda sql=sql: local.query(sql, "Native").bytes(), repeats)
+            results.append(workload_row(workload, "chdb in-process", rows, base_t, None))
             results.append(
-                _row(
+                workload_row(
                     workload,
                     "http raw",
                     rows,
-                    _timed(lambda sql=sql: post(sql, default_format="Native"), repeats),
+                    timed(lambda sql=sql: post(sql, default_format="Native"), repeats),
                     base_t,
                 )
             )
             results.append(
-                _row(
+                workload_row(
                     workload,
                     "clickhouse-connect",
                     rows,
-                    _timed(lambda sql=sql: plain.query(sql).result_columns, repeats),
+                    timed(lambda sql=sql: plain.query(sql).result_columns, repeats),
                     base_t,
                 )
             )
             results.append(
-                _row(
+                workload_row(
                     workload,
                     "clickhouse-connect lz4",
                     rows,
-                    _timed(lambda sql=sql: lz4.query(sql).result_columns, repeats),
+                    timed(lambda sql=sql: lz4.query(sql).result_columns, repeats),
                     base_t,
                 )
             )
@@ -146,19 +127,19 @@ def bench_http(
             inserter.append(native_bytes)
             inserter.finish()
 
-        base_t = _timed(local_insert, repeats)
-        results.append(_row("insert_100k", "chdb in-process", insert_rows, base_t, None))
+        base_t = timed(local_insert, repeats)
+        results.append(workload_row("insert_100k", "chdb in-process", insert_rows, base_t, None))
         results.append(
-            _row(
-                "insert_100k", "http raw", insert_rows, _timed(lambda: post(body), repeats), base_t
+            workload_row(
+                "insert_100k", "http raw", insert_rows, timed(lambda: post(body), repeats), base_t
             )
         )
         results.append(
-            _row(
+            workload_row(
                 "insert_100k",
                 "clickhouse-connect",
                 insert_rows,
-                _timed(
+                timed(
                     lambda: plain.insert(
                         "bench.sink", columns, column_names=names, column_oriented=True
                     ),
@@ -168,11 +149,11 @@ def bench_http(
             )
         )
         results.append(
-            _row(
+            workload_row(
                 "insert_100k",
                 "clickhouse-connect lz4",
                 insert_rows,
-                _timed(
+                timed(
                     lambda: lz4.insert(
                         "bench.sink", columns, column_names=names, column_oriented=True
                     ),

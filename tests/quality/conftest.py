@@ -4,7 +4,6 @@ the ingest API on a free port."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,13 +12,7 @@ from support.ports import free_port
 
 from ingest.config import IngestSettings
 from tests.dbt.private_warehouse import DbtWarehouse
-from tests.streams.harness import (
-    Topics,
-    Worker,
-    create_topics,
-    delete_topics,
-    worker_env,
-)
+from tests.streams.harness import Topics, Worker, own_topics, worker_env
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +31,8 @@ def warehouse_server(
 def topics(kafka_bootstrap: str) -> Iterator[Topics]:
     """Every lianxi topic (the domains, quality included, and the dead letters) under a prefix
     no other module uses, on the shared broker."""
-    prefix = f"q{uuid.uuid4().hex[:10]}."
-    names = create_topics(kafka_bootstrap, prefix)
-    yield Topics(kafka_bootstrap, prefix, names)
-    delete_topics(kafka_bootstrap, names)
+    with own_topics(kafka_bootstrap, "q") as topics:
+        yield topics
 
 
 @pytest.fixture(scope="module")

@@ -79,23 +79,12 @@ def test_accepted_rejected_and_dead_lettered_add_up_per_source(
     )
     # Open311: one ticket accepted, one refused for personal data, one for an unknown category.
     form = {"service_code": "environment", "description": "垃圾未清运", "address_id": "c-02-01"}
-    post(hotline, HOTLINE, 201, 1, url="/open311/v2/requests.json", data=form)
-    post(
-        hotline,
-        HOTLINE,
-        400,
-        1,
-        url="/open311/v2/requests.json",
-        data={**form, "phone": "13900000000"},
-    )
-    post(
-        hotline,
-        HOTLINE,
-        400,
-        1,
-        url="/open311/v2/requests.json",
-        data={**form, "service_code": "fax"},
-    )
+    for status, data in (
+        (201, form),
+        (400, {**form, "phone": "13900000000"}),
+        (400, {**form, "service_code": "fax"}),
+    ):
+        post(hotline, HOTLINE, status, 1, url="/open311/v2/requests.json", data=data)
     # Without a token nothing is recorded (no source is known; a flood would be free).
     assert httpx.post(f"{api.url}/v1/events", json=_tickets(1, STRANGER)).status_code == 401
 

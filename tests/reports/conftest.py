@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from reports.config import ReportsSettings
 from tests.dbt import scenario
 from tests.dbt.private_warehouse import DbtWarehouse, failure_summary
 from tests.dbt.raw_loader import load_events
@@ -18,21 +16,14 @@ def other_street_tickets() -> list[dict]:
     """Two tickets of 渭阳西路街道 (s-02) in Q1, never resolved (overdue): what s-01's pack
     must not show. The tests/dbt scenario's tickets are all s-01's."""
     return [
-        scenario.event(
-            "lianxi.ticket.opened",
+        scenario.ticket_opened(
             tid,
             moment,
-            {
-                "ticket_id": tid,
-                "channel": "hotline",
-                "category": "environment",
-                "community_id": "c-02-01",
-                "street_id": "s-02",
-                "grid_id": None,
-                "project": None,
-                "reporter_id": None,
-                "description": "垃圾清运不及时",
-            },
+            "hotline",
+            category="environment",
+            community_id="c-02-01",
+            street_id="s-02",
+            description="垃圾清运不及时",
         )
         for tid, moment in (
             ("t-s02-a", "2026-01-10T02:00:00Z"),
@@ -51,12 +42,3 @@ def built_marts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtWarehou
         yield server
     finally:
         server.stop()
-
-
-def settings_for(server: DbtWarehouse, var_dir: Path, **extra: object) -> ReportsSettings:
-    return ReportsSettings(
-        env="development",
-        var_dir=var_dir,
-        warehouse_http_port=server.http_port,
-        **extra,
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 from collections.abc import Iterator
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -15,11 +14,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from support.ports import free_port
 
 from reports import archive
+from reports.config import ReportsSettings
 from reports.quarter import Quarter
 from tests.dbt.private_warehouse import DbtWarehouse
-from tests.reports.conftest import settings_for
 
 
 class Inbox:
@@ -32,10 +32,13 @@ class Inbox:
         return "250 OK"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def settings_for(server: DbtWarehouse, var_dir: Path, **extra: object) -> ReportsSettings:
+    return ReportsSettings(
+        env="development",
+        var_dir=var_dir,
+        warehouse_http_port=server.http_port,
+        **extra,
+    )
 
 
 @pytest.fixture

@@ -5,14 +5,14 @@ figures the test reads from the marts itself, and its pages are turned into PNGs
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from datetime import UTC
 from pathlib import Path
 
 import pytest
+from support.ports import free_port
+from support.process import run_lianxi
 
 from reports.quarter import Quarter
 from tests.dbt import scenario
@@ -23,21 +23,19 @@ START = "2026-01-01"
 PAGES_DIR = REPO / "var" / "reports-test-pages"
 
 
-def run_cli(server: DbtWarehouse, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "LIANXI_ENV": "development",
-        "LIANXI_WAREHOUSE_HTTP_PORT": str(server.http_port),
-        "PYTHONPATH": str(REPO),
-    }
-    return subprocess.run(
-        [sys.executable, "-c", "from infra.cli import main; main()", "report", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+def run_cli(
+    http_port: int, *args: str, timeout: float = 300, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`lianxi report <args>` against the warehouse on http_port, as an operator runs it."""
+    return run_lianxi(
+        {
+            "LIANXI_ENV": "development",
+            "LIANXI_WAREHOUSE_HTTP_PORT": str(http_port),
+            "PYTHONPATH": str(REPO),
+            **env,
+        },
+        *("report", *args),
+        timeout=timeout,
     )
 
 
@@ -64,7 +62,7 @@ def pct(value: float) -> str:
 @pytest.fixture(scope="module")
 def district_pdf(built_marts: DbtWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("packs") / "district.pdf"
-    result = run_cli(built_marts, "quarterly", "--quarter", QUARTER, "--out", str(out))
+    result = run_cli(built_marts.http_port, "quarterly", "--quarter", QUARTER, "--out", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout)["unit"] == "全区"
     return out
@@ -74,7 +72,7 @@ def district_pdf(built_marts: DbtWarehouse, tmp_path_factory: pytest.TempPathFac
 def street_pdf(built_marts: DbtWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("packs") / "s-01.pdf"
     result = run_cli(
-        built_marts,
+        built_marts.http_port,
         "quarterly",
         "--quarter",
         QUARTER,
@@ -198,29 +196,20 @@ def test_fonts_are_embedded_and_pages_render(district_pdf: Path, street_pdf: Pat
         assert len(pages) >= 2 and all(p.stat().st_size > 10_000 for p in pages)
 
 
-def test_bad_arguments_get_a_clear_refusal(built_marts: DbtWarehouse, tmp_path: Path) -> None:
-    result = run_cli(
-        built_marts,
-        "quarterly",
-        "--quarter",
-        "2026Q5",
-        "--out",
-        str(tmp_path / "x.pdf"),
-    )
+@pytest.mark.parametrize(
+    ("args", "key", "refusal"),
+    [
+        (["--quarter", "2026Q5"], "field", "quarter"),
+        (["--quarter", QUARTER, "--street", "s-99"], "error", "not_found"),
+    ],
+    ids=["bad-quarter", "unknown-street"],
+)
+def test_bad_arguments_get_a_clear_refusal(
+    built_marts: DbtWarehouse, tmp_path: Path, args: list[str], key: str, refusal: str
+) -> None:
+    result = run_cli(built_marts.http_port, "quarterly", *args, "--out", str(tmp_path / "x.pdf"))
     assert result.returncode == 2
-    assert json.loads(result.stderr.strip().splitlines()[-1])["field"] == "quarter"
-    result = run_cli(
-        built_marts,
-        "quarterly",
-        "--quarter",
-        QUARTER,
-        "--street",
-        "s-99",
-        "--out",
-        str(tmp_path / "x.pdf"),
-    )
-    assert result.returncode == 2
-    assert json.loads(result.stderr.strip().splitlines()[-1])["error"] == "not_found"
+    assert json.loads(result.stderr.strip().splitlines()[-1])[key] == refusal
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -243,36 +232,12 @@ def test_quarter_calendar_is_shanghai() -> None:
 
 
 def test_an_unreachable_warehouse_is_named_not_a_traceback(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "LIANXI_ENV": "development",
-        "LIANXI_WAREHOUSE_HTTP_PORT": str(port),
-        "PYTHONPATH": str(REPO),
-    }
+    port = free_port()  # nothing listens there
     for args in (
         ["quarterly", "--quarter", QUARTER, "--out", str(tmp_path / "x.pdf")],
         ["archive", "--quarter", QUARTER],
     ):
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from infra.cli import main; main()",
-                "report",
-                *args,
-            ],
-            cwd=REPO,
-            env=env | {"LIANXI_VAR_DIR": str(tmp_path)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = run_cli(port, *args, timeout=120, LIANXI_VAR_DIR=str(tmp_path))
         assert result.returncode == 1, result.stderr[-2000:]
         error = json.loads(result.stderr.strip().splitlines()[-1])
         assert (

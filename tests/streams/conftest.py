@@ -3,20 +3,13 @@ support/)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from support.ports import free_port
 from support.warehouse import PrivateWarehouse
 
-from tests.streams.harness import (
-    Topics,
-    Worker,
-    create_topics,
-    delete_topics,
-    worker_env,
-)
+from tests.streams.harness import Topics, Worker, own_topics, worker_env
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +27,9 @@ def warehouse_server(tmp_path_factory) -> Iterator[PrivateWarehouse]:
 
 @pytest.fixture
 def topics(kafka_bootstrap) -> Iterator[Topics]:
-    """The nine lianxi topics under a prefix no other test uses, on the shared broker."""
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    names = create_topics(kafka_bootstrap, prefix)
-    yield Topics(kafka_bootstrap, prefix, names)
-    delete_topics(kafka_bootstrap, names)
+    """The lianxi topics under a prefix no other test uses, on the shared broker."""
+    with own_topics(kafka_bootstrap, "t") as topics:
+        yield topics
 
 
 @pytest.fixture

@@ -53,25 +53,20 @@ def ticket_lifecycle(n_tickets: int, source: str = "/simulator/test") -> list[di
         }
         opened.pop("street_id", None)  # only community_id: enrichment fills the street
         t0 = BASE_TIME + timedelta(minutes=i)
-        out.append(make_event("lianxi.ticket.opened", opened, f"{tid}-o", source, t0))
-        out.append(
-            make_event(
-                "lianxi.ticket.assigned",
+        steps = (
+            ("opened", opened, "o", timedelta()),
+            (
+                "assigned",
                 {"ticket_id": tid, "assignee_unit_id": "u-0001"},
-                f"{tid}-a",
-                source,
-                t0 + timedelta(minutes=5),
-            )
+                "a",
+                timedelta(minutes=5),
+            ),
+            ("resolved", {"ticket_id": tid, "resolution": "已处理"}, "r", timedelta(hours=1)),
         )
-        out.append(
-            make_event(
-                "lianxi.ticket.resolved",
-                {"ticket_id": tid, "resolution": "已处理"},
-                f"{tid}-r",
-                source,
-                t0 + timedelta(hours=1),
-            )
-        )
+        out += [
+            make_event(f"lianxi.ticket.{step}", data, f"{tid}-{tag}", source, t0 + after)
+            for step, data, tag, after in steps
+        ]
     return out
 
 

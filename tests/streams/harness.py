@@ -7,21 +7,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from support.process import LianxiProcess
 from support.wait import wait_until
 from support.warehouse import PrivateWarehouse
 
 from ingest import contracts
 from streams.config import DOMAINS
-
-ROOT = Path(__file__).resolve().parents[2]
-LIANXI = str(Path(sys.executable).with_name("lianxi"))
 
 
 def create_topics(bootstrap: str, prefix: str, partitions: int = 3) -> list[str]:
@@ -55,6 +52,18 @@ class Topics:
     names: list[str] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def own_topics(bootstrap: str, mark: str) -> Iterator[Topics]:
+    """Every lianxi topic (the domains and the dead letters) under a prefix no other test uses
+    (`<mark><random>.`), on the given broker; deleted afterwards."""
+    prefix = f"{mark}{uuid.uuid4().hex[:10]}."
+    names = create_topics(bootstrap, prefix)
+    try:
+        yield Topics(bootstrap, prefix, names)
+    finally:
+        delete_topics(bootstrap, names)
+
+
 def publish(bootstrap: str, prefix: str, events: list[dict], raw: list[tuple[str, bytes]] = ()):
     """Publish events keyed by subject (acks=all); raw: (domain, value) records as they are."""
     from kafka import KafkaProducer
@@ -76,46 +85,12 @@ def publish(bootstrap: str, prefix: str, events: list[dict], raw: list[tuple[str
         producer.close()
 
 
-@dataclass
-class Worker:
+class Worker(LianxiProcess):
     """`lianxi stream` as a real process, killable."""
 
-    env: dict[str, str]
-    log: Path
-    process: subprocess.Popen | None = None
-
-    def start(self) -> Worker:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    LIANXI,
-                    "stream",
-                    "--loglevel",
-                    os.environ.get("LIANXI_TEST_WORKER_LOGLEVEL", "warning"),
-                ],
-                env={**os.environ, **self.env},
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def terminate(self, timeout: float = 60) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout)
-        self.process = None
-        return code
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        loglevel = os.environ.get("LIANXI_TEST_WORKER_LOGLEVEL", "warning")
+        super().__init__(["stream", "--loglevel", loglevel], env, log)
 
     def wait_ready(self, timeout: float = 120) -> None:
         """Until /metrics answers: the worker is past its imports and handles SIGTERM."""

@@ -2,24 +2,16 @@
 CloudEvents headers, and lands exactly once (private broker, private warehouse)."""
 
 import json
-import os
-import subprocess
 
+from support.process import run_lianxi
 from support.wait import wait_until
 
 from tests.streams.events import make_event
-from tests.streams.harness import LIANXI, ROOT, create_topics
+from tests.streams.harness import create_topics
 
 
 def _lianxi(env, *args):
-    done = subprocess.run(
-        [LIANXI, *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_lianxi(env, *args, check=True)
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from support.process import LIANXI, REPO, run_lianxi
 from support.wait import wait_until
 
 from streams import replay as replay_module
@@ -21,24 +22,19 @@ from streams.replay import _COUNTS, Slice, _Loader, _shares
 from streams.rows import epoch_ms
 from tests.streams.events import BASE_TIME, example_data, make_event, mixed_events
 from tests.streams.harness import (
-    LIANXI,
-    ROOT,
     publish,
     raw_totals,
     worker_env,
 )
 
 
+def _env(topics, warehouse_server, free_port, **extra):
+    """The settings a replay of the test's topics into the private warehouse runs with."""
+    return worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port(), **extra)
+
+
 def _replay(env, *args):
-    done = subprocess.run(
-        [LIANXI, "replay", *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done
+    return run_lianxi(env, "replay", *args)
 
 
 def test_shares_keep_topics_whole_and_balance_records():
@@ -131,13 +127,7 @@ def test_replay_from_beginning_rebuilds_exact_tables(
 ):
     events = mixed_events(4000, seed=44)
     publish(topics.bootstrap, topics.prefix, events + events[:500])  # with re-deliveries
-    env = worker_env(
-        topics.bootstrap,
-        topics.prefix,
-        warehouse_server,
-        free_port(),
-        LIANXI_STREAMS_REPLAY_PROCESSES=processes,
-    )
+    env = _env(topics, warehouse_server, free_port, LIANXI_STREAMS_REPLAY_PROCESSES=processes)
     client = warehouse_server.native()
     client.execute(
         "INSERT INTO raw.wish_events (event_id, source, type, schema_version, "
@@ -174,7 +164,7 @@ def test_replay_from_a_time_loads_only_what_came_after(topics, warehouse_server,
     since = datetime.now(UTC)
     time.sleep(0.5)
     publish(topics.bootstrap, topics.prefix, late)
-    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port())
+    env = _env(topics, warehouse_server, free_port)
     assert _replay(env, "--from-beginning").returncode == 0
     client = warehouse_server.native()
     client.execute("TRUNCATE TABLE raw.ticket_events")  # lose one table
@@ -188,7 +178,7 @@ def test_replay_from_a_time_loads_only_what_came_after(topics, warehouse_server,
 
 
 def test_replay_usage_errors_are_machine_readable(topics, warehouse_server, free_port):
-    env = worker_env(topics.bootstrap, topics.prefix, warehouse_server, free_port())
+    env = _env(topics, warehouse_server, free_port)
     for args, code in [
         ((), "usage"),
         (("--from", "yesterday"), "invalid_time"),
@@ -244,13 +234,7 @@ def test_replay_enriches_from_org_events_published_after_the_members(
         topics.prefix,
         [*members, *groups, community, *mixed_events(3000, seed=48)],
     )
-    env = worker_env(
-        topics.bootstrap,
-        topics.prefix,
-        warehouse_server,
-        free_port(),
-        LIANXI_STREAMS_REPLAY_PROCESSES="2",
-    )
+    env = _env(topics, warehouse_server, free_port, LIANXI_STREAMS_REPLAY_PROCESSES="2")
 
     done = _replay(env, "--from-beginning")
     assert done.returncode == 0, done.stderr
@@ -272,11 +256,10 @@ def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
     events = mixed_events(60000, seed=47)
     publish(topics.bootstrap, topics.prefix, events)
     # Small batches: rows land all along, so there is a "mid-load" to kill it in.
-    env = worker_env(
-        topics.bootstrap,
-        topics.prefix,
+    env = _env(
+        topics,
         warehouse_server,
-        free_port(),
+        free_port,
         LIANXI_STREAMS_REPLAY_PROCESSES="2",
         LIANXI_STREAMS_REPLAY_BATCH_SIZE="1000",
     )
@@ -292,7 +275,7 @@ def test_replay_killed_with_sigkill_leaves_no_loader_behind_and_reruns_exactly(
     proc = subprocess.Popen(
         [LIANXI, "replay", "--from-beginning"],
         env={**os.environ, **env},
-        cwd=ROOT,
+        cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -347,12 +330,8 @@ def test_a_failing_loader_stops_the_others_at_once(
     # Nothing is committed when a loader fails, so the others' work is void: the replay must
     # fail now, with the loader's error, not once every other share is done.
     publish(topics.bootstrap, topics.prefix, mixed_events(600, seed=49))
-    for name, value in worker_env(
-        topics.bootstrap,
-        topics.prefix,
-        warehouse_server,
-        free_port(),
-        LIANXI_STREAMS_REPLAY_PROCESSES="2",
+    for name, value in _env(
+        topics, warehouse_server, free_port, LIANXI_STREAMS_REPLAY_PROCESSES="2"
     ).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("LIANXI_TEST_MARKS", str(tmp_path))

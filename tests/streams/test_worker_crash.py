@@ -11,13 +11,7 @@ import threading
 import time
 
 from tests.streams.events import mixed_events
-from tests.streams.harness import (
-    publish,
-    raw_totals,
-    reset_raw,
-    wait_for_rows,
-    wait_until,
-)
+from tests.streams.harness import publish, raw_totals, reset_raw, wait_for_rows, wait_until
 
 N_EVENTS = int(os.environ.get("LIANXI_TEST_CRASH_EVENTS", "200000"))
 KILLS = 10
@@ -29,6 +23,18 @@ def _publish_paced(bootstrap, prefix, events, chunks, pause, done: threading.Eve
         publish(bootstrap, prefix, events[i : i + size])
         time.sleep(pause)
     done.set()
+
+
+def _kill_repeatedly(worker, warehouse_server, rng, kills: int, longest: float) -> list[int]:
+    """Start the worker and SIGKILL it 4 to `longest` seconds later (mid-join, mid-batch,
+    mid-insert, mid-commit), `kills` times; the distinct events loaded after each kill."""
+    progress = []
+    for _ in range(kills):
+        worker.start()
+        time.sleep(rng.uniform(4.0, longest))
+        worker.kill()
+        progress.append(raw_totals(warehouse_server)[1])
+    return progress
 
 
 def test_kill_9_ten_times_during_a_load_loses_and_duplicates_nothing(
@@ -45,12 +51,7 @@ def test_kill_9_ten_times_during_a_load_loses_and_duplicates_nothing(
     )
     feeder.start()
     worker = make_worker(topics.bootstrap, topics.prefix)
-    progress = []
-    for _ in range(KILLS):
-        worker.start()
-        time.sleep(rng.uniform(4.0, 12.0))  # mid-join, mid-batch, mid-insert, mid-commit
-        worker.kill()
-        progress.append(raw_totals(warehouse_server)[1])
+    progress = _kill_repeatedly(worker, warehouse_server, rng, KILLS, longest=12.0)
     feeder.join()
     assert published.is_set()
     worker.start()
@@ -115,12 +116,7 @@ def test_kill_9_with_dead_letters_in_flight_stores_each_event_and_dead_letter_on
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
     worker = make_worker(topics.bootstrap, topics.prefix)
-    progress = []
-    for _ in range(4):
-        worker.start()
-        time.sleep(rng.uniform(4.0, 9.0))
-        worker.kill()
-        progress.append(raw_totals(warehouse_server)[1])
+    progress = _kill_repeatedly(worker, warehouse_server, rng, 4, longest=9.0)
     feeder.join()
     assert published.is_set()
     worker.start()

@@ -5,6 +5,7 @@ import json
 import random
 import urllib.request
 
+from support.process import run_lianxi
 from support.wait import wait_until
 
 from streams.config import DOMAINS, StreamsSettings
@@ -156,20 +157,7 @@ def test_poison_messages_go_to_dead_letters_and_replay_after_a_fix(
 
 
 def _run(env, *args):
-    import os
-    import subprocess
-
-    from tests.streams.harness import LIANXI, ROOT
-
-    done = subprocess.run(
-        [LIANXI, *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
+    return run_lianxi(env, *args, check=True).stdout
 
 
 def _lianxi(env, *args):

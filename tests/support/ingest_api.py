@@ -55,10 +55,11 @@ class RunningApi:
         self.server.should_exit = True
         self.thread.join(60)
 
-    def token(self, source: str, types: list[str]) -> str:
+    def token(self, source: str, types: list[str], areas: list[str] | None = None) -> str:
+        """A new token's secret, from the API's own store (areas: the street/community scope)."""
         store = TokenStore(self.settings.tokens_path)
         try:
-            return store.create(source, types)[0]
+            return store.create(source, types, areas=areas)[0]
         finally:
             store.close()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,24 +18,26 @@ from typing import Any, Self
 import clickhouse_connect
 import httpx
 
+from core.settings import ROLES, PlatformSettings
 from support.ports import free_port, port_taken
+from support.process import LIANXI, REPO, stop_process
 from support.wait import wait_for_http
 
-REPO = Path(__file__).resolve().parents[2]
-LIANXI = str(Path(sys.executable).with_name("lianxi"))
-ADMIN = ("lianxi_admin", "dev-admin")
-# The development accounts (core/settings.py's defaults): user -> password.
-PASSWORDS = {
-    "lianxi_admin": "dev-admin",
-    "lianxi_writer": "dev-writer",
-    "lianxi_transformer": "dev-transformer",
-    "lianxi_reader": "dev-reader",
-    "lianxi_analyst": "dev-analyst",
-    "lianxi_alerts": "dev-alerts",
-}
+# The development accounts, user -> password: core/settings.py's defaults (model_construct
+# reads no environment), one per role.
+_DEFAULTS = PlatformSettings.model_construct()
+PASSWORDS = {_DEFAULTS.role_user(role): _DEFAULTS.role_password(role) for role in ROLES}
+ADMIN = ("lianxi_admin", PASSWORDS["lianxi_admin"])
 
 # A native client waiting for a server that is restarting logs a traceback per attempt otherwise.
 logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
+
+
+def http_client(host: str, port: int, user: str, password: str, **kwargs: Any) -> Any:
+    """A clickhouse-connect client over the warehouse's HTTP interface."""
+    return clickhouse_connect.get_client(
+        host=host, port=port, username=user, password=password, **kwargs
+    )
 
 
 class PrivateWarehouse:
@@ -112,14 +113,7 @@ class PrivateWarehouse:
 
     def stop(self, timeout: float = 60.0) -> int | None:
         """SIGTERM, as the supervisor stops it; the exit code (None if it never ran)."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode if self.process else None
+        return stop_process(self.process, timeout) if self.process else None
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: no shutdown code runs."""
@@ -135,13 +129,7 @@ class PrivateWarehouse:
 
     def client(self, user: str = ADMIN[0], **kwargs: Any) -> Any:
         """An HTTP client (clickhouse-connect) as one of the development users."""
-        return clickhouse_connect.get_client(
-            host=self.host,
-            port=self.http_port,
-            username=user,
-            password=PASSWORDS[user],
-            **kwargs,
-        )
+        return http_client(self.host, self.http_port, user, PASSWORDS[user], **kwargs)
 
     def native(self, user: str = ADMIN[0]) -> Any:
         """A native-protocol client (clickhouse-driver) as one of the development users."""

@@ -4,6 +4,7 @@ import gzip
 import json
 import subprocess
 
+import pytest
 from support.warehouse import PrivateWarehouse
 
 
@@ -138,15 +139,20 @@ def test_three_ways_to_authenticate(wh: PrivateWarehouse) -> None:
     assert b"AUTHENTICATION_FAILED" in body
 
 
-def test_query_parameters(wh: PrivateWarehouse) -> None:
-    out = curl(
-        f"{wh.url}/?param_id=2&param_phrase=test",
-        "-d",
-        "SELECT {id:UInt8} AS id, {phrase:String} AS phrase, {id:UInt8} + 1",
-    )
-    assert out.stdout == b"2\ttest\t3\n"
-    out = curl(f"{wh.url}/?param_arr=%5B1%2C2%2C3%5D", "-d", "SELECT arraySum({arr:Array(UInt8)})")
-    assert out.stdout == b"6\n"
+@pytest.mark.parametrize(
+    ("params", "sql", "expected"),
+    [
+        (
+            "param_id=2&param_phrase=test",
+            "SELECT {id:UInt8} AS id, {phrase:String} AS phrase, {id:UInt8} + 1",
+            b"2\ttest\t3\n",
+        ),
+        ("param_arr=%5B1%2C2%2C3%5D", "SELECT arraySum({arr:Array(UInt8)})", b"6\n"),
+    ],
+    ids=["scalars", "array"],
+)
+def test_query_parameters(wh: PrivateWarehouse, params: str, sql: str, expected: bytes) -> None:
+    assert curl(f"{wh.url}/?{params}", "-d", sql).stdout == expected
 
 
 def test_sessions_keep_temporary_tables_and_settings(wh: PrivateWarehouse) -> None:

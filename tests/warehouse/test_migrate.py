@@ -1,11 +1,10 @@
 """Migrations: ordered, applied once, recorded, refused when edited after the fact."""
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from support.warehouse import LIANXI, REPO, PrivateWarehouse
+from support.process import run_lianxi
+from support.warehouse import PrivateWarehouse
 
 from warehouse.errors import QueryError
 from warehouse.migrate import apply_migrations, discover, http_runner
@@ -49,21 +48,14 @@ def test_migrations_apply_once_in_order(wh_limits: PrivateWarehouse, tmp_path: P
 
 
 def test_lianxi_warehouse_migrate_cli(wh: PrivateWarehouse) -> None:
-    env = {
-        **os.environ,
-        "LIANXI_ENV": "development",
-        "LIANXI_WAREHOUSE_HTTP_PORT": str(wh.http_port),
-        "LIANXI_WAREHOUSE_NATIVE_PORT": str(wh.native_port),
-    }
-    lianxi = LIANXI
-    out = subprocess.run(
-        [lianxi, "warehouse", "migrate"],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
+    out = run_lianxi(
+        {
+            "LIANXI_ENV": "development",
+            "LIANXI_WAREHOUSE_HTTP_PORT": str(wh.http_port),
+            "LIANXI_WAREHOUSE_NATIVE_PORT": str(wh.native_port),
+        },
+        *("warehouse", "migrate"),
         timeout=300,
-        cwd=REPO,
     )
     assert out.returncode == 0, out.stderr
     # The session fixture started with --migrate, so everything is already there.

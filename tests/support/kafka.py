@@ -1,8 +1,9 @@
-"""Reads back everything a test wrote to its topics (no consumer group, start to end)."""
+"""Reads back everything a test wrote to a topic (no consumer group, start to end)."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -20,8 +21,6 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 300.0) -> list[Any
         end = consumer.end_offsets(partitions)
         records: list[Any] = []
         remaining = {tp for tp in partitions if end[tp] > 0}
-        import time
-
         deadline = time.monotonic() + timeout_s
         while remaining and time.monotonic() < deadline:
             for tp, batch in consumer.poll(timeout_ms=500).items():

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import smtplib
 import time
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
@@ -33,27 +34,33 @@ class DeliveryError(RuntimeError):
     """One attempt failed; the message says why (recorded in the failed event)."""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message to one recipient over one target (channel and address)."""
+
+    settings: AlertsSettings
+    target: Target
+    alert: Alert
+    recipient: str
+    message: Message
+
+
 def message_id(alert: Alert, recipient: str) -> str:
     # The same alert to the same recipient always carries the same Message-ID, so a mail
     # client shows a rare re-send (see README, "Delivery guarantee") as one message.
     return f"<{alert.alert_id}.{recipient}@lianxi.local>"
 
 
-def send_email(
-    settings: AlertsSettings,
-    target: Target,
-    alert: Alert,
-    recipient: str,
-    message: Message,
-) -> None:
+def send_email(d: Delivery) -> None:
+    settings = d.settings
     mail = EmailMessage()
     mail["From"] = settings.alerts_smtp_from
-    mail["To"] = target.address
-    mail["Subject"] = message.subject
-    mail["Message-ID"] = message_id(alert, recipient)
+    mail["To"] = d.target.address
+    mail["Subject"] = d.message.subject
+    mail["Message-ID"] = message_id(d.alert, d.recipient)
     mail["Date"] = formatdate(localtime=False)
-    mail["X-Lianxi-Alert-Id"] = alert.alert_id
-    mail.set_content(message.text, charset="utf-8")
+    mail["X-Lianxi-Alert-Id"] = d.alert.alert_id
+    mail.set_content(d.message.text, charset="utf-8")
     login = (
         (settings.alerts_smtp_user, settings.alerts_smtp_password)
         if settings.alerts_smtp_user
@@ -94,13 +101,15 @@ def payload(channel: str, alert: Alert, recipient: str, message: Message) -> dic
         "alert_id": alert.alert_id,
         "kind": alert.kind,
         "stage": alert.stage,
-        "street_id": alert.street_id,
+        "street_id": alert.street_id or None,
         "community_id": alert.community_id or None,
         "ticket_id": alert.ticket_id,
         "period": alert.period,
         "due_at": alert.due_at.isoformat().replace("+00:00", "Z"),
         "due_at_shanghai": shanghai(alert.due_at),
         "definition_version": alert.definition_version,
+        "feed_source": alert.feed.get("source") or None,
+        "issue_id": alert.feed.get("issue_id") or None,
         "recipient": recipient,
         "title": message.subject,
         "text": message.text,
@@ -108,13 +117,8 @@ def payload(channel: str, alert: Alert, recipient: str, message: Message) -> dic
     }
 
 
-def send_webhook(
-    settings: AlertsSettings,
-    target: Target,
-    alert: Alert,
-    recipient: str,
-    message: Message,
-) -> None:
+def send_webhook(d: Delivery) -> None:
+    target = d.target
     url = (
         dingtalk_url(target.address, target.secret)
         if target.channel == "dingtalk"
@@ -123,9 +127,9 @@ def send_webhook(
     try:
         response = httpx.post(
             url,
-            json=payload(target.channel, alert, recipient, message),
-            timeout=settings.alerts_webhook_timeout_seconds,
-            headers={"Idempotency-Key": f"{alert.alert_id}.{recipient}.{target.channel}"},
+            json=payload(target.channel, d.alert, d.recipient, d.message),
+            timeout=d.settings.alerts_webhook_timeout_seconds,
+            headers={"Idempotency-Key": f"{d.alert.alert_id}.{d.recipient}.{target.channel}"},
         )
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
@@ -141,14 +145,8 @@ def send_webhook(
             raise DeliveryError(f"{target.channel} refused: {response.text[:200]}")
 
 
-def send(
-    settings: AlertsSettings,
-    target: Target,
-    alert: Alert,
-    recipient: str,
-    message: Message,
-) -> None:
-    if target.channel == "email":
-        send_email(settings, target, alert, recipient, message)
+def send(d: Delivery) -> None:
+    if d.target.channel == "email":
+        send_email(d)
     else:
-        send_webhook(settings, target, alert, recipient, message)
+        send_webhook(d)

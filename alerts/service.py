@@ -580,7 +580,7 @@ class AlertService:
                 alert, recipient_id, now, s.alerts_ack_base_url, s.alerts_ack_secret
             )
             try:
-                channels.send(s, target, alert, recipient_id, message)
+                channels.send(channels.Delivery(s, target, alert, recipient_id, message))
             except channels.DeliveryError as exc:
                 final = attempt >= s.alerts_retry_attempts
                 self.ledger.attempt_failed(

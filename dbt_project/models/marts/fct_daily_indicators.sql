@@ -128,11 +128,7 @@ daily as (
 
 select
     daily.day as day,
-    daily.street_id as street_id,
-    streets.street_name as street_name,
-    daily.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('daily') }},
     daily.* except (day, street_id, community_id)
 from daily
-left join {{ ref('dim_street') }} as streets on streets.street_id = daily.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = daily.community_id
+{{ place_joins('daily') }}

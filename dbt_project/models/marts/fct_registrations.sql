@@ -1,19 +1,6 @@
 -- depends_on: {{ ref('stg_raw__member_events') }}
-{#- delete+insert: a member's row changes when they register again, so the members touched
-    by new events are recomputed whole; append would duplicate them.
-    The replaced rows are deleted as patch parts (lightweight_delete_mode, block number/offset
-    columns): a classic lightweight DELETE is a mutation that took seconds per run. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='member_id',
-    engine='MergeTree()',
-    settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
-    query_settings={'lightweight_delete_mode': 'lightweight_update'},
-    pre_hook="{{ enable_patch_part_deletes() }}",
-    order_by='(street_id, community_id, member_id)',
-    partition_by='toYYYYMM(registered_at)'
-) }}
+{#- Replaced per member (replaced_per_key): a member's row changes when they register again. -#}
+{{ replaced_per_key('member_id', '(street_id, community_id, member_id)', 'toYYYYMM(registered_at)') }}
 
 with members as (
     select * from {{ ref('int_members_registered') }}
@@ -28,10 +15,7 @@ with members as (
 
 select
     members.member_id as member_id,
-    members.street_id as street_id,
-    streets.street_name as street_name,
-    members.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('members') }},
     coalesce(members.in_service, false) as in_service,
     members.unit_id as unit_id,
     members.project as project,
@@ -45,6 +29,5 @@ select
     -- when this row was (re)computed: untouched rows keep theirs across incremental runs
     now64(3, 'UTC') as refreshed_at
 from members
-left join {{ ref('dim_street') }} as streets on streets.street_id = members.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = members.community_id
+{{ place_joins('members') }}
 {{ label_join('member_project', 'members.project', 'project_label') }}

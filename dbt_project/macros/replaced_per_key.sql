@@ -18,3 +18,21 @@
     partition_by=partition_by
 ) }}
 {%- endmacro %}
+
+{#- The last columns of such a fact: its lineage (event_refs, last_loaded_at, which the
+    watermark reads) and when the row was (re)computed (refreshed_at: untouched rows keep
+    theirs across incremental runs). -#}
+{% macro replaced_row_columns(alias) -%}
+    {{ alias }}.event_refs as event_refs,
+    {{ alias }}.last_loaded_at as last_loaded_at,
+    now64(3, 'UTC') as refreshed_at
+{%- endmacro %}
+
+{#- The keys an incremental run recomputes: those of the events loaded since the last run
+    (loaded_since_last_run; `where` narrows to the events that change the row). The model
+    keeps its `-- depends_on:` line for events_model: this ref is read on incremental runs only. -#}
+{% macro keys_loaded_since_last_run(key, events_model, where=none) -%}
+select {{ key }} from {{ ref(events_model) }}
+        where {% if where %}{{ where }}
+          and {% endif %}{{ loaded_since_last_run() }}
+{%- endmacro %}

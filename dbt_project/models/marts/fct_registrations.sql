@@ -5,11 +5,7 @@
 with members as (
     select * from {{ ref('int_members_registered') }}
     {% if is_incremental() %}
-    where member_id in (
-        select member_id from {{ ref('stg_raw__member_events') }}
-        where event_name = 'registered'
-          and {{ loaded_since_last_run() }}
-    )
+    where member_id in ({{ keys_loaded_since_last_run('member_id', 'stg_raw__member_events', "event_name = 'registered'") }})
     {% endif %}
 )
 
@@ -24,10 +20,7 @@ select
     {{ local_date('members.registered_at') }} as registered_day,
     -- 在职党员到社区报到 (the headline figure): in service and not registered through a project
     toUInt8(coalesce(members.in_service, false) and members.project is null) as is_in_service_registered,
-    members.event_refs as event_refs,
-    members.last_loaded_at as last_loaded_at,
-    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
-    now64(3, 'UTC') as refreshed_at
+    {{ replaced_row_columns('members') }}
 from members
 {{ place_joins('members') }}
 {{ label_join('member_project', 'members.project', 'project_label') }}

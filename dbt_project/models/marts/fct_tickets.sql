@@ -19,8 +19,7 @@ with tickets as (
     where opened_at is not null
     {% if is_incremental() %}
       and ticket_id in (
-        select ticket_id from {{ ref('stg_raw__ticket_events') }}
-        where {{ loaded_since_last_run() }}
+        {{ keys_loaded_since_last_run('ticket_id', 'stg_raw__ticket_events') }}
         union all
         -- rows whose as-of-dependent columns would read differently now (see the note above)
         select ticket_id from {{ this }}
@@ -144,10 +143,7 @@ select
     {{ label_zh('ageing_label') }} as ageing_bucket_zh,
     -- the instant the overdue columns were evaluated at (the build's as_of)
     tickets.overdue_as_of as overdue_as_of,
-    tickets.event_refs as event_refs,
-    tickets.last_loaded_at as last_loaded_at,
-    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
-    now64(3, 'UTC') as refreshed_at
+    {{ replaced_row_columns('tickets') }}
 from aged as tickets
 {{ place_joins('tickets') }}
 {{ label_join('ticket_channel', 'tickets.channel', 'channel_label') }}

@@ -6,10 +6,7 @@ with claims as (
     select * from {{ ref('int_volunteer_claims_joined') }}
     where claimed_at is not null
     {% if is_incremental() %}
-      and post_id in (
-        select post_id from {{ ref('stg_raw__volunteer_events') }}
-        where {{ loaded_since_last_run() }}
-      )
+      and post_id in ({{ keys_loaded_since_last_run('post_id', 'stg_raw__volunteer_events') }})
     {% endif %}
 )
 
@@ -23,10 +20,7 @@ select
     assumeNotNull(claims.claimed_at) as claimed_at,
     {{ local_date('claims.claimed_at') }} as claimed_day,
     claims.hours as hours,
-    claims.event_refs as event_refs,
-    claims.last_loaded_at as last_loaded_at,
-    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
-    now64(3, 'UTC') as refreshed_at
+    {{ replaced_row_columns('claims') }}
 from claims
 {{ place_joins('claims') }}
 {{ label_join('volunteer_category', 'claims.category', 'category_label') }}

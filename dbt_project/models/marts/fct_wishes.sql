@@ -6,10 +6,7 @@ with wishes as (
     select * from {{ ref('int_wishes_lifecycled') }}
     where posted_at is not null
     {% if is_incremental() %}
-      and wish_id in (
-        select wish_id from {{ ref('stg_raw__wish_events') }}
-        where {{ loaded_since_last_run() }}
-      )
+      and wish_id in ({{ keys_loaded_since_last_run('wish_id', 'stg_raw__wish_events') }})
     {% endif %}
 )
 
@@ -29,10 +26,7 @@ select
     wishes.status as status,
     {{ label_zh('status_label') }} as status_zh,
     wishes.hours_to_claim as hours_to_claim,
-    wishes.event_refs as event_refs,
-    wishes.last_loaded_at as last_loaded_at,
-    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
-    now64(3, 'UTC') as refreshed_at
+    {{ replaced_row_columns('wishes') }}
 from wishes
 {{ place_joins('wishes') }}
 {{ label_join('wish_category', 'wishes.category', 'category_label') }}

@@ -22,12 +22,7 @@
         source,
         argMax(version, (effective_from, version)) as cadence_version,
         argMax(effective_from, (effective_from, version)) as cadence_effective_from,
-        argMax(label_zh, (effective_from, version)) as label_zh,
-        argMax(domains, (effective_from, version)) as domains,
-        argMax(cadence_minutes, (effective_from, version)) as cadence_minutes,
-        argMax(rejection_rate_threshold, (effective_from, version)) as rejection_rate_threshold,
-        argMax(owner_zh, (effective_from, version)) as owner_zh,
-        argMax(owner_contact, (effective_from, version)) as owner_contact
+        {{ latest_values(['label_zh', 'domains', 'cadence_minutes', 'rejection_rate_threshold', 'owner_zh', 'owner_contact'], by='(effective_from, version)') }}
     from {{ ref('source_cadences') }}
     where effective_from <= {{ local_date(as_of()) }}
     group by source

@@ -37,11 +37,7 @@ periods as (
 
 rates as (
     select
-        period_grain,
-        period_start,
-        level,
-        street_id,
-        community_id,
+        {{ ranking_unit_key() }},
         kpi,
         min(version) as definition_version_from,
         max(version) as definition_version_to,
@@ -49,7 +45,7 @@ rates as (
         sum(periods.denominator) as period_denominator,
         if(period_denominator = 0, NULL, period_numerator / period_denominator) as rate
     from periods
-    group by period_grain, period_start, level, street_id, community_id, kpi
+    group by {{ ranking_unit_key() }}, kpi
 ),
 
 -- Weights version in force for a period: the latest version whose effective_from is on or
@@ -102,7 +98,7 @@ with_data as (
     select
         *,
         sum(if(value is null, 0, assumeNotNull(weight))) over (
-            partition by period_grain, period_start, level, street_id, community_id
+            partition by {{ ranking_unit_key() }}
         ) as weight_with_data
     from weighted
 )
@@ -118,4 +114,28 @@ from with_data
 if({{ grain }} = 'quarter',
    concat(toString(toYear({{ start }})), '-Q', toString(toQuarter({{ start }}))),
    formatDateTime({{ start }}, '%Y-%m'))
+{%- endmacro %}
+
+{#- One ranked unit in one period: the grain of fct_rankings (fct_ranking_components adds the
+    KPI). -#}
+{% macro ranking_unit_key() -%}
+period_grain, period_start, level, street_id, community_id
+{%- endmacro %}
+
+{#- The ranked unit's id and name: its street on the street level, its community otherwise
+    (after place_joins, which names the streets and communities). -#}
+{% macro ranking_unit_columns(alias) -%}
+    if({{ alias }}.level = 'street', {{ alias }}.street_id, {{ alias }}.community_id) as unit_id,
+    if({{ alias }}.level = 'street', streets.street_name, communities.community_name) as unit_name
+{%- endmacro %}
+
+{#- "This quarter's ranking": the latest period of its grain and level in which any unit has a
+    score (scored: the row's condition). latest_scored_start is the window column, and
+    is_latest_period(alias) the 0/1 flag dashboards filter on (they cannot run a subquery). -#}
+{% macro latest_scored_start(scored) -%}
+    max(if({{ scored }}, period_start, NULL)) over (partition by period_grain, level) as latest_scored_start
+{%- endmacro %}
+
+{% macro is_latest_period(alias) -%}
+    toUInt8(ifNull({{ alias }}.period_start = {{ alias }}.latest_scored_start, 0)) as is_latest_period
 {%- endmacro %}

@@ -8,11 +8,7 @@ with events as (
 members as (
     select
         member_id,
-        argMax(community_id, (occurred_at, loaded_at)) as community_id,
-        argMax(street_id, (occurred_at, loaded_at)) as street_id,
-        argMax(in_service, (occurred_at, loaded_at)) as in_service,
-        argMax(unit_id, (occurred_at, loaded_at)) as unit_id,
-        argMax(project, (occurred_at, loaded_at)) as project,
+        {{ latest_values(['community_id', 'street_id', 'in_service', 'unit_id', 'project']) }},
         min(occurred_at) as registered_at,
         groupArray((event_type, toString(source), event_id)) as event_refs,
         max(loaded_at) as last_loaded_at

@@ -7,9 +7,7 @@ with events as (
 demands as (
     select
         assumeNotNull(demand_id) as demand_id,
-        argMin(category, occurred_at) as category,
-        argMin(street_id, occurred_at) as street_id,
-        argMin(community_id, occurred_at) as community_id,
+        {{ first_values(['category', 'street_id', 'community_id']) }},
         min(occurred_at) as listed_at
     from events
     where event_name = 'demand_listed' and demand_id is not null
@@ -19,8 +17,7 @@ demands as (
 supplies as (
     select
         assumeNotNull(supply_id) as supply_id,
-        argMin(unit_id, occurred_at) as unit_id,
-        argMin(category, occurred_at) as category,
+        {{ first_values(['unit_id', 'category']) }},
         min(occurred_at) as listed_at
     from events
     where event_name = 'supply_listed' and supply_id is not null
@@ -32,8 +29,7 @@ matches as (
         assumeNotNull(match_id) as match_id,
         assumeNotNull(argMin(demand_id, occurred_at)) as demand_id,
         assumeNotNull(argMin(supply_id, occurred_at)) as supply_id,
-        argMin(street_id, occurred_at) as street_id,
-        argMin(community_id, occurred_at) as community_id,
+        {{ first_values(['street_id', 'community_id']) }},
         min(occurred_at) as matched_at,
         groupArray((event_type, toString(source), event_id)) as event_refs
     from events
@@ -49,8 +45,7 @@ joined as (
         demands.category as demand_category,
         supplies.category as supply_category,
         supplies.unit_id as supply_unit_id,
-        if(matches.street_id != '', matches.street_id, demands.street_id) as street_id,
-        if(matches.community_id != '', matches.community_id, demands.community_id) as community_id,
+        {{ place_or('matches', 'demands.street_id', 'demands.community_id') }},
         demands.listed_at as demand_listed_at,
         supplies.listed_at as supply_listed_at,
         matches.matched_at as matched_at,

@@ -7,10 +7,7 @@ with events as (
 posts as (
     select
         post_id,
-        argMin(category, occurred_at) as category,
-        argMin(street_id, occurred_at) as street_id,
-        argMin(community_id, occurred_at) as community_id,
-        argMin(slots, occurred_at) as slots,
+        {{ first_values(['category', 'street_id', 'community_id', 'slots']) }},
         min(occurred_at) as published_at
     from events
     where event_name = 'post_published'
@@ -37,8 +34,7 @@ joined as (
         claims.post_id as post_id,
         claims.member_id as member_id,
         posts.category as category,
-        if(posts.street_id != '', posts.street_id, claims.event_street_id) as street_id,
-        if(posts.community_id != '', posts.community_id, claims.event_community_id) as community_id,
+        {{ place_or('posts', 'claims.event_street_id', 'claims.event_community_id') }},
         posts.published_at as published_at,
         claims.claimed_at as claimed_at,
         claims.hours as hours,

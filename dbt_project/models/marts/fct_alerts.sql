@@ -58,10 +58,7 @@ select
     alerts.alert_id as alert_id,
     assumeNotNull(alerts.kind) as kind,
     alerts.stage as stage,
-    alerts.street_id as street_id,
-    streets.street_name as street_name,
-    alerts.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('alerts') }},
     alerts.ticket_id as ticket_id,
     alerts.period as period,
     alerts.due_at as due_at,
@@ -88,8 +85,7 @@ select
     {{ as_of() }} as as_of,
     alerts.last_loaded_at as last_loaded_at
 from statused as alerts
-left join {{ ref('dim_street') }} as streets on streets.street_id = alerts.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = alerts.community_id
+{{ place_joins('alerts') }}
 {{ label_join('alert_status', 'alerts.status', 'status_label') }}
 {{ label_join('alert_kind', 'alerts.kind', 'kind_label') }}
 {{ label_join('alert_stage', 'alerts.stage', 'stage_label') }}

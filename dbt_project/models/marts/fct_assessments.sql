@@ -15,13 +15,7 @@ latest as (
     select
         assessment_key,
         any(kind) as kind,
-        argMax(level, (occurred_at, loaded_at)) as level,
-        argMax(street_id, (occurred_at, loaded_at)) as street_id,
-        argMax(community_id, (occurred_at, loaded_at)) as community_id,
-        argMax(quarter, (occurred_at, loaded_at)) as quarter,
-        argMax(year, (occurred_at, loaded_at)) as year,
-        argMax(score, (occurred_at, loaded_at)) as score,
-        argMax(rating, (occurred_at, loaded_at)) as rating,
+        {{ latest_values(['level', 'street_id', 'community_id', 'quarter', 'year', 'score', 'rating']) }},
         max(occurred_at) as assessed_at,
         groupArray((event_type, toString(source), event_id)) as event_refs
     from events
@@ -34,10 +28,7 @@ select
     {{ label_zh('kind_label') }} as kind_zh,
     latest.level as level,
     {{ label_zh('level_label') }} as level_zh,
-    latest.street_id as street_id,
-    streets.street_name as street_name,
-    latest.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('latest') }},
     latest.quarter as quarter,
     latest.year as year,
     latest.score as score,
@@ -46,8 +37,7 @@ select
     latest.assessed_at as assessed_at,
     latest.event_refs as event_refs
 from latest
-left join {{ ref('dim_street') }} as streets on streets.street_id = latest.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = latest.community_id
+{{ place_joins('latest') }}
 {{ label_join('assessment_kind', 'latest.kind', 'kind_label') }}
 {{ label_join('meeting_level', 'latest.level', 'level_label') }}
 {{ label_join('assessment_rating', 'latest.rating', 'rating_label') }}

@@ -9,9 +9,7 @@
 -- Each branch is counted per day and community before the union: the union then holds tens
 -- of thousands of rows instead of every fact and event row (6 M rows at 10 M events).
 with activity as (
-    select {{ local_date('registered_at') }} as day, street_id, community_id, 'members_registered' as metric, toFloat64(count()) as value
-    from {{ ref('fct_registrations') }}
-    group by all
+    {{ daily_count('members_registered', ref('fct_registrations'), local_date('registered_at')) }}
 
     union all
     select {{ local_date('registered_at') }}, street_id, community_id, 'in_service_members_registered', toFloat64(sum(is_in_service_registered))
@@ -19,30 +17,19 @@ with activity as (
     group by all
 
     union all
-    select occurred_on, street_id, community_id, 'check_ins', toFloat64(count())
-    from {{ ref('stg_raw__member_events') }}
-    where event_name = 'checked_in'
-    group by all
+    {{ daily_count('check_ins', ref('stg_raw__member_events'), 'occurred_on', where="event_name = 'checked_in'") }}
 
     union all
-    select {{ local_date('posted_at') }}, street_id, community_id, 'wishes_posted', toFloat64(count())
-    from {{ ref('fct_wishes') }}
-    group by all
+    {{ daily_count('wishes_posted', ref('fct_wishes'), local_date('posted_at')) }}
 
     union all
-    select {{ local_date('assumeNotNull(claimed_at)') }}, street_id, community_id, 'wishes_claimed', toFloat64(count())
-    from {{ ref('fct_wishes') }} where claimed_at is not null
-    group by all
+    {{ daily_count('wishes_claimed', ref('fct_wishes'), local_date('assumeNotNull(claimed_at)'), where='claimed_at is not null') }}
 
     union all
-    select {{ local_date('assumeNotNull(fulfilled_at)') }}, street_id, community_id, 'wishes_fulfilled', toFloat64(count())
-    from {{ ref('fct_wishes') }} where fulfilled_at is not null
-    group by all
+    {{ daily_count('wishes_fulfilled', ref('fct_wishes'), local_date('assumeNotNull(fulfilled_at)'), where='fulfilled_at is not null') }}
 
     union all
-    select {{ local_date('claimed_at') }}, street_id, community_id, 'volunteer_claims', toFloat64(count())
-    from {{ ref('fct_volunteering') }}
-    group by all
+    {{ daily_count('volunteer_claims', ref('fct_volunteering'), local_date('claimed_at')) }}
 
     union all
     -- hours count on the day they were logged, for claims that exist in fct_volunteering;
@@ -55,14 +42,10 @@ with activity as (
     group by all
 
     union all
-    select {{ local_date('opened_at') }}, street_id, community_id, 'tickets_opened', toFloat64(count())
-    from {{ ref('fct_tickets') }}
-    group by all
+    {{ daily_count('tickets_opened', ref('fct_tickets'), local_date('opened_at')) }}
 
     union all
-    select {{ local_date('assumeNotNull(resolved_at)') }}, street_id, community_id, 'tickets_resolved', toFloat64(count())
-    from {{ ref('fct_tickets') }} where is_solved
-    group by all
+    {{ daily_count('tickets_resolved', ref('fct_tickets'), local_date('assumeNotNull(resolved_at)'), where='is_solved') }}
 
     union all
     select {{ local_date('assumeNotNull(held_at)') }}, street_id, if(level = 'street', '', community_id), 'meetings_held', toFloat64(count())
@@ -128,11 +111,7 @@ daily as (
 
 select
     daily.day as day,
-    daily.street_id as street_id,
-    streets.street_name as street_name,
-    daily.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('daily') }},
     daily.* except (day, street_id, community_id)
 from daily
-left join {{ ref('dim_street') }} as streets on streets.street_id = daily.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = daily.community_id
+{{ place_joins('daily') }}

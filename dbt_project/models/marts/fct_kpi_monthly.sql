@@ -70,9 +70,7 @@ wish_kpis as (
     from (
         select *, toStartOfMonth({{ local_date('posted_at') }}) as period_start from {{ ref('fct_wishes') }}
     ) as wishes
-    left join (
-        select period_start, version from {{ ref('int_kpi_versions_monthly') }} where kpi = 'wish_fulfilment_rate'
-    ) as versions on versions.period_start = wishes.period_start
+    {{ kpi_version_join('wish_fulfilment_rate', 'wishes') }}
     group by wishes.period_start, wishes.street_id, wishes.community_id
 ),
 
@@ -94,9 +92,7 @@ overdue_kpis as (
         from {{ ref('fct_tickets') }}
         where resolution_due_at <= {{ as_of() }}
     ) as due
-    left join (
-        select period_start, version from {{ ref('int_kpi_versions_monthly') }} where kpi = 'overdue_rate'
-    ) as versions on versions.period_start = due.period_start
+    {{ kpi_version_join('overdue_rate', 'due') }}
     group by due.period_start, due.street_id, due.community_id
 ),
 
@@ -122,15 +118,11 @@ select
     kpis.kpi as kpi,
     {{ label_zh('kpi_label') }} as kpi_zh,
     kpis.period_start as period_start,
-    kpis.street_id as street_id,
-    streets.street_name as street_name,
-    kpis.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('kpis') }},
     toUInt16(kpis.version) as version,
     toUInt64(kpis.numerator) as numerator,
     toUInt64(kpis.denominator) as denominator,
     if(kpis.denominator = 0, NULL, kpis.numerator / kpis.denominator) as rate
 from kpis
-left join {{ ref('dim_street') }} as streets on streets.street_id = kpis.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = kpis.community_id
+{{ place_joins('kpis') }}
 {{ label_join('kpi', 'kpis.kpi', 'kpi_label') }}

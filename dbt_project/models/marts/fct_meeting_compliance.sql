@@ -13,10 +13,7 @@ versions as (
 select
     compliance.level as level,
     {{ label_zh('level_label') }} as level_zh,
-    compliance.street_id as street_id,
-    streets.street_name as street_name,
-    compliance.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('compliance') }},
     compliance.period as period,
     compliance.period_start as period_start,
     compliance.required as required,
@@ -32,7 +29,6 @@ select
     compliance.event_refs as event_refs
 from compliance
 left join versions on versions.period_start = compliance.period_start
-left join {{ ref('dim_street') }} as streets on streets.street_id = compliance.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = compliance.community_id
+{{ place_joins('compliance') }}
 {{ label_join('meeting_level', 'compliance.level', 'level_label') }}
 {{ label_join('meeting_status', 'compliance.status', 'status_label') }}

@@ -12,7 +12,7 @@ with components as (
 latest as (
     select
         *,
-        max(if(points is null, NULL, period_start)) over (partition by period_grain, level) as latest_scored_start
+        {{ latest_scored_start('points is not null') }}
     from components
 )
 
@@ -21,12 +21,8 @@ select
     {{ period_label('components.period_grain', 'components.period_start') }} as period,
     components.period_start as period_start,
     components.level as level,
-    components.street_id as street_id,
-    streets.street_name as street_name,
-    components.community_id as community_id,
-    communities.community_name as community_name,
-    if(components.level = 'street', components.street_id, components.community_id) as unit_id,
-    if(components.level = 'street', streets.street_name, communities.community_name) as unit_name,
+    {{ place_columns('components') }},
+    {{ ranking_unit_columns('components') }},
     components.kpi as kpi,
     {{ label_zh('kpi_label') }} as kpi_zh,
     toUInt16(components.definition_version_from) as definition_version_from,
@@ -39,8 +35,7 @@ select
     components.direction as direction,
     components.value as value,
     components.points as points,
-    toUInt8(ifNull(components.period_start = components.latest_scored_start, 0)) as is_latest_period
+    {{ is_latest_period('components') }}
 from latest as components
-left join {{ ref('dim_street') }} as streets on streets.street_id = components.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = components.community_id
+{{ place_joins('components') }}
 {{ label_join('kpi', 'components.kpi', 'kpi_label') }}

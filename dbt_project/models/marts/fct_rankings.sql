@@ -11,17 +11,13 @@ with components as (
 
 scored as (
     select
-        period_grain,
-        period_start,
-        level,
-        street_id,
-        community_id,
+        {{ ranking_unit_key() }},
         any(weights_version) as weights_version,
         countIf(points is not null) as kpis_scored,
         -- rounded to 2 decimals, and ranked on the rounded score: units equal to the cent tie
         if(kpis_scored > 0, round(sumIf(assumeNotNull(points), points is not null), 2), NULL) as score
     from components
-    group by period_grain, period_start, level, street_id, community_id
+    group by {{ ranking_unit_key() }}
 ),
 
 -- Competition ranking ("1224"): tied units share the best rank and the next unit's rank
@@ -35,7 +31,7 @@ ranked as (
         -- a community's rank among the communities of its street (a street's = its rank)
         if(score is null, NULL, toUInt32(rank() over (
             partition by period_grain, period_start, level, street_id order by score desc nulls last))) as rank_in_street,
-        max(if(score is null, NULL, period_start)) over (partition by period_grain, level) as latest_scored_start
+        {{ latest_scored_start('score is not null') }}
     from scored
 ),
 
@@ -63,7 +59,7 @@ changed as (
         toInt32(prev_p.rank) - toInt32(this_p.rank) as rank_change
     from banded as this_p
     left join (
-        select period_grain, period_start, level, street_id, community_id, rank from ranked
+        select {{ ranking_unit_key() }}, rank from ranked
     ) as prev_p
         on prev_p.period_grain = this_p.period_grain and prev_p.level = this_p.level
         and prev_p.street_id = this_p.street_id and prev_p.community_id = this_p.community_id
@@ -77,12 +73,8 @@ select
     changed.period_start as period_start,
     changed.level as level,
     {{ label_zh('level_label') }} as level_zh,
-    changed.street_id as street_id,
-    streets.street_name as street_name,
-    changed.community_id as community_id,
-    communities.community_name as community_name,
-    if(changed.level = 'street', changed.street_id, changed.community_id) as unit_id,
-    if(changed.level = 'street', streets.street_name, communities.community_name) as unit_name,
+    {{ place_columns('changed') }},
+    {{ ranking_unit_columns('changed') }},
     toUInt16(changed.weights_version) as weights_version,
     toUInt32(changed.kpis_scored) as kpis_scored,
     changed.score as score,
@@ -102,10 +94,9 @@ select
     {{ label_zh('rag_label') }} as rag_zh,
     -- 1 on the latest period of its grain and level in which any unit has a score: what
     -- "this quarter's ranking" shows (dashboards cannot run a subquery for it)
-    toUInt8(ifNull(changed.period_start = changed.latest_scored_start, 0)) as is_latest_period
+    {{ is_latest_period('changed') }}
 from changed
-left join {{ ref('dim_street') }} as streets on streets.street_id = changed.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = changed.community_id
+{{ place_joins('changed') }}
 {{ label_join('period_grain', 'changed.period_grain', 'grain_label') }}
 {{ label_join('org_level', 'changed.level', 'level_label') }}
 {{ label_join('rag', 'changed.rag', 'rag_label') }}

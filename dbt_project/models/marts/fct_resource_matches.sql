@@ -9,17 +9,13 @@ select
     matches.supply_category as supply_category,
     {{ label_zh('supply_label') }} as supply_category_zh,
     matches.supply_unit_id as supply_unit_id,
-    matches.street_id as street_id,
-    streets.street_name as street_name,
-    matches.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('matches') }},
     matches.demand_listed_at as demand_listed_at,
     matches.supply_listed_at as supply_listed_at,
     matches.matched_at as matched_at,
     matches.hours_to_match as hours_to_match,
     matches.event_refs as event_refs
 from {{ ref('int_resource_matches_joined') }} as matches
-left join {{ ref('dim_street') }} as streets on streets.street_id = matches.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = matches.community_id
+{{ place_joins('matches') }}
 {{ label_join('resource_category', 'matches.demand_category', 'demand_label') }}
 {{ label_join('resource_category', 'matches.supply_category', 'supply_label') }}

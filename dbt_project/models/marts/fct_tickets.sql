@@ -1,9 +1,5 @@
 -- depends_on: {{ ref('stg_raw__ticket_events') }}
-{#- delete+insert: a ticket's row changes with every lifecycle event, so tickets touched by
-    events loaded since the last run are recomputed from all their events and replace
-    their old rows (append would double them, insert_overwrite would rewrite whole months).
-    The replaced rows are deleted as patch parts (lightweight_delete_mode, block number/offset
-    columns): a classic lightweight DELETE is a mutation that took seconds per run.
+{#- Replaced per ticket (replaced_per_key): a ticket's row changes with every lifecycle event.
 
     Deadlines (seeds/ticket_deadlines.csv) and overdue: the deadline columns depend only on the
     ticket, but is_*_overdue, hours_overdue and ageing_bucket also depend on the as-of instant
@@ -16,25 +12,14 @@
     stays the one relation dashboards, Open311 and the KPI layer read, and its flags agree
     with fct_kpi_monthly of the same run. Cost: the open tickets past due are recomputed every
     run (README "Ticket deadlines"). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='ticket_id',
-    engine='MergeTree()',
-    settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
-    query_settings={'lightweight_delete_mode': 'lightweight_update'},
-    pre_hook="{{ enable_patch_part_deletes() }}",
-    order_by='(street_id, community_id, ticket_id)',
-    partition_by='toYYYYMM(opened_at)'
-) }}
+{{ replaced_per_key('ticket_id', '(street_id, community_id, ticket_id)', 'toYYYYMM(opened_at)') }}
 
 with tickets as (
     select * from {{ ref('int_tickets_lifecycled') }}
     where opened_at is not null
     {% if is_incremental() %}
       and ticket_id in (
-        select ticket_id from {{ ref('stg_raw__ticket_events') }}
-        where {{ loaded_since_last_run() }}
+        {{ keys_loaded_since_last_run('ticket_id', 'stg_raw__ticket_events') }}
         union all
         -- rows whose as-of-dependent columns would read differently now (see the note above)
         select ticket_id from {{ this }}
@@ -127,10 +112,7 @@ select
     {{ label_zh('channel_label') }} as channel_zh,
     tickets.category as category,
     {{ label_zh('category_label') }} as category_zh,
-    tickets.street_id as street_id,
-    streets.street_name as street_name,
-    tickets.community_id as community_id,
-    communities.community_name as community_name,
+    {{ place_columns('tickets') }},
     tickets.grid_id as grid_id,
     tickets.project as project,
     {{ label_zh('project_label') }} as project_zh,
@@ -161,13 +143,9 @@ select
     {{ label_zh('ageing_label') }} as ageing_bucket_zh,
     -- the instant the overdue columns were evaluated at (the build's as_of)
     tickets.overdue_as_of as overdue_as_of,
-    tickets.event_refs as event_refs,
-    tickets.last_loaded_at as last_loaded_at,
-    -- when this row was (re)computed: untouched rows keep theirs across incremental runs
-    now64(3, 'UTC') as refreshed_at
+    {{ replaced_row_columns('tickets') }}
 from aged as tickets
-left join {{ ref('dim_street') }} as streets on streets.street_id = tickets.street_id
-left join {{ ref('dim_community') }} as communities on communities.community_id = tickets.community_id
+{{ place_joins('tickets') }}
 {{ label_join('ticket_channel', 'tickets.channel', 'channel_label') }}
 {{ label_join('ticket_category', 'tickets.category', 'category_label') }}
 {{ label_join('ticket_project', 'tickets.project', 'project_label') }}

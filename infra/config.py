@@ -38,9 +38,10 @@ class InfraSettings(PlatformSettings):
     superset_database_uri: str = ""
     # Empty: in-process caches (one machine); production shares a Redis between workers.
     superset_redis_url: str = ""
-    # One worker keeps the idle stack small; threads serve the dashboard's parallel chart calls.
+    # One worker keeps the idle stack small (a second one was slower on two busy cores); threads
+    # serve a dashboard's parallel chart calls, which a browser sends 6 at a time.
     superset_workers: int = Field(default=1, ge=1)
-    superset_threads: int = Field(default=4, ge=1)
+    superset_threads: int = Field(default=8, ge=1)
 
     # The local mailbox (Mailpit, infra/mailbox.py): the alerts service's SMTP relay in
     # development (LIANXI_ALERTS_SMTP_PORT points at it) and its web UI.

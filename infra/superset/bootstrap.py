@@ -72,12 +72,10 @@ def bootstrap(settings: InfraSettings, echo: Callable[[str], None], force: bool 
     _marker(settings).write_text(version("apache-superset") + "\n")
 
 
-def serve(settings: InfraSettings, echo: Callable[[str], None]) -> None:
-    """Bootstrap if needed, then become gunicorn (supervisor's signals reach it directly)."""
-    bootstrap(settings, echo)
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    command = [
-        gunicorn,
+def gunicorn_command(settings: InfraSettings) -> list[str]:
+    """How Superset is served, by the stack and by the dashboards' tests and benchmarks alike."""
+    return [
+        str(Path(sys.executable).parent / "gunicorn"),
         "--bind",
         f"127.0.0.1:{settings.superset_port}",
         "--workers",
@@ -95,4 +93,10 @@ def serve(settings: InfraSettings, echo: Callable[[str], None]) -> None:
         "0",
         "superset.app:create_app()",
     ]
-    os.execve(gunicorn, command, superset_environment(settings))
+
+
+def serve(settings: InfraSettings, echo: Callable[[str], None]) -> None:
+    """Bootstrap if needed, then become gunicorn (supervisor's signals reach it directly)."""
+    bootstrap(settings, echo)
+    command = gunicorn_command(settings)
+    os.execve(command[0], command, superset_environment(settings))

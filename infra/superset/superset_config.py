@@ -5,6 +5,11 @@ production deployment configure Superset the same way: by environment variables.
 """
 
 import secrets
+import sqlite3
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from infra.config import get_settings
 
@@ -19,6 +24,24 @@ SECRET_KEY = _settings.superset_secret_key
 SQLALCHEMY_DATABASE_URI = _settings.superset_database_uri or (
     f"sqlite:///{_home / 'superset.db'}?check_same_thread=false"
 )
+
+# SQLite (one machine): every request writes its row of Superset's event log (the audit of who
+# opened what) and a dashboard load writes its filter state. In SQLite's default rollback
+# journal each of those writes locks every reader out and syncs to disk, so a dashboard's
+# parallel chart requests queue behind one another's log rows. Write-ahead logging lets
+# readers go on during a write, and synchronous=NORMAL syncs at checkpoints instead of at
+# every commit (a power cut may lose the last few commits, never corrupt the database).
+# tests/perf/bench_browser.py measured it; PostgreSQL in production needs neither.
+if SQLALCHEMY_DATABASE_URI.startswith("sqlite:"):
+
+    @event.listens_for(Engine, "connect")
+    def _sqlite_write_ahead_log(connection: Any, _record: Any) -> None:
+        if isinstance(connection, sqlite3.Connection):  # not the warehouse's engines
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
 
 # The dashboards' readers are district and street officials: Chinese first.
 BABEL_DEFAULT_LOCALE = "zh"

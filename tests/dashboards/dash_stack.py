@@ -1,8 +1,9 @@
 """A private warehouse server and Superset on the dashboards engineer's own ports.
 
 Used by tests/dashboards (fixtures) and tests/perf/bench_dashboards.py. Both are the real
-programs: `python -m warehouse.server` over a fresh data directory (support.warehouse), and Superset under
-gunicorn with the stack's own infra/superset/superset_config.py, its SQLite metadata
+programs: `python -m warehouse.server` over a fresh data directory (support.warehouse), and Superset served
+as the stack serves it (infra/superset/bootstrap.gunicorn_command, with the stack's workers and
+threads) with the stack's own infra/superset/superset_config.py, its SQLite metadata
 database under /tmp/dash_superset (bootstrapped once, then reused: migrations are slow).
 """
 
@@ -23,6 +24,8 @@ from typing import Any
 from support.ports import port_taken
 from support.wait import wait_for_http
 from support.warehouse import PrivateWarehouse
+
+from infra.superset.bootstrap import gunicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -122,6 +125,12 @@ class PrivateSuperset:
             PYTHONPATH=str(ROOT),
         )
 
+    def settings(self) -> Any:
+        """The stack's settings as this Superset's environment gives them (workers, threads)."""
+        from infra.config import InfraSettings
+
+        return InfraSettings(env="development", superset_port=SUPERSET_PORT)
+
     def bootstrap(self) -> None:
         marker = self.state / "superset" / "dash-bootstrapped"
         if marker.exists() and marker.read_text().strip() == version("apache-superset"):
@@ -163,20 +172,7 @@ class PrivateSuperset:
         self.bootstrap()
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [
-                    str(BIN / "gunicorn"),
-                    "--bind",
-                    f"127.0.0.1:{SUPERSET_PORT}",
-                    "--workers",
-                    "1",
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    "8",
-                    "--timeout",
-                    "120",
-                    "superset.app:create_app()",
-                ],
+                gunicorn_command(self.settings()),
                 cwd=ROOT,
                 env=self.env(),
                 stdout=out,

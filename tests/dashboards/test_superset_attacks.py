@@ -74,3 +74,41 @@ def test_analyst_sql_lab_cannot_reach_files_or_lift_limits(
     text = json.dumps(refused.value.body, ensure_ascii=False)
     assert SECRET.read_text().strip() not in text.replace(sql, "")
     assert not Path("/tmp/lianxi-superset-probe").exists()
+
+
+def street_table(session: Any) -> dict[str, Any]:
+    board = next(
+        b for b in session.list_all("dashboard", ["id", "slug"]) if b["slug"] == "lianxi-tickets"
+    )
+    charts = session.get(f"/api/v1/dashboard/{board['id']}/charts")["result"]
+    chart = next(c for c in charts if c["slice_name"] == "各街道接诉即办情况")
+    return json.loads(session.get(f"/api/v1/chart/{chart['id']}")["result"]["query_context"])
+
+
+def cached_answer(session: Any, context: dict[str, Any]) -> dict[str, Any]:
+    """The chart's answer as a dashboard load asks for it: through Superset's data cache."""
+    context = {**context, "force": False}
+    session.post("/api/v1/chart/data", json=context)  # fills the cache if it was empty
+    result: dict[str, Any] = session.post("/api/v1/chart/data", json=context)["result"][0]
+    assert result.get("error") is None and result["is_cached"], result
+    return result
+
+
+def test_cached_chart_data_never_crosses_row_level_security(login: Any) -> None:
+    """Dashboards load from Superset's data cache (shared by every gunicorn worker and user):
+    a street secretary asking the same chart right after the leader (and after another street)
+    must get a cache entry of their own scope, never the leader's rows."""
+    leader = login("leader")
+    context = street_table(leader)
+    district = cached_answer(leader, context)
+    streets = {row["street_name"] for row in district["data"]}
+    assert len(streets) > 1, district["data"]
+    seen = {district["cache_key"]}
+    for login_name in ("street-s-01", "street-s-02"):
+        secretary = login(login_name)
+        cached = cached_answer(secretary, context)
+        fresh = secretary.post("/api/v1/chart/data", json={**context, "force": True})
+        assert cached["cache_key"] not in seen
+        seen.add(cached["cache_key"])
+        assert cached["data"] == fresh["result"][0]["data"]
+        assert len({row["street_name"] for row in cached["data"]}) == 1, cached["data"]

@@ -31,7 +31,7 @@ import tenacity
 
 from alerts import channels, events, messages
 from alerts.config import AlertsSettings
-from alerts.ids import alert_id
+from alerts.ids import alert_id, feed_alert_id
 from alerts.ledger import Ledger
 from alerts.model import FEED_KINDS, STAGES, Alert
 from alerts.routing import Routing
@@ -475,7 +475,9 @@ class AlertService:
             version = int(row["definition_version"])
             self.raise_alert(
                 Alert(
-                    alert_id(kind, row["issue_id"], "owner", version),
+                    # The issue id names the problem; a new source_cadences version (a contact
+                    # or threshold edited) must not tell the owner of the same problem again.
+                    feed_alert_id(kind, row["issue_id"]),
                     kind,
                     "owner",
                     "",

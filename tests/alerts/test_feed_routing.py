@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alerts.config import REPO_ROOT
-from alerts.ids import alert_id
+from alerts.ids import alert_id, feed_alert_id
 from alerts.messages import render
 from alerts.model import Alert
 from alerts.routing import Routing, RoutingError
@@ -87,3 +87,10 @@ def test_the_message_names_the_system_the_problem_and_the_issue() -> None:
     for part in (FEED["detail_text"], FEED["owner_name"], FEED["issue_id"], "数据源负责人"):
         assert part in message.text and part in message.markdown
     assert "上级督办" not in message.text  # an owner's alert does not escalate
+
+
+def test_a_feed_alert_id_names_the_issue_not_the_seed_version() -> None:
+    first = feed_alert_id("feed_silent", FEED["issue_id"])
+    assert first == feed_alert_id("feed_silent", FEED["issue_id"])
+    assert first != feed_alert_id("feed_silent", FEED["issue_id"].replace("0123", "4567"))
+    assert first != feed_alert_id("feed_new_error_code", FEED["issue_id"])

@@ -78,19 +78,21 @@ def _utc(value: Any) -> datetime:
     return value.astimezone(UTC)
 
 
+# What a feed alert keeps of its fct_feed_issues row: the owner and the message's text.
+FEED_KEYS = (
+    "issue_id",
+    "source",
+    "source_zh",
+    "kind_zh",
+    "detail_text",
+    "opened_text",
+    "owner_name",
+    "owner_contact",
+)
+
+
 def _feed_of(row: dict[str, Any]) -> dict[str, str]:
-    """What a feed alert keeps of its fct_feed_issues row: the owner and the message's text."""
-    keys = (
-        "issue_id",
-        "source",
-        "source_zh",
-        "kind_zh",
-        "detail_text",
-        "opened_text",
-        "owner_name",
-        "owner_contact",
-    )
-    return {key: str(row.get(key) or "") for key in keys}
+    return {key: str(row.get(key) or "") for key in FEED_KEYS}
 
 
 @dataclass
@@ -261,12 +263,10 @@ class AlertService:
                 or f"{'street' if not r['community_id'] else 'community'}:{r['community_id'] or r['street_id']}/{r['period']}"
             )
             # a feed alert's owner and text: from the mart's row when it still has one
-            feed = (
-                {"issue_id": r["issue_id"], "source": r["feed_source"] or ""}
-                | feed_rows.get(r["issue_id"], {})
-                if r["issue_id"]
-                else {}
-            )
+            feed = {}
+            if r["issue_id"]:
+                feed = {"issue_id": r["issue_id"], "source": r["feed_source"] or ""}
+                feed |= feed_rows.get(r["issue_id"], {})
             alert = Alert(
                 aid,
                 kind,
@@ -497,11 +497,13 @@ class AlertService:
         acked = self.ledger.acked_chains()
         chains: dict[str, Alert] = {}
         for alert in self.ledger.open_alerts():
+            if alert.stage not in STAGES:
+                continue  # off the ladder (a feed alert's owner): nobody above to tell
             last = chains.get(alert.chain)
             if last is None or STAGES.index(alert.stage) > STAGES.index(last.stage):
                 chains[alert.chain] = alert
         for chain, last in chains.items():
-            if chain in acked or last.stage in ("district", "owner") or last.raised_at is None:
+            if chain in acked or last.stage == "district" or last.raised_at is None:
                 continue
             after = (
                 self.settings.alerts_street_after_seconds

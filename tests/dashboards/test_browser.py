@@ -87,14 +87,14 @@ def log_in(driver: Any, base_url: str, user: str, password: str) -> None:
 # or shows an empty state or an error; a spinner or nothing at all means it is still coming.
 CHART_STATES_JS = """
 return Array.from(document.querySelectorAll('[data-test="dashboard-component-chart-holder"]')).map(h => {
-  const title = (h.querySelector('[data-test="editable-title"], .header-title, [data-test="slice-header"]') || {}).innerText || '';
+  const title = (h.querySelector('[data-test="editable-title"], .header-title, [data-test="slice-header"]') || {}).textContent || '';
   const container = h.querySelector('[data-test="chart-container"]');
   let state = 'no container';
   if (container) {
     if (container.querySelector('[data-test="loading-indicator"]')) state = 'loading';
     else if (container.querySelector('[data-test="chart-error"], .ant-alert-error')) state = 'error';
     // Before "rendered": Superset's empty state draws an SVG picture of its own.
-    else if (container.querySelector('.ant-empty, [class*="EmptyState"], [class*="empty-state"]') || /没有数据|No results/.test(container.innerText)) state = 'empty';
+    else if (container.querySelector('.ant-empty, [class*="EmptyState"], [class*="empty-state"]') || /没有数据|No results/.test(container.textContent)) state = 'empty';
     else if (container.querySelector('canvas, svg, table, .header-line, .big_number, .superset-legacy-chart-big-number')) state = 'rendered';
     else state = 'blank';
   }

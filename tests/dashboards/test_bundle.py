@@ -525,6 +525,59 @@ def test_every_dashboard_fixes_the_colours_of_its_series() -> None:
             )
 
 
+def test_every_dashboard_states_the_colour_state_superset_computes() -> None:
+    """After its charts have drawn, Superset compares the dashboard's scheme colours, the labels
+    its charts share and its label colour map with what it computes, and rewrites whatever
+    differs into the dashboard's state, drawing every chart again. The bundle states them as
+    Superset computes them: the scheme's own colours (read from Superset's shipped code), every
+    coloured label as shared (so every series label of the dashboard is in the list), and no
+    label left to a scheme colour."""
+    import superset
+
+    assets = Path(superset.__file__).parent / "static" / "assets"
+    shipped = None
+    for script in sorted(assets.glob("*.js")):
+        found = re.search(r'id:"supersetColors"[^\]]*colors:\[([^\]]*)\]', script.read_text())
+        if found:
+            shipped = re.findall(r'"(#[0-9A-F]{6})"', found.group(1))
+            break
+    assert shipped == bundle_build.SCHEME_COLORS
+    _, dashboards = bundle_build.load_spec()
+    files = bundle_build.build()
+    for key, board in dashboards.items():
+        metadata = files[f"dashboards/{key}.yaml"]["metadata"]
+        assert metadata["color_scheme"] == "supersetColors"
+        assert metadata["color_scheme_domain"] == shipped
+        assert metadata["map_label_colors"] == {}
+        shared = set(metadata["shared_label_colors"])
+        assert shared == set(metadata["label_colors"])
+        for chart in (c for row in board["rows"] for c in row):
+            if chart["kind"] in ("line", "bar"):
+                labels = {label for _, label in chart["metrics"]}
+                assert labels <= shared, chart["key"]
+
+
+def test_open_ended_lists_draw_one_page_of_rows() -> None:
+    """A long list (300 overdue tickets at seed scale) is drawn a page at a time, largest
+    first; a short table (a headline row, a row per street) has no pager to take its room."""
+    _, dashboards = bundle_build.load_spec()
+    files = bundle_build.build()
+    paged = set()
+    for chart in bundle_build.iter_charts(dashboards):
+        if chart["kind"] != "table":
+            continue
+        params = files[f"charts/{chart['key']}.yaml"]["params"]
+        assert params["order_desc"] is True
+        if chart.get("paged"):
+            assert params["page_length"] == bundle_build.TABLE_PAGE_ROWS, chart["key"]
+            paged.add(chart["key"])
+        else:
+            assert "page_length" not in params, chart["key"]
+    # the lists longer than a page in the stand-in marts
+    long_lists = {"rk_overdue_tickets", "rk_meetings_missed", "rk_community_latest", "dq_hourly"}
+    assert long_lists <= paged
+
+
 def test_pivots_show_every_row_and_no_total_that_adds_unlike_things() -> None:
     """A meeting pivot lists all 9 streets (and all 81 communities) for every period; it has
     no totals: Superset sums the cells of a row or column with aggregateFunction, which adds

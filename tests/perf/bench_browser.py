@@ -89,10 +89,13 @@ def measure(
                             before = cpu_ms(server)
                             times[mode].append(time_to_settled(driver, url, expected))
                             cpu[mode].append(cpu_ms(server) - before)
+                    loads = {
+                        mode: " ".join(f"{t:.0f}" for t in samples[-repeats:])
+                        for mode, samples in times.items()
+                    }
                     print(
-                        f"  {persona} {slug}: cold {times['cold'][-1]:.0f} ms, "
-                        f"warm {times['warm'][-1]:.0f} ms (Superset CPU "
-                        f"{cpu['cold'][-1]:.0f} / {cpu['warm'][-1]:.0f} ms)",
+                        f"  {persona} {slug}: cold {loads['cold']} ms, warm {loads['warm']} ms "
+                        f"(Superset CPU {cpu['cold'][-1]:.0f} / {cpu['warm'][-1]:.0f} ms)",
                         flush=True,
                     )
                 for mode, samples in times.items():

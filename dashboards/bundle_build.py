@@ -771,6 +771,7 @@ def _native_filters(
 def _dashboard(
     key: str, board: dict[str, Any], datasets: dict[str, Any], numbers: dict[str, int]
 ) -> dict:
+    colors = load_label_colors()
     return {
         "certification_details": None,
         "certified_by": None,
@@ -781,14 +782,14 @@ def _dashboard(
             "color_scheme": "supersetColors",
             "cross_filters_enabled": False,
             "expanded_slices": {},
-            "label_colors": load_label_colors(),
+            "label_colors": colors,
             "native_filter_configuration": _native_filters(key, board, datasets, numbers),
             "refresh_frequency": board["refresh"],
             # In step with what Superset computes (see SCHEME_COLORS): every label we colour
             # counts as shared, and no label is left to take a scheme colour.
             "color_scheme_domain": SCHEME_COLORS,
             "map_label_colors": {},
-            "shared_label_colors": sorted(load_label_colors()),
+            "shared_label_colors": sorted(colors),
             "timed_refresh_immune_slices": [],
         },
         "position": _position(key, board, numbers),

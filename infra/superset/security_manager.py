@@ -51,7 +51,3 @@ class LianxiSecurityManager(SupersetSecurityManager):  # type: ignore[misc]
             .all()
         )
         return {row.name for row in rows}
-
-    def superset_user_view_menu_names(self, permission_name: str) -> set[str]:
-        """Superset's own answer, for the test that keeps both equal."""
-        return set(super().user_view_menu_names(permission_name))

@@ -410,15 +410,17 @@ from superset.app import create_app
 
 app = create_app()
 with app.app_context():
-    from superset import security_manager as sm
-    answers = {"manager": type(sm._get_current_object()).__name__, "users": {}}
+    from superset import security_manager
+    from superset.security import SupersetSecurityManager
+    sm = security_manager._get_current_object()
+    answers = {"manager": type(sm).__name__, "users": {}}
     for user in sm.session.query(sm.user_model).all():
         with app.test_request_context():
             g.user = user
             answers["users"][user.username] = {
                 permission: [
                     sorted(sm.user_view_menu_names(permission)),
-                    sorted(sm.superset_user_view_menu_names(permission)),
+                    sorted(SupersetSecurityManager.user_view_menu_names(sm, permission)),
                 ]
                 for permission in ("datasource_access", "schema_access", "catalog_access",
                                    "database_access", "all_datasource_access")
